@@ -1,0 +1,182 @@
+"""The ``registry`` command: migrate, serve, seed demo data and look after the service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from registry.config import Settings, SettingsError, load_settings, redact_url
+
+T = TypeVar("T")
+EXIT_BAD_SETTINGS = 2
+
+console = Console(stderr=True)
+
+
+def progress_bar() -> Progress:
+    """The one progress bar style every long-running command uses."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def run_with_engine(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Open the configured engine, bind the tables to it, run ``work(engine)`` and close it."""
+    from registry.db import bind_engine, create_engine
+
+    async def runner() -> T:
+        engine = create_engine(settings)
+        bind_engine(engine)
+        await engine.start()
+        try:
+            return await work(engine)
+        finally:
+            await engine.stop()
+
+    return asyncio.run(runner())
+
+
+def apply_migrations(settings: Settings) -> list[str]:
+    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+
+    from registry.db import migration_state
+    from registry.piccolo_app import APP_CONFIG
+
+    async def work(engine: Any) -> list[str]:
+        pending = list((await migration_state()).pending)
+        # One step per migration; with none pending, one pass still records the bookkeeping table.
+        steps = pending or ["all"]
+        with progress_bar() as progress:
+            task = progress.add_task("Migrating", total=len(steps))
+            for migration_id in steps:
+                manager = ForwardsMigrationManager(
+                    app_name=APP_CONFIG.app_name, migration_id=migration_id
+                )
+                # Piccolo narrates each step on stdout; the progress bar says it better.
+                with contextlib.redirect_stdout(io.StringIO()) as narration:
+                    result = await manager.run()
+                if not result.success:
+                    raise click.ClickException(
+                        f"migration {migration_id} failed: {result.message}\n{narration.getvalue()}"
+                    )
+                progress.advance(task)
+        return pending
+
+    return run_with_engine(settings, work)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="probation-register")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """The statutory register of probation practitioners for England and Wales.
+
+    Configured by REGISTRY_* environment variables (see the README).
+    """
+    ctx.obj = None  # settings are read when a command needs them, so --help always works
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = load_settings()
+    return root.obj  # type: ignore[no-any-return]
+
+
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Apply every database migration not yet applied (safe to run again)."""
+    settings = settings_of(ctx)
+    applied = apply_migrations(settings)
+    where = redact_url(settings.resolved_database_url)
+    if applied:
+        click.echo(f"Applied {len(applied)} migration(s) to {where}: {', '.join(applied)}")
+    else:
+        click.echo(f"{where} is up to date; nothing to apply.")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes. On SQLite keep one writer-heavy worker; PostgreSQL scales out.",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the web pages and the API with granian."""
+    from registry.config import ensure_secret_key
+
+    # Make the key file now, once, so the workers don't race to create it.
+    ensure_secret_key(settings_of(ctx))
+    _serve(host, port, workers)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    Granian(
+        "registry.app:create_app",
+        factory=True,
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        log_access=False,  # the service logs each request itself, with its request id
+    ).serve()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-serve", is_flag=True, help="Migrate and seed, then stop.")
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
+    """Migrate, seed realistic demo data, then serve and print the address and demo logins."""
+    from registry.config import ensure_secret_key
+    from registry.demo import seed_demo_data
+
+    settings = ensure_secret_key(settings_of(ctx))
+    apply_migrations(settings)
+    summary = run_with_engine(settings, lambda engine: seed_demo_data(progress_bar()))
+    click.echo(summary.render(f"http://{host}:{port}"))
+    if not no_serve:
+        _serve(host, port, workers=1)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False, prog_name="registry")
+    except SettingsError as error:
+        click.echo(f"registry: configuration error: {error}", err=True)
+        sys.exit(EXIT_BAD_SETTINGS)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""The database: one engine per process, chosen by ``REGISTRY_DATABASE_URL``.
+
+SQLite is the embedded default and PostgreSQL the production engine; both run through Piccolo.
+Piccolo's stock ``SQLiteEngine`` opens a new connection (and a new thread) for every query, which
+caps a hot read path at about a thousand requests a second. :class:`RegistrySQLiteEngine` keeps one
+long-lived read connection instead: in WAL mode readers never block the writer, and each read runs
+as a single call on that connection's thread so no read can hold a snapshot open across requests.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import aiosqlite
+from piccolo.apps.migrations.commands.base import BaseMigrationManager
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.table import Table
+
+from registry.config import Settings
+
+BUSY_TIMEOUT_SECONDS = 10.0
+SQLITE_PRAGMAS = (
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = NORMAL",
+    f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}",
+)
+
+
+class RegistrySQLiteEngine(SQLiteEngine):
+    """SQLite in WAL mode with foreign keys on, a busy timeout and a shared read connection."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path=path, timeout=BUSY_TIMEOUT_SECONDS)
+        self._reader: aiosqlite.Connection | None = None
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        connection = await aiosqlite.connect(**self.connection_kwargs)
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        for pragma in SQLITE_PRAGMAS:
+            await connection.execute(pragma)
+        return connection
+
+    async def start(self) -> None:
+        """Switch the file to WAL (a persistent setting) and open the shared read connection."""
+        connection = await self.get_connection()
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+        finally:
+            await connection.close()
+        if self._reader is None:
+            self._reader = await self.get_connection()
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await reader.close()
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        # Before start() (Piccolo's own command line, say) every query gets its own connection.
+        if self._reader is not None and _is_read(query):
+            return list(await self._reader.execute_fetchall(query, args or []))
+        connection = await self.get_connection()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                rows = await cursor.fetchall()
+            await connection.commit()
+            return rows
+        finally:
+            await connection.close()
+
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.immediate,
+        allow_nested: bool = True,
+    ) -> SQLiteTransaction:
+        # IMMEDIATE by default: a transaction that reads then writes would otherwise fail with
+        # "database is locked" when it tries to upgrade its lock while another writer holds it.
+        return super().transaction(transaction_type=transaction_type, allow_nested=allow_nested)
+
+
+def _is_read(query: str) -> bool:
+    head = query.lstrip()[:7].upper()
+    return head.startswith(("SELECT", "PRAGMA")) or (
+        head.startswith("WITH") and "INSERT" not in query
+    )
+
+
+class RegistryPostgresEngine(PostgresEngine):
+    """PostgreSQL with a connection pool opened and closed with the application."""
+
+    def __init__(self, dsn: str, pool_size: int) -> None:
+        super().__init__(config={"dsn": dsn}, extensions=())
+        self.pool_size = pool_size
+
+    async def start(self) -> None:
+        await self.start_connection_pool(min_size=1, max_size=self.pool_size)
+
+    async def stop(self) -> None:
+        if self.pool is not None:
+            await self.close_connection_pool()
+
+
+RegistryEngine = RegistrySQLiteEngine | RegistryPostgresEngine
+
+
+def create_engine(settings: Settings) -> RegistryEngine:
+    if settings.is_postgres:
+        url = settings.resolved_database_url.replace("postgres://", "postgresql://", 1)
+        return RegistryPostgresEngine(url, pool_size=settings.db_pool_size)
+    path = settings.sqlite_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return RegistrySQLiteEngine(str(path))
+
+
+def registry_tables() -> list[type[Table]]:
+    from registry.piccolo_app import APP_CONFIG
+
+    return list(APP_CONFIG.table_classes)
+
+
+def bind_engine(engine: Engine[Any], tables: Iterable[type[Table]] | None = None) -> None:
+    """Point every table (and Piccolo's migration bookkeeping) at ``engine``.
+
+    Piccolo looks an engine up from ``piccolo_conf`` once per table; the app binds its own so a
+    process can be configured by :class:`Settings` alone, and tests can open both engines.
+    """
+    from registry import piccolo_conf
+
+    piccolo_conf.DB = engine
+    bound: list[type[Table]] = [Migration, *(tables if tables is not None else registry_tables())]
+    for table in bound:
+        table._meta.db = engine
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    applied: tuple[str, ...]
+    pending: tuple[str, ...]
+    initialised: bool
+
+    @property
+    def current(self) -> bool:
+        return self.initialised and not self.pending
+
+
+@functools.cache
+def migration_ids() -> tuple[str, ...]:
+    # Cached: Piccolo adds the folder to sys.path on every scan, and the files never change
+    # while the process runs.
+    from registry.piccolo_app import APP_CONFIG
+
+    manager = BaseMigrationManager()
+    modules = manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path)
+    return tuple(sorted(manager.get_migration_ids(modules)))
+
+
+async def migration_state() -> MigrationState:
+    """Which of the service's migrations the bound engine's database has applied."""
+    from registry.piccolo_app import APP_CONFIG
+
+    known = migration_ids()
+    if not await Migration.table_exists().run():
+        return MigrationState(applied=(), pending=tuple(known), initialised=False)
+    rows = await Migration.select(Migration.name).where(Migration.app_name == APP_CONFIG.app_name)
+    applied = {cast(str, row["name"]) for row in rows}
+    return MigrationState(
+        applied=tuple(sorted(applied)),
+        pending=tuple(name for name in known if name not in applied),
+        initialised=True,
+    )
+
+
+async def migrate(engine: Engine[Any]) -> list[str]:
+    """Apply every pending migration, each in its own transaction; return the ids applied."""
+    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+
+    from registry.piccolo_app import APP_CONFIG
+
+    bind_engine(engine)
+    before = await migration_state()
+    result = await ForwardsMigrationManager(app_name=APP_CONFIG.app_name).run()
+    if not result.success:
+        raise RuntimeError(f"migration failed: {result.message}")
+    return list(before.pending)
+
+
+def is_sqlite_error(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.Error)

@@ -1,0 +1,32 @@
+"""Errors the services raise. They carry no HTTP; the web layer maps each kind to a status."""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """A rule of the register refused what was asked; ``detail`` says what to do about it."""
+
+    title = "The request could not be completed"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+class NotFound(RegistryError):
+    title = "Not found"
+
+
+class Conflict(RegistryError):
+    """The request is well formed but the thing is not in a state that allows it."""
+
+    title = "Not allowed in the current state"
+
+
+class InvalidInput(RegistryError):
+    title = "Check your answers"
+
+
+class PermissionDenied(RegistryError):
+    title = "You do not have permission to do this"

@@ -1,0 +1,17 @@
+"""The service's single Piccolo app: every table, one linear history in ``migrations/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+MIGRATIONS_FOLDER = Path(__file__).resolve().parent.parent / "migrations"
+
+APP_CONFIG = AppConfig(
+    app_name="registry",
+    migrations_folder_path=str(MIGRATIONS_FOLDER),
+    table_classes=[],
+    migration_dependencies=[],
+    commands=[],
+)

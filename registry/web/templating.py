@@ -1,0 +1,48 @@
+"""Jinja2 with the GOV.UK Frontend macros, and templates found beside each domain package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    select_autoescape,
+)
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+REGISTRY_PACKAGE = Path(__file__).resolve().parent.parent
+SERVICE_NAME = "Probation practitioner register"
+REGULATOR_NAME = "Probation Practitioner Regulator"
+
+
+def template_directories() -> list[Path]:
+    """``templates/`` of the web package first, then of every domain package that has one."""
+    shared = REGISTRY_PACKAGE / "web" / "templates"
+    domains = sorted(p for p in REGISTRY_PACKAGE.glob("*/templates") if p != shared)
+    return [shared, *domains]
+
+
+def create_environment() -> Environment:
+    environment = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader([str(path) for path in template_directories()]),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        enable_async=False,
+    )
+    environment.globals.update(service_name=SERVICE_NAME, regulator_name=REGULATOR_NAME)
+    return environment
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(create_environment()))

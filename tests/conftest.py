@@ -1,0 +1,102 @@
+"""Shared fixtures: every database test runs on SQLite and, when configured, on PostgreSQL.
+
+``REGISTRY_TEST_POSTGRES_URL`` names an empty PostgreSQL database the suite may own; without it
+the PostgreSQL half of each test is skipped with that reason. CI sets ``REGISTRY_FORBID_SKIPS=1``,
+which turns any skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from piccolo.table import sort_table_classes
+
+from registry.app import create_app
+from registry.config import Settings
+from registry.db import bind_engine, create_engine, migrate, registry_tables
+from tests.support import ENGINES, make_settings
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def settings(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(engine_name, tmp_path_factory.mktemp(f"data-{engine_name}"))
+
+
+@pytest.fixture(scope="session")
+async def migrated(settings: Settings) -> Settings:
+    """The database of ``settings`` with every migration applied, once per engine and session."""
+    engine = create_engine(settings)
+    await engine.start()
+    try:
+        await _drop_everything(engine, settings)
+        await migrate(engine)
+    finally:
+        await engine.stop()
+    return settings
+
+
+async def _drop_everything(engine: Any, settings: Settings) -> None:
+    # The PostgreSQL database may hold a previous run's tables; start from nothing.
+    if settings.is_postgres:
+        await engine.run_ddl("DROP SCHEMA public CASCADE")
+        await engine.run_ddl("CREATE SCHEMA public")
+
+
+@pytest.fixture(scope="session")
+async def app(migrated: Settings) -> Litestar:
+    return create_app(migrated)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A client for a started app whose database has migrations applied and no rows."""
+    bind_engine(app.state.engine)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        await empty_tables()
+        yield test_client
+
+
+async def empty_tables() -> None:
+    for table in reversed(sort_table_classes(registry_tables())):
+        await table.delete(force=True)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _no_registry_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests say what they configure; the developer's own REGISTRY_* variables must not leak in."""
+    for name in list(os.environ):
+        if name.startswith("REGISTRY_") and not name.startswith(
+            ("REGISTRY_TEST_", "REGISTRY_REQUIRE_", "REGISTRY_FORBID_")
+        ):
+            monkeypatch.delenv(name)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    if os.environ.get("REGISTRY_FORBID_SKIPS") == "1" and skipped:
+        terminalreporter.write_line(
+            f"REGISTRY_FORBID_SKIPS=1 and {len(skipped)} test(s) skipped: failing the run.",
+            red=True,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("REGISTRY_FORBID_SKIPS") == "1" and skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,131 @@
+"""What every client sees: health, readiness, request ids, errors, the API description."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar, get
+from litestar.testing import AsyncTestClient
+
+from registry.app import create_app
+from tests.support import make_settings
+
+HTML = {"accept": "text/html"}
+
+
+async def test_health_answers_with_a_request_id(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert len(response.headers["x-request-id"]) >= 8
+
+
+async def test_a_callers_request_id_is_kept_and_a_malformed_one_replaced(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    kept = await client.get("/health", headers={"x-request-id": "lb-7f3a9c21"})
+    assert kept.headers["x-request-id"] == "lb-7f3a9c21"
+    replaced = await client.get("/health", headers={"x-request-id": "<script>"})
+    assert replaced.headers["x-request-id"] != "<script>"
+
+
+async def test_ready_when_the_database_is_migrated(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+
+
+async def test_not_ready_until_the_database_is_migrated(tmp_path: Path) -> None:
+    app = create_app(make_settings("sqlite", tmp_path))
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get("/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["migrations"] == "missing"
+    assert "registry migrate" in body["reason"]
+
+
+async def test_not_ready_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    settings = make_settings(
+        "sqlite", tmp_path, database_url="postgresql://nobody@127.0.0.1:1/none", db_pool_size=1
+    )
+    app = create_app(settings)
+    app.on_startup.clear()
+    app.state.engine.start = _do_nothing  # the pool would refuse to open; readiness must say so
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+async def _do_nothing() -> None:
+    return None
+
+
+async def test_an_unknown_api_path_is_a_problem_document(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == 404
+    assert body["title"]
+    assert body["detail"]
+    assert body["instance"] == "/api/v1/no-such-thing"
+    assert body["request_id"] == response.headers["x-request-id"]
+
+
+async def test_an_unknown_page_is_a_govuk_page(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/no-such-page", headers=HTML)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Go to the start of the service" in response.text
+    assert "govuk-template" in response.text
+
+
+async def test_bad_input_names_the_field_in_the_problem(
+    app: Litestar, client: AsyncTestClient[Litestar]
+) -> None:
+    @get("/api/v1/_test/echo", sync_to_thread=False)
+    def echo(page: int) -> dict[str, int]:
+        return {"page": page}
+
+    app.register(echo)
+    response = await client.get("/api/v1/_test/echo", params={"page": "two"})
+    assert response.status_code == 422
+    body = response.json()
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert body["errors"][0]["field"] == "page"
+    assert "page" in body["detail"]
+
+
+async def test_an_unexpected_failure_shows_no_stack_trace(
+    app: Litestar, client: AsyncTestClient[Litestar]
+) -> None:
+    @get("/api/v1/_test/boom", sync_to_thread=False)
+    def boom() -> None:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    app.register(boom)
+    response = await client.get("/api/v1/_test/boom")
+    assert response.status_code == 500
+    body = response.json()
+    assert "hunter2" not in response.text
+    assert "Traceback" not in response.text
+    assert body["request_id"] in body["detail"]
+
+
+async def test_the_api_is_described_in_openapi_3_1(client: AsyncTestClient[Litestar]) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    assert document["openapi"].startswith("3.1")
+    assert {"/health", "/ready"} <= set(document["paths"])
+
+
+async def test_the_interactive_api_page_uses_assets_served_here(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    page = await client.get("/schema")
+    assert page.status_code == 200
+    assert "cdn." not in page.text
+    assert "/assets/swagger-ui/swagger-ui-bundle.js" in page.text
+    bundle = await client.get("/assets/swagger-ui/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
