@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test assets lint format typecheck check clean
+.PHONY: run test install install-test assets lint format typecheck check clean migration
 
 run: install  ## Install, migrate, seed demo data and serve on SQLite
 	$(BIN)/registry demo --host $(HOST) --port $(PORT)
@@ -50,3 +50,6 @@ check: lint test
 
 clean:
 	rm -rf $(VENV) node_modules static/dist .pytest_cache .mypy_cache .ruff_cache
+
+migration: install-test  ## Write a migration for table changes: make migration DESC="what changed"
+	PICCOLO_CONF=registry.piccolo_conf $(BIN)/piccolo migrations new registry --auto --desc="$(DESC)"

@@ -6,12 +6,15 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from registry.accounts.tables import ACCOUNT_TABLES
+from registry.audit.tables import AUDIT_TABLES
+
 MIGRATIONS_FOLDER = Path(__file__).resolve().parent.parent / "migrations"
 
 APP_CONFIG = AppConfig(
     app_name="registry",
     migrations_folder_path=str(MIGRATIONS_FOLDER),
-    table_classes=[],
+    table_classes=[*AUDIT_TABLES, *ACCOUNT_TABLES],
     migration_dependencies=[],
     commands=[],
 )

@@ -11,9 +11,9 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from piccolo.table import sort_table_classes
 
 from registry.app import create_app
@@ -53,17 +53,27 @@ async def _drop_everything(engine: Any, settings: Settings) -> None:
 
 
 @pytest.fixture(scope="session")
-async def app(migrated: Settings) -> Litestar:
-    return create_app(migrated)
+async def app(migrated: Settings) -> AsyncIterator[Litestar]:
+    """The application with its engine started in the tests' own event loop.
+
+    Litestar's test client would run the lifespan in a portal thread with a loop of its own, and
+    an asyncpg pool must not be shared between loops; so the engine is started here instead.
+    """
+    application = create_app(migrated)
+    engine = application.state.engine
+    await engine.start()
+    yield application
+    await engine.stop()
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """A client for a started app whose database has migrations applied and no rows."""
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for the app; its database has every migration applied and no rows."""
     bind_engine(app.state.engine)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
-        await empty_tables()
-        yield test_client
+    await empty_tables()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
+        yield http
 
 
 async def empty_tables() -> None:

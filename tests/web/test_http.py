@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
@@ -13,7 +14,7 @@ from tests.support import make_settings
 HTML = {"accept": "text/html"}
 
 
-async def test_health_answers_with_a_request_id(client: AsyncTestClient[Litestar]) -> None:
+async def test_health_answers_with_a_request_id(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
@@ -21,7 +22,7 @@ async def test_health_answers_with_a_request_id(client: AsyncTestClient[Litestar
 
 
 async def test_a_callers_request_id_is_kept_and_a_malformed_one_replaced(
-    client: AsyncTestClient[Litestar],
+    client: httpx.AsyncClient,
 ) -> None:
     kept = await client.get("/health", headers={"x-request-id": "lb-7f3a9c21"})
     assert kept.headers["x-request-id"] == "lb-7f3a9c21"
@@ -29,7 +30,7 @@ async def test_a_callers_request_id_is_kept_and_a_malformed_one_replaced(
     assert replaced.headers["x-request-id"] != "<script>"
 
 
-async def test_ready_when_the_database_is_migrated(client: AsyncTestClient[Litestar]) -> None:
+async def test_ready_when_the_database_is_migrated(client: httpx.AsyncClient) -> None:
     response = await client.get("/ready")
     assert response.status_code == 200
     assert response.json()["status"] == "ready"
@@ -62,7 +63,7 @@ async def _do_nothing() -> None:
     return None
 
 
-async def test_an_unknown_api_path_is_a_problem_document(client: AsyncTestClient[Litestar]) -> None:
+async def test_an_unknown_api_path_is_a_problem_document(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -74,7 +75,7 @@ async def test_an_unknown_api_path_is_a_problem_document(client: AsyncTestClient
     assert body["request_id"] == response.headers["x-request-id"]
 
 
-async def test_an_unknown_page_is_a_govuk_page(client: AsyncTestClient[Litestar]) -> None:
+async def test_an_unknown_page_is_a_govuk_page(client: httpx.AsyncClient) -> None:
     response = await client.get("/no-such-page", headers=HTML)
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
@@ -83,7 +84,7 @@ async def test_an_unknown_page_is_a_govuk_page(client: AsyncTestClient[Litestar]
 
 
 async def test_bad_input_names_the_field_in_the_problem(
-    app: Litestar, client: AsyncTestClient[Litestar]
+    app: Litestar, client: httpx.AsyncClient
 ) -> None:
     @get("/api/v1/_test/echo", sync_to_thread=False)
     def echo(page: int) -> dict[str, int]:
@@ -99,7 +100,7 @@ async def test_bad_input_names_the_field_in_the_problem(
 
 
 async def test_an_unexpected_failure_shows_no_stack_trace(
-    app: Litestar, client: AsyncTestClient[Litestar]
+    app: Litestar, client: httpx.AsyncClient
 ) -> None:
     @get("/api/v1/_test/boom", sync_to_thread=False)
     def boom() -> None:
@@ -114,14 +115,14 @@ async def test_an_unexpected_failure_shows_no_stack_trace(
     assert body["request_id"] in body["detail"]
 
 
-async def test_the_api_is_described_in_openapi_3_1(client: AsyncTestClient[Litestar]) -> None:
+async def test_the_api_is_described_in_openapi_3_1(client: httpx.AsyncClient) -> None:
     document = (await client.get("/schema/openapi.json")).json()
     assert document["openapi"].startswith("3.1")
     assert {"/health", "/ready"} <= set(document["paths"])
 
 
 async def test_the_interactive_api_page_uses_assets_served_here(
-    client: AsyncTestClient[Litestar],
+    client: httpx.AsyncClient,
 ) -> None:
     page = await client.get("/schema")
     assert page.status_code == 200

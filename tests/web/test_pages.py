@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from registry.app import STATIC_DIR
 
@@ -11,7 +10,7 @@ HTML = {"accept": "text/html"}
 
 
 async def test_the_home_page_leads_to_the_register_search(
-    client: AsyncTestClient[Litestar],
+    client: httpx.AsyncClient,
 ) -> None:
     response = await client.get("/", headers=HTML)
     assert response.status_code == 200
@@ -22,7 +21,7 @@ async def test_the_home_page_leads_to_the_register_search(
     assert "Probation practitioner register" in page
 
 
-async def test_pages_carry_no_crown(client: AsyncTestClient[Litestar]) -> None:
+async def test_pages_carry_no_crown(client: httpx.AsyncClient) -> None:
     page = (await client.get("/", headers=HTML)).text
     assert "govuk-logo" not in page
     assert "govuk-footer__crown" not in page
@@ -30,7 +29,7 @@ async def test_pages_carry_no_crown(client: AsyncTestClient[Litestar]) -> None:
 
 
 async def test_the_stylesheet_is_built_without_gds_transport(
-    client: AsyncTestClient[Litestar],
+    client: httpx.AsyncClient,
 ) -> None:
     css = await client.get("/static/dist/registry.css")
     assert css.status_code == 200
@@ -40,7 +39,7 @@ async def test_the_stylesheet_is_built_without_gds_transport(
 
 
 async def test_govuk_frontend_script_is_served_from_the_npm_package(
-    client: AsyncTestClient[Litestar],
+    client: httpx.AsyncClient,
 ) -> None:
     response = await client.get("/assets/govuk/govuk-frontend.min.js")
     assert response.status_code == 200
@@ -48,7 +47,7 @@ async def test_govuk_frontend_script_is_served_from_the_npm_package(
 
 
 async def test_pages_have_a_content_security_policy_with_a_nonce(
-    client: AsyncTestClient[Litestar],
+    client: httpx.AsyncClient,
 ) -> None:
     response = await client.get("/", headers=HTML)
     policy = response.headers["content-security-policy"]

@@ -1,0 +1,90 @@
+"""Accounts: users and roles, browser sessions, API tokens, second factors, sign-in history."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+
+class User(Table, tablename="account_user"):
+    email = Varchar(length=254, unique=True)  # stored case-folded: one account per address
+    display_name = Varchar(length=120)
+    password_hash = Text(default="")  # empty until an invited user sets a password
+    active = Boolean(default=True)
+    totp_secret = Text(default="")  # encrypted with the service key; empty until enrolled
+    totp_enabled_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+    last_login_at = Timestamptz(null=True, default=None)
+    password_changed_at = Timestamptz(null=True, default=None)
+
+
+class UserRole(Table, tablename="account_user_role"):
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=32)
+    # (user, role) is unique through an index the migration creates: Piccolo adds table
+    # constraints with ALTER TABLE, which SQLite cannot do.
+
+
+class BrowserSession(Table, tablename="account_session"):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+    second_factor_verified = Boolean(default=False)
+    client_address = Varchar(length=64, default="")
+    user_agent = Varchar(length=256, default="")
+
+
+class ApiToken(Table, tablename="account_api_token"):
+    """A personal bearer token for the JSON API, shown once and stored as a SHA-256 hash."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=80)
+    token_prefix = Varchar(length=16)  # the visible start of the token, to recognise it
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class RecoveryCode(Table, tablename="account_recovery_code"):
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    code_hash = Varchar(length=64)
+    used_at = Timestamptz(null=True, default=None)
+
+
+class PasswordResetToken(Table, tablename="account_password_reset"):
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class LoginAttempt(Table, tablename="account_login_attempt"):
+    """Every sign-in attempt, kept for rate limiting and lock-out across all workers."""
+
+    email = Varchar(length=254, index=True)
+    client_address = Varchar(length=64, index=True)
+    attempted_at = Timestamptz(index=True)
+    succeeded = Boolean(default=False)
+
+
+ACCOUNT_TABLES: list[type[Table]] = [
+    User,
+    UserRole,
+    BrowserSession,
+    ApiToken,
+    RecoveryCode,
+    PasswordResetToken,
+    LoginAttempt,
+]
