@@ -199,3 +199,14 @@ async def migrate(engine: Engine[Any]) -> list[str]:
 
 def is_sqlite_error(error: BaseException) -> bool:
     return isinstance(error, sqlite3.Error)
+
+
+def bound_engine() -> Engine[Any]:
+    from registry import piccolo_conf
+
+    return piccolo_conf.DB
+
+
+def transaction() -> Any:
+    """One transaction on the bound engine; on SQLite it takes the write lock up front."""
+    return bound_engine().transaction()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Char, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Char, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 
 class AuditEntry(Table, tablename="audit_entry"):
+    id: Serial  # made by Piccolo; declared so the type checker knows it
     occurred_at = Timestamptz(index=True)
     actor_id = Integer(null=True, default=None, index=True)  # no foreign key: entries outlive users
     actor_label = Varchar(length=254, default="system")

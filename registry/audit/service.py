@@ -1,0 +1,328 @@
+"""The audit trail: record what was done, by whom, to what; verify nothing was altered since.
+
+Entries are only ever appended. Each carries the hash of the one before it::
+
+    hash = sha256_hex(prev_hash + canonical_json({
+        "occurred_at": "2026-11-23T09:30:00.000000Z",   # UTC, to the microsecond
+        "actor_id": 7 | null, "actor_label": ..., "action": ..., "target_type": ...,
+        "target_id": "...", "changes": "<the stored changes text>",
+        "client_address": ..., "request_id": ...,
+    }))
+
+with ``prev_hash`` 64 zeros for the first entry. ``changes`` is hashed as the exact text stored,
+so any edit to it, even of whitespace, breaks the hash. Changing an entry breaks its hash;
+deleting one breaks the link of the next. Deleting the newest entries leaves a shorter chain that
+still verifies, so the newest hash (``ChainReport.last_hash``) is what to keep elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from piccolo.columns.combination import WhereRaw
+from piccolo.engine.base import Engine
+
+from registry import clock
+from registry.audit.canonical import JSONValue, canonical_json, plain, utc_iso
+from registry.audit.context import Actor, current_actor
+from registry.audit.tables import AuditEntry
+from registry.errors import InvalidInput
+
+GENESIS_HASH = "0" * 64
+# Any fixed number will do, as long as nothing else in the database takes the same advisory lock.
+APPEND_LOCK_KEY = 0x7265_6769_7374_7279  # "registry" in ASCII
+VERIFY_BATCH_SIZE = 1000
+MAX_PAGE_SIZE = 200
+ACTION_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+# The column widths: PostgreSQL enforces them and SQLite does not, so check them here for both.
+WIDTHS = {
+    "action": 80,
+    "target_type": 60,
+    "target_id": 80,
+    "actor_label": 254,
+    "client_address": 64,
+    "request_id": 64,
+}
+HASHED_FIELDS = (
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "changes",
+    "client_address",
+    "request_id",
+)
+
+Break = Literal["hash mismatch", "broken link"]
+
+
+@dataclass(frozen=True)
+class RecordedEntry:
+    """One entry of the audit trail as read back; there is no way to change it."""
+
+    id: int
+    occurred_at: datetime
+    actor_id: int | None
+    actor_label: str
+    action: str
+    target_type: str
+    target_id: str
+    changes: dict[str, Any]  # {"before": {...}, "after": {...}}, only the keys that changed
+    client_address: str
+    request_id: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    entries: int  # entries checked and found sound, in id order
+    broken_at: int | None = None  # the id of the first entry that fails
+    reason: Break | None = None
+    last_hash: str = GENESIS_HASH  # the newest sound entry's hash, worth keeping elsewhere
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: tuple[RecordedEntry, ...]  # newest first
+    page: int
+    page_size: int
+    total: int  # entries matching the filters, on every page
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+async def record(
+    action: str,
+    target_type: str,
+    target_id: str | int,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    actor: Actor | None = None,
+    occurred_at: datetime | None = None,
+) -> RecordedEntry:
+    """Append one entry, inside the caller's transaction if there is one, else in its own.
+
+    Call it in the same transaction as the change it records, so that both happen or neither.
+    ``actor`` defaults to whoever the current request or job says is acting.
+    """
+    who = actor if actor is not None else current_actor()
+    values: dict[str, Any] = {
+        "actor_id": who.id,
+        "actor_label": who.label,
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id),
+        "changes": canonical_json(changes_between(before, after)),
+        "client_address": who.client_address,
+        "request_id": who.request_id,
+    }
+    _check(values)
+    if occurred_at is not None and occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must carry a time zone")
+    db = AuditEntry._meta.db
+    async with db.transaction():
+        await _wait_for_other_appends(db)
+        values["prev_hash"] = await _last_hash()
+        # Taken once the lock is held, so that later ids never carry earlier times.
+        values["occurred_at"] = (occurred_at or clock.now()).astimezone(UTC)
+        values["hash"] = entry_hash(values["prev_hash"], values)
+        inserted = await AuditEntry.insert(AuditEntry(**values))
+    return _entry({**values, "id": inserted[0]["id"]})
+
+
+def changes_between(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> dict[str, JSONValue]:
+    """Both sides of every key whose value differs; a side without the key leaves it out."""
+    old = _plain_mapping(before)
+    new = _plain_mapping(after)
+    changed = {
+        key
+        for key in old.keys() | new.keys()
+        # Compared as canonical JSON so that 1 and true, or 1 and 1.0, count as different.
+        if key not in old or key not in new or canonical_json(old[key]) != canonical_json(new[key])
+    }
+    return {
+        "before": {key: old[key] for key in changed if key in old},
+        "after": {key: new[key] for key in changed if key in new},
+    }
+
+
+def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
+    fields = {name: entry[name] for name in HASHED_FIELDS}
+    fields["occurred_at"] = utc_iso(entry["occurred_at"])
+    return hashlib.sha256((prev_hash + canonical_json(fields)).encode("utf-8")).hexdigest()
+
+
+async def verify_chain(batch_size: int = VERIFY_BATCH_SIZE) -> ChainReport:
+    """Recompute every entry's hash and check it links to the entry before, oldest first."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    async for row in _entries_by_id(batch_size):
+        failure = _fault(row, expected_prev)
+        if failure is not None:
+            return ChainReport(
+                ok=False,
+                entries=checked,
+                broken_at=row["id"],
+                reason=failure,
+                last_hash=expected_prev,
+            )
+        expected_prev = row["hash"]
+        checked += 1
+    return ChainReport(ok=True, entries=checked, last_hash=expected_prev)
+
+
+async def search(
+    *,
+    action: str | None = None,
+    actor_id: int | None = None,
+    actor_label: str | None = None,
+    target_type: str | None = None,
+    target_id: str | int | None = None,
+    occurred_from: datetime | None = None,
+    occurred_before: datetime | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> AuditPage:
+    """Entries matching every filter given, newest first, one page at a time.
+
+    ``action`` matches a prefix (``register.`` finds every register action); ``actor_label``
+    matches any part of the label, ignoring case; the time range includes ``occurred_from`` and
+    excludes ``occurred_before``. Empty filters are ignored.
+    """
+    if page < 1:
+        raise InvalidInput("Page must be 1 or more", field="page")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"Page size must be from 1 to {MAX_PAGE_SIZE}", field="page_size")
+    for name, moment in (("occurred_from", occurred_from), ("occurred_before", occurred_before)):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput("Give the time with its time zone", field=name)
+    conditions: list[Any] = []
+    if action:
+        conditions.append(WhereRaw("action LIKE {} ESCAPE '\\'", _like(action.lower()) + "%"))
+    if actor_id is not None:
+        conditions.append(AuditEntry.actor_id == actor_id)
+    if actor_label:
+        pattern = "%" + _like(actor_label.lower()) + "%"
+        conditions.append(WhereRaw("LOWER(actor_label) LIKE {} ESCAPE '\\'", pattern))
+    if target_type:
+        conditions.append(AuditEntry.target_type == target_type)
+    if target_id is not None and target_id != "":
+        conditions.append(AuditEntry.target_id == str(target_id))
+    if occurred_from is not None:
+        conditions.append(AuditEntry.occurred_at >= occurred_from)
+    if occurred_before is not None:
+        conditions.append(AuditEntry.occurred_at < occurred_before)
+    return await _page(conditions, page, page_size)
+
+
+async def _page(conditions: list[Any], page: int, page_size: int) -> AuditPage:
+    rows_query = AuditEntry.select().order_by(AuditEntry.occurred_at, _id(), ascending=False)
+    count_query = AuditEntry.count()
+    if conditions:
+        rows_query = rows_query.where(*conditions)
+        count_query = count_query.where(*conditions)
+    rows = await rows_query.limit(page_size).offset((page - 1) * page_size)
+    total = await count_query
+    return AuditPage(
+        entries=tuple(_entry(row) for row in rows), page=page, page_size=page_size, total=total
+    )
+
+
+def _check(values: Mapping[str, Any]) -> None:
+    if not ACTION_PATTERN.fullmatch(values["action"]):
+        raise ValueError(f"audit action {values['action']!r} is not like 'domain.thing_done'")
+    for name, width in WIDTHS.items():
+        if len(values[name]) > width:
+            raise ValueError(f"audit {name} is longer than {width} characters")
+
+
+def _plain_mapping(side: Mapping[str, Any] | None) -> dict[str, JSONValue]:
+    spelled = plain(side or {})
+    assert isinstance(spelled, dict)
+    return spelled
+
+
+async def _wait_for_other_appends(db: Engine[Any]) -> None:
+    # On SQLite the write transaction (BEGIN IMMEDIATE) already admits one writer at a time. On
+    # PostgreSQL two transactions could both read the same newest entry and fork the chain, so
+    # appends queue on a lock held until the surrounding transaction ends.
+    if db.engine_type == "postgres":
+        await AuditEntry.raw("SELECT pg_advisory_xact_lock({})", APPEND_LOCK_KEY)
+
+
+async def _last_hash() -> str:
+    newest = await AuditEntry.select(AuditEntry.hash).order_by(_id(), ascending=False).first()
+    return GENESIS_HASH if newest is None else str(newest["hash"])
+
+
+async def _entries_by_id(batch_size: int) -> AsyncIterator[dict[str, Any]]:
+    # Keyset pages by id: memory stays flat however long the trail grows.
+    after = 0
+    while True:
+        batch = await AuditEntry.select().where(_id() > after).order_by(_id()).limit(batch_size)
+        for row in batch:
+            yield row
+        if len(batch) < batch_size:
+            return
+        after = batch[-1]["id"]
+
+
+def _fault(row: Mapping[str, Any], expected_prev: str) -> Break | None:
+    # The hash first: a row whose own hash fails was itself altered; a sound row whose link
+    # fails means the entry before it was removed or rewritten.
+    if entry_hash(row["prev_hash"], row) != row["hash"]:
+        return "hash mismatch"
+    if row["prev_hash"] != expected_prev:
+        return "broken link"
+    return None
+
+
+def _entry(row: Mapping[str, Any]) -> RecordedEntry:
+    return RecordedEntry(
+        id=row["id"],
+        occurred_at=row["occurred_at"],
+        actor_id=row["actor_id"],
+        actor_label=row["actor_label"],
+        action=row["action"],
+        target_type=row["target_type"],
+        target_id=row["target_id"],
+        changes=_parse_changes(row["changes"]),
+        client_address=row["client_address"],
+        request_id=row["request_id"],
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+def _parse_changes(text: str) -> dict[str, Any]:
+    # A tampered entry must still show on the staff page, as the text it now holds.
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {"unreadable": text}
+    return parsed if isinstance(parsed, dict) else {"unreadable": text}
+
+
+def _like(text: str) -> str:
+    """``text`` with LIKE's wildcards escaped, so ``status_`` means an underscore."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _id() -> Any:
+    # Piccolo adds the ``id`` column when the class is built, so type checkers cannot see it.
+    return AuditEntry._meta.primary_key

@@ -1,0 +1,64 @@
+"""``registry audit verify``: what an operator runs to check nobody has altered the trail."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from registry.audit.service import record
+from registry.audit.tables import AuditEntry
+from registry.cli import cli
+from registry.config import Settings
+from tests.support import TEST_SECRET_KEY
+
+
+async def registry_command(settings: Settings, *args: str) -> tuple[int, str]:
+    """Run the installed ``registry`` command against the test's database: (status, stdout)."""
+    environment = {
+        **os.environ,
+        "REGISTRY_DATABASE_URL": settings.resolved_database_url,
+        "REGISTRY_DATA_DIR": str(settings.data_dir),
+        "REGISTRY_SECRET_KEY": TEST_SECRET_KEY,
+        "REGISTRY_ENVIRONMENT": "test",
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("registry")),
+        *args,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await process.communicate()
+    assert process.returncode is not None, stderr
+    return process.returncode, stdout.decode()
+
+
+async def test_verify_says_ok_and_how_many_entries(engine: Any, settings: Settings) -> None:
+    for number in range(3):
+        await record("register.entry_created", "registration", number)
+
+    assert await registry_command(settings, "audit", "verify") == (0, "ok 3 entries\n")
+
+
+async def test_verify_names_the_altered_entry_and_fails(engine: Any, settings: Settings) -> None:
+    entries = [await record("register.entry_created", "registration", n) for n in range(3)]
+    await AuditEntry.update({AuditEntry.actor_label: "someone.else@regulator.example"}).where(
+        AuditEntry._meta.primary_key == entries[1].id
+    )
+
+    status, output = await registry_command(settings, "audit", "verify")
+
+    assert (status, output) == (1, f"broken at entry {entries[1].id}: hash mismatch\n")
+
+
+def test_the_audit_commands_have_help() -> None:
+    for args in (["audit", "--help"], ["audit", "verify", "--help"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, args
+        assert "Usage:" in result.output
+    assert "audit" in CliRunner().invoke(cli, ["--help"]).output
