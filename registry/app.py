@@ -8,6 +8,7 @@ from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -16,6 +17,10 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 
 from registry import __version__
+from registry.accounts.access import access_guard
+from registry.accounts.api import MeController, UsersController
+from registry.accounts.auth import AuthenticationMiddleware
+from registry.accounts.pages import AccountPages, PasswordPages, SignInPages, StaffAdminPages
 from registry.config import Settings, ensure_secret_key, load_settings
 from registry.db import RegistryEngine, bind_engine, create_engine
 from registry.web.errors import EXCEPTION_HANDLERS
@@ -29,8 +34,15 @@ STATIC_DIR = PROJECT_ROOT / "static"
 NODE_MODULES = PROJECT_ROOT / "node_modules"
 API_PREFIX = "/api/v1"
 
-# Domain API controllers are added here as each domain lands.
-API_HANDLERS: list[object] = []
+# Each domain's API controllers and pages, added here as each domain lands.
+API_HANDLERS: list[object] = [MeController, UsersController]
+PAGE_HANDLERS: list[object] = [
+    HomePage,
+    SignInPages,
+    PasswordPages,
+    AccountPages,
+    StaffAdminPages,
+]
 
 
 def _static_routers() -> list[Router]:
@@ -76,6 +88,18 @@ def _openapi_config() -> OpenAPIConfig:
     )
 
 
+def _csrf_config(settings: Settings) -> CSRFConfig:
+    # The API authenticates with bearer tokens only, never cookies, so it needs no CSRF token.
+    return CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="registry_csrf",
+        cookie_secure=settings.secure_cookies,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        exclude=["^/api/"],
+    )
+
+
 def _lifespan(engine: RegistryEngine):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -106,7 +130,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     bind_engine(engine)
     api = Router(path=API_PREFIX, route_handlers=API_HANDLERS)  # type: ignore[arg-type]
     return RegistryApp(
-        route_handlers=[HealthController, HomePage, api, *_static_routers()],
+        route_handlers=[HealthController, *PAGE_HANDLERS, api, *_static_routers()],  # type: ignore[list-item]
+        middleware=[AuthenticationMiddleware],
+        guards=[access_guard],
+        csrf_config=_csrf_config(settings),
         lifespan=[_lifespan(engine)],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=template_config(),

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from registry.audit.cli import audit
 from registry.config import Settings, SettingsError, load_settings, redact_url
 
 T = TypeVar("T")
@@ -162,9 +163,24 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
         _serve(host, port, workers=1)
 
 
+cli.add_command(audit)
+
+
+def _add_domain_commands() -> None:
+    from registry.accounts.cli import users
+
+    cli.add_command(users)
+
+
+_add_domain_commands()
+
+
 def main() -> None:
     try:
-        cli.main(standalone_mode=False, prog_name="registry")
+        # Without standalone mode click returns a command's ctx.exit() status instead of exiting.
+        status = cli.main(standalone_mode=False, prog_name="registry")
+        if isinstance(status, int) and status != 0:
+            sys.exit(status)
     except SettingsError as error:
         click.echo(f"registry: configuration error: {error}", err=True)
         sys.exit(EXIT_BAD_SETTINGS)

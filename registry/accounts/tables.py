@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from piccolo.columns import (
+    BigInt,
     Boolean,
     ForeignKey,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -14,18 +16,21 @@ from piccolo.table import Table
 
 
 class User(Table, tablename="account_user"):
+    id: Serial  # made by Piccolo; declared so the type checker knows it
     email = Varchar(length=254, unique=True)  # stored case-folded: one account per address
     display_name = Varchar(length=120)
     password_hash = Text(default="")  # empty until an invited user sets a password
     active = Boolean(default=True)
     totp_secret = Text(default="")  # encrypted with the service key; empty until enrolled
     totp_enabled_at = Timestamptz(null=True, default=None)
+    totp_last_step = BigInt(null=True, default=None)  # refuses a code used once already
     created_at = Timestamptz()
     last_login_at = Timestamptz(null=True, default=None)
     password_changed_at = Timestamptz(null=True, default=None)
 
 
 class UserRole(Table, tablename="account_user_role"):
+    id: Serial  # made by Piccolo; declared so the type checker knows it
     user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
     role = Varchar(length=32)
     # (user, role) is unique through an index the migration creates: Piccolo adds table
@@ -35,6 +40,7 @@ class UserRole(Table, tablename="account_user_role"):
 class BrowserSession(Table, tablename="account_session"):
     """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
 
+    id: Serial  # made by Piccolo; declared so the type checker knows it
     token_hash = Varchar(length=64, unique=True)
     user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
     created_at = Timestamptz()
@@ -47,6 +53,7 @@ class BrowserSession(Table, tablename="account_session"):
 class ApiToken(Table, tablename="account_api_token"):
     """A personal bearer token for the JSON API, shown once and stored as a SHA-256 hash."""
 
+    id: Serial  # made by Piccolo; declared so the type checker knows it
     user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
     name = Varchar(length=80)
     token_prefix = Varchar(length=16)  # the visible start of the token, to recognise it
@@ -57,12 +64,14 @@ class ApiToken(Table, tablename="account_api_token"):
 
 
 class RecoveryCode(Table, tablename="account_recovery_code"):
+    id: Serial  # made by Piccolo; declared so the type checker knows it
     user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
     code_hash = Varchar(length=64)
     used_at = Timestamptz(null=True, default=None)
 
 
 class PasswordResetToken(Table, tablename="account_password_reset"):
+    id: Serial  # made by Piccolo; declared so the type checker knows it
     user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
     token_hash = Varchar(length=64, unique=True)
     created_at = Timestamptz()
@@ -73,6 +82,7 @@ class PasswordResetToken(Table, tablename="account_password_reset"):
 class LoginAttempt(Table, tablename="account_login_attempt"):
     """Every sign-in attempt, kept for rate limiting and lock-out across all workers."""
 
+    id: Serial  # made by Piccolo; declared so the type checker knows it
     email = Varchar(length=254, index=True)
     client_address = Varchar(length=64, index=True)
     attempted_at = Timestamptz(index=True)

@@ -29,12 +29,13 @@ class Readiness(msgspec.Struct):
 class HealthController(Controller):
     tags = ["Service"]
 
-    @get("/health", summary="Liveness: the process answers", cache=False)
+    @get("/health", name="health", summary="Liveness: the process answers", cache=False)
     async def health(self) -> Health:
         return Health(status="ok")
 
     @get(
         "/ready",
+        name="ready",
         summary="Readiness: the database answers and every migration is applied",
         responses={
             HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(

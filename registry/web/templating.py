@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from jinja2 import (
     ChoiceLoader,
@@ -40,8 +41,25 @@ def create_environment() -> Environment:
         lstrip_blocks=True,
         enable_async=False,
     )
-    environment.globals.update(service_name=SERVICE_NAME, regulator_name=REGULATOR_NAME)
+    environment.globals.update(
+        service_name=SERVICE_NAME, regulator_name=REGULATOR_NAME, main_navigation=main_navigation
+    )
     return environment
+
+
+def main_navigation(user: Any, path: str) -> list[dict[str, Any]]:
+    """The service navigation: what this visitor can reach, with the current section marked."""
+    items = [("/register", "Search the register")]
+    if user is None:
+        items.append(("/sign-in", "Sign in"))
+    else:
+        if getattr(user, "fully_signed_in", False):
+            if "admin" in user.roles:
+                items.append(("/admin/users", "Users"))
+            if user.is_staff:
+                items.append(("/audit", "Audit trail"))
+        items.append(("/account", "Your account"))
+    return [{"href": href, "text": text, "active": path.startswith(href)} for href, text in items]
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:

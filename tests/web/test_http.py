@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from litestar import Litestar, get
+from litestar.params import FromQuery
 from litestar.testing import AsyncTestClient
 
+from registry.accounts.access import PUBLIC, ROUTE_ACCESS
 from registry.app import create_app
 from tests.support import make_settings
 
@@ -83,11 +86,19 @@ async def test_an_unknown_page_is_a_govuk_page(client: httpx.AsyncClient) -> Non
     assert "govuk-template" in response.text
 
 
+@pytest.fixture
+def open_test_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Routes the tests add are opened to everyone; unknown routes are otherwise refused."""
+    monkeypatch.setitem(ROUTE_ACCESS, "test_echo", PUBLIC)
+    monkeypatch.setitem(ROUTE_ACCESS, "test_boom", PUBLIC)
+
+
+@pytest.mark.usefixtures("open_test_routes")
 async def test_bad_input_names_the_field_in_the_problem(
     app: Litestar, client: httpx.AsyncClient
 ) -> None:
-    @get("/api/v1/_test/echo", sync_to_thread=False)
-    def echo(page: int) -> dict[str, int]:
+    @get("/api/v1/_test/echo", sync_to_thread=False, name="test_echo")
+    def echo(page: FromQuery[int]) -> dict[str, int]:
         return {"page": page}
 
     app.register(echo)
@@ -99,10 +110,11 @@ async def test_bad_input_names_the_field_in_the_problem(
     assert "page" in body["detail"]
 
 
+@pytest.mark.usefixtures("open_test_routes")
 async def test_an_unexpected_failure_shows_no_stack_trace(
     app: Litestar, client: httpx.AsyncClient
 ) -> None:
-    @get("/api/v1/_test/boom", sync_to_thread=False)
+    @get("/api/v1/_test/boom", sync_to_thread=False, name="test_boom")
     def boom() -> None:
         raise RuntimeError("secret internals: password=hunter2")
 

@@ -1,0 +1,118 @@
+"""Who is making this request: a browser session cookie for pages, a bearer token for the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from registry.accounts import service
+from registry.accounts.roles import Role
+from registry.audit.context import Actor, set_actor
+from registry.web.observability import request_id_from
+
+SESSION_COOKIE = "registry_session"
+API_PREFIX = "/api/"
+# Stylesheets and scripts need no user; looking one up would cost a query per asset.
+ANONYMOUS_PREFIXES = ("/static/", "/assets/", "/health", "/ready")
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    email: str
+    display_name: str
+    roles: frozenset[Role]
+    is_staff: bool
+    totp_enabled: bool
+    session_id: int | None  # None when the request carries an API token
+    fully_signed_in: bool  # staff have passed their second factor
+
+
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def _cookie(scope: Scope, name: str) -> str:
+    for part in _header(scope, b"cookie").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return ""
+
+
+async def _from_token(scope: Scope) -> CurrentUser | None:
+    authorization = _header(scope, b"authorization")
+    scheme, _, raw = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not raw:
+        return None
+    account = await service.account_for_api_token(raw.strip())
+    if account is None:
+        return None
+    return CurrentUser(
+        account.id,
+        account.email,
+        account.display_name,
+        account.roles,
+        account.is_staff,
+        account.totp_enabled,
+        session_id=None,
+        fully_signed_in=True,
+    )
+
+
+async def _from_session(scope: Scope) -> CurrentUser | None:
+    signed_in = await service.session_for(_cookie(scope, SESSION_COOKIE))
+    if signed_in is None:
+        return None
+    account = signed_in.account
+    return CurrentUser(
+        account.id,
+        account.email,
+        account.display_name,
+        account.roles,
+        account.is_staff,
+        account.totp_enabled,
+        session_id=signed_in.session_id,
+        fully_signed_in=signed_in.second_factor_verified or not account.needs_second_factor,
+    )
+
+
+class AuthenticationMiddleware:
+    """Sets ``scope["user"]`` (None when signed out) and the audit trail's actor.
+
+    The API takes bearer tokens only and pages take the session cookie only: cookies never
+    authenticate an API call, so the API needs no CSRF token and a page cannot be driven by a
+    stolen API token in a browser.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            pass
+        elif scope["path"].startswith(ANONYMOUS_PREFIXES):
+            scope["user"] = None
+        else:
+            is_api = scope["path"].startswith(API_PREFIX)
+            user = await (_from_token(scope) if is_api else _from_session(scope))
+            scope["user"] = user
+            set_actor(
+                Actor(
+                    id=user.id if user else None,
+                    label=user.email if user else "public",
+                    client_address=client_address(scope),
+                    request_id=request_id_from(scope),
+                )
+            )
+        await self.app(scope, receive, send)

@@ -1,0 +1,157 @@
+"""What crosses the edge for accounts: forms posted by pages and JSON for the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from registry.accounts.roles import Role
+from registry.web.forms import Form
+
+
+def _text(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _as_list(value: Any) -> Any:
+    if value is None or value == "":
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+def _some_role(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError("Choose at least one role")
+    return value
+
+
+# Checkboxes: absent when none is ticked, a single value when one is.
+RoleChoices = Annotated[list[str], BeforeValidator(_as_list), AfterValidator(_some_role)]
+
+
+def _required(message: str) -> Any:
+    def check(value: str) -> str:
+        if not value:
+            raise ValueError(message)
+        return value
+
+    return check
+
+
+class SignInForm(Form):
+    email: Text = ""
+    password: str = ""
+    next: str = ""
+
+    _email = field_validator("email")(_required("Enter your email address"))
+    _password = field_validator("password")(_required("Enter your password"))
+
+
+class CodeForm(Form):
+    code: Text = ""
+
+    _code = field_validator("code")(_required("Enter the code from your authenticator app"))
+
+
+class EmailForm(Form):
+    email: Text = ""
+
+    _email = field_validator("email")(_required("Enter your email address"))
+
+
+class NewPasswordForm(Form):
+    password: str = ""
+    confirm_password: str = ""
+
+    _password = field_validator("password")(_required("Enter a new password"))
+
+    @field_validator("confirm_password")
+    @classmethod
+    def _matches(cls, value: str, info: Any) -> str:
+        if value != info.data.get("password"):
+            raise ValueError("Passwords do not match")
+        return value
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password: str = ""
+
+    _current = field_validator("current_password")(_required("Enter your current password"))
+
+
+class TokenForm(Form):
+    name: Text = ""
+
+    _name = field_validator("name")(
+        _required("Enter a name for the token, like 'case system export'")
+    )
+
+
+class StaffInviteForm(Form):
+    email: Text = ""
+    display_name: Text = ""
+    roles: RoleChoices = []
+
+    _email = field_validator("email")(_required("Enter an email address"))
+    _name = field_validator("display_name")(_required("Enter the person's name"))
+
+
+class RolesForm(Form):
+    roles: RoleChoices = []
+
+
+# --- API ----------------------------------------------------------------------------------
+
+
+class AccountOut(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    roles: list[Role]
+    active: bool
+    two_factor_enabled: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=80, description="What the token is for")
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class IssuedTokenOut(TokenOut):
+    token: str = Field(description="The whole token. It is shown once: store it now.")
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=254)
+    display_name: str = Field(min_length=1, max_length=120)
+    roles: list[Role] = Field(min_length=1)
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    roles: list[Role] | None = Field(default=None, min_length=1)
+    active: bool | None = None
+
+
+class AccountPage(BaseModel):
+    items: list[AccountOut]
+    total: int
+    page: int
+    page_size: int
