@@ -21,6 +21,8 @@ from registry.accounts.access import access_guard
 from registry.accounts.api import MeController, UsersController
 from registry.accounts.auth import AuthenticationMiddleware
 from registry.accounts.pages import AccountPages, PasswordPages, SignInPages, StaffAdminPages
+from registry.audit.api import AuditController
+from registry.audit.pages import AuditPages
 from registry.config import Settings, ensure_secret_key, load_settings
 from registry.db import RegistryEngine, bind_engine, create_engine
 from registry.web.errors import EXCEPTION_HANDLERS
@@ -35,13 +37,14 @@ NODE_MODULES = PROJECT_ROOT / "node_modules"
 API_PREFIX = "/api/v1"
 
 # Each domain's API controllers and pages, added here as each domain lands.
-API_HANDLERS: list[object] = [MeController, UsersController]
+API_HANDLERS: list[object] = [MeController, UsersController, AuditController]
 PAGE_HANDLERS: list[object] = [
     HomePage,
     SignInPages,
     PasswordPages,
     AccountPages,
     StaffAdminPages,
+    AuditPages,
 ]
 
 

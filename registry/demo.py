@@ -6,6 +6,7 @@ registered and each must be safe to run again on a database it has already seede
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -40,6 +41,8 @@ class DemoSummary:
 
 Seeder = Callable[[DemoSummary, Progress], Awaitable[None]]
 _SEEDERS: list[Seeder] = []
+# The modules whose seeders run, in this order: later domains build on earlier ones' records.
+DEMO_MODULES = ("registry.accounts.demo",)
 
 
 def demo_seeder(seeder: Seeder) -> Seeder:
@@ -48,6 +51,8 @@ def demo_seeder(seeder: Seeder) -> Seeder:
 
 
 async def seed_demo_data(progress: Progress) -> DemoSummary:
+    for module in DEMO_MODULES:
+        importlib.import_module(module)
     summary = DemoSummary()
     with progress:
         for seeder in _SEEDERS:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,3 +34,24 @@ def make_settings(engine_name: str, data_dir: Path, **overrides: Any) -> Setting
         **overrides,
     }
     return Settings(**values)
+
+
+async def registry_command(settings: Settings, *args: str) -> tuple[int, str]:
+    """Run the installed ``registry`` command against the test's database: (status, stdout)."""
+    environment = {
+        **os.environ,
+        "REGISTRY_DATABASE_URL": settings.resolved_database_url,
+        "REGISTRY_DATA_DIR": str(settings.data_dir),
+        "REGISTRY_SECRET_KEY": TEST_SECRET_KEY,
+        "REGISTRY_ENVIRONMENT": "test",
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("registry")),
+        *args,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await process.communicate()
+    assert process.returncode is not None, stderr
+    return process.returncode, stdout.decode()

@@ -41,10 +41,24 @@ def create_environment() -> Environment:
         lstrip_blocks=True,
         enable_async=False,
     )
+    environment.filters["display"] = display_value
     environment.globals.update(
         service_name=SERVICE_NAME, regulator_name=REGULATOR_NAME, main_navigation=main_navigation
     )
     return environment
+
+
+def display_value(value: Any) -> str:
+    """A stored value as a person reads it: lists joined, nothing shown as a dash."""
+    if value is None or value == "" or value == []:
+        return "\N{EN DASH}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(display_value(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {display_value(item)}" for key, item in value.items())
+    return str(value)
 
 
 def main_navigation(user: Any, path: str) -> list[dict[str, Any]]:

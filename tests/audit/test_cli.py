@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
@@ -14,28 +10,7 @@ from registry.audit.service import record
 from registry.audit.tables import AuditEntry
 from registry.cli import cli
 from registry.config import Settings
-from tests.support import TEST_SECRET_KEY
-
-
-async def registry_command(settings: Settings, *args: str) -> tuple[int, str]:
-    """Run the installed ``registry`` command against the test's database: (status, stdout)."""
-    environment = {
-        **os.environ,
-        "REGISTRY_DATABASE_URL": settings.resolved_database_url,
-        "REGISTRY_DATA_DIR": str(settings.data_dir),
-        "REGISTRY_SECRET_KEY": TEST_SECRET_KEY,
-        "REGISTRY_ENVIRONMENT": "test",
-    }
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("registry")),
-        *args,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await process.communicate()
-    assert process.returncode is not None, stderr
-    return process.returncode, stdout.decode()
+from tests.support import registry_command
 
 
 async def test_verify_says_ok_and_how_many_entries(engine: Any, settings: Settings) -> None:
