@@ -16,7 +16,7 @@ from litestar.openapi.spec import Contact
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 
-from registry import __version__
+from registry import SERVICE_NAME, __version__
 from registry.accounts.access import access_guard
 from registry.accounts.api import MeController, UsersController
 from registry.accounts.auth import AuthenticationMiddleware
@@ -25,11 +25,12 @@ from registry.audit.api import AuditController
 from registry.audit.pages import AuditPages
 from registry.config import Settings, ensure_secret_key, load_settings
 from registry.db import RegistryEngine, bind_engine, create_engine
+from registry.notifications.pages import OutboxPages
 from registry.web.errors import EXCEPTION_HANDLERS
 from registry.web.health import HealthController
 from registry.web.observability import RequestContextMiddleware, configure_logging
 from registry.web.pages import HomePage
-from registry.web.templating import SERVICE_NAME, template_config
+from registry.web.templating import template_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -45,6 +46,7 @@ PAGE_HANDLERS: list[object] = [
     AccountPages,
     StaffAdminPages,
     AuditPages,
+    OutboxPages,
 ]
 
 

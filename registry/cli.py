@@ -37,6 +37,10 @@ def progress_bar() -> Progress:
 def run_with_engine(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Open the configured engine, bind the tables to it, run ``work(engine)`` and close it."""
     from registry.db import bind_engine, create_engine
+    from registry.web.observability import configure_logging
+
+    # Log lines go to stderr, structured like the server's; stdout is the command's own answer.
+    configure_logging(settings.log_format)
 
     async def runner() -> T:
         engine = create_engine(settings)
@@ -168,8 +172,11 @@ cli.add_command(audit)
 
 def _add_domain_commands() -> None:
     from registry.accounts.cli import users
+    from registry.notifications.cli import jobs, worker
 
     cli.add_command(users)
+    cli.add_command(worker)
+    cli.add_command(jobs)
 
 
 _add_domain_commands()

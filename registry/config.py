@@ -44,7 +44,13 @@ class Settings(BaseSettings):
         repr=False,
     )
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of the service.")
-    smtp_url: str = Field(default="", description="smtp://user:pass@host:port or smtps://…")
+    smtp_url: str = Field(
+        default="", description="smtp://user:pass@host:port or smtps://…", repr=False
+    )
+    mail_from: str = Field(
+        default="Probation practitioner register <no-reply@probation-register.example>",
+        description="The From address of every email the service sends.",
+    )
     environment: Literal["development", "production", "test"] = "development"
     db_pool_size: int = Field(default=10, ge=1, le=200)
     log_format: Literal["console", "json"] = "console"

@@ -210,3 +210,9 @@ def bound_engine() -> Engine[Any]:
 def transaction() -> Any:
     """One transaction on the bound engine; on SQLite it takes the write lock up front."""
     return bound_engine().transaction()
+
+
+def escape_like(text: str) -> str:
+    """``text`` with LIKE's wildcards escaped (use with ``ESCAPE '\\'``): ``a_b`` means an
+    underscore, not any character."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,22 +37,44 @@ def make_settings(engine_name: str, data_dir: Path, **overrides: Any) -> Setting
     return Settings(**values)
 
 
-async def registry_command(settings: Settings, *args: str) -> tuple[int, str]:
-    """Run the installed ``registry`` command against the test's database: (status, stdout)."""
-    environment = {
+def registry_executable() -> str:
+    """The ``registry`` command installed beside the running Python."""
+    return str(Path(sys.executable).with_name("registry"))
+
+
+def registry_env(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment that points the ``registry`` command at the test's database."""
+    return {
         **os.environ,
         "REGISTRY_DATABASE_URL": settings.resolved_database_url,
         "REGISTRY_DATA_DIR": str(settings.data_dir),
         "REGISTRY_SECRET_KEY": TEST_SECRET_KEY,
         "REGISTRY_ENVIRONMENT": "test",
+        **(extra or {}),
     }
+
+
+async def registry_command(
+    settings: Settings,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    with_stderr: bool = False,
+) -> tuple[int, str]:
+    """Run the installed ``registry`` command against the test's database: (status, stdout).
+
+    ``env`` adds or overrides variables, such as ``REGISTRY_SMTP_URL``. ``input`` is written to
+    the command's standard input. With ``with_stderr`` the output is standard output and standard
+    error together, as a person at a terminal reads them.
+    """
     process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("registry")),
+        registry_executable(),
         *args,
-        env=environment,
+        env=registry_env(settings, env),
+        stdin=asyncio.subprocess.PIPE if input is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT if with_stderr else asyncio.subprocess.PIPE,
     )
-    stdout, stderr = await process.communicate()
+    stdout, stderr = await process.communicate(input.encode() if input is not None else None)
     assert process.returncode is not None, stderr
     return process.returncode, stdout.decode()

@@ -91,6 +91,10 @@ ROUTE_ACCESS: dict[str, Rule] = {
     # the audit trail
     "audit_trail": STAFF,
     "api_audit_trail": STAFF,
+    # the outbox
+    "outbox": STAFF,
+    "outbox_message": STAFF,
+    "outbox_message_retry": STAFF,
 }
 
 

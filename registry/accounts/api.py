@@ -104,8 +104,11 @@ class UsersController(Controller):
         )
 
     @post("/", name="api_admin_users_create", status_code=HTTP_201_CREATED, summary="Invite a user")
-    async def create_user(self, data: JSONBody[UserIn]) -> AccountOut:
-        return account_out(await service.create_user(data.email, data.display_name, data.roles))
+    async def create_user(self, request: AnyRequest, data: JSONBody[UserIn]) -> AccountOut:
+        account = await service.invite_user(
+            data.email, data.display_name, data.roles, invited_by=_user(request).display_name
+        )
+        return account_out(account)
 
     @patch(
         "/{user_id:int}",
@@ -115,9 +118,7 @@ class UsersController(Controller):
     async def update_user(
         self, request: AnyRequest, user_id: FromPath[int], data: JSONBody[UserPatch]
     ) -> AccountOut:
-        account = await service.get_account(user_id)
-        if data.roles is not None:
-            account = await service.set_roles(user_id, data.roles)
-        if data.active is not None and data.active != account.active:
-            account = await service.set_active(user_id, data.active, by_user_id=_user(request).id)
+        account = await service.update_user(
+            user_id, roles=data.roles, active=data.active, by_user_id=_user(request).id
+        )
         return account_out(account)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
@@ -15,7 +16,7 @@ from litestar.status_codes import (
     HTTP_429_TOO_MANY_REQUESTS,
 )
 
-from registry.accounts import mail, service, totp
+from registry.accounts import service, totp
 from registry.accounts.auth import SESSION_COOKIE, CurrentUser, client_address
 from registry.accounts.roles import ROLE_LABELS, STAFF_ROLES, Role
 from registry.accounts.schemas import (
@@ -45,8 +46,12 @@ def _user(request: AnyRequest) -> CurrentUser:
 
 
 def _safe_next(target: str) -> str:
-    """Only a path on this site: never an open redirect to somewhere else."""
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
+    """Only a path on this site: never an open redirect to somewhere else.
+
+    Browsers drop tabs and newlines from a URL, so ``/<tab>/evil.example`` would become
+    ``//evil.example``: a target with any control character is refused.
+    """
+    if target.startswith("/") and not target.startswith(("//", "/\\")) and target.isprintable():
         return target
     return ""
 
@@ -118,27 +123,31 @@ class SignInPages(Controller):
         return Redirect(target, status_code=SEE_OTHER, cookies=[_session_cookie(request, token)])
 
     @get("/sign-in/two-factor", name="two_factor_prompt")
-    async def two_factor_prompt(self, request: AnyRequest) -> Template | Redirect:
+    async def two_factor_prompt(
+        self, request: AnyRequest, next_page: Annotated[str, QueryParameter(name="next")] = ""
+    ) -> Template | Redirect:
         user = _user(request)
         if user.fully_signed_in:
-            return Redirect("/account", status_code=SEE_OTHER)
+            return Redirect(_safe_next(next_page) or "/account", status_code=SEE_OTHER)
         if not user.totp_enabled:
             return Redirect("/account/two-factor/setup", status_code=SEE_OTHER)
-        return _page("two_factor.html")
+        return _page("two_factor.html", next=_safe_next(next_page))
 
     @post("/sign-in/two-factor", name="two_factor_submit")
     async def two_factor_submit(self, request: AnyRequest) -> Template | Redirect:
         user = _user(request)
-        form, errors = validate(CodeForm, await read_form(request))
+        values = await read_form(request)
+        next_page = _safe_next(str(values.get("next", "")))
+        form, errors = validate(CodeForm, values)
         if form is not None and user.session_id is not None:
             try:
                 await service.verify_second_factor(
                     user.id, user.session_id, form.code, _settings(request).secret_key
                 )
-                return Redirect("/account", status_code=SEE_OTHER)
+                return Redirect(next_page or "/account", status_code=SEE_OTHER)
             except RegistryError as error:
                 errors = errors_from(error, "code")
-        return _form_page("two_factor.html", errors, HTTP_422_UNPROCESSABLE_ENTITY)
+        return _form_page("two_factor.html", errors, HTTP_422_UNPROCESSABLE_ENTITY, next=next_page)
 
     @get("/account/two-factor/setup", name="two_factor_setup")
     async def two_factor_setup(self, request: AnyRequest) -> Template | Redirect:
@@ -163,7 +172,9 @@ class SignInPages(Controller):
                 return _form_page(
                     "two_factor_setup.html", errors_from(error, "code"), HTTP_409_CONFLICT
                 )
-        return await _setup_page(request, user, errors, HTTP_422_UNPROCESSABLE_ENTITY)
+        return await _setup_page(
+            request, user, errors, HTTP_422_UNPROCESSABLE_ENTITY, keep_secret=True
+        )
 
     @post("/sign-out", name="sign_out")
     async def sign_out(self, request: AnyRequest) -> Redirect:
@@ -178,16 +189,29 @@ class SignInPages(Controller):
 
 
 def _after_password(account: service.Account, next_page: str) -> str:
+    if account.needs_second_factor and account.totp_enabled:
+        # The page they were after waits until the code is in.
+        return "/sign-in/two-factor" + (f"?{urlencode({'next': next_page})}" if next_page else "")
     if account.needs_second_factor:
-        return "/sign-in/two-factor" if account.totp_enabled else "/account/two-factor/setup"
+        return "/account/two-factor/setup"
     return next_page or "/account"
 
 
 async def _setup_page(
-    request: AnyRequest, user: CurrentUser, errors: FormErrors, status: int
+    request: AnyRequest,
+    user: CurrentUser,
+    errors: FormErrors,
+    status: int,
+    *,
+    keep_secret: bool = False,
 ) -> Template:
-    # A new secret each time the page is drawn: only a confirmed one is ever switched on.
-    secret = await service.begin_totp_enrolment(user.id, _settings(request).secret_key)
+    # A new secret each time the page is opened: only a confirmed one is ever switched on. After a
+    # mistyped code the same one again, since the person's app already holds it.
+    key = _settings(request).secret_key
+    if keep_secret:
+        secret = await service.pending_totp_secret(user.id, key)
+    else:
+        secret = await service.begin_totp_enrolment(user.id, key)
     uri = totp.provisioning_uri(secret, user.email)
     return _form_page(
         "two_factor_setup.html",
@@ -213,10 +237,8 @@ class PasswordPages(Controller):
             return _form_page(
                 "forgotten_password.html", errors, HTTP_422_UNPROCESSABLE_ENTITY, values=values
             )
-        token = await service.request_password_reset(form.email)
-        if token is not None:
-            mail.send_password_link(_settings(request), form.email, token, purpose="reset")
         # The same answer whether or not the address has an account.
+        await service.request_password_reset(form.email)
         return _page("reset_link_sent.html", email=form.email)
 
     @get("/reset-password", name="reset_password")
@@ -350,14 +372,12 @@ class StaffAdminPages(Controller):
         form, errors = validate(StaffInviteForm, values)
         if form is not None:
             try:
-                account = await service.create_user(
-                    form.email, form.display_name, service.parse_roles(form.roles)
+                account = await service.invite_user(
+                    form.email,
+                    form.display_name,
+                    service.parse_roles(form.roles),
+                    invited_by=_user(request).display_name,
                 )
-                token = await service.request_password_reset(account.email)
-                if token is not None:
-                    mail.send_password_link(
-                        _settings(request), account.email, token, purpose="invite"
-                    )
                 return Redirect(f"/admin/users/{account.id}?invited=1", status_code=SEE_OTHER)
             except (InvalidInput, Conflict) as error:
                 errors = errors_from(error, "email")
@@ -385,10 +405,16 @@ class StaffAdminPages(Controller):
         form, errors = validate(RolesForm, await read_form(request))
         if form is not None:
             try:
-                await service.set_roles(user_id, service.parse_roles(form.roles))
+                await service.set_roles(
+                    user_id, service.parse_roles(form.roles), by_user_id=_user(request).id
+                )
                 return await _admin_user_page(user_id, FormErrors(), 200, notice="Roles updated")
             except InvalidInput as error:
                 errors = errors_from(error, "roles")
+            except Conflict as error:
+                return await _admin_user_page(
+                    user_id, errors_from(error, "roles"), HTTP_409_CONFLICT
+                )
         return await _admin_user_page(user_id, errors, HTTP_422_UNPROCESSABLE_ENTITY)
 
     @post("/{user_id:int}/active", name="admin_user_active_submit")

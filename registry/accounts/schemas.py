@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from registry.accounts.roles import Role
+from registry.accounts.service import normalise_email
+from registry.errors import InvalidInput
 from registry.web.forms import Form
 
 
@@ -43,17 +53,28 @@ def _required(message: str) -> Any:
     return check
 
 
+def _email_format(value: str) -> str:
+    # An address that cannot be anyone's is a typing mistake: say so, rather than "not recognised".
+    try:
+        normalise_email(value)
+    except InvalidInput as error:
+        raise ValueError(error.detail) from None
+    return value
+
+
 class SignInForm(Form):
     email: Text = ""
     password: str = ""
     next: str = ""
 
     _email = field_validator("email")(_required("Enter your email address"))
+    _email_format = field_validator("email")(_email_format)
     _password = field_validator("password")(_required("Enter your password"))
 
 
 class CodeForm(Form):
     code: Text = ""
+    next: str = ""
 
     _code = field_validator("code")(_required("Enter the code from your authenticator app"))
 
@@ -62,6 +83,14 @@ class EmailForm(Form):
     email: Text = ""
 
     _email = field_validator("email")(_required("Enter your email address"))
+    _email_format = field_validator("email")(_email_format)
+
+
+def _matches_password(value: str, info: ValidationInfo) -> str:
+    # Only once a new password was given: an empty form needs one message, not two.
+    if "password" in info.data and value != info.data["password"]:
+        raise ValueError("Passwords do not match")
+    return value
 
 
 class NewPasswordForm(Form):
@@ -69,19 +98,18 @@ class NewPasswordForm(Form):
     confirm_password: str = ""
 
     _password = field_validator("password")(_required("Enter a new password"))
-
-    @field_validator("confirm_password")
-    @classmethod
-    def _matches(cls, value: str, info: Any) -> str:
-        if value != info.data.get("password"):
-            raise ValueError("Passwords do not match")
-        return value
+    _confirm = field_validator("confirm_password")(_matches_password)
 
 
-class ChangePasswordForm(NewPasswordForm):
+class ChangePasswordForm(Form):
+    # Declared in the page's order, which is the order of the error summary.
     current_password: str = ""
+    password: str = ""
+    confirm_password: str = ""
 
     _current = field_validator("current_password")(_required("Enter your current password"))
+    _password = field_validator("password")(_required("Enter a new password"))
+    _confirm = field_validator("confirm_password")(_matches_password)
 
 
 class TokenForm(Form):

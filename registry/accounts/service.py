@@ -6,17 +6,20 @@ No HTTP here. Every change runs in one transaction with its audit entry.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import structlog
+from piccolo.columns.combination import WhereRaw
 
-from registry import clock
+from registry import SERVICE_NAME, clock
 from registry.accounts import credentials, passwords, secretbox, totp
-from registry.accounts.roles import STAFF_ROLES, Role, is_staff
+from registry.accounts.roles import ROLE_LABELS, STAFF_ROLES, Role, is_staff
 from registry.accounts.tables import (
     ApiToken,
     BrowserSession,
@@ -27,8 +30,10 @@ from registry.accounts.tables import (
     UserRole,
 )
 from registry.audit import service as audit
-from registry.db import transaction
+from registry.audit.context import current_actor
+from registry.db import escape_like, transaction
 from registry.errors import Conflict, InvalidInput, NotFound, RegistryError
+from registry.notifications import service as notifications
 
 log = structlog.get_logger("registry.accounts")
 
@@ -40,6 +45,7 @@ PRACTITIONER_IDLE_TIMEOUT = timedelta(hours=2)
 SESSION_LIFETIME = timedelta(hours=12)
 SESSION_TOUCH_INTERVAL = timedelta(minutes=1)  # don't write on every request
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
+INVITATION_LIFETIME = timedelta(days=7)
 RECOVERY_CODE_COUNT = 10
 MAX_DISPLAY_NAME = 120
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -182,9 +188,15 @@ async def list_accounts(
         query = query.where(User.id.is_in(ids or [-1]))
         count = count.where(User.id.is_in(ids or [-1]))
     if search:
-        pattern = f"%{search.strip().casefold()}%"
-        query = query.where(User.email.like(pattern) | User.display_name.ilike(pattern))
-        count = count.where(User.email.like(pattern) | User.display_name.ilike(pattern))
+        # Emails are stored case-folded; names are compared in lower case on both engines.
+        pattern = f"%{escape_like(search.strip().casefold())}%"
+        matches = WhereRaw(
+            "(email LIKE {} ESCAPE '\\' OR LOWER(display_name) LIKE {} ESCAPE '\\')",
+            pattern,
+            pattern,
+        )
+        query = query.where(matches)
+        count = count.where(matches)
     rows = await query.order_by(User.email).limit(page_size).offset((page - 1) * page_size)
     roles = await _roles_of([row["id"] for row in rows])
     return [_account(row, roles[row["id"]]) for row in rows], await count
@@ -236,12 +248,18 @@ async def create_user(
     return await get_account(user.id)
 
 
-async def set_roles(user_id: int, roles: Iterable[Role]) -> Account:
+async def set_roles(
+    user_id: int, roles: Iterable[Role], *, by_user_id: int | None = None
+) -> Account:
+    """Replace a user's roles. An admin cannot take away their own admin role, for the same
+    reason they cannot deactivate themselves: the last admin would lock everyone out."""
     role_set = frozenset(roles)
     if not role_set:
         raise InvalidInput("Choose at least one role", field="roles")
     async with transaction():
         before = await get_account(user_id)
+        if user_id == by_user_id and Role.admin in before.roles and Role.admin not in role_set:
+            raise Conflict("You cannot remove your own admin role", field="roles")
         await UserRole.delete().where(UserRole.user == user_id)
         await UserRole.insert(
             *[UserRole(user=user_id, role=role.value) for role in sorted(role_set)]
@@ -259,6 +277,23 @@ async def set_roles(user_id: int, roles: Iterable[Role]) -> Account:
     return await get_account(user_id)
 
 
+async def update_user(
+    user_id: int,
+    *,
+    roles: Iterable[Role] | None = None,
+    active: bool | None = None,
+    by_user_id: int | None = None,
+) -> Account:
+    """Change roles and the active flag together: both happen, or, if either is refused, neither."""
+    async with transaction():
+        account = await get_account(user_id)
+        if active is not None and active != account.active:
+            account = await set_active(user_id, active, by_user_id=by_user_id)
+        if roles is not None:
+            account = await set_roles(user_id, roles, by_user_id=by_user_id)
+    return account
+
+
 async def set_active(user_id: int, active: bool, *, by_user_id: int | None = None) -> Account:
     """Deactivating ends every session and stops every token at once.
 
@@ -271,6 +306,10 @@ async def set_active(user_id: int, active: bool, *, by_user_id: int | None = Non
         await User.update({User.active: active}).where(User.id == user_id)
         if not active:
             await BrowserSession.delete().where(BrowserSession.user == user_id)
+            # Revoked, not just refused while inactive: reactivation must not revive old tokens.
+            await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(
+                (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
+            )
         await audit.record(
             "accounts.user_deactivated" if not active else "accounts.user_reactivated",
             "user",
@@ -306,7 +345,7 @@ async def _refuse_if_locked(email: str, client_address: str, moment: datetime) -
         failures, oldest = await _recent_failures(column, value, since)
         if failures >= limit and oldest is not None:
             retry_at = oldest + LOCKOUT_WINDOW
-            minutes = max(1, int((retry_at - moment).total_seconds() // 60) + 1)
+            minutes = max(1, math.ceil((retry_at - moment).total_seconds() / 60))
             raise LockedOut(
                 f"There have been too many attempts to sign in. Try again in {minutes} minute"
                 f"{'s' if minutes != 1 else ''}, or reset your password.",
@@ -356,7 +395,10 @@ async def start_session(account: Account, client_address: str, user_agent: str) 
                 user_agent=user_agent[:256],
             )
         )
-        await audit.record("accounts.signed_in", "user", account.id)
+        # The request came in signed out; the entry says who signed in, from the same place.
+        public = current_actor()
+        who = replace(public, id=account.id, label=account.email)
+        await audit.record("accounts.signed_in", "user", account.id, actor=who)
     return issued.token
 
 
@@ -420,6 +462,18 @@ async def begin_totp_enrolment(user_id: int, secret_key: str) -> str:
     await User.update({User.totp_secret: secretbox.seal(secret_key, secret)}).where(
         User.id == user_id
     )
+    return secret
+
+
+async def pending_totp_secret(user_id: int, secret_key: str) -> str:
+    """The secret being set up, to show again after a mistyped code: the app already holds it."""
+    account = await get_account(user_id)
+    if account.totp_enabled:
+        raise Conflict("Two-factor authentication is already set up for this account")
+    try:
+        secret, _ = await _totp_secret(user_id, secret_key)
+    except Conflict:  # nothing begun yet
+        return await begin_totp_enrolment(user_id, secret_key)
     return secret
 
 
@@ -527,26 +581,68 @@ async def change_password(
 
 
 async def request_password_reset(email: str) -> str | None:
-    """Make a single-use reset token for an active account; None (and no sign) for any other."""
+    """Email a single-use reset link to an active account, queued with the token itself.
+
+    Returns the token (for the caller's tests and logs of nothing: it is never shown), or None,
+    with nothing sent, for an unknown or deactivated address: the page says the same either way.
+    """
     row = (
-        await User.select(User.id, User.active)
+        await User.select(User.id, User.active, User.email)
         .where(User.email == email.strip().casefold())
         .first()
     )
     if row is None or not row["active"]:
         return None
-    issued = credentials.new_reset_token()
-    moment = clock.now()
     async with transaction():
-        await PasswordResetToken.insert(
-            PasswordResetToken(
-                user=row["id"],
-                token_hash=issued.hash,
-                created_at=moment,
-                expires_at=moment + RESET_TOKEN_LIFETIME,
-            )
+        token = await _issue_password_link(row["id"], RESET_TOKEN_LIFETIME)
+        await notifications.queue_email(
+            row["email"],
+            "password_reset",
+            {"email": row["email"], "path": reset_path(token)},
+            subject="Reset your password",
+            key=f"password-link:{credentials.hash_token(token)}",
         )
         await audit.record("accounts.password_reset_requested", "user", row["id"])
+    return token
+
+
+async def invite_user(
+    email: str, display_name: str, roles: Iterable[Role], *, invited_by: str
+) -> Account:
+    """Add a user without a password and email them a link, valid for a week, to choose one."""
+    async with transaction():
+        account = await create_user(email, display_name, roles)
+        token = await _issue_password_link(account.id, INVITATION_LIFETIME)
+        await notifications.queue_email(
+            account.email,
+            "invitation",
+            {
+                "invited_by": invited_by,
+                "roles": ", ".join(ROLE_LABELS[role] for role in sorted(account.roles)),
+                "path": reset_path(token),
+            },
+            subject=f"Your account on the {SERVICE_NAME.lower()}",
+            key=f"password-link:{credentials.hash_token(token)}",
+        )
+    return account
+
+
+def reset_path(token: str) -> str:
+    """The link's path; the email adds the service's address when it is sent."""
+    return f"/reset-password?{urlencode({'token': token})}"
+
+
+async def _issue_password_link(user_id: int, lifetime: timedelta) -> str:
+    issued = credentials.new_reset_token()
+    moment = clock.now()
+    await PasswordResetToken.insert(
+        PasswordResetToken(
+            user=user_id,
+            token_hash=issued.hash,
+            created_at=moment,
+            expires_at=moment + lifetime,
+        )
+    )
     return issued.token
 
 
@@ -679,3 +775,42 @@ async def account_for_api_token(raw: str) -> Account | None:
     if row["last_used_at"] is None or moment - row["last_used_at"] > SESSION_TOUCH_INTERVAL:
         await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row["id"])
     return account
+
+
+# --- housekeeping -------------------------------------------------------------------------
+
+LOGIN_HISTORY_KEPT = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Purged:
+    sessions: int
+    reset_links: int
+    login_attempts: int
+
+
+async def purge_expired(now: datetime) -> Purged:
+    """Remove what can no longer be used: sessions past the longest idle limit or their
+    lifetime, reset links past their hour, and sign-in history older than 90 days (long after
+    any lock-out it could cause). Removing nothing the second time, it is safe to repeat."""
+    idle_cutoff = now - max(STAFF_IDLE_TIMEOUT, PRACTITIONER_IDLE_TIMEOUT)
+    async with transaction():
+        sessions = (
+            await BrowserSession.delete()
+            .where(
+                (BrowserSession.last_seen_at < idle_cutoff)
+                | (BrowserSession.created_at < now - SESSION_LIFETIME)
+            )
+            .returning(BrowserSession.id)
+        )
+        links = (
+            await PasswordResetToken.delete()
+            .where(PasswordResetToken.expires_at < now)
+            .returning(PasswordResetToken.id)
+        )
+        attempts = (
+            await LoginAttempt.delete()
+            .where(LoginAttempt.attempted_at < now - LOGIN_HISTORY_KEPT)
+            .returning(LoginAttempt.id)
+        )
+    return Purged(len(sessions), len(links), len(attempts))

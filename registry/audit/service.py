@@ -32,6 +32,7 @@ from registry import clock
 from registry.audit.canonical import JSONValue, canonical_json, plain, utc_iso
 from registry.audit.context import Actor, current_actor
 from registry.audit.tables import AuditEntry
+from registry.db import escape_like
 from registry.errors import InvalidInput
 
 GENESIS_HASH = "0" * 64
@@ -213,11 +214,11 @@ async def search(
             raise InvalidInput("Give the time with its time zone", field=name)
     conditions: list[Any] = []
     if action:
-        conditions.append(WhereRaw("action LIKE {} ESCAPE '\\'", _like(action.lower()) + "%"))
+        conditions.append(WhereRaw("action LIKE {} ESCAPE '\\'", escape_like(action.lower()) + "%"))
     if actor_id is not None:
         conditions.append(AuditEntry.actor_id == actor_id)
     if actor_label:
-        pattern = "%" + _like(actor_label.lower()) + "%"
+        pattern = "%" + escape_like(actor_label.lower()) + "%"
         conditions.append(WhereRaw("LOWER(actor_label) LIKE {} ESCAPE '\\'", pattern))
     if target_type:
         conditions.append(AuditEntry.target_type == target_type)
@@ -316,11 +317,6 @@ def _parse_changes(text: str) -> dict[str, Any]:
     except ValueError:
         return {"unreadable": text}
     return parsed if isinstance(parsed, dict) else {"unreadable": text}
-
-
-def _like(text: str) -> str:
-    """``text`` with LIKE's wildcards escaped, so ``status_`` means an underscore."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _id() -> Any:

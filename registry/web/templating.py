@@ -16,9 +16,9 @@ from jinja2 import (
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from registry import REGULATOR_NAME, SERVICE_NAME
+
 REGISTRY_PACKAGE = Path(__file__).resolve().parent.parent
-SERVICE_NAME = "Probation practitioner register"
-REGULATOR_NAME = "Probation Practitioner Regulator"
 
 
 def template_directories() -> list[Path]:
@@ -72,6 +72,7 @@ def main_navigation(user: Any, path: str) -> list[dict[str, Any]]:
                 items.append(("/admin/users", "Users"))
             if user.is_staff:
                 items.append(("/audit", "Audit trail"))
+                items.append(("/outbox", "Outbox"))
         items.append(("/account", "Your account"))
     return [{"href": href, "text": text, "active": path.startswith(href)} for href, text in items]
 

@@ -1,0 +1,155 @@
+"""Taking a message out of the service: SMTP for email, an HTTP POST for a webhook.
+
+Each sender returns nothing on success and raises :class:`DeliveryFailed` with a reason a member
+of staff can act on. Webhooks follow no redirects: a receiver that moved must be updated, not
+silently followed to wherever it points, which might be another host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+import httpx
+
+from registry import clock
+from registry.accounts import secretbox
+from registry.config import Settings
+from registry.notifications import emails
+from registry.notifications.service import Message
+from registry.notifications.tables import MessageKind
+
+WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+SMTP_TIMEOUT_SECONDS = 30.0
+USER_AGENT = "probation-register-webhooks/1"
+
+
+class DeliveryFailed(Exception):
+    """The message did not go; the text says why."""
+
+
+class Deliverer:
+    """Delivers messages for one worker: one HTTP client, reused for every webhook."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._http = httpx.AsyncClient(
+            timeout=WEBHOOK_TIMEOUT, follow_redirects=False, headers={"user-agent": USER_AGENT}
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def deliver(self, message: Message) -> None:
+        if message.kind is MessageKind.email:
+            await self._email(message)
+        else:
+            await self._webhook(message)
+
+    # --- email ------------------------------------------------------------------------
+
+    async def _email(self, message: Message) -> None:
+        email = emails.build(
+            settings=self.settings,
+            to=message.recipient,
+            subject=message.subject,
+            template=message.template,
+            context=message.body,
+            message_id=message.id,
+        )
+        if self.settings.smtp_url:
+            await self._smtp(email)
+        elif self.settings.environment != "production":
+            write_mail_drop(self.settings, email, message.id)
+        else:
+            raise DeliveryFailed("REGISTRY_SMTP_URL is not set, so no email can be sent")
+
+    async def _smtp(self, email: EmailMessage) -> None:
+        parts = urlsplit(self.settings.smtp_url)
+        implicit_tls = parts.scheme == "smtps"
+        try:
+            await aiosmtplib.send(
+                email,
+                hostname=parts.hostname,
+                port=parts.port or (465 if implicit_tls else 25),
+                username=unquote(parts.username) if parts.username else None,
+                password=unquote(parts.password) if parts.password else None,
+                use_tls=implicit_tls,
+                start_tls=None if not implicit_tls else False,  # STARTTLS when offered
+                timeout=SMTP_TIMEOUT_SECONDS,
+            )
+        except aiosmtplib.SMTPResponseException as refused:
+            raise DeliveryFailed(
+                f"The mail server refused it: {refused.code} {refused.message}"
+            ) from refused
+        except (aiosmtplib.SMTPException, OSError) as error:
+            raise DeliveryFailed(f"Could not reach the mail server: {error}") from error
+
+    # --- webhooks ---------------------------------------------------------------------
+
+    async def _webhook(self, message: Message) -> None:
+        sent_at = clock.now().astimezone(UTC)
+        body = webhook_body(message, sent_at)
+        headers = {
+            "content-type": "application/json",
+            "x-registry-event": message.event,
+            "x-registry-delivery": str(message.id),
+            "x-registry-timestamp": str(int(sent_at.timestamp())),
+        }
+        if message.signing_key:
+            key = secretbox.open_sealed(self.settings.secret_key, message.signing_key)
+            headers["x-registry-signature"] = webhook_signature(
+                key, headers["x-registry-timestamp"], body
+            )
+        try:
+            response = await self._http.post(message.recipient, content=body, headers=headers)
+        except httpx.TimeoutException as error:
+            raise DeliveryFailed(f"No answer within {WEBHOOK_TIMEOUT.read:.0f} seconds") from error
+        except httpx.HTTPError as error:
+            raise DeliveryFailed(f"Could not connect: {error}") from error
+        if response.is_redirect:
+            where = response.headers.get("location", "elsewhere")
+            raise DeliveryFailed(f"The receiver redirected to {where}; redirects are not followed")
+        if not response.is_success:
+            raise DeliveryFailed(
+                f"The receiver answered {response.status_code} {response.reason_phrase}"
+            )
+
+
+def webhook_body(message: Message, sent_at: datetime) -> bytes:
+    document = {
+        "id": message.idempotency_key,
+        "event": message.event,
+        "created_at": message.created_at.astimezone(UTC).isoformat(),
+        "sent_at": sent_at.isoformat(),
+        "data": message.body,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def webhook_signature(key: str, timestamp: str, body: bytes) -> str:
+    """``sha256=`` HMAC over ``timestamp.body``; signing the time stops a replayed delivery."""
+    digest = hmac.new(key.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def mail_drop(settings: Settings) -> Path:
+    return settings.data_dir / "mail"
+
+
+def write_mail_drop(settings: Settings, email: EmailMessage, message_id: int) -> Path:
+    """Development: the email as a .eml file in the data directory instead of sent."""
+    folder = mail_drop(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    recipient = re.sub(r"[^A-Za-z0-9@._-]", "_", str(email["To"]))
+    path = folder / f"{stamp}-{message_id:06d}-{recipient}.eml"
+    path.write_bytes(email.as_bytes())
+    return path

@@ -1,0 +1,117 @@
+"""Scheduled jobs: renewal reminders, lapsing, order expiry and the like, run by
+``registry jobs run`` (one pass, for cron) or inside ``registry worker --with-scheduler``.
+
+A job is an async function taking the time of the pass and returning a one-line summary. Every
+job must be idempotent: run twice in a day it sends nothing twice and changes nothing twice. The
+outbox's idempotency keys make that easy for messages: key each one by what it is about and the
+occasion (``renewal-reminder:PR1234567:2026:30``), and a second pass queues nothing new.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from registry import clock
+from registry.audit.context import Actor, acting_as
+from registry.errors import InvalidInput
+from registry.notifications.tables import JobRun
+
+log = structlog.get_logger("registry.jobs")
+
+JobFunction = Callable[[datetime], Awaitable[str]]
+# The modules that define jobs; each registers its own with @scheduled_job on import.
+JOB_MODULES = ("registry.accounts.jobs",)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    description: str
+    run: JobFunction
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job: str
+    summary: str
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+_JOBS: dict[str, ScheduledJob] = {}
+
+
+def scheduled_job(name: str, description: str) -> Callable[[JobFunction], JobFunction]:
+    def register(function: JobFunction) -> JobFunction:
+        _JOBS[name] = ScheduledJob(name, description, function)
+        return function
+
+    return register
+
+
+def all_jobs() -> dict[str, ScheduledJob]:
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    return dict(sorted(_JOBS.items()))
+
+
+async def run_jobs(names: Iterable[str] | None = None) -> list[JobOutcome]:
+    """One pass of the named jobs (all by default), each recorded in ``notification_job_run``.
+
+    A job that fails is recorded with its error and the others still run.
+    """
+    jobs = all_jobs()
+    chosen = list(names) if names is not None else list(jobs)
+    unknown = [name for name in chosen if name not in jobs]
+    if unknown:
+        raise InvalidInput(f"No such job: {', '.join(unknown)}. Jobs: {', '.join(jobs)}")
+    return [await _run_one(jobs[name]) for name in chosen]
+
+
+async def _run_one(job: ScheduledJob) -> JobOutcome:
+    moment = clock.now().astimezone(UTC)
+    inserted = await JobRun.insert(JobRun(job=job.name, started_at=moment)).returning(JobRun.id)
+    run_id = inserted[0]["id"]
+    try:
+        with acting_as(Actor(id=None, label=f"system: {job.name}")):
+            summary = await job.run(moment)
+        outcome = JobOutcome(job.name, summary)
+    except Exception as error:  # one job's failure must not stop the others
+        log.exception("job_failed", job=job.name)
+        outcome = JobOutcome(
+            job.name, "", error="".join(traceback.format_exception_only(error)).strip()
+        )
+    await JobRun.update(
+        {
+            JobRun.finished_at: clock.now().astimezone(UTC),
+            JobRun.summary: outcome.summary,
+            JobRun.error: outcome.error,
+        }
+    ).where(JobRun.id == run_id)
+    log.info("job_ran", job=job.name, summary=outcome.summary, error=outcome.error)
+    return outcome
+
+
+@dataclass
+class Scheduler:
+    """Runs every job once per ``every`` inside a worker. Jobs are idempotent, so two workers
+    that both run the scheduler repeat work harmlessly rather than doubling it."""
+
+    every: timedelta = timedelta(hours=1)
+    _last_pass: datetime | None = field(default=None, init=False)
+
+    async def run_due(self) -> list[JobOutcome]:
+        moment = clock.now()
+        if self._last_pass is not None and moment - self._last_pass < self.every:
+            return []
+        self._last_pass = moment
+        return await run_jobs()
