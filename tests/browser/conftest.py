@@ -178,6 +178,12 @@ class People:
         self.secret_key = secret_key
 
     @contextlib.contextmanager
+    def bound(self) -> Iterator[None]:
+        """Service calls in this block act on the live server's database."""
+        with self._bound():
+            yield
+
+    @contextlib.contextmanager
     def _bound(self) -> Iterator[None]:
         # Other tests in the same run bind their own engine; leave theirs as it was.
         previous = bound_engine()
