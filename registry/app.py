@@ -26,6 +26,8 @@ from registry.audit.pages import AuditPages
 from registry.config import Settings, ensure_secret_key, load_settings
 from registry.db import RegistryEngine, bind_engine, create_engine
 from registry.notifications.pages import OutboxPages
+from registry.register.api import PublicRegisterController
+from registry.register.pages import PublicRegisterPages
 from registry.web.errors import EXCEPTION_HANDLERS
 from registry.web.health import HealthController
 from registry.web.observability import RequestContextMiddleware, configure_logging
@@ -38,7 +40,12 @@ NODE_MODULES = PROJECT_ROOT / "node_modules"
 API_PREFIX = "/api/v1"
 
 # Each domain's API controllers and pages, added here as each domain lands.
-API_HANDLERS: list[object] = [MeController, UsersController, AuditController]
+API_HANDLERS: list[object] = [
+    MeController,
+    UsersController,
+    AuditController,
+    PublicRegisterController,
+]
 PAGE_HANDLERS: list[object] = [
     HomePage,
     SignInPages,
@@ -47,6 +54,7 @@ PAGE_HANDLERS: list[object] = [
     StaffAdminPages,
     AuditPages,
     OutboxPages,
+    PublicRegisterPages,
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -53,6 +54,13 @@ class Settings(BaseSettings):
     )
     environment: Literal["development", "production", "test"] = "development"
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    renewal_opens: str = Field(
+        default="09-01", description="MM-DD: the renewal window opens on this day each year."
+    )
+    renewal_deadline: str = Field(
+        default="11-30", description="MM-DD: registrations run to this day and renew by it."
+    )
+    renewal_grace_days: int = Field(default=21, ge=0, le=365)
     log_format: Literal["console", "json"] = "console"
 
     @field_validator("database_url")
@@ -77,6 +85,15 @@ class Settings(BaseSettings):
             parts = urlsplit(value)
             if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
                 raise ValueError("must look like smtp://host:port or smtps://user:pass@host:port")
+        return value
+
+    @field_validator("renewal_opens", "renewal_deadline")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        try:
+            datetime.strptime(f"2001-{value}", "%Y-%m-%d")  # a year without 29 February
+        except ValueError:
+            raise ValueError("must be a month and day as MM-DD, like 11-30") from None
         return value
 
     @field_validator("secret_key")

@@ -57,6 +57,11 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "/schema/{path:str}": PUBLIC,
     "/schema/openapi.json": PUBLIC,
     "/schema/oauth2-redirect.html": PUBLIC,
+    # the public register
+    "register_search": PUBLIC,
+    "register_entry": PUBLIC,
+    "api_register_search": PUBLIC,
+    "api_register_entry": PUBLIC,
     # signing in and out
     "sign_in": PUBLIC,
     "sign_in_submit": PUBLIC,

@@ -1,0 +1,87 @@
+"""The public register as JSON: search, and one entry by registration number.
+
+Both answers carry an ``ETag`` and a short ``Cache-Control`` so a CDN can serve them and revalidate
+cheaply; ``max-age=0, must-revalidate`` means a shared cache asks again every time, so a change of
+status is seen on the very next request, never a stale one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, QueryParameter
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
+
+from registry import clock
+from registry.register import service
+from registry.register.schemas import PublicEntry, PublicSearchPage
+
+CACHE_CONTROL = "public, max-age=0, must-revalidate"
+
+
+def _not_modified(request: Request[Any, Any, Any], etag: str) -> bool:
+    wanted = request.headers.get("if-none-match", "")
+    return etag in {tag.strip() for tag in wanted.split(",")}
+
+
+def cached_json(request: Request[Any, Any, Any], body: bytes, etag: str) -> Response[bytes]:
+    headers = {"etag": etag, "cache-control": CACHE_CONTROL}
+    if _not_modified(request, etag):
+        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+class PublicRegisterController(Controller):
+    path = "/register"
+    tags = ["Public register"]
+
+    @get(
+        "/",
+        name="api_register_search",
+        summary="Search the public register",
+        responses={200: ResponseSpec(PublicSearchPage, description="A page of entries")},
+    )
+    async def search(
+        self,
+        request: Request[Any, Any, Any],
+        q: Annotated[
+            str, QueryParameter(max_length=100, description="A name or a registration number")
+        ] = "",
+        region: Annotated[str, QueryParameter(max_length=40, description="Region code")] = "",
+        role: Annotated[
+            str, QueryParameter(max_length=40, description="Designated role code")
+        ] = "",
+        status: Annotated[str, QueryParameter(max_length=32)] = "",
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        page_size: Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE)] = 20,
+    ) -> Response[bytes]:
+        found = await service.search(
+            query=q, region=region, role=role, status=status, page=page, page_size=page_size
+        )
+        document = PublicSearchPage(
+            items=found.entries,
+            total=found.total,
+            page=found.page,
+            page_size=found.page_size,
+            generated_at=clock.now().astimezone(UTC),
+        )
+        body = document.model_dump_json(exclude={"generated_at"}).encode()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        return cached_json(request, document.model_dump_json().encode(), etag)
+
+    @get(
+        "/{registration_number:str}",
+        name="api_register_entry",
+        summary="One entry on the public register",
+        responses={200: ResponseSpec(PublicEntry, description="The public entry")},
+    )
+    async def entry(
+        self, request: Request[Any, Any, Any], registration_number: FromPath[str]
+    ) -> Response[bytes]:
+        found = await service.public_document(registration_number)
+        etag = f'"{registration_number.upper()}-{found.version}"'
+        return cached_json(request, found.json.encode(), etag)

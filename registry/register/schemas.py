@@ -1,0 +1,67 @@
+"""What crosses the edge for the register.
+
+The public entry is its own schema, listing every field the public may see. It is never made by
+filtering a private record: a field added to the practitioner table stays private until someone
+adds it here on purpose.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from registry.register.tables import RegisterStatus
+
+STATUS_LABELS: dict[RegisterStatus, str] = {
+    RegisterStatus.registered: "Registered",
+    RegisterStatus.registered_with_conditions: "Registered with conditions",
+    RegisterStatus.suspended: "Suspended",
+    RegisterStatus.lapsed: "Lapsed",
+    RegisterStatus.removed: "Removed",
+    RegisterStatus.voluntarily_removed: "Voluntarily removed",
+}
+
+
+class CodeAndName(BaseModel):
+    code: str
+    name: str
+
+
+class PublicQualification(BaseModel):
+    name: str
+    awarded_on: date | None = None
+
+
+class PublicRestriction(BaseModel):
+    kind: str
+    summary: str
+    starts_on: date
+    ends_on: date | None = None
+    decision_url: str
+
+
+class PublicEntry(BaseModel):
+    """One entry on the public register: everything here is public, and nothing else is."""
+
+    registration_number: str = Field(examples=["PR1000011"])
+    name: str = Field(description="Given names then family name")
+    given_names: str
+    family_name: str
+    roles: list[CodeAndName]
+    region: CodeAndName
+    status: RegisterStatus
+    status_label: str
+    registered_since: date
+    registered_until: date
+    qualifications: list[PublicQualification]
+    restrictions: list[PublicRestriction] = Field(description="Orders and warnings in force")
+    updated_at: datetime
+
+
+class PublicSearchPage(BaseModel):
+    items: list[PublicEntry]
+    total: int
+    page: int
+    page_size: int
+    generated_at: datetime

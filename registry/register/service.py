@@ -1,0 +1,611 @@
+"""Register rules: entries and their numbers, derived status, history, search and renewal.
+
+No HTTP here. Every change runs in one transaction with its history row, its audit entry and
+the rewritten public document, so what the public sees follows the register at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from registry import clock
+from registry.audit import service as audit
+from registry.audit.context import current_actor
+from registry.config import Settings
+from registry.db import bound_engine, transaction
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.register import hooks, names, numbers
+from registry.register.schemas import (
+    STATUS_LABELS,
+    CodeAndName,
+    PublicEntry,
+    PublicQualification,
+    PublicRestriction,
+)
+from registry.register.tables import (
+    DesignatedRole,
+    EntryHistory,
+    EntryQualification,
+    EntryRole,
+    EntryState,
+    NumberSequence,
+    Practitioner,
+    QualificationType,
+    Region,
+    RegisterEntry,
+    RegisterStatus,
+)
+
+MAX_PAGE_SIZE = 100
+MIN_AGE = 18
+
+
+# --- reference data -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    roles: dict[str, Reference]
+    regions: dict[str, Reference]
+    qualifications: dict[str, Reference]
+
+    def role(self, code: str) -> Reference:
+        return _known(self.roles, code, "role", "designated role")
+
+    def region(self, code: str) -> Reference:
+        return _known(self.regions, code, "region", "region")
+
+    def qualification(self, code: str) -> Reference:
+        return _known(self.qualifications, code, "qualification_type", "qualification type")
+
+
+def _known(table: Mapping[str, Reference], code: str, field_name: str, what: str) -> Reference:
+    if code not in table:
+        raise InvalidInput(
+            f"'{code}' is not a {what} code. Use one of: {', '.join(table)}", field=field_name
+        )
+    return table[code]
+
+
+async def reference_data(*, active_only: bool = True) -> ReferenceData:
+    async def load(table: Any) -> dict[str, Reference]:
+        query = table.select(table.id, table.code, table.name).order_by(table.sort_order)
+        if active_only:
+            query = query.where(table.active.eq(True))
+        return {r["code"]: Reference(r["id"], r["code"], r["name"]) for r in await query}
+
+    return ReferenceData(
+        await load(DesignatedRole), await load(Region), await load(QualificationType)
+    )
+
+
+# --- entries ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QualificationIn:
+    code: str
+    awarded_on: date | None = None
+    institution: str = ""
+
+
+@dataclass(frozen=True)
+class PersonIn:
+    given_names: str
+    family_name: str
+    date_of_birth: date
+    email: str = ""
+    phone: str = ""
+    address: str = ""
+    postcode: str = ""
+    employer: str = ""
+
+
+@dataclass(frozen=True)
+class EntryIn:
+    person: PersonIn
+    role_codes: Sequence[str]
+    region_code: str
+    registered_since: date
+    registered_until: date
+    qualifications: Sequence[QualificationIn] = ()
+    state: EntryState = EntryState.registered
+    account_id: int | None = None
+    registration_number: str | None = None  # kept when imported from an earlier register
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    practitioner_id: int
+    registration_number: str
+    status: RegisterStatus
+    state: EntryState
+    version: int
+    public: PublicEntry
+    account_id: int | None = None
+    email: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def check_person(person: PersonIn, today: date) -> None:
+    """The rules every route into the register applies to a person's details."""
+    for name, value, limit in (
+        ("given_names", person.given_names, 100),
+        ("family_name", person.family_name, 100),
+    ):
+        if not value.strip():
+            raise InvalidInput(f"Enter the {name.replace('_', ' ')}", field=name)
+        if len(value) > limit:
+            raise InvalidInput(
+                f"{name.replace('_', ' ').capitalize()} must be {limit} characters or fewer",
+                field=name,
+            )
+    if person.date_of_birth > today:
+        raise InvalidInput("Date of birth must be in the past", field="date_of_birth")
+    if _age_on(person.date_of_birth, today) < MIN_AGE:
+        raise InvalidInput(f"A practitioner must be at least {MIN_AGE}", field="date_of_birth")
+
+
+def _age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+async def create_entry(details: EntryIn, *, reason: str) -> Entry:
+    """Put a person on the register with a new number (or the one they had, when imported)."""
+    today = clock.now().date()
+    check_person(details.person, today)
+    reference = await reference_data()
+    roles = [reference.role(code) for code in dict.fromkeys(details.role_codes)]
+    if not roles:
+        raise InvalidInput("Choose at least one designated role", field="roles")
+    region = reference.region(details.region_code)
+    qualifications = [(reference.qualification(q.code), q) for q in details.qualifications]
+    if details.registered_until < details.registered_since:
+        raise InvalidInput(
+            "Registered until must not be before registered since", field="registered_until"
+        )
+    moment = clock.now().astimezone(UTC)
+    person = details.person
+    async with transaction():
+        number = (
+            numbers.parse_registration_number(details.registration_number)
+            if details.registration_number
+            else await _next_number()
+        )
+        if await RegisterEntry.exists().where(RegisterEntry.registration_number == number):
+            raise Conflict(f"{number} is already on the register", field="registration_number")
+        practitioner = await Practitioner.insert(
+            Practitioner(
+                account=details.account_id,
+                given_names=person.given_names.strip(),
+                family_name=person.family_name.strip(),
+                search_name=names.search_name(person.given_names, person.family_name),
+                date_of_birth=person.date_of_birth,
+                email=person.email.strip().casefold(),
+                phone=person.phone.strip(),
+                address=person.address.strip(),
+                postcode=person.postcode.strip().upper(),
+                employer=person.employer.strip(),
+                created_at=moment,
+            )
+        ).returning(Practitioner.id)
+        inserted = await RegisterEntry.insert(
+            RegisterEntry(
+                practitioner=practitioner[0]["id"],
+                registration_number=number,
+                region=region.id,
+                state=details.state.value,
+                status=details.state.value,
+                registered_since=details.registered_since,
+                registered_until=details.registered_until,
+                status_changed_at=moment,
+                updated_at=moment,
+            )
+        ).returning(RegisterEntry.id)
+        entry_id = inserted[0]["id"]
+        await EntryRole.insert(*[EntryRole(entry=entry_id, role=role.id) for role in roles])
+        if qualifications:
+            await EntryQualification.insert(
+                *[
+                    EntryQualification(
+                        entry=entry_id,
+                        qualification_type=kind.id,
+                        awarded_on=q.awarded_on,
+                        institution=q.institution.strip(),
+                    )
+                    for kind, q in qualifications
+                ]
+            )
+        entry = await refresh_entry(entry_id, today, count_as_change=False)
+        await _history(
+            entry_id, "created", {}, {"status": entry.status.value, "number": number}, reason
+        )
+        await audit.record(
+            "register.entry_created",
+            "register_entry",
+            number,
+            after={
+                "status": entry.status.value,
+                "region": region.code,
+                "roles": [r.code for r in roles],
+            },
+        )
+    return entry
+
+
+async def _next_number() -> str:
+    # One row, updated in the caller's transaction: concurrent approvals queue on its lock
+    # (PostgreSQL) or on the write lock (SQLite), so no two can take the same serial.
+    rows = await NumberSequence.raw(
+        "UPDATE register_number_sequence SET next_value = next_value + 1"
+        " WHERE name = 'registration' RETURNING next_value - 1 AS serial"
+    )
+    return numbers.registration_number(int(rows[0]["serial"]))
+
+
+async def refresh_entry(entry_id: int, today: date, *, count_as_change: bool = True) -> Entry:
+    """Derive the status from the entry and the orders in force, and rewrite the public entry.
+
+    Call it, inside the transaction, after anything that may change what the public sees.
+    """
+    row = await _entry_row(entry_id)
+    restrictions = (await hooks.restrictions_in_force([entry_id], today))[entry_id]
+    status = derive_status(EntryState(row["state"]), restrictions)
+    moment = clock.now().astimezone(UTC)
+    previous = RegisterStatus(row["status"])
+    document = await _public_entry(row, status, restrictions, moment)
+    values: dict[Any, Any] = {
+        RegisterEntry.status: status.value,
+        RegisterEntry.public_document: document.model_dump_json(),
+        RegisterEntry.updated_at: moment,
+        RegisterEntry.version: RegisterEntry.version + (1 if count_as_change else 0),
+    }
+    if status is not previous:
+        values[RegisterEntry.status_changed_at] = moment
+    await RegisterEntry.update(values).where(RegisterEntry.id == entry_id)
+    if status is not previous and count_as_change:
+        await _history(
+            entry_id, "status_changed", {"status": previous.value}, {"status": status.value}, ""
+        )
+        await audit.record(
+            "register.status_changed",
+            "register_entry",
+            row["registration_number"],
+            before={"status": previous.value},
+            after={"status": status.value},
+        )
+    return await get_entry(entry_id)
+
+
+def derive_status(state: EntryState, restrictions: Iterable[hooks.Restriction]) -> RegisterStatus:
+    """The status is never typed in: off the register is off it, whatever else; on it, a
+    suspension outranks conditions, and a warning leaves the status as registered."""
+    if state is not EntryState.registered:
+        return RegisterStatus(state.value)
+    kinds = {restriction.kind for restriction in restrictions}
+    if kinds & hooks.SUSPENDING:
+        return RegisterStatus.suspended
+    if kinds & hooks.CONDITIONAL:
+        return RegisterStatus.registered_with_conditions
+    return RegisterStatus.registered
+
+
+async def _public_entry(
+    row: Mapping[str, Any],
+    status: RegisterStatus,
+    restrictions: Sequence[hooks.Restriction],
+    moment: datetime,
+) -> PublicEntry:
+    entry_id = row["id"]
+    roles = (
+        await EntryRole.select(EntryRole.role.code, EntryRole.role.name)
+        .where(EntryRole.entry == entry_id)
+        .order_by(EntryRole.role.sort_order)
+    )
+    quals = (
+        await EntryQualification.select(
+            EntryQualification.qualification_type.name, EntryQualification.awarded_on
+        )
+        .where(EntryQualification.entry == entry_id)
+        .order_by(EntryQualification.id)
+    )
+    return PublicEntry(
+        registration_number=row["registration_number"],
+        name=f"{row['given_names']} {row['family_name']}",
+        given_names=row["given_names"],
+        family_name=row["family_name"],
+        roles=[CodeAndName(code=r["role.code"], name=r["role.name"]) for r in roles],
+        region=CodeAndName(code=row["region_code"], name=row["region_name"]),
+        status=status,
+        status_label=STATUS_LABELS[status],
+        registered_since=row["registered_since"],
+        registered_until=row["registered_until"],
+        qualifications=[
+            PublicQualification(name=q["qualification_type.name"], awarded_on=q["awarded_on"])
+            for q in quals
+        ],
+        restrictions=[
+            PublicRestriction(
+                kind=r.kind.value,
+                summary=r.summary,
+                starts_on=r.starts_on,
+                ends_on=r.ends_on,
+                decision_url=r.decision_url,
+            )
+            for r in restrictions
+        ],
+        updated_at=moment,
+    )
+
+
+async def _entry_row(entry_id: int) -> dict[str, Any]:
+    row = (
+        await RegisterEntry.select(
+            *RegisterEntry.all_columns(),
+            RegisterEntry.practitioner.given_names.as_alias("given_names"),
+            RegisterEntry.practitioner.family_name.as_alias("family_name"),
+            RegisterEntry.practitioner.email.as_alias("email"),
+            RegisterEntry.practitioner.account.as_alias("account_id"),
+            RegisterEntry.region.code.as_alias("region_code"),
+            RegisterEntry.region.name.as_alias("region_name"),
+        )
+        .where(RegisterEntry.id == entry_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"There is no register entry {entry_id}")
+    return dict(row)
+
+
+async def get_entry(entry_id: int) -> Entry:
+    row = await _entry_row(entry_id)
+    return Entry(
+        id=row["id"],
+        practitioner_id=row["practitioner"],
+        registration_number=row["registration_number"],
+        status=RegisterStatus(row["status"]),
+        state=EntryState(row["state"]),
+        version=row["version"],
+        public=PublicEntry.model_validate_json(row["public_document"]),
+        account_id=row["account_id"],
+        email=row["email"],
+    )
+
+
+async def entry_id_for(number: str) -> int:
+    parsed = numbers.parse_registration_number(number)
+    row = (
+        await RegisterEntry.select(RegisterEntry.id)
+        .where(RegisterEntry.registration_number == parsed)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"{parsed} is not on the register")
+    return int(row["id"])
+
+
+async def _history(
+    entry_id: int, change: str, before: dict[str, Any], after: dict[str, Any], reason: str
+) -> None:
+    actor = current_actor()
+    await EntryHistory.insert(
+        EntryHistory(
+            entry=entry_id,
+            changed_at=clock.now().astimezone(UTC),
+            actor_id=actor.id,
+            actor_label=actor.label,
+            change=change,
+            before=json.dumps(before, sort_keys=True, default=str),
+            after=json.dumps(after, sort_keys=True, default=str),
+            reason=reason,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    changed_at: datetime
+    actor_label: str
+    change: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    reason: str
+
+
+async def history(entry_id: int) -> list[HistoryItem]:
+    rows = (
+        await EntryHistory.select().where(EntryHistory.entry == entry_id).order_by(EntryHistory.id)
+    )
+    return [
+        HistoryItem(
+            r["changed_at"],
+            r["actor_label"],
+            r["change"],
+            json.loads(r["before"]),
+            json.loads(r["after"]),
+            r["reason"],
+        )
+        for r in rows
+    ]
+
+
+async def set_state(entry_id: int, state: EntryState, *, reason: str) -> Entry:
+    """Move an entry on or off the register (lapse, removal, restoration), with the reason."""
+    if not reason.strip():
+        raise InvalidInput("Give the reason for the change", field="reason")
+    async with transaction():
+        row = await _entry_row(entry_id)
+        before = EntryState(row["state"])
+        if before is state:
+            raise Conflict(f"The entry is already {state.value.replace('_', ' ')}")
+        await RegisterEntry.update({RegisterEntry.state: state.value}).where(
+            RegisterEntry.id == entry_id
+        )
+        await _history(
+            entry_id, "state_changed", {"state": before.value}, {"state": state.value}, reason
+        )
+        return await refresh_entry(entry_id, clock.now().date())
+
+
+async def request_voluntary_removal(entry_id: int, *, reason: str) -> Entry:
+    """A practitioner leaves the register; refused while a concern or case about them is open."""
+    entry = await get_entry(entry_id)
+    if await hooks.has_open_concern(entry.practitioner_id):
+        raise Conflict(
+            "You cannot leave the register while a concern or fitness to practise case about "
+            "you is open. Contact your caseworker."
+        )
+    return await set_state(
+        entry_id, EntryState.voluntarily_removed, reason=reason or "Asked to leave"
+    )
+
+
+# --- the public register ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicDocument:
+    json: str
+    version: int
+
+
+async def public_document(number: str) -> PublicDocument:
+    """The public entry as served: one indexed lookup on the hottest path of the service."""
+    parsed = numbers.parse_registration_number(number)
+    rows = await RegisterEntry.raw(
+        "SELECT public_document, version FROM register_entry WHERE registration_number = {}",
+        parsed,
+    )
+    if not rows:
+        raise NotFound(f"{parsed} is not on the register")
+    return PublicDocument(rows[0]["public_document"], int(rows[0]["version"]))
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    entries: list[PublicEntry]
+    total: int
+    page: int
+    page_size: int
+
+
+async def search(
+    *,
+    query: str = "",
+    region: str = "",
+    role: str = "",
+    status: str = "",
+    page: int = 1,
+    page_size: int = 20,
+) -> SearchResult:
+    """The public register, by name (any case or accents; the start of each word is enough) or
+    by registration number, filtered by region, role and status, in name order."""
+    if page < 1:
+        raise InvalidInput("Page must be 1 or more", field="page")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"Page size must be from 1 to {MAX_PAGE_SIZE}", field="page_size")
+    reference = await reference_data(active_only=False)
+    conditions: list[str] = []
+    args: list[Any] = []
+    postgres = bound_engine().engine_type == "postgres"
+    joins = "register_entry e JOIN register_practitioner p ON p.id = e.practitioner"
+    if query.strip() and numbers.looks_like_a_number(query):
+        conditions.append("e.registration_number = {}")
+        args.append(numbers.parse_registration_number(query))
+    elif terms := names.search_terms(query):
+        if postgres:
+            conditions.append("to_tsvector('simple', p.search_name) @@ to_tsquery('simple', {})")
+            args.append(" & ".join(f"{term}:*" for term in terms))
+        else:
+            joins += " JOIN register_search s ON s.rowid = p.id"
+            conditions.append("register_search MATCH {}")
+            args.append(" AND ".join(f'"{term}"*' for term in terms))
+    if region:
+        conditions.append("e.region = {}")
+        args.append(reference.region(region).id)
+    if role:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM register_entry_role r WHERE r.entry = e.id AND r.role = {})"
+        )
+        args.append(reference.role(role).id)
+    if status:
+        if status not in RegisterStatus.__members__:
+            raise InvalidInput(
+                f"'{status}' is not a status. Use one of: {', '.join(RegisterStatus)}",
+                field="status",
+            )
+        conditions.append("e.status = {}")
+        args.append(status)
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    rows = await RegisterEntry.raw(
+        f"SELECT e.public_document FROM {joins}{where}"  # noqa: S608 - values are parameters
+        " ORDER BY p.search_name, e.registration_number LIMIT {} OFFSET {}",
+        *args,
+        page_size,
+        (page - 1) * page_size,
+    )
+    counted = await RegisterEntry.raw(f"SELECT COUNT(*) AS n FROM {joins}{where}", *args)  # noqa: S608
+    return SearchResult(
+        [PublicEntry.model_validate_json(r["public_document"]) for r in rows],
+        int(counted[0]["n"]),
+        page,
+        page_size,
+    )
+
+
+# --- renewal ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenewalCalendar:
+    """The registration year's dates, from configuration (default: 1 September to 30 November,
+    then 21 days' grace)."""
+
+    opens: str = "09-01"
+    deadline: str = "11-30"
+    grace_days: int = 21
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RenewalCalendar:
+        return cls(settings.renewal_opens, settings.renewal_deadline, settings.renewal_grace_days)
+
+    def deadline_in(self, year: int) -> date:
+        return _month_day(year, self.deadline)
+
+    def window_for(self, registered_until: date) -> tuple[date, date]:
+        """The renewal window that ends at ``registered_until``."""
+        opens = _month_day(registered_until.year, self.opens)
+        if opens > registered_until:
+            opens = _month_day(registered_until.year - 1, self.opens)
+        return opens, registered_until
+
+    def lapses_after(self, registered_until: date) -> date:
+        return registered_until + timedelta(days=self.grace_days)
+
+    def next_deadline(self, registered_until: date) -> date:
+        return self.deadline_in(registered_until.year + 1)
+
+    def first_deadline(self, registered_on: date) -> date:
+        """A new entry runs to the next deadline, or the one after if it is inside the window."""
+        deadline = self.deadline_in(registered_on.year)
+        opens, _ = self.window_for(deadline)
+        if registered_on >= opens:
+            return self.deadline_in(registered_on.year + 1)
+        return deadline
+
+
+def _month_day(year: int, month_day: str) -> date:
+    month, day = (int(part) for part in month_day.split("-"))
+    return date(year, month, day)
