@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from registry.accounts import service
-from registry.notifications.scheduler import scheduled_job
+from registry.notifications.scheduler import JobContext, scheduled_job
 
 
 @scheduled_job(
     "accounts_housekeeping",
     "Remove expired sessions and reset links, and sign-in history older than 90 days",
 )
-async def accounts_housekeeping(now: datetime) -> str:
-    purged = await service.purge_expired(now)
+async def accounts_housekeeping(context: JobContext) -> str:
+    purged = await service.purge_expired(context.now)
     return (
         f"removed {purged.sessions} expired sessions, {purged.reset_links} expired reset links "
         f"and {purged.login_attempts} old sign-in records"

@@ -65,7 +65,7 @@ def worker(
             poll_interval=poll_interval,
         )
         stats = await runner.run(
-            stop, drain=drain, scheduler=Scheduler() if with_scheduler else None
+            stop, drain=drain, scheduler=Scheduler(settings) if with_scheduler else None
         )
         click.echo(f"sent {stats.sent}, failed {stats.failed}")
 
@@ -95,11 +95,13 @@ def run_jobs_command(ctx: click.Context, names: tuple[str, ...]) -> None:
     from registry.cli import run_with_engine, settings_of
     from registry.notifications.scheduler import JobOutcome, run_jobs
 
+    settings = settings_of(ctx)
+
     async def work(engine: Any) -> list[JobOutcome]:
-        return await run_jobs(names or None)
+        return await run_jobs(settings, names or None)
 
     try:
-        outcomes = run_with_engine(settings_of(ctx), work)
+        outcomes = run_with_engine(settings, work)
     except RegistryError as error:
         raise click.ClickException(error.detail) from None
     for outcome in outcomes:

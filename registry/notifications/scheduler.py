@@ -1,7 +1,8 @@
 """Scheduled jobs: renewal reminders, lapsing, order expiry and the like, run by
 ``registry jobs run`` (one pass, for cron) or inside ``registry worker --with-scheduler``.
 
-A job is an async function taking the time of the pass and returning a one-line summary. Every
+A job is an async function taking a :class:`JobContext` (the time of the pass and the settings)
+and returning a one-line summary. Every
 job must be idempotent: run twice in a day it sends nothing twice and changes nothing twice. The
 outbox's idempotency keys make that easy for messages: key each one by what it is about and the
 occasion (``renewal-reminder:PR1234567:2026:30``), and a second pass queues nothing new.
@@ -19,14 +20,22 @@ import structlog
 
 from registry import clock
 from registry.audit.context import Actor, acting_as
+from registry.config import Settings
 from registry.errors import InvalidInput
 from registry.notifications.tables import JobRun
 
 log = structlog.get_logger("registry.jobs")
 
-JobFunction = Callable[[datetime], Awaitable[str]]
+
+@dataclass(frozen=True)
+class JobContext:
+    now: datetime
+    settings: Settings
+
+
+JobFunction = Callable[[JobContext], Awaitable[str]]
 # The modules that define jobs; each registers its own with @scheduled_job on import.
-JOB_MODULES = ("registry.accounts.jobs",)
+JOB_MODULES = ("registry.accounts.jobs", "registry.register.jobs")
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,7 @@ def all_jobs() -> dict[str, ScheduledJob]:
     return dict(sorted(_JOBS.items()))
 
 
-async def run_jobs(names: Iterable[str] | None = None) -> list[JobOutcome]:
+async def run_jobs(settings: Settings, names: Iterable[str] | None = None) -> list[JobOutcome]:
     """One pass of the named jobs (all by default), each recorded in ``notification_job_run``.
 
     A job that fails is recorded with its error and the others still run.
@@ -74,16 +83,16 @@ async def run_jobs(names: Iterable[str] | None = None) -> list[JobOutcome]:
     unknown = [name for name in chosen if name not in jobs]
     if unknown:
         raise InvalidInput(f"No such job: {', '.join(unknown)}. Jobs: {', '.join(jobs)}")
-    return [await _run_one(jobs[name]) for name in chosen]
+    return [await _run_one(jobs[name], settings) for name in chosen]
 
 
-async def _run_one(job: ScheduledJob) -> JobOutcome:
+async def _run_one(job: ScheduledJob, settings: Settings) -> JobOutcome:
     moment = clock.now().astimezone(UTC)
     inserted = await JobRun.insert(JobRun(job=job.name, started_at=moment)).returning(JobRun.id)
     run_id = inserted[0]["id"]
     try:
         with acting_as(Actor(id=None, label=f"system: {job.name}")):
-            summary = await job.run(moment)
+            summary = await job.run(JobContext(moment, settings))
         outcome = JobOutcome(job.name, summary)
     except Exception as error:  # one job's failure must not stop the others
         log.exception("job_failed", job=job.name)
@@ -106,6 +115,7 @@ class Scheduler:
     """Runs every job once per ``every`` inside a worker. Jobs are idempotent, so two workers
     that both run the scheduler repeat work harmlessly rather than doubling it."""
 
+    settings: Settings
     every: timedelta = timedelta(hours=1)
     _last_pass: datetime | None = field(default=None, init=False)
 
@@ -114,4 +124,4 @@ class Scheduler:
         if self._last_pass is not None and moment - self._last_pass < self.every:
             return []
         self._last_pass = moment
-        return await run_jobs()
+        return await run_jobs(self.settings)

@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from registry.errors import InvalidInput
 from registry.register import service
 from registry.register.schemas import STATUS_LABELS, PublicEntry
-from registry.web.forms import FormErrors, errors_from
+from registry.web.forms import FormErrors
 
 PAGE_SIZE = 20
 
@@ -49,8 +49,10 @@ class PublicRegisterPages(Controller):
                 query=q, region=region, role=role, status=status, page=page, page_size=PAGE_SIZE
             )
         except InvalidInput as error:
-            field = "q" if error.field == "registration_number" else (error.field or "q")
-            errors = errors_from(error, field)
+            # A mistyped number came from the search box: the message belongs beside it.
+            errors = FormErrors()
+            field = "q" if error.field in (None, "registration_number") else error.field
+            errors.add(field, error.detail)
             context.update(errors.context(), found=None)
             return Template(
                 "register/search.html", context=context, status_code=HTTP_422_UNPROCESSABLE_ENTITY

@@ -229,7 +229,7 @@ async def create_entry(details: EntryIn, *, reason: str) -> Entry:
                 ]
             )
         entry = await refresh_entry(entry_id, today, count_as_change=False)
-        await _history(
+        await record_change(
             entry_id, "created", {}, {"status": entry.status.value, "number": number}, reason
         )
         await audit.record(
@@ -276,7 +276,7 @@ async def refresh_entry(entry_id: int, today: date, *, count_as_change: bool = T
         values[RegisterEntry.status_changed_at] = moment
     await RegisterEntry.update(values).where(RegisterEntry.id == entry_id)
     if status is not previous and count_as_change:
-        await _history(
+        await record_change(
             entry_id, "status_changed", {"status": previous.value}, {"status": status.value}, ""
         )
         await audit.record(
@@ -396,7 +396,7 @@ async def entry_id_for(number: str) -> int:
     return int(row["id"])
 
 
-async def _history(
+async def record_change(
     entry_id: int, change: str, before: dict[str, Any], after: dict[str, Any], reason: str
 ) -> None:
     actor = current_actor()
@@ -453,7 +453,7 @@ async def set_state(entry_id: int, state: EntryState, *, reason: str) -> Entry:
         await RegisterEntry.update({RegisterEntry.state: state.value}).where(
             RegisterEntry.id == entry_id
         )
-        await _history(
+        await record_change(
             entry_id, "state_changed", {"state": before.value}, {"state": state.value}, reason
         )
         return await refresh_entry(entry_id, clock.now().date())

@@ -1,0 +1,201 @@
+"""Renewal, lapse and the reminders before the deadline.
+
+Registrations run to the deadline (default 30 November) and are renewed in the window before it
+(default from 1 September) with fresh declarations. Not renewed by the deadline, an entry has
+21 days' grace and then lapses, by the daily job. Reminders go 60, 30 and 7 days before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
+
+from registry import clock
+from registry.audit import service as audit
+from registry.db import transaction
+from registry.errors import Conflict, InvalidInput, PermissionDenied
+from registry.notifications import service as notifications
+from registry.register import service
+from registry.register.service import Entry, RenewalCalendar
+from registry.register.tables import EntryState, RegisterEntry, Renewal
+
+REMINDER_DAYS = (60, 30, 7)
+
+
+@dataclass(frozen=True)
+class Declarations:
+    """What a practitioner declares at renewal: True means there is something to declare."""
+
+    character: bool
+    character_details: str = ""
+    health: bool = False
+    health_details: str = ""
+
+    def check(self) -> None:
+        for declared, details, name in (
+            (self.character, self.character_details, "character_details"),
+            (self.health, self.health_details, "health_details"),
+        ):
+            if declared and not details.strip():
+                raise InvalidInput("Give the details of what you are declaring", field=name)
+            if len(details) > 5000:
+                raise InvalidInput("Details must be 5,000 characters or fewer", field=name)
+
+
+@dataclass(frozen=True)
+class RenewalState:
+    """Where an entry stands for renewal today, as its practitioner sees it."""
+
+    can_renew: bool
+    reason: str  # why not, when they cannot
+    window_opens: date
+    deadline: date
+    lapses_on: date
+    renewed_to: date | None  # set when this year's renewal is already in
+
+
+async def renewal_state(entry: Entry, calendar: RenewalCalendar, today: date) -> RenewalState:
+    until = entry.public.registered_until
+    opens, deadline = calendar.window_for(until)
+    lapses_on = calendar.lapses_after(until)
+    renewed = (
+        await Renewal.select(Renewal.registered_until_after)
+        .where((Renewal.entry == entry.id) & (Renewal.registration_year == until.year - 1))
+        .first()
+    )
+
+    renewed_to: date | None = renewed["registered_until_after"] if renewed else None
+
+    def state(can: bool, reason: str = "") -> RenewalState:
+        return RenewalState(can, reason, opens, deadline, lapses_on, renewed_to)
+
+    if entry.state is not EntryState.registered:
+        return state(
+            False, "Only a registered practitioner can renew. Apply for restoration instead."
+        )
+    if today < opens:
+        return state(False, f"Renewal opens on {opens:%-d %B %Y}.")
+    if today > lapses_on:
+        return state(False, "The time to renew has passed. Apply for restoration instead.")
+    return state(True)
+
+
+async def renew(
+    entry_id: int,
+    declarations: Declarations,
+    *,
+    calendar: RenewalCalendar,
+    by_user_id: int,
+) -> Entry:
+    """Renew for the next registration year; only the practitioner whose entry it is may."""
+    declarations.check()
+    today = clock.now().date()
+    async with transaction():
+        entry = await service.get_entry(entry_id)
+        if entry.account_id != by_user_id:
+            raise PermissionDenied("You can only renew your own registration")
+        current = await renewal_state(entry, calendar, today)
+        if not current.can_renew:
+            raise Conflict(current.reason)
+        until = entry.public.registered_until
+        new_until = calendar.next_deadline(until)
+        await Renewal.insert(
+            Renewal(
+                entry=entry_id,
+                registration_year=until.year,
+                submitted_at=clock.now().astimezone(UTC),
+                submitted_by=by_user_id,
+                character_declaration=declarations.character,
+                character_details=declarations.character_details.strip(),
+                health_declaration=declarations.health,
+                health_details=declarations.health_details.strip(),
+                registered_until_before=until,
+                registered_until_after=new_until,
+            )
+        )
+        await RegisterEntry.update({RegisterEntry.registered_until: new_until}).where(
+            RegisterEntry.id == entry_id
+        )
+        await service.record_change(
+            entry_id,
+            "renewed",
+            {"registered_until": until.isoformat()},
+            {"registered_until": new_until.isoformat()},
+            reason="Renewed by the practitioner",
+        )
+        await audit.record(
+            "register.renewed",
+            "register_entry",
+            entry.registration_number,
+            before={"registered_until": until},
+            after={
+                "registered_until": new_until,
+                "declared": declarations.character or declarations.health,
+            },
+        )
+        return await service.refresh_entry(entry_id, today)
+
+
+async def lapse_overdue(today: date, calendar: RenewalCalendar) -> int:
+    """Lapse every registered entry whose grace after its deadline ended before ``today``."""
+    cutoff = today - timedelta(days=calendar.grace_days)
+    overdue = await RegisterEntry.select(RegisterEntry.id).where(
+        (RegisterEntry.state == EntryState.registered.value)
+        & (RegisterEntry.registered_until < cutoff)
+    )
+    for row in overdue:
+        await service.set_state(
+            row["id"],
+            EntryState.lapsed,
+            reason="Not renewed by the deadline or in the grace period",
+        )
+    return len(overdue)
+
+
+async def queue_renewal_reminders(today: date, calendar: RenewalCalendar) -> int:
+    """Queue the most pressing reminder due for each registered entry not yet renewed.
+
+    Keyed by entry, deadline and reminder, so running twice a day (or every hour) sends each
+    once; a missed day sends the latest reminder due, not every one it missed.
+    """
+    latest = today + timedelta(days=max(REMINDER_DAYS))
+    rows = await RegisterEntry.select(
+        RegisterEntry.registration_number,
+        RegisterEntry.registered_until,
+        RegisterEntry.practitioner.given_names.as_alias("given_names"),
+        RegisterEntry.practitioner.email.as_alias("email"),
+    ).where(
+        (RegisterEntry.state == EntryState.registered.value)
+        & (RegisterEntry.registered_until >= today)
+        & (RegisterEntry.registered_until <= latest)
+        & (RegisterEntry.practitioner.email != "")
+    )
+    queued = 0
+    for row in rows:
+        until: date = row["registered_until"]
+        days_left = (until - today).days
+        reminder = min(days for days in REMINDER_DAYS if days_left <= days)
+        queued += await notifications.queue_email(
+            row["email"],
+            "renewal_reminder",
+            {
+                "given_names": row["given_names"],
+                "registration_number": row["registration_number"],
+                "deadline": until.strftime("%-d %B %Y"),
+                "days_left": days_left,
+                "path": "/your-registration",
+            },
+            subject=f"Renew your registration by {until:%-d %B %Y}",
+            key=f"renewal-reminder:{row['registration_number']}:{until.isoformat()}:{reminder}",
+        )
+    return queued
+
+
+async def practitioner_entry(account_id: int) -> Entry | None:
+    """The register entry of the signed-in practitioner, if they have one."""
+    row = (
+        await RegisterEntry.select(RegisterEntry.id)
+        .where(RegisterEntry.practitioner.account == account_id)
+        .first()
+    )
+    return await service.get_entry(row["id"]) if row else None
