@@ -28,6 +28,7 @@ from registry.db import RegistryEngine, bind_engine, create_engine
 from registry.notifications.pages import OutboxPages
 from registry.register.api import PublicRegisterController
 from registry.register.pages import PublicRegisterPages
+from registry.register.reference_pages import ReferenceDataPages
 from registry.web.errors import EXCEPTION_HANDLERS
 from registry.web.health import HealthController
 from registry.web.observability import RequestContextMiddleware, configure_logging
@@ -55,6 +56,7 @@ PAGE_HANDLERS: list[object] = [
     AuditPages,
     OutboxPages,
     PublicRegisterPages,
+    ReferenceDataPages,
 ]
 
 

@@ -93,6 +93,12 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "api_admin_users_list": ADMIN,
     "api_admin_users_create": ADMIN,
     "api_admin_user_update": ADMIN,
+    # reference data
+    "admin_reference": ADMIN,
+    "admin_reference_kind": ADMIN,
+    "admin_reference_add": ADMIN,
+    "admin_reference_item": ADMIN,
+    "admin_reference_update": ADMIN,
     # the audit trail
     "audit_trail": STAFF,
     "api_audit_trail": STAFF,

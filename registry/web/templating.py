@@ -70,6 +70,7 @@ def main_navigation(user: Any, path: str) -> list[dict[str, Any]]:
         if getattr(user, "fully_signed_in", False):
             if "admin" in user.roles:
                 items.append(("/admin/users", "Users"))
+                items.append(("/admin/reference", "Reference data"))
             if user.is_staff:
                 items.append(("/audit", "Audit trail"))
                 items.append(("/outbox", "Outbox"))

@@ -7,9 +7,18 @@ from datetime import date
 
 from playwright.async_api import Page, expect
 
+from registry.accounts.roles import Role
 from registry.register import service
+from registry.register.reference import ReferenceKind, update_item
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import People, assert_reflows, expect_problems, unique
+from tests.browser.conftest import (
+    People,
+    assert_reflows,
+    expect_problems,
+    expect_success,
+    sign_in,
+    unique,
+)
 
 
 async def test_anyone_finds_a_practitioner_and_reads_their_entry(
@@ -70,3 +79,54 @@ async def test_a_mistyped_number_is_explained_beside_the_search_box(page: Page) 
         },
     )
     await assert_accessible(page)
+
+
+async def test_an_admin_renames_a_region_and_the_public_entry_follows(
+    page: Page, people: People
+) -> None:
+    admin = await people.create([Role.admin], two_factor=True)
+    family = unique("Renamed").replace("-", "")
+    with people.bound():
+        entry = await service.create_entry(
+            service.EntryIn(
+                person=service.PersonIn("Bea", family, date(1990, 1, 1)),
+                role_codes=["probation_officer"],
+                region_code="south_central",
+                registered_since=date(2022, 1, 1),
+                registered_until=date(2027, 11, 30),
+            ),
+            reason="Browser test",
+        )
+    await sign_in(page, admin)
+    await (
+        page.locator(".govuk-service-navigation").get_by_role("link", name="Reference data").click()
+    )
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Reference data")
+    await assert_accessible(page)
+
+    await page.get_by_role("link", name="Regions").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Regions")
+    await assert_accessible(page)
+    await assert_reflows(page)
+
+    await page.get_by_role("button", name="Add").click()
+    await expect_problems(
+        page,
+        {
+            "name": "Enter a name",
+        },
+    )
+    await assert_accessible(page)
+
+    await page.get_by_role("link", name="South Central").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("South Central")
+    await assert_accessible(page)
+    new_name = f"South Central {family[-4:]}"
+    await page.get_by_label("Name").fill(new_name)
+    await page.get_by_role("button", name="Save").click()
+    await expect_success(page, "Updated south_central")
+
+    await page.goto(f"/register/{entry.registration_number}")
+    await expect(page.locator(".govuk-summary-list")).to_contain_text(new_name)
+    with people.bound():  # as it was, for the tests that follow on this server
+        await update_item(ReferenceKind.regions, "south_central", name="South Central", active=True)
