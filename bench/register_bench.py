@@ -1,0 +1,1452 @@
+"""The register's speed, as issue 5 asks for it, measured in one run and written to RESULTS.md.
+
+For each engine (SQLite, PostgreSQL) and each size (10,000 and 1,000,000 entries by default) it:
+
+1. makes a fresh database (a new SQLite file; a new PostgreSQL database, dropped afterwards),
+   migrates it and bulk-seeds it with bench/seed.py;
+2. serves it with ``registry serve`` (granian, one worker), as the README runs it in production
+   (``REGISTRY_ENVIRONMENT=production``, JSON logs);
+3. checks that a change is seen on the very next request (service.set_state, then GET at once);
+4. (a) loads it with wrk from a second process: GET /api/v1/register/{number} for random seeded
+   numbers, and the bare JSON liveness endpoint /health (no database work), interleaved in
+   rounds; ratio = median requests/s of the entry / median requests/s of /health;
+5. (b) times name searches (GET /api/v1/register?q=...) one at a time over a keep-alive
+   connection, a fixed mix of common and rare prefixes; ratio = median at the large size /
+   median at the small size. It also times the search's two SQL statements (the page and the
+   COUNT) straight against the database, with the alternatives proposed in RESULTS.md.
+
+Usage::
+
+    .venv/bin/python bench/register_bench.py --engine both            # 10k and 1M: ~20 minutes
+    .venv/bin/python bench/register_bench.py --engine sqlite --quick  # 2k and 50k: ~1 minute
+
+PostgreSQL: ``--postgres-url`` (or ``REGISTRY_BENCH_POSTGRES_URL``) names a server and a database
+to connect to while creating the benchmark's own; default postgresql://root@127.0.0.1:5432/postgres.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import io
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.seed import SeedReport, seed_postgres, seed_sqlite  # noqa: E402
+from registry.register.names import search_terms  # noqa: E402
+
+BENCH_DIR = ROOT / "bench"
+RESULTS = BENCH_DIR / "RESULTS.md"
+README = ROOT / "README.md"
+REGISTRY = Path(sys.executable).with_name("registry")
+SECRET = "benchmark-secret-key-that-is-long-enough-0123456789"
+TARGET_RPS_RATIO = 0.5
+TARGET_SEARCH_RATIO = 2.0
+COUNT_CAP = 1000
+
+# The search mix: (query, kind). Common surname prefixes, surname + given-name prefixes (as
+# people type them), given names alone, and rare names from the long tail.
+SEARCHES: list[tuple[str, str]] = [
+    ("smi", "common prefix"),
+    ("jon", "common prefix"),
+    ("wil", "common prefix"),
+    ("tay", "common prefix"),
+    ("smi jo", "surname + given"),
+    ("brown s", "surname + given"),
+    ("wils ja", "surname + given"),
+    ("jones emma", "surname + given"),
+    ("olivia", "given name"),
+    ("moham", "given name"),
+    ("kowalczyk", "rare"),
+    ("adebayo", "rare"),
+    ("nguy", "rare"),
+    ("zoe o'brien", "rare"),
+]
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def tree_cpu_seconds(root_pid: int) -> float:
+    """User + system CPU of a process and all its descendants, from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    wanted = {root_pid}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in wanted and pid not in wanted:
+                wanted.add(pid)
+                changed = True
+    return sum(times.get(pid, 0.0) for pid in wanted)
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of every CPU, from /proc/stat (Linux)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return float(sum(fields) - idle), float(sum(fields))
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+# --- databases ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Database:
+    engine: str
+    url: str
+    cleanup: Callable[[], None]
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.url.removeprefix("sqlite:///"))
+
+
+def _settings(url: str, data_dir: Path) -> Any:
+    from registry.config import Settings
+
+    return Settings(database_url=url, data_dir=data_dir, secret_key=SECRET, environment="test")
+
+
+async def _migrate(url: str, data_dir: Path) -> None:
+    from registry.db import create_engine, migrate
+
+    engine = create_engine(_settings(url, data_dir))
+    await engine.start()  # on SQLite this switches the file to WAL, as the server would
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # Piccolo narrates every step
+            await migrate(engine)
+    finally:
+        await engine.stop()
+
+
+def fresh_database(engine: str, label: str, workdir: Path, postgres_url: str) -> Database:
+    if engine == "sqlite":
+        path = workdir / f"register-{label}.sqlite3"
+        for old in workdir.glob(f"{path.name}*"):
+            old.unlink()
+
+        def remove() -> None:
+            for old in workdir.glob(f"{path.name}*"):
+                old.unlink()
+
+        return Database("sqlite", f"sqlite:///{path}", remove)
+    import asyncpg
+
+    name = f"register_bench_{os.getpid()}_{label}"
+    parts = urllib.parse.urlsplit(postgres_url)
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(postgres_url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f"DROP DATABASE IF EXISTS {name}"))
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    url = urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+    return Database(
+        "postgres", url, lambda: asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    )
+
+
+def seed(database: Database, count: int, quiet: bool) -> SeedReport:
+    every = max(count // 10, 1)
+
+    def progress(done: int) -> None:
+        if not quiet and (done % every < 20_000 or done == count):
+            log(f"  seeded {done:,}/{count:,}")
+
+    if database.engine == "sqlite":
+        return seed_sqlite(database.sqlite_path, count, progress=progress)
+    return asyncio.run(seed_postgres(database.url, count, progress=progress))
+
+
+def database_size(database: Database) -> int:
+    if database.engine == "sqlite":
+        return sum(p.stat().st_size for p in database.sqlite_path.parent.glob("register-*"))
+
+    async def size() -> int:
+        import asyncpg
+
+        connection = await asyncpg.connect(database.url)
+        try:
+            return int(await connection.fetchval("SELECT pg_database_size(current_database())"))
+        finally:
+            await connection.close()
+
+    return asyncio.run(size())
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+class Server:
+    """``registry serve`` (granian) in its own process group, logging to a file."""
+
+    def __init__(self, database: Database, workdir: Path, workers: int) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"server-{database.engine}-{self.port}.log"
+        self._csrf_cookie = ""
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")},
+            "REGISTRY_DATABASE_URL": database.url,
+            "REGISTRY_DATA_DIR": str(workdir),
+            "REGISTRY_SECRET_KEY": SECRET,
+            "REGISTRY_ENVIRONMENT": "production",
+            "REGISTRY_LOG_FORMAT": "json",
+            "REGISTRY_BASE_URL": self.base,
+        }
+        command = [str(REGISTRY), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--workers", str(workers)]
+        self.log_file = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=workdir,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server stopped; see {self.log_path}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                connection.request("GET", "/ready")
+                if connection.getresponse().status == 200:
+                    connection.close()
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"the server was not ready in {timeout:.0f} s; see {self.log_path}")
+
+    @property
+    def csrf_cookie(self) -> str:
+        if not self._csrf_cookie:
+            client = Client(self.port)
+            try:
+                _, headers, _ = client.get("/health")
+            finally:
+                client.close()
+            self._csrf_cookie = headers["set-cookie"].split(";", 1)[0]
+        return self._csrf_cookie
+
+    def cpu_seconds(self) -> float:
+        return tree_cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log_file.close()
+
+
+@contextlib.contextmanager
+def serving(database: Database, workdir: Path, workers: int) -> Iterator[Server]:
+    server = Server(database, workdir, workers)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection: what a person's browser or script would hold."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def get(
+        self, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        self.connection.request("GET", path, headers=headers or {})
+        response = self.connection.getresponse()
+        body = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+# --- (a) requests per second ----------------------------------------------------------------------
+
+
+@dataclass
+class WrkRun:
+    endpoint: str
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    server_cpu: float  # CPU seconds the server used per wall second (1.0 = one core)
+    wrk_cpu: float
+    machine_cpu: float  # every process on the machine, PostgreSQL's included
+
+
+_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(
+    server: Server, endpoint: str, seconds: float, connections: int, env: dict[str, str]
+) -> WrkRun:
+    if endpoint == "entry":
+        target = [f"{server.base}/api/v1/register/", "-s", str(BENCH_DIR / "entry.lua")]
+    elif endpoint == "bare":
+        # With the CSRF cookie a browser holds after its first page: without it, every answer
+        # from outside /api/ mints a new token and sets the cookie (see "bare, no cookie").
+        target = ["-H", f"Cookie: {server.csrf_cookie}", f"{server.base}/health"]
+    else:
+        target = [f"{server.base}/health"]
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", *target]
+    busy_before, all_before = machine_busy()
+    cpu_before = server.cpu_seconds()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        command, env={**os.environ, **env}, capture_output=True, text=True, check=True
+    )
+    wall = time.perf_counter() - started
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_after = server.cpu_seconds()
+    busy_after, all_after = machine_busy()
+    output = done.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    latency = {m[0]: _ms(m[1], m[2]) for m in _LATENCY.findall(output)}
+    errors = 0
+    if found := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output):
+        errors += int(found.group(1))
+    if found := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
+        errors += sum(int(g) for g in found.groups())
+    wrk_cpu = (children_after.ru_utime + children_after.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
+    return WrkRun(
+        endpoint,
+        seconds,
+        rps,
+        latency.get("50", float("nan")),
+        latency.get("99", float("nan")),
+        errors,
+        (cpu_after - cpu_before) / wall,
+        wrk_cpu / wall,
+        (busy_after - busy_before) / (all_after - all_before) * (os.cpu_count() or 1),
+    )
+
+
+@dataclass
+class Throughput:
+    workers: int
+    connections: int
+    runs: list[WrkRun]
+
+    def median_rps(self, endpoint: str) -> float:
+        return median([r.rps for r in self.runs if r.endpoint == endpoint])
+
+    @property
+    def ratio(self) -> float:
+        return self.median_rps("entry") / self.median_rps("bare")
+
+    @property
+    def round_ratios(self) -> list[float]:
+        entries = [r.rps for r in self.runs if r.endpoint == "entry"]
+        bares = [r.rps for r in self.runs if r.endpoint == "bare"]
+        return [e / b for e, b in zip(entries, bares, strict=False)]
+
+    @property
+    def errors(self) -> int:
+        return sum(r.errors for r in self.runs)
+
+
+def measure_throughput(
+    server: Server, report: SeedReport, args: argparse.Namespace, workers: int
+) -> Throughput:
+    env = {"BENCH_FIRST_SERIAL": str(report.first_serial), "BENCH_COUNT": str(report.count)}
+    endpoints: tuple[str, ...] = ("bare", "entry")
+    if not args.quick:
+        endpoints += ("bare, no cookie",)
+    for endpoint in endpoints:  # warm up: imports, caches, connection pools
+        run_wrk(server, endpoint, args.warmup, args.connections, env)
+    runs: list[WrkRun] = []
+    for round_number in range(args.rounds):
+        order = endpoints if round_number % 2 == 0 else endpoints[::-1]
+        for endpoint in order:
+            run = run_wrk(server, endpoint, args.duration, args.connections, env)
+            log(
+                f"  round {round_number + 1} {endpoint:15}: {run.rps:6.0f} req/s, "
+                f"p50 {run.p50_ms:.2f} ms, CPU: server {run.server_cpu:.2f}, wrk "
+                f"{run.wrk_cpu:.2f}, machine {run.machine_cpu:.2f}; errors {run.errors}"
+            )
+            runs.append(run)
+    runs.sort(key=lambda r: endpoints.index(r.endpoint))  # stable: rounds stay in order
+    return Throughput(workers, args.connections, runs)
+
+
+# --- (b) name search ------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchTiming:
+    query: str
+    kind: str
+    total: int
+    samples_ms: list[float]
+
+    @property
+    def median_ms(self) -> float:
+        return median(self.samples_ms)
+
+
+def measure_search(server: Server, repeats: int) -> list[SearchTiming]:
+    client = Client(server.port)
+    timings: list[SearchTiming] = []
+    try:
+        for query, kind in SEARCHES:  # warm up, and learn each query's number of matches
+            status, _, body = client.get(f"/api/v1/register?q={urllib.parse.quote(query)}")
+            if status != 200:
+                raise RuntimeError(f"search {query!r} answered {status}: {body[:200]!r}")
+            timings.append(SearchTiming(query, kind, int(json.loads(body)["total"]), []))
+        for _ in range(repeats):  # round-robin, so drift in the machine's load hits every query
+            for timing in timings:
+                path = f"/api/v1/register?q={urllib.parse.quote(timing.query)}"
+                started = time.perf_counter()
+                status, _, _ = client.get(path)
+                timing.samples_ms.append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    raise RuntimeError(f"search {timing.query!r} answered {status}")
+    finally:
+        client.close()
+    return timings
+
+
+# The search's SQL, as registry.register.service.search() builds it for a name-only query (a
+# copy, so the alternatives below can be measured beside it without touching the service).
+
+
+def search_parts(engine: str, query: str) -> tuple[str, str, list[Any]]:
+    terms = search_terms(query)
+    joins = "register_entry e JOIN register_practitioner p ON p.id = e.practitioner"
+    if engine == "postgres":
+        where = "to_tsvector('simple', p.search_name) @@ to_tsquery('simple', {})"
+        return joins, where, [" & ".join(f"{term}:*" for term in terms)]
+    joins += " JOIN register_search s ON s.rowid = p.id"
+    return joins, "register_search MATCH {}", [" AND ".join(f'"{term}"*' for term in terms)]
+
+
+ORDER = "ORDER BY p.search_name, e.registration_number"
+
+
+def sql_variants(engine: str, query: str) -> dict[str, tuple[str, list[Any]]]:
+    joins, where, args = search_parts(engine, query)
+    return {
+        "page (as now)": (
+            f"SELECT e.public_document FROM {joins} WHERE {where} {ORDER} LIMIT 20 OFFSET 0",
+            args,
+        ),
+        "COUNT(*) (as now)": (f"SELECT COUNT(*) AS n FROM {joins} WHERE {where}", args),
+        f"COUNT capped at {COUNT_CAP}+1": (
+            f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {joins} WHERE {where}"
+            f" LIMIT {COUNT_CAP + 1}) capped",
+            args,
+        ),
+        "page, keys first": (
+            "SELECT d.public_document FROM (SELECT e.id AS id, p.search_name AS sort_name,"
+            f" e.registration_number AS number FROM {joins} WHERE {where} {ORDER}"
+            " LIMIT 20 OFFSET 0) k JOIN register_entry d ON d.id = k.id"
+            " ORDER BY k.sort_name, k.number",
+            args,
+        ),
+    }
+
+
+def _placeholders(engine: str, sql: str) -> str:
+    if engine == "sqlite":
+        return sql.replace("{}", "?")
+    count = 0
+
+    def number(_: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return f"${count}"
+
+    return re.sub(r"\{\}", number, sql)
+
+
+@dataclass
+class SqlTiming:
+    query: str
+    variant: str
+    median_ms: float
+
+
+def measure_sql(database: Database, repeats: int) -> tuple[list[SqlTiming], dict[str, str]]:
+    """Each SQL statement of the search and its alternatives, timed straight on the database."""
+    statements = [
+        (query, variant, _placeholders(database.engine, sql), args)
+        for query, _ in SEARCHES
+        for variant, (sql, args) in sql_variants(database.engine, query).items()
+    ]
+    samples: dict[tuple[str, str], list[float]] = {(q, v): [] for q, v, _, _ in statements}
+    plans: dict[str, str] = {}
+    common = SEARCHES[0][0]
+    if database.engine == "sqlite":
+        db = sqlite3.connect(f"file:{database.sqlite_path}?mode=ro", uri=True)
+        try:
+            for round_number in range(repeats + 1):
+                for query, variant, sql, args in statements:
+                    started = time.perf_counter()
+                    db.execute(sql, args).fetchall()
+                    if round_number:  # the first round warms the cache
+                        samples[(query, variant)].append((time.perf_counter() - started) * 1000)
+            for query, variant, sql, args in statements:
+                if query == common and "as now" in variant:
+                    rows = db.execute(f"EXPLAIN QUERY PLAN {sql}", args).fetchall()
+                    plans[f"{variant}, q={common!r}"] = "\n".join(str(r[3]) for r in rows)
+        finally:
+            db.close()
+    else:
+
+        async def run() -> None:
+            import asyncpg
+
+            connection = await asyncpg.connect(database.url)
+            try:
+                for round_number in range(repeats + 1):
+                    for query, variant, sql, args in statements:
+                        started = time.perf_counter()
+                        await connection.fetch(sql, *args)
+                        if round_number:
+                            samples[(query, variant)].append((time.perf_counter() - started) * 1000)
+                for query, variant, sql, args in statements:
+                    if query == common and "as now" in variant:
+                        rows = await connection.fetch(
+                            f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}", *args
+                        )
+                        plans[f"{variant}, q={common!r}"] = "\n".join(r[0] for r in rows)
+            finally:
+                await connection.close()
+
+        asyncio.run(run())
+    timings = [SqlTiming(q, v, median(s)) for (q, v), s in samples.items()]
+    return timings, plans
+
+
+# --- the service in-process: search() as now vs the prototype ------------------------------
+
+
+@dataclass
+class ServiceTiming:
+    query: str
+    kind: str
+    total: int
+    current_ms: float
+    proposed_ms: float
+    proposed_total: int
+    strategy: str
+    agrees: bool
+
+
+def _agrees(query: str, current: Any, proposed: Any) -> bool:
+    """The prototype's page is the service's (ties aside), or, for a capped search, a page of
+    true matches in name order."""
+    from bench.search_prototype import CAP
+    from registry.register import names
+
+    def keys(entries: Sequence[Any]) -> list[str]:
+        return [names.search_name(e.given_names, e.family_name) for e in entries]
+
+    if proposed.total != min(current.total, CAP + 1):
+        return False
+    if proposed.strategy != "ranges":
+        return keys(proposed.entries) == keys(current.entries)
+    found = keys(proposed.entries)
+    terms = names.search_terms(query)
+    return (
+        found == sorted(found)
+        and len(found) == current.page_size
+        and all(any(w.startswith(t) for w in name.split()) for name in found for t in terms)
+    )
+
+
+def measure_service(database: Database, workdir: Path, repeats: int) -> list[ServiceTiming]:
+    from bench import search_prototype
+    from registry.db import bind_engine, create_engine
+    from registry.register import service
+
+    async def run() -> list[ServiceTiming]:
+        engine = create_engine(_settings(database.url, workdir))
+        bind_engine(engine)
+        await engine.start()
+        try:
+            first: dict[str, tuple[Any, Any]] = {}
+            for query, _ in SEARCHES:  # warm up, and check the prototype's answers
+                first[query] = (
+                    await service.search(query=query),
+                    await search_prototype.search(query),
+                )
+            current: dict[str, list[float]] = {q: [] for q, _ in SEARCHES}
+            proposed: dict[str, list[float]] = {q: [] for q, _ in SEARCHES}
+            for round_number in range(repeats):
+                for query, _ in SEARCHES:
+                    pair = [
+                        (current, lambda q=query: service.search(query=q)),
+                        (proposed, lambda q=query: search_prototype.search(q)),
+                    ]
+                    for samples, call in pair if round_number % 2 else pair[::-1]:
+                        started = time.perf_counter()
+                        await call()
+                        samples[query].append((time.perf_counter() - started) * 1000)
+            return [
+                ServiceTiming(
+                    query,
+                    kind,
+                    first[query][0].total,
+                    median(current[query]),
+                    median(proposed[query]),
+                    first[query][1].total,
+                    first[query][1].strategy,
+                    _agrees(query, *first[query]),
+                )
+                for query, kind in SEARCHES
+            ]
+        finally:
+            await engine.stop()
+
+    return asyncio.run(run())
+
+
+# --- a change is seen on the very next request --------------------------------------------------
+
+
+@dataclass
+class Freshness:
+    ok: bool
+    detail: str
+
+
+def check_freshness(database: Database, server: Server, report: SeedReport) -> Freshness:
+    """Change an entry's state through the service, then GET it at once (with the old ETag)."""
+    from registry.db import bind_engine, create_engine
+    from registry.register import service
+    from registry.register.tables import EntryState
+
+    number = report.number(0)
+    client = Client(server.port)
+    path = f"/api/v1/register/{number}"
+    lines: list[str] = []
+    ok = True
+
+    async def change(state: EntryState) -> float:
+        engine = create_engine(_settings(database.url, server.log_path.parent))
+        bind_engine(engine)
+        await engine.start()
+        try:
+            await service.set_state(report.first_entry_id, state, reason="benchmark check")
+            return time.perf_counter()
+        finally:
+            await engine.stop()
+
+    try:
+        status, headers, body = client.get(path)
+        before = json.loads(body)["status"]
+        etag = headers["etag"]
+        original = EntryState(before)
+        changed = EntryState.lapsed if original is not EntryState.lapsed else EntryState.removed
+        for state in (changed, original):  # there and back again
+            committed = asyncio.run(change(state))
+            status, headers, body = client.get(path, {"if-none-match": etag})
+            gap_ms = (time.perf_counter() - committed) * 1000
+            seen = json.loads(body)["status"] if status == 200 else f"HTTP {status}"
+            found = client.get(f"/api/v1/register?q={number}")[2]
+            in_search = json.loads(found)["items"][0]["status"]
+            good = seen == state.value and in_search == state.value and headers["etag"] != etag
+            ok = ok and good
+            lines.append(
+                f"{number}: {before} -> {state.value}; next GET (If-None-Match: old ETag) "
+                f"answered {status} with status {seen}, ETag {etag} -> {headers['etag']}, "
+                f"search shows {in_search} ({gap_ms:.1f} ms after the commit)"
+            )
+            before, etag = seen, headers["etag"]
+    finally:
+        client.close()
+    return Freshness(ok, "; ".join(lines))
+
+
+# --- one engine at one size ---------------------------------------------------------------------
+
+
+@dataclass
+class SizeResult:
+    entries: int
+    seed: dict[str, Any]
+    database_mb: float
+    throughput: list[Throughput]
+    searches: list[SearchTiming]
+    sql: list[SqlTiming]
+    plans: dict[str, str]
+    service: list[ServiceTiming]
+    freshness: Freshness
+    loadavg: str
+
+    @property
+    def search_median_ms(self) -> float:
+        return median([s for t in self.searches for s in t.samples_ms])
+
+    def kind_median_ms(self, kind: str) -> float:
+        return median([s for t in self.searches if t.kind == kind for s in t.samples_ms])
+
+
+def run_size(engine: str, label: str, count: int, args: argparse.Namespace) -> SizeResult:
+    database = fresh_database(engine, label, args.workdir, args.postgres_url)
+    try:
+        log(f"{engine} {count:,}: migrating")
+        asyncio.run(_migrate(database.url, args.workdir))
+        log(f"{engine} {count:,}: seeding")
+        report = seed(database, count, args.quick)
+        log(f"{engine} {count:,}: seeded in {report.seconds:.1f} s {report.notes or ''}")
+        size_mb = database_size(database) / 1e6
+        throughputs: list[Throughput] = []
+        worker_counts = [1] + (
+            [args.pg_workers] if engine == "postgres" and args.pg_workers > 1 else []
+        )
+        with serving(database, args.workdir, workers=1) as server:
+            freshness = check_freshness(database, server, report)
+            log(f"{engine} {count:,}: fresh after a change: {freshness.ok}")
+            log(f"{engine} {count:,}: (a) throughput, 1 worker")
+            throughputs.append(measure_throughput(server, report, args, workers=1))
+            log(f"{engine} {count:,}: (b) search")
+            searches = measure_search(server, args.search_repeats)
+        log(f"{engine} {count:,}: search SQL, straight on the database")
+        sql, plans = measure_sql(database, args.sql_repeats)
+        log(f"{engine} {count:,}: search() in-process, as now and as proposed")
+        in_process = measure_service(database, args.workdir, args.search_repeats)
+        for workers in worker_counts[1:]:
+            with serving(database, args.workdir, workers=workers) as server:
+                log(f"{engine} {count:,}: (a) throughput, {workers} workers")
+                throughputs.append(measure_throughput(server, report, args, workers=workers))
+        return SizeResult(
+            count,
+            {"seconds": report.seconds, "steps": report.steps, "notes": report.notes},
+            size_mb,
+            throughputs,
+            searches,
+            sql,
+            plans,
+            in_process,
+            freshness,
+            loadavg(),
+        )
+    finally:
+        if not args.keep:
+            database.cleanup()
+
+
+# --- reporting ------------------------------------------------------------------------------------
+
+
+def versions(engines: Sequence[str], postgres_url: str) -> dict[str, str]:
+    import granian
+    import litestar
+    import piccolo
+
+    found = {
+        "python": platform.python_version(),
+        "granian": granian.__version__,
+        "piccolo": piccolo.__VERSION__,
+        "sqlite": sqlite3.sqlite_version,
+    }
+    with contextlib.suppress(Exception):
+        import aiosqlite  # the server's SQLite is the one this Python links
+
+        found["aiosqlite"] = aiosqlite.__version__
+    release = litestar.__version__
+    found["litestar"] = f"{release.major}.{release.minor}.{release.patch}"
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    found["wrk"] = (wrk.stdout + wrk.stderr).split("[")[0].strip()
+    if "postgres" in engines:
+
+        async def server_version() -> str:
+            import asyncpg
+
+            connection = await asyncpg.connect(postgres_url)
+            try:
+                return str(await connection.fetchval("SHOW server_version"))
+            finally:
+                await connection.close()
+
+        found["postgresql"] = asyncio.run(server_version())
+    return found
+
+
+def machine() -> dict[str, str]:
+    model = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = "?"
+    with contextlib.suppress(OSError):
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kb / 1024 / 1024:.0f} GiB"
+    return {
+        "cpus (nproc)": str(os.cpu_count()),
+        "cpu": model,
+        "memory": memory,
+        "os": platform.platform(),
+    }
+
+
+def verdict(ok: bool) -> str:
+    return "**pass**" if ok else "**FAIL**"
+
+
+SETTINGS = (
+    "entries_small",
+    "entries_large",
+    "connections",
+    "rounds",
+    "duration",
+    "warmup",
+    "search_repeats",
+    "sql_repeats",
+)
+
+
+def run_meta(
+    args: argparse.Namespace, engines: Sequence[str], started: datetime, elapsed: float
+) -> dict[str, Any]:
+    """What render() needs besides the figures, kept with them in RESULTS.json."""
+    return {
+        "started": started.isoformat(),
+        "elapsed": elapsed,
+        "command": " ".join(["bench/register_bench.py", *(sys.argv[1:])]),
+        "environment": {**machine(), **versions(engines, args.postgres_url)},
+        "settings": {key: getattr(args, key) for key in SETTINGS},
+    }
+
+
+def notes(results: dict[str, dict[str, SizeResult]], meta: dict[str, Any]) -> list[str]:
+    """What the figures say, worked out from them (the reasoning is in the docstrings)."""
+    out: list[str] = ["## Notes", ""]
+    add = out.append
+    cpus = int(meta["environment"].get("cpus (nproc)", os.cpu_count() or 1))
+    runs = [
+        r
+        for sizes in results.values()
+        for result in sizes.values()
+        for t in result.throughput
+        for r in t.runs
+    ]
+    busy = median([r.machine_cpu for r in runs])
+    add(
+        f"- **Load.** During the wrk runs the machine's {cpus} CPUs were {busy / cpus:.0%} busy "
+        f"(median); the server itself got {median([r.server_cpu for r in runs]):.2f} of a core "
+        f"and wrk {median([r.wrk_cpu for r in runs]):.2f}. wrk is not the bottleneck; the "
+        "single granian worker is, sharing the CPUs with PostgreSQL and whatever else ran. "
+        "Absolute requests/s are therefore low and noisy; the ratios, taken from interleaved "
+        "rounds in one run, are what to compare."
+    )
+    for engine, sizes in results.items():
+        big = sizes["large"]
+        t = big.throughput[0]
+        entry, bare = t.median_rps("entry"), t.median_rps("bare")
+        extra_us = (1 / entry - 1 / bare) * 1e6
+        line = (
+            f"- **(a) {engine}.** One entry costs about {extra_us:,.0f} µs more than /health "
+            f"per request (1/{entry:,.0f} - 1/{bare:,.0f} s): the lookup by number and the "
+            "stored document, through the same middleware."
+        )
+        cookieless = t.median_rps("bare, no cookie")
+        if cookieless == cookieless:  # not NaN: measured
+            line += (
+                f" Without the CSRF cookie /health manages {cookieless:,.0f} req/s, "
+                f"{1 - cookieless / bare:.0%} fewer: every answer outside /api/ mints a CSRF "
+                "token and sets the cookie."
+            )
+        add(line)
+    for engine, sizes in results.items():
+        big, little = sizes["large"], sizes["small"]
+
+        def sql(result: SizeResult, query: str, variant: str) -> float:
+            return next(
+                t.median_ms for t in result.sql if t.query == query and t.variant == variant
+            )
+
+        busy_queries = [t.query for t in big.searches if t.total > COUNT_CAP]
+        page_ms = sum(sql(big, q, "page (as now)") for q in busy_queries)
+        count_ms = sum(sql(big, q, "COUNT(*) (as now)") for q in busy_queries)
+        capped_ms = sum(sql(big, q, f"COUNT capped at {COUNT_CAP}+1") for q in busy_queries)
+        ratio = big.search_median_ms / little.search_median_ms
+        add(
+            f"- **(b) {engine}.** The mix's median went from {little.search_median_ms:.2f} ms to "
+            f"{big.search_median_ms:.2f} ms ({ratio:.1f} times). Rare names stay flat (the index "
+            f"works: {little.kind_median_ms('rare'):.2f} → {big.kind_median_ms('rare'):.2f} ms); "
+            "what grows is every search with many matches, because search() sorts all the "
+            "matches by name to return 20, then counts them all. For the "
+            f"{len(busy_queries)} queries with more than {COUNT_CAP:,} matches at "
+            f"{big.entries:,} entries, the page query took {page_ms:,.0f} ms and the COUNT "
+            f"{count_ms:,.0f} ms in all; counting only up to {COUNT_CAP + 1:,} takes "
+            f"{capped_ms:,.0f} ms."
+        )
+        slow = [
+            (t.query, t.median_ms)
+            for t in big.sql
+            if t.variant == "page (as now)"
+            and t.median_ms > 10 * sql(little, t.query, t.variant)
+            and t.median_ms > 500
+        ]
+        if engine == "postgres" and slow:
+            add(
+                "- **(b) postgres plans.** "
+                + ", ".join(f"`{q}` {ms:,.0f} ms" for q, ms in slow)
+                + ": for these the planner walks the `search_name` B-tree in name order and "
+                "recomputes `to_tsvector` on every row until 20 match, instead of taking the "
+                "matches from the GIN index and sorting them (the plan below shows it for "
+                "`smi`). Taking the matches first in a `MATERIALIZED` CTE fixes the plan."
+            )
+        now_small = median([t.current_ms for t in little.service])
+        now_big = median([t.current_ms for t in big.service])
+        new_small = median([t.proposed_ms for t in little.service])
+        new_big = median([t.proposed_ms for t in big.service])
+        agree = all(t.agrees for t in little.service + big.service)
+        ranges = [t.query for t in big.service if t.strategy == "ranges"]
+        fallback = [t.query for t in big.service if t.strategy == "ranges+sorted"]
+        add(
+            f"- **(b) {engine}, proposed.** In-process, search() as now takes {now_small:.2f} → "
+            f"{now_big:.2f} ms (median of the mix, {now_big / now_small:.1f} times); the prototype "
+            f"{new_small:.2f} → {new_big:.2f} ms ({new_big / new_small:.1f} times), "
+            + (
+                "with the same page wherever it sorts, and a page of true matches in name order "
+                "where it reads ranges (names that match only on a later word, a given name, are "
+                'then left off page 1: a product decision, with a "more than 1,000: add a given '
+                'name" message).'
+                if agree
+                else "but its answers DIFFER (see the table)."
+            )
+            + f" Served from the B-tree ranges at {big.entries:,}: "
+            f"{', '.join(f'`{q}`' for q in ranges) or 'none'}; fell back to sorting every "
+            f"match: {', '.join(f'`{q}`' for q in fallback) or 'none'}. Part of the gain at "
+            "both sizes is fixed cost: search() loads all the reference data (three queries) "
+            "on every call, even with no region or role filter, which the prototype skips; "
+            "taking fixed cost out makes the ratio look worse while every search gets faster."
+        )
+    add(
+        "- **(b) postgres, plan cache.** asyncpg prepares every statement, and after five runs "
+        "PostgreSQL may switch to a generic plan that cannot see the search terms. Found by "
+        "hand (not by this script) on the 1,000,000-entry database: the generic plan of the "
+        "COUNT for a rare name starts two parallel workers (11.7 ms against 0.3 ms), and the "
+        "generic plan of the page query walks the whole `search_name` B-tree for `kowalczyk` "
+        "(5.2 s). The materialised CTE and the capped count avoid both; so would "
+        "`plan_cache_mode = force_custom_plan` on the pool's connections."
+    )
+    add(
+        "- **Per-request costs** found by profiling the app in-process (by hand, same machine, "
+        "not by this script): (1) `access_guard` is a plain function, so Litestar runs it in a "
+        "worker thread on every request (`ensure_async_callable` → `sync_to_thread`): made "
+        "`async`, /health went from 460-570 µs to 240-330 µs a request; (2) the request log "
+        "line (structlog through the standard library's JSON formatter) costs 130-240 µs; "
+        "(3) on PostgreSQL every query takes a pooled connection, and asyncpg's pool resets it "
+        "on release with a second round trip (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN "
+        "*; RESET ALL`): acquire + fetch took 566-651 µs, 350-391 µs with a no-op `reset=` "
+        "(`start_connection_pool(..., reset=...)`); (4) the authentication middleware does no "
+        "database work on /api/ without a bearer token, and /health and /ready skip it. "
+        "(1) and (2) cost the bare endpoint as much as the entry, so fixing them lowers ratio "
+        "(a) while making both faster."
+    )
+    notes_seen = {
+        note for sizes in results.values() for r in sizes.values() for note in r.seed["notes"]
+    }
+    for note in sorted(notes_seen):
+        add(f"- **Numbers.** {note}.")
+    add("")
+    return out
+
+
+def render(results: dict[str, dict[str, SizeResult]], meta: dict[str, Any]) -> str:
+    engines = list(results)
+    out: list[str] = []
+    add = out.append
+    args = argparse.Namespace(**meta["settings"])
+    started = datetime.fromisoformat(meta["started"])
+    small, large = args.entries_small, args.entries_large
+    add("# Register benchmark results")
+    add("")
+    add(
+        f"Latest run: {started:%Y-%m-%d %H:%M} UTC, {meta['elapsed'] / 60:.1f} minutes, "
+        f"`{meta['command']}`."
+    )
+    add("Written by `bench/register_bench.py`; every ratio is taken within this one run.")
+    add("")
+    add("## Summary")
+    add("")
+    add(
+        "| engine | (a) entry req/s ÷ /health req/s "
+        f"(target ≥ {TARGET_RPS_RATIO}) | (b) median search {large:,} ÷ {small:,} "
+        f"(target ≤ {TARGET_SEARCH_RATIO:g}) | fresh on the next request |"
+    )
+    add("| --- | --- | --- | --- |")
+    for engine in engines:
+        big, little = results[engine]["large"], results[engine]["small"]
+        a = big.throughput[0]
+        b = big.search_median_ms / little.search_median_ms
+        fresh = big.freshness.ok and little.freshness.ok
+        add(
+            f"| {engine} | {a.ratio:.2f} ({a.median_rps('entry'):,.0f} ÷ "
+            f"{a.median_rps('bare'):,.0f}, {large:,} entries) "
+            f"{verdict(a.ratio >= TARGET_RPS_RATIO)}"
+            f" | {b:.2f} ({big.search_median_ms:.2f} ms ÷ {little.search_median_ms:.2f} ms) "
+            f"{verdict(b <= TARGET_SEARCH_RATIO)} | {verdict(fresh)} |"
+        )
+    add("")
+    out.extend(notes(results, meta))
+    add("## Machine and versions")
+    add("")
+    for key, value in meta["environment"].items():
+        add(f"- {key}: {value}")
+    add(
+        "- load: wrk (1 thread) and the server (granian, 1 worker) share the machine's CPUs with "
+        "each other and with whatever else runs; load average at the end of each size is "
+        "listed below"
+    )
+    add("")
+    add("## (a) Throughput: one entry by number vs the bare JSON endpoint")
+    add("")
+    add(
+        f"wrk, 1 thread, {args.connections} keep-alive connections, {args.rounds} rounds of "
+        f"{args.duration:g} s per endpoint, alternating which goes first, after a "
+        f"{args.warmup:g} s warm-up each. `entry` = GET /api/v1/register/{{number}} with a "
+        "uniformly random seeded number (bench/entry.lua); `bare` = GET /health (msgspec JSON, "
+        "no database, skips the authentication middleware) sending the CSRF cookie a browser "
+        "would hold; `bare, no cookie` = the same without it, so that every answer mints a CSRF "
+        "token and sets the cookie (context only: the ratio uses the faster `bare`). CPU = CPU "
+        "seconds per second (1.00 = one core): the server's process tree, wrk, and the whole "
+        f"machine ({os.cpu_count()} CPUs, PostgreSQL and anything else running included)."
+    )
+    add("")
+    add(
+        "| engine | entries | workers | endpoint | median req/s | rounds (req/s) | p50 ms | "
+        "p99 ms | server CPU | wrk CPU | machine CPU | errors |"
+    )
+    add("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for engine in engines:
+        for size in ("small", "large"):
+            result = results[engine][size]
+            for t in result.throughput:
+                for endpoint in ("entry", "bare", "bare, no cookie"):
+                    runs = [r for r in t.runs if r.endpoint == endpoint]
+                    if not runs:
+                        continue
+                    add(
+                        f"| {engine} | {result.entries:,} | {t.workers} | {endpoint} | "
+                        f"{t.median_rps(endpoint):,.0f} | "
+                        f"{', '.join(f'{r.rps:,.0f}' for r in runs)} | "
+                        f"{median([r.p50_ms for r in runs]):.2f} | "
+                        f"{median([r.p99_ms for r in runs]):.2f} | "
+                        f"{median([r.server_cpu for r in runs]):.2f} | "
+                        f"{median([r.wrk_cpu for r in runs]):.2f} | "
+                        f"{median([r.machine_cpu for r in runs]):.2f} | "
+                        f"{sum(r.errors for r in runs)} |"
+                    )
+    add("")
+    add("| engine | entries | workers | ratio (medians) | ratio per round |")
+    add("| --- | --- | --- | --- | --- |")
+    for engine in engines:
+        for size in ("small", "large"):
+            result = results[engine][size]
+            for t in result.throughput:
+                add(
+                    f"| {engine} | {result.entries:,} | {t.workers} | {t.ratio:.2f} | "
+                    f"{', '.join(f'{r:.2f}' for r in t.round_ratios)} |"
+                )
+    add("")
+    add("## (b) Name search: 1,000,000 entries vs 10,000")
+    add("")
+    add(
+        f"GET /api/v1/register?q=... one request at a time on one keep-alive connection, "
+        f"{args.search_repeats} times per query (round-robin), after one warm-up each. The "
+        "median is over every sample of every query in the mix; `matches` is the search's "
+        "`total`."
+    )
+    add("")
+    for engine in engines:
+        big, little = results[engine]["large"], results[engine]["small"]
+        add(f"### {engine}")
+        add("")
+        add(
+            f"| query | kind | matches {little.entries:,} | matches {big.entries:,} | "
+            f"median ms {little.entries:,} | median ms {big.entries:,} | ratio |"
+        )
+        add("| --- | --- | --- | --- | --- | --- | --- |")
+        for s, b in zip(little.searches, big.searches, strict=True):
+            add(
+                f"| `{s.query}` | {s.kind} | {s.total:,} | {b.total:,} | {s.median_ms:.2f} | "
+                f"{b.median_ms:.2f} | {b.median_ms / s.median_ms:.1f} |"
+            )
+        kinds = list(dict.fromkeys(kind for _, kind in SEARCHES))
+        for kind in kinds:
+            add(
+                f"| *all {kind}* | | | | {little.kind_median_ms(kind):.2f} | "
+                f"{big.kind_median_ms(kind):.2f} | "
+                f"{big.kind_median_ms(kind) / little.kind_median_ms(kind):.1f} |"
+            )
+        add(
+            f"| **whole mix** | | | | **{little.search_median_ms:.2f}** | "
+            f"**{big.search_median_ms:.2f}** | "
+            f"**{big.search_median_ms / little.search_median_ms:.2f}** |"
+        )
+        add("")
+        add(
+            f"The search's SQL straight on the database (median ms of {args.sql_repeats} runs; "
+            "`page` and `COUNT(*)` are what search() runs now, the others are the proposed "
+            "replacements):"
+        )
+        add("")
+        variants = list(dict.fromkeys(t.variant for t in big.sql))
+        sizes = (f"{little.entries:,}", f"{big.entries:,}")
+        add("| query | " + " | ".join(f"{v}, {n}" for v in variants for n in sizes) + " |")
+        add("| --- |" + " --- |" * (2 * len(variants)))
+        for query, _ in SEARCHES:
+            cells = []
+            for variant in variants:
+                for result in (little, big):
+                    value = next(
+                        t.median_ms for t in result.sql if t.query == query and t.variant == variant
+                    )
+                    cells.append(f"{value:.2f}")
+            add(f"| `{query}` | " + " | ".join(cells) + " |")
+        add("")
+        add(
+            "`search()` in-process (no HTTP), median ms over "
+            f"{args.search_repeats} runs, as now and as the bench-only prototype "
+            "(`bench/search_prototype.py`) would do it: count capped at 1,001, and past that "
+            "page 1 read in name order from the `search_name` B-tree ranges of the terms:"
+        )
+        add("")
+        add(
+            f"| query | matches {big.entries:,} | now {little.entries:,} | now {big.entries:,} | "
+            f"proposed {little.entries:,} | proposed {big.entries:,} | proposed total "
+            f"{big.entries:,} | how ({big.entries:,}) | same answer |"
+        )
+        add("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for s, b in zip(little.service, big.service, strict=True):
+            shown_total = "more than 1,000" if b.proposed_total > 1000 else f"{b.proposed_total:,}"
+            add(
+                f"| `{s.query}` | {b.total:,} | {s.current_ms:.2f} | {b.current_ms:.2f} | "
+                f"{s.proposed_ms:.2f} | {b.proposed_ms:.2f} | {shown_total} | {b.strategy} | "
+                f"{'yes' if s.agrees and b.agrees else 'NO'} |"
+            )
+        now_small = median([t.current_ms for t in little.service])
+        now_big = median([t.current_ms for t in big.service])
+        new_small = median([t.proposed_ms for t in little.service])
+        new_big = median([t.proposed_ms for t in big.service])
+        add(
+            f"| **median of the mix** | | {now_small:.2f} | {now_big:.2f} | {new_small:.2f} | "
+            f"{new_big:.2f} | | | |"
+        )
+        add(
+            f"| **ratio {big.entries:,} ÷ {little.entries:,}** | | | **{now_big / now_small:.2f}** "
+            f"| | **{new_big / new_small:.2f}** | | | |"
+        )
+        add("")
+        for name, plan in big.plans.items():
+            add(f"Plan at {big.entries:,} entries, {name}:")
+            add("")
+            add("```")
+            add(plan)
+            add("```")
+            add("")
+    add("## A change is visible on the very next request")
+    add("")
+    for engine in engines:
+        for size in ("small", "large"):
+            result = results[engine][size]
+            add(
+                f"- {engine}, {result.entries:,} entries: {verdict(result.freshness.ok)} "
+                f"{result.freshness.detail}"
+            )
+    add("")
+    add("## Seeding")
+    add("")
+    add("| engine | entries | seconds | database MB | steps | notes | load average after |")
+    add("| --- | --- | --- | --- | --- | --- | --- |")
+    for engine in engines:
+        for size in ("small", "large"):
+            result = results[engine][size]
+            steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.seed["steps"].items())
+            add(
+                f"| {engine} | {result.entries:,} | {result.seed['seconds']:.1f} | "
+                f"{result.database_mb:,.0f} | {steps} | {'; '.join(result.seed['notes'])} | "
+                f"{result.loadavg} |"
+            )
+    add("")
+    return "\n".join(out)
+
+
+def print_summary(results: dict[str, dict[str, SizeResult]]) -> None:
+    print()
+    print(
+        f"{'engine':10} {'entries':>10} {'entry rps':>10} {'bare rps':>10} {'ratio':>6} "
+        f"{'search ms':>10} {'fresh':>6}"
+    )
+    for engine, sizes in results.items():
+        for result in sizes.values():
+            t = result.throughput[0]
+            print(
+                f"{engine:10} {result.entries:>10,} {t.median_rps('entry'):>10,.0f} "
+                f"{t.median_rps('bare'):>10,.0f} {t.ratio:>6.2f} {result.search_median_ms:>10.2f} "
+                f"{result.freshness.ok!s:>6}"
+            )
+    for engine, sizes in results.items():
+        a = sizes["large"].throughput[0].ratio
+        b = sizes["large"].search_median_ms / sizes["small"].search_median_ms
+        print(
+            f"{engine}: (a) {a:.2f} (target >= {TARGET_RPS_RATIO}) "
+            f"{'pass' if a >= TARGET_RPS_RATIO else 'FAIL'}; (b) {b:.2f} "
+            f"(target <= {TARGET_SEARCH_RATIO:g}) {'pass' if b <= TARGET_SEARCH_RATIO else 'FAIL'}"
+        )
+
+
+README_START = "<!-- bench:start -->"
+README_END = "<!-- bench:end -->"
+
+
+def readme_block(results: dict[str, dict[str, SizeResult]], started: datetime) -> str:
+    lines = [
+        README_START,
+        f"Latest run ({started:%Y-%m-%d}; details, machine and notes in `bench/RESULTS.md`):",
+        "",
+        "| engine | (a) entry ÷ /health req/s (≥ 0.5) | (b) search 1M ÷ 10k (≤ 2) | "
+        "fresh on the next request |",
+        "| --- | --- | --- | --- |",
+    ]
+    for engine, sizes in results.items():
+        big, little = sizes["large"], sizes["small"]
+        a = big.throughput[0]
+        b = big.search_median_ms / little.search_median_ms
+        lines.append(
+            f"| {engine} | {a.ratio:.2f} ({a.median_rps('entry'):,.0f} ÷ "
+            f"{a.median_rps('bare'):,.0f}) | {b:.2f} ({big.search_median_ms:.1f} ms ÷ "
+            f"{little.search_median_ms:.1f} ms) | "
+            f"{'yes' if big.freshness.ok and little.freshness.ok else 'NO'} |"
+        )
+    lines.append("")
+    lines.append(
+        "Where a target is missed, the notes in `bench/RESULTS.md` say why, and what change "
+        "(measured there with a bench-only prototype) would fix it."
+    )
+    lines.append(README_END)
+    return "\n".join(lines)
+
+
+def update_readme(block: str) -> bool:
+    text = README.read_text()  # read right before writing: others edit the README too
+    if README_START not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    README.write_text(head + block + tail)
+    return True
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--entries-small", type=int, default=None)
+    parser.add_argument("--entries-large", type=int, default=None)
+    parser.add_argument("--quick", action="store_true", help="2k and 50k entries, 2 s loads")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--duration", type=int, default=None, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=int, default=None)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--search-repeats", type=int, default=None)
+    parser.add_argument("--sql-repeats", type=int, default=None)
+    parser.add_argument(
+        "--pg-workers", type=int, default=1, help="also load PostgreSQL with this many workers"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "REGISTRY_BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres"
+        ),
+    )
+    parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary folder")
+    parser.add_argument("--keep", action="store_true", help="keep the databases and logs")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--update-readme", action="store_true", help="rewrite the README's marked figures"
+    )
+    parser.add_argument(
+        "--render-from",
+        type=Path,
+        default=None,
+        help="write RESULTS.md again from an earlier run's RESULTS.json, without measuring",
+    )
+    args = parser.parse_args(argv)
+    quick = args.quick
+    defaults = {
+        "entries_small": 2_000 if quick else 10_000,
+        "entries_large": 50_000 if quick else 1_000_000,
+        "rounds": 2 if quick else 3,
+        "duration": 2 if quick else 10,
+        "warmup": 1 if quick else 3,
+        "search_repeats": 5 if quick else 15,
+        "sql_repeats": 3 if quick else 7,
+    }
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return args
+
+
+def load_results(path: Path) -> tuple[dict[str, dict[str, SizeResult]], dict[str, Any]]:
+    """The figures of an earlier run, from its RESULTS.json."""
+    saved = json.loads(path.read_text())
+    meta, figures = saved["meta"], saved["results"]
+
+    def size(data: dict[str, Any]) -> SizeResult:
+        return SizeResult(
+            entries=data["entries"],
+            seed=data["seed"],
+            database_mb=data["database_mb"],
+            throughput=[
+                Throughput(t["workers"], t["connections"], [WrkRun(**r) for r in t["runs"]])
+                for t in data["throughput"]
+            ],
+            searches=[SearchTiming(**t) for t in data["searches"]],
+            sql=[SqlTiming(**t) for t in data["sql"]],
+            plans=data["plans"],
+            service=[ServiceTiming(**t) for t in data["service"]],
+            freshness=Freshness(**data["freshness"]),
+            loadavg=data["loadavg"],
+        )
+
+    return {e: {k: size(v) for k, v in sizes.items()} for e, sizes in figures.items()}, meta
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.render_from:
+        results, meta = load_results(args.render_from)
+        args.results.write_text(render(results, meta))
+        print(f"wrote {args.results} from {args.render_from}")
+        if args.update_readme:
+            block = readme_block(results, datetime.fromisoformat(meta["started"]))
+            print("README updated" if update_readme(block) else "README has no bench markers")
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    temporary = args.workdir is None
+    args.workdir = Path(args.workdir or tempfile.mkdtemp(prefix="register-bench-")).resolve()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    log(f"working in {args.workdir}; load average {loadavg()}")
+    results: dict[str, dict[str, SizeResult]] = {}
+    try:
+        for engine in engines:
+            results[engine] = {
+                "small": run_size(engine, "small", args.entries_small, args),
+                "large": run_size(engine, "large", args.entries_large, args),
+            }
+    finally:
+        if temporary and not args.keep:
+            shutil.rmtree(args.workdir, ignore_errors=True)
+    elapsed = time.perf_counter() - clock
+    meta = run_meta(args, engines, started, elapsed)
+    raw = args.results.with_suffix(".json")
+    figures = {
+        engine: {k: asdict(v) for k, v in sizes.items()} for engine, sizes in results.items()
+    }
+    raw.write_text(json.dumps({"meta": meta, "results": figures}, indent=1, default=str))
+    args.results.write_text(render(results, meta))
+    print_summary(results)
+    print(f"\nwrote {args.results} and {raw} in {elapsed / 60:.1f} minutes")
+    if args.update_readme:
+        block = readme_block(results, started)
+        print("README updated" if update_readme(block) else "README has no bench markers")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
