@@ -27,7 +27,14 @@ from registry.config import Settings, ensure_secret_key, load_settings
 from registry.db import RegistryEngine, bind_engine, create_engine
 from registry.notifications.pages import OutboxPages
 from registry.register.api import PublicRegisterController
+from registry.register.application_pages import (
+    ApplicationPages,
+    RegistrarApplicationPages,
+    YourApplicationPages,
+)
+from registry.register.opendata import OpenDataController
 from registry.register.pages import PublicRegisterPages
+from registry.register.practitioner_pages import YourRegistrationPages
 from registry.register.reference_pages import ReferenceDataPages
 from registry.web.errors import EXCEPTION_HANDLERS
 from registry.web.health import HealthController
@@ -56,7 +63,12 @@ PAGE_HANDLERS: list[object] = [
     AuditPages,
     OutboxPages,
     PublicRegisterPages,
+    OpenDataController,
     ReferenceDataPages,
+    ApplicationPages,
+    YourApplicationPages,
+    RegistrarApplicationPages,
+    YourRegistrationPages,
 ]
 
 

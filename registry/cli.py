@@ -173,10 +173,12 @@ cli.add_command(audit)
 def _add_domain_commands() -> None:
     from registry.accounts.cli import users
     from registry.notifications.cli import jobs, worker
+    from registry.register.cli import import_register
 
     cli.add_command(users)
     cli.add_command(worker)
     cli.add_command(jobs)
+    cli.add_command(import_register)
 
 
 _add_domain_commands()

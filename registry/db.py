@@ -81,6 +81,23 @@ class RegistrySQLiteEngine(SQLiteEngine):
         finally:
             await connection.close()
 
+    async def _run_in_existing_connection(
+        self,
+        connection: aiosqlite.Connection,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        # Inside a transaction. Piccolo's own makes four trips to the connection's thread per
+        # query (it sends PRAGMA foreign_keys again, then opens, reads and closes a cursor); the
+        # pragma is set when the connection opens, so one trip does: bulk writes run ~2x faster.
+        if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING
+            return await super()._run_in_existing_connection(
+                connection, query, args, query_type, table
+            )
+        return list(await connection.execute_fetchall(query, args or []))
+
     def transaction(
         self,
         transaction_type: TransactionType = TransactionType.immediate,

@@ -42,7 +42,11 @@ class DemoSummary:
 Seeder = Callable[[DemoSummary, Progress], Awaitable[None]]
 _SEEDERS: list[Seeder] = []
 # The modules whose seeders run, in this order: later domains build on earlier ones' records.
-DEMO_MODULES = ("registry.accounts.demo",)
+DEMO_MODULES = (
+    "registry.accounts.demo",
+    "registry.register.demo",
+    "registry.register.demo_applications",
+)
 
 
 def demo_seeder(seeder: Seeder) -> Seeder:

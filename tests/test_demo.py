@@ -8,6 +8,7 @@ from registry.accounts import service
 from registry.accounts.demo import DEMO_PASSWORD, DEMO_PEOPLE
 from registry.accounts.roles import Role
 from registry.config import Settings
+from registry.register.demo_applications import DEMO_APPLICANTS
 from tests.support import registry_command
 
 
@@ -27,4 +28,4 @@ async def test_demo_prints_a_login_for_every_role_and_can_run_twice(
     account = await service.authenticate(admin_email, DEMO_PASSWORD, "127.0.0.1")
     assert Role.admin in account.roles
     _, total = await service.list_accounts(page=1, page_size=50)
-    assert total == len(DEMO_PEOPLE)
+    assert total == len(DEMO_PEOPLE) + len(DEMO_APPLICANTS)  # applicants have logins too

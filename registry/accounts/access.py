@@ -41,6 +41,8 @@ PASSWORD_ONLY = Rule(Audience.password_only)
 SIGNED_IN = Rule(Audience.signed_in)
 STAFF = Rule(roles=STAFF_ROLES)
 ADMIN = Rule(roles=frozenset({Role.admin}))
+PRACTITIONER = Rule(roles=frozenset({Role.practitioner}))
+REGISTRAR = Rule(roles=frozenset({Role.registrar}))
 
 ROUTE_ACCESS: dict[str, Rule] = {
     # service
@@ -62,6 +64,35 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "register_entry": PUBLIC,
     "api_register_search": PUBLIC,
     "api_register_entry": PUBLIC,
+    "register_download": PUBLIC,
+    "register_download_csv": PUBLIC,
+    "register_download_json": PUBLIC,
+    # applying to join the register, and following the application
+    "apply_start": PRACTITIONER,
+    "apply_begin": PRACTITIONER,
+    "apply_restoration": PRACTITIONER,
+    "apply_restoration_begin": PRACTITIONER,
+    "apply_check": PRACTITIONER,
+    "apply_submit": PRACTITIONER,
+    "apply_submitted": PRACTITIONER,
+    "apply_step": PRACTITIONER,
+    "apply_step_submit": PRACTITIONER,
+    "your_application": PRACTITIONER,
+    "your_application_respond": PRACTITIONER,
+    # a practitioner's own registration: renewing and leaving
+    "your_registration": PRACTITIONER,
+    "renew_registration": PRACTITIONER,
+    "renew_registration_submit": PRACTITIONER,
+    "renewal_done": PRACTITIONER,
+    "leave_register": PRACTITIONER,
+    "leave_register_submit": PRACTITIONER,
+    # the registrar's decisions on applications
+    "registrar_applications": REGISTRAR,
+    "registrar_application": REGISTRAR,
+    "registrar_application_approve": REGISTRAR,
+    "registrar_application_reject": REGISTRAR,
+    "registrar_application_request_information": REGISTRAR,
+    "registrar_application_evidence": REGISTRAR,
     # signing in and out
     "sign_in": PUBLIC,
     "sign_in_submit": PUBLIC,
@@ -135,7 +166,9 @@ def allows(rule: Rule, user: Any) -> bool:
     return bool(rule.roles & user.roles)
 
 
-def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def access_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """Litestar guard applying :data:`ROUTE_ACCESS` to every route."""
     if connection.scope.get("method") == "OPTIONS" and handler.name is None:
         return

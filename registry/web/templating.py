@@ -68,6 +68,10 @@ def main_navigation(user: Any, path: str) -> list[dict[str, Any]]:
         items.append(("/sign-in", "Sign in"))
     else:
         if getattr(user, "fully_signed_in", False):
+            if "practitioner" in user.roles:
+                items.append(("/your-registration", "Your registration"))
+            if "registrar" in user.roles:
+                items.append(("/registrar/applications", "Applications"))
             if "admin" in user.roles:
                 items.append(("/admin/users", "Users"))
                 items.append(("/admin/reference", "Reference data"))

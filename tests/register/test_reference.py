@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,6 +18,20 @@ from tests.accounts.helpers import csrf_headers, user_signed_in_as
 from tests.register.helpers import put_on_register
 
 HTML = {"accept": "text/html"}
+
+
+@pytest.fixture(autouse=True)
+async def _reference_data_put_back(engine: Any) -> AsyncIterator[None]:
+    """The seeded lists outlive each test (the service needs them): leave them as found."""
+    saved = {kind: await reference.list_items(kind) for kind in ReferenceKind}
+    yield
+    for kind, items in saved.items():
+        table = reference.TABLES[kind]
+        await table.delete().where(table.id.not_in([item.id for item in items]))
+        for item in items:
+            await table.update({table.name: item.name, table.active: item.active}).where(
+                table.id == item.id
+            )
 
 
 async def test_the_seeded_lists_are_there(engine: Any) -> None:

@@ -46,6 +46,8 @@ async def test_numbers_handed_out_at_the_same_time_never_collide(engine: Any) ->
     [
         ({"given_names": ""}, "given_names"),
         ({"family_name": "x" * 101}, "family_name"),
+        ({"family_name": '=HYPERLINK("http://evil.example")'}, "family_name"),
+        ({"given_names": "Jane\nDoe"}, "given_names"),
         ({"date_of_birth": date(2030, 1, 1)}, "date_of_birth"),
         ({"date_of_birth": date(2010, 1, 1)}, "date_of_birth"),
     ],
