@@ -65,6 +65,7 @@ class PublicRegisterController(Controller):
         document = PublicSearchPage(
             items=found.entries,
             total=found.total,
+            more=found.more,
             page=found.page,
             page_size=found.page_size,
             generated_at=clock.now().astimezone(UTC),

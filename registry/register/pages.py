@@ -58,7 +58,7 @@ class PublicRegisterPages(Controller):
                 "register/search.html", context=context, status_code=HTTP_422_UNPROCESSABLE_ENTITY
             )
         filters = {key: value for key, value in values.items() if value}
-        last_page = max(1, -(-found.total // PAGE_SIZE))
+        last_page = found.last_page
         context.update(
             FormErrors().context(),
             found=found,

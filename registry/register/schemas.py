@@ -61,7 +61,10 @@ class PublicEntry(BaseModel):
 
 class PublicSearchPage(BaseModel):
     items: list[PublicEntry]
-    total: int
+    total: int = Field(description="Entries that match, counted up to 1,000")
+    more: bool = Field(
+        description="True when more than `total` entries match: narrow the search to see them all"
+    )
     page: int
     page_size: int
     generated_at: datetime

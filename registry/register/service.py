@@ -32,6 +32,7 @@ from registry.register.tables import (
     EntryQualification,
     EntryRole,
     EntryState,
+    NameKey,
     NumberSequence,
     Practitioner,
     QualificationType,
@@ -139,30 +140,33 @@ class Entry:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+NAME_LIMIT = 100
+
+
 def check_person(person: PersonIn, today: date) -> None:
     """The rules every route into the register applies to a person's details."""
-    for name, value, limit in (
-        ("given_names", person.given_names, 100),
-        ("family_name", person.family_name, 100),
-    ):
-        if not value.strip():
-            raise InvalidInput(f"Enter the {name.replace('_', ' ')}", field=name)
-        if not value.isprintable() or value.strip()[0] in "=+@":
-            # Names reach spreadsheets through the open data: nothing a formula could start with.
-            raise InvalidInput(
-                f"{name.replace('_', ' ').capitalize()} must be on one line and must not "
-                "start with =, + or @",
-                field=name,
-            )
-        if len(value) > limit:
-            raise InvalidInput(
-                f"{name.replace('_', ' ').capitalize()} must be {limit} characters or fewer",
-                field=name,
-            )
+    check_names(person.given_names, person.family_name)
     if person.date_of_birth > today:
         raise InvalidInput("Date of birth must be in the past", field="date_of_birth")
     if _age_on(person.date_of_birth, today) < MIN_AGE:
         raise InvalidInput(f"A practitioner must be at least {MIN_AGE}", field="date_of_birth")
+
+
+def check_names(given_names: str, family_name: str) -> None:
+    for name, value in (("given_names", given_names), ("family_name", family_name)):
+        label = name.replace("_", " ")
+        if not value.strip():
+            raise InvalidInput(f"Enter the {label}", field=name)
+        if not value.isprintable() or value.strip()[0] in "=+@":
+            # Names reach spreadsheets through the open data: nothing a formula could start with.
+            raise InvalidInput(
+                f"{label.capitalize()} must be on one line and must not start with =, + or @",
+                field=name,
+            )
+        if len(value) > NAME_LIMIT:
+            raise InvalidInput(
+                f"{label.capitalize()} must be {NAME_LIMIT} characters or fewer", field=name
+            )
 
 
 def _age_on(born: date, today: date) -> int:
@@ -198,12 +202,13 @@ async def create_entry(
         )
         if await RegisterEntry.exists().where(RegisterEntry.registration_number == number):
             raise Conflict(f"{number} is already on the register", field="registration_number")
+        search_name = names.search_name(person.given_names, person.family_name)
         practitioner = await Practitioner.insert(
             Practitioner(
                 account=details.account_id,
                 given_names=person.given_names.strip(),
                 family_name=person.family_name.strip(),
-                search_name=names.search_name(person.given_names, person.family_name),
+                search_name=search_name,
                 date_of_birth=person.date_of_birth,
                 email=person.email.strip().casefold(),
                 phone=person.phone.strip(),
@@ -228,6 +233,7 @@ async def create_entry(
         ).returning(RegisterEntry.id)
         entry_id = inserted[0]["id"]
         await EntryRole.insert(*[EntryRole(entry=entry_id, role=role.id) for role in roles])
+        await _write_name_keys(entry_id, search_name)
         if qualifications:
             await EntryQualification.insert(
                 *[
@@ -485,6 +491,42 @@ async def set_state(entry_id: int, state: EntryState, *, reason: str) -> Entry:
         return await refresh_entry(entry_id, clock.now().date())
 
 
+async def change_name(entry_id: int, given_names: str, family_name: str, *, reason: str) -> Entry:
+    """A practitioner's new name (marriage, deed poll): on the entry, in search, in history."""
+    check_names(given_names, family_name)
+    if not reason.strip():
+        raise InvalidInput("Give the reason for the change", field="reason")
+    given_names, family_name = given_names.strip(), family_name.strip()
+    async with transaction():
+        current = await get_entry(entry_id)
+        before = {
+            "given_names": current.public.given_names,
+            "family_name": current.public.family_name,
+        }
+        after = {"given_names": given_names, "family_name": family_name}
+        if before == after:
+            raise Conflict("That is the name on the register already")
+        folded = names.search_name(given_names, family_name)
+        await Practitioner.update(
+            {
+                Practitioner.given_names: given_names,
+                Practitioner.family_name: family_name,
+                Practitioner.search_name: folded,
+            }
+        ).where(Practitioner.id == current.practitioner_id)
+        await NameKey.delete().where(NameKey.entry == entry_id)
+        await _write_name_keys(entry_id, folded)
+        await record_change(entry_id, "name_changed", before, after, reason)
+        await audit.record(
+            "register.name_changed",
+            "register_entry",
+            current.registration_number,
+            before=before,
+            after=after,
+        )
+        return await refresh_entry(entry_id, clock.now().date())
+
+
 async def request_voluntary_removal(entry_id: int, *, reason: str) -> Entry:
     """A practitioner leaves the register; refused while a concern or case about them is open."""
     entry = await get_entry(entry_id)
@@ -522,9 +564,45 @@ async def public_document(number: str) -> PublicDocument:
 @dataclass(frozen=True)
 class SearchResult:
     entries: list[PublicEntry]
-    total: int
+    total: int  # counted up to COUNT_LIMIT: past that, ``more`` says so
     page: int
     page_size: int
+    more: bool = False
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+# Counting every match of "smith" in a register of a million would cost more than finding the
+# page: past this many, a search says "more than 1,000" and asks for more of the name.
+COUNT_LIMIT = 1_000
+# Multi-word searches start from the word whose key has the fewest names, judged up to this many.
+KEY_SAMPLE = 5_000
+
+
+@dataclass
+class _SearchPlan:
+    """The rows a search reads (``source``), in name order, narrowed by ``conditions``."""
+
+    source: str = "register_entry e JOIN register_practitioner p ON p.id = e.practitioner"
+    order: str = "p.search_name, e.id"
+    prefix: str = ""  # a WITH clause the source reads from
+    # How to reach the entry (``e``) when the source does not hold it: only when needed, so
+    # counting the names under a key reads that index alone.
+    entry_join: str = ""
+    conditions: list[str] = field(default_factory=list)
+    args: list[Any] = field(default_factory=list)
+    filtered: bool = False  # a condition on the entry (region, role, status)
+
+    def where(self, condition: str, *args: Any) -> None:
+        self.conditions.append(condition)
+        self.args.extend(args)
+
+    def sql(self, select: str, *, entries: bool) -> str:
+        source = self.source + (self.entry_join if entries or self.filtered else "")
+        where = f" WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
+        return f"{self.prefix}SELECT {select} FROM {source}{where}"  # noqa: S608 - values are parameters
 
 
 async def search(
@@ -542,53 +620,117 @@ async def search(
         raise InvalidInput("Page must be 1 or more", field="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidInput(f"Page size must be from 1 to {MAX_PAGE_SIZE}", field="page_size")
-    reference = await reference_data(active_only=False)
-    conditions: list[str] = []
-    args: list[Any] = []
-    postgres = bound_engine().engine_type == "postgres"
-    joins = "register_entry e JOIN register_practitioner p ON p.id = e.practitioner"
-    if query.strip() and numbers.looks_like_a_number(query):
-        conditions.append("e.registration_number = {}")
-        args.append(numbers.parse_registration_number(query))
-    elif terms := names.search_terms(query):
-        if postgres:
-            conditions.append("to_tsvector('simple', p.search_name) @@ to_tsquery('simple', {})")
-            args.append(" & ".join(f"{term}:*" for term in terms))
-        else:
-            joins += " JOIN register_search s ON s.rowid = p.id"
-            conditions.append("register_search MATCH {}")
-            args.append(" AND ".join(f'"{term}"*' for term in terms))
-    if region:
-        conditions.append("e.region = {}")
-        args.append(reference.region(region).id)
-    if role:
-        conditions.append(
-            "EXISTS (SELECT 1 FROM register_entry_role r WHERE r.entry = e.id AND r.role = {})"
+    if status and status not in RegisterStatus.__members__:
+        raise InvalidInput(
+            f"'{status}' is not a status. Use one of: {', '.join(RegisterStatus)}",
+            field="status",
         )
-        args.append(reference.role(role).id)
-    if status:
-        if status not in RegisterStatus.__members__:
-            raise InvalidInput(
-                f"'{status}' is not a status. Use one of: {', '.join(RegisterStatus)}",
-                field="status",
-            )
-        conditions.append("e.status = {}")
-        args.append(status)
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    if query.strip() and numbers.looks_like_a_number(query):
+        plan = _SearchPlan()
+        plan.where("e.registration_number = {}", numbers.parse_registration_number(query))
+    else:
+        plan = await _name_plan(names.search_terms(query))
+    await _filter(plan, region=region, role=role, status=status)
     rows = await RegisterEntry.raw(
-        f"SELECT e.public_document FROM {joins}{where}"  # noqa: S608 - values are parameters
-        " ORDER BY p.search_name, e.registration_number LIMIT {} OFFSET {}",
-        *args,
+        plan.sql("e.public_document", entries=True)
+        + f" ORDER BY {plan.order} LIMIT {{}} OFFSET {{}}",
+        *plan.args,
         page_size,
         (page - 1) * page_size,
     )
-    counted = await RegisterEntry.raw(f"SELECT COUNT(*) AS n FROM {joins}{where}", *args)  # noqa: S608
+    counted = await RegisterEntry.raw(
+        f"SELECT COUNT(*) AS n FROM ({plan.sql('1', entries=False)} LIMIT {{}}) c",  # noqa: S608
+        *plan.args,
+        COUNT_LIMIT + 1,
+    )
+    total = int(counted[0]["n"])
     return SearchResult(
         [PublicEntry.model_validate_json(r["public_document"]) for r in rows],
-        int(counted[0]["n"]),
+        min(total, COUNT_LIMIT),
         page,
         page_size,
+        more=total > COUNT_LIMIT,
     )
+
+
+async def _name_plan(terms: list[str]) -> _SearchPlan:
+    """Names are read from the name keys in name order, so a page of a common name is a short
+    range scan; terms of one or two letters have no key and go to the full-text index."""
+    if not terms:
+        return _SearchPlan()
+    keys = {key for term in terms if (key := names.lookup_key(term))}
+    if not keys:
+        return _full_text_plan(terms)
+    plan = _SearchPlan(
+        source="register_name_key k",
+        entry_join=" JOIN register_entry e ON e.id = k.entry",
+        order="k.name, k.entry",
+    )
+    key = await _rarest(keys)
+    plan.where("k.key = {}", key)
+    for term in terms:
+        if term != key:
+            # The key holds the term's first letters; the name itself must hold the whole term.
+            plan.where("(' ' || k.name) LIKE {}", f"% {term}%")
+    return plan
+
+
+async def _rarest(keys: set[str]) -> str:
+    if len(keys) == 1:
+        return next(iter(keys))
+    ordered = sorted(keys, key=len, reverse=True)
+    counts = await NameKey.raw(
+        " UNION ALL ".join(
+            f"SELECT {index} AS i, (SELECT COUNT(*) FROM (SELECT 1 FROM register_name_key"  # noqa: S608
+            " WHERE key = {} LIMIT {}) c) AS n"
+            for index in range(len(ordered))
+        ),
+        *[value for key in ordered for value in (key, KEY_SAMPLE)],
+    )
+    fewest = min(counts, key=lambda row: (int(row["n"]), int(row["i"])))
+    return ordered[int(fewest["i"])]
+
+
+def _full_text_plan(terms: list[str]) -> _SearchPlan:
+    # MATERIALIZED: take the matches from the index first. Left to itself, PostgreSQL may walk
+    # the search_name B-tree in name order testing every row until a page matches: seconds.
+    if bound_engine().engine_type == "postgres":
+        matches = (
+            "SELECT id FROM register_practitioner"
+            " WHERE to_tsvector('simple', search_name) @@ to_tsquery('simple', {})"
+        )
+        expression = " & ".join(f"{term}:*" for term in terms)
+    else:
+        matches = "SELECT rowid AS id FROM register_search WHERE register_search MATCH {}"
+        expression = " AND ".join(f'"{term}"*' for term in terms)
+    plan = _SearchPlan(
+        prefix=f"WITH m AS MATERIALIZED ({matches}) ",
+        source="m JOIN register_practitioner p ON p.id = m.id"
+        " JOIN register_entry e ON e.practitioner = p.id",
+    )
+    plan.args.append(expression)
+    return plan
+
+
+async def _filter(plan: _SearchPlan, *, region: str, role: str, status: str) -> None:
+    plan.filtered = bool(region or role or status)
+    if region or role:
+        reference = await reference_data(active_only=False)
+        if region:
+            plan.where("e.region = {}", reference.region(region).id)
+        if role:
+            plan.where(
+                "EXISTS (SELECT 1 FROM register_entry_role r WHERE r.entry = e.id AND r.role = {})",
+                reference.role(role).id,
+            )
+    if status:
+        plan.where("e.status = {}", status)
+
+
+async def _write_name_keys(entry_id: int, search_name: str) -> None:
+    keys = names.name_keys(search_name)
+    if keys:
+        await NameKey.insert(*[NameKey(key=k, name=search_name, entry=entry_id) for k in keys])
 
 
 # --- renewal ------------------------------------------------------------------------------

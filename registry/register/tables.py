@@ -122,6 +122,20 @@ class RegisterEntry(Table, tablename="register_entry"):
     public_document = Text(default="")
 
 
+class NameKey(Table, tablename="register_name_key"):
+    """The start of a word of an entry's name (see ``names.name_keys``), kept in name order.
+
+    Search reads one key's rows through the index on (key, name, entry): a page of "smi" in name
+    order is a short range scan however large the register grows, where a full-text index would
+    hand back every match to be sorted. Written with the entry; the name never changes.
+    """
+
+    id: Serial
+    key = Varchar(length=5)
+    name = Varchar(length=220)  # the practitioner's search_name, the order of results
+    entry = ForeignKey(RegisterEntry, null=False, on_delete=OnDelete.cascade)
+
+
 class EntryRole(Table, tablename="register_entry_role"):
     id: Serial
     entry = ForeignKey(RegisterEntry, on_delete=OnDelete.cascade, index=True)
@@ -231,6 +245,7 @@ REGISTER_TABLES: list[type[Table]] = [
     QualificationType,
     Practitioner,
     RegisterEntry,
+    NameKey,
     EntryRole,
     EntryQualification,
     EntryHistory,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import httpx
+import pytest
 
 from registry.register import service
 from registry.register.tables import EntryState
@@ -98,6 +99,22 @@ async def test_the_search_page_lists_matches_with_their_status(client: httpx.Asy
 
     none = await client.get("/register", params={"q": "zzz"}, headers=HTML)
     assert "No practitioners match your search" in none.text
+
+
+async def test_a_search_past_the_count_limit_says_more_and_how_to_narrow_it(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "COUNT_LIMIT", 2)
+    for given in ("Ann", "Bea", "Cat"):
+        await put_on_register(given, "Smith")
+
+    body = (await client.get("/api/v1/register", params={"q": "smith"})).json()
+    assert (body["total"], body["more"], len(body["items"])) == (2, True, 3)
+    page = await client.get("/register", params={"q": "smith"}, headers=HTML)
+    assert "More than 2 practitioners, page 1" in page.text
+    assert "Add more of the name" in page.text
+    exact = (await client.get("/api/v1/register", params={"q": "smith ann"})).json()
+    assert (exact["total"], exact["more"]) == (1, False)
 
 
 async def test_the_search_page_shows_a_mistyped_number_as_an_error(

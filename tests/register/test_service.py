@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from datetime import date
 from typing import Any
 
@@ -10,10 +11,16 @@ import pytest
 
 from registry.audit.service import search as audit_search
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.register import hooks, service
+from registry.register import hooks, names, service
 from registry.register.hooks import Restriction, RestrictionKind
 from registry.register.numbers import parse_registration_number
-from registry.register.tables import EntryState, Practitioner, RegisterEntry, RegisterStatus
+from registry.register.tables import (
+    EntryState,
+    NameKey,
+    Practitioner,
+    RegisterEntry,
+    RegisterStatus,
+)
 from tests.register.helpers import person, put_on_register
 
 
@@ -186,6 +193,46 @@ async def test_search_ignores_case_accents_and_needs_only_the_start_of_words(eng
     assert await names() == ["Amy Jones", "Zoë O'Brien", "Joanna Smith", "John Smithson"]
 
 
+async def test_every_word_of_a_search_must_start_a_word_of_the_name(engine: Any) -> None:
+    # Terms of every length: one or two letters (the full-text index), three or four (a name
+    # key plus the rest of the term), five and more (the longer key), and mixtures.
+    await put_on_register("Wu", "Li")
+    await put_on_register("Lionel", "Wuster")
+    await put_on_register("Olivia", "Smithers-Wu")
+    await put_on_register("Oliver", "Smith")
+
+    async def names(query: str) -> list[str]:
+        return [entry.name for entry in (await service.search(query=query)).entries]
+
+    assert await names("li") == ["Wu Li", "Lionel Wuster"]
+    assert await names("wu") == ["Wu Li", "Olivia Smithers-Wu", "Lionel Wuster"]
+    assert await names("wu li") == ["Wu Li", "Lionel Wuster"]
+    assert await names("oliv") == ["Oliver Smith", "Olivia Smithers-Wu"]
+    assert await names("olivi") == ["Olivia Smithers-Wu"]
+    assert await names("smith oliver") == ["Oliver Smith"]
+    assert await names("smithers wu") == ["Olivia Smithers-Wu"]
+    assert await names("smithz") == []
+    assert await names("smi olivia li") == []
+
+
+async def test_past_the_count_limit_a_search_says_more(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "COUNT_LIMIT", 3)
+    for given in ("Ann", "Bea", "Cat", "Dee", "Eve"):
+        await put_on_register(given, "Smith")
+    await put_on_register("Fay", "Jones")
+
+    many = await service.search(query="smith", page_size=2)
+    assert (many.total, many.more, many.last_page) == (3, True, 2)
+    assert [e.name for e in many.entries] == ["Ann Smith", "Bea Smith"]
+    last = await service.search(query="smith", page=3, page_size=2)
+    assert [e.name for e in last.entries] == ["Eve Smith"]
+    few = await service.search(query="jones")
+    assert (few.total, few.more) == (1, False)
+    assert (await service.search()).more
+
+
 async def test_search_by_number_and_by_status_and_role(engine: Any) -> None:
     jane = await put_on_register("Jane", "Doe", roles=("senior_probation_officer",))
     other = await put_on_register("Rob", "Roe")
@@ -215,10 +262,63 @@ async def test_search_pages_in_name_order(engine: Any) -> None:
     ]
 
 
-async def test_renaming_keeps_the_search_index_in_step(engine: Any) -> None:
-    entry = await put_on_register("Kim", "Before")
-    await Practitioner.update(
-        {Practitioner.family_name: "After", Practitioner.search_name: "after kim"}
-    ).where(Practitioner.id == entry.practitioner_id)
-    assert (await service.search(query="before")).total == 0
-    assert (await service.search(query="after")).total == 1
+async def test_a_change_of_name_is_searchable_at_once_and_kept_in_history(engine: Any) -> None:
+    entry = await put_on_register("Kim", "Beforehand")
+    renamed = await service.change_name(entry.id, "Kim", "Åfterwards", reason="Marriage")
+
+    assert renamed.public.name == "Kim Åfterwards"
+    assert renamed.version == entry.version + 1
+    for gone in ("beforehand", "befor", "bef kim"):
+        assert (await service.search(query=gone)).total == 0, gone
+    for found in ("afterwards", "AFTER", "aft ki", "kim afterw"):
+        assert [e.name for e in (await service.search(query=found)).entries] == [
+            "Kim Åfterwards"
+        ], found
+    change = (await service.history(entry.id))[-1]
+    assert (change.change, change.before, change.after, change.reason) == (
+        "name_changed",
+        {"given_names": "Kim", "family_name": "Beforehand"},
+        {"given_names": "Kim", "family_name": "Åfterwards"},
+        "Marriage",
+    )
+    assert (await audit_search(action="register.name_changed")).entries[0].target_id == (
+        entry.registration_number
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "family", "reason", "field"),
+    [
+        ("Kim", "", "Marriage", "family_name"),
+        ("=cmd", "Smith", "Marriage", "given_names"),
+        ("Kim", "x" * 101, "Marriage", "family_name"),
+        ("Kim", "Smith", " ", "reason"),
+    ],
+)
+async def test_a_change_of_name_with_bad_input_changes_nothing(
+    engine: Any, given: str, family: str, reason: str, field: str
+) -> None:
+    entry = await put_on_register("Kim", "Stays")
+    with pytest.raises(InvalidInput) as refused:
+        await service.change_name(entry.id, given, family, reason=reason)
+    assert refused.value.field == field
+    assert [e.name for e in (await service.search(query="stays")).entries] == ["Kim Stays"]
+    assert (await service.get_entry(entry.id)).version == entry.version
+
+
+async def test_entries_made_before_name_keys_get_theirs_from_the_migration(engine: Any) -> None:
+    older = await put_on_register("Ada", "Older")
+    await put_on_register("Bea", "Newer")
+    await NameKey.delete().where(NameKey.entry == older.id)
+    assert (await service.search(query="older")).total == 0
+
+    migration = importlib.import_module("migrations.registry_2026_11_23t13_01_33_000000")
+    for _ in range(2):  # the second run adds nothing twice
+        for step in (await migration.forwards()).raw:
+            await step()
+
+    assert [e.name for e in (await service.search(query="old ad")).entries] == ["Ada Older"]
+    assert await NameKey.count().where(NameKey.entry == older.id) == len(
+        names.name_keys("older ada")
+    )
+    assert [e.name for e in (await service.search(query="newer")).entries] == ["Bea Newer"]
