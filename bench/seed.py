@@ -421,17 +421,15 @@ def seed_sqlite(
     path: Path | str,
     count: int,
     *,
-    fts: str = "rebuild",
+    rebuild_indexes: bool = True,
     seed: int = 2026,
     progress: Callable[[int], None] | None = None,
 ) -> SeedReport:
     """Seed ``count`` entries into the migrated SQLite file at ``path``, in one transaction.
 
-    ``fts="rebuild"`` drops the FTS5 insert trigger for the load and rebuilds the index once at
-    the end (then puts the trigger back); ``fts="triggers"`` leaves the trigger to index each row.
+    ``rebuild_indexes`` drops the name keys' indexes for the load and builds them once at the
+    end, from sorted rows rather than row by row.
     """
-    if fts not in ("rebuild", "triggers"):
-        raise ValueError("fts must be 'rebuild' or 'triggers'")
     started = time.perf_counter()
     db = sqlite3.connect(str(path), isolation_level=None)
     try:
@@ -460,17 +458,8 @@ def seed_sqlite(
             )
         }
         report = SeedReport("sqlite", count, first_serial, ids["register_entry"], notes=notes)
-        trigger_sql = ""
         key_indexes: list[tuple[str, str]] = []
-        if fts == "rebuild":
-            trigger_sql = str(
-                db.execute(
-                    "SELECT sql FROM sqlite_master WHERE type = 'trigger'"
-                    " AND name = 'register_search_insert'"
-                ).fetchone()[0]
-            )
-            db.execute("DROP TRIGGER register_search_insert")
-            # The name keys' indexes too: built once from sorted rows, not row by row.
+        if rebuild_indexes:
             key_indexes = db.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
                 " AND tbl_name = 'register_name_key' AND sql IS NOT NULL"
@@ -513,11 +502,7 @@ def seed_sqlite(
                 progress(done)
         report.steps["generate rows (Python, PublicEntry JSON)"] = generating
         report.steps["insert rows"] = time.perf_counter() - mark - generating
-        if fts == "rebuild":
-            mark = time.perf_counter()
-            db.execute("INSERT INTO register_search(register_search) VALUES ('rebuild')")
-            db.execute(trigger_sql)
-            report.steps["rebuild FTS5 index"] = time.perf_counter() - mark
+        if key_indexes:
             mark = time.perf_counter()
             for _, sql in key_indexes:
                 db.execute(sql)

@@ -1,9 +1,15 @@
 """Name keys: the index search reads a page of a common name from, in name order.
 
+They replace the full-text indexes (FTS5 on SQLite, GIN on PostgreSQL), which handed back every
+match of a common prefix to be sorted for a page of 20: dropped here with their triggers.
+
 - (key, name, entry) is the order search walks; (entry, key) is unique, one row per key.
 - Existing entries get their keys here, from the same ``names.name_keys`` the service writes
   (entries that have keys already are left alone, so running it again adds nothing twice).
 """
+
+import importlib
+from types import ModuleType
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
@@ -26,13 +32,22 @@ INDEXES_DOWN = [
 BATCH = 5_000
 
 
+def _full_text_migration() -> ModuleType:
+    # The migration that made the full-text indexes, by the name Piccolo imports it under (it
+    # puts the migrations folder on sys.path).
+    return importlib.import_module("registry_2026_11_23t11_21_54_000000")
+
+
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
 
     async def up() -> None:
         engine = engine_finder()
         assert engine is not None
-        for statement in INDEXES:
+        made = _full_text_migration()
+        sqlite = engine.engine_type == "sqlite"
+        full_text = made.SQLITE_SEARCH_DOWN if sqlite else made.POSTGRES_SEARCH_DOWN
+        for statement in INDEXES + full_text:
             await engine.run_ddl(statement)
         entries = await engine.run_querystring(
             QueryString(
@@ -55,8 +70,13 @@ async def forwards() -> MigrationManager:
     async def down() -> None:
         engine = engine_finder()
         assert engine is not None
-        for statement in INDEXES_DOWN:
+        made = _full_text_migration()
+        sqlite = engine.engine_type == "sqlite"
+        full_text = made.SQLITE_SEARCH if sqlite else made.POSTGRES_SEARCH
+        for statement in INDEXES_DOWN + full_text:
             await engine.run_ddl(statement)
+        if sqlite:
+            await engine.run_ddl("INSERT INTO register_search(register_search) VALUES ('rebuild')")
         await engine.run_ddl("DELETE FROM register_name_key")
 
     manager.add_raw(up)

@@ -26,18 +26,17 @@ def search_terms(query: str) -> list[str]:
     return fold(query).split()[:8]
 
 
-# Search keys: the first 3 and the first 5 letters of each word of a name. A term of 3 or 4
-# letters is looked up by its first 3, a longer one by its first 5, and the rest of the term is
-# checked on the name itself; shorter terms fall back to the full-text index.
-KEY_LENGTHS = (3, 5)
+# Search keys: the first 1, 2, 3 and 5 letters of each word of a name. A term of up to 3
+# letters is its own key; a longer one is looked up by its first 3 (4 letters) or 5, and the rest
+# of the term is checked on the name itself.
+KEY_LENGTHS = (1, 2, 3, 5)
 
 
 def name_keys(folded_name: str) -> set[str]:
-    """``"smith joanna"`` -> ``{"smi", "smith", "joa", "joann"}``."""
+    """``"smith jo"`` -> ``{"s", "sm", "smi", "smith", "j", "jo"}``."""
     return {word[:n] for word in folded_name.split() for n in KEY_LENGTHS if len(word) >= n}
 
 
-def lookup_key(term: str) -> str | None:
-    """The key under which every name with a word starting ``term`` is found, if it has one."""
-    fitting = [n for n in KEY_LENGTHS if len(term) >= n]
-    return term[: fitting[-1]] if fitting else None
+def lookup_key(term: str) -> str:
+    """The key under which every name with a word starting ``term`` is found."""
+    return term[: max(n for n in KEY_LENGTHS if n <= len(term))]

@@ -16,7 +16,7 @@ from registry import clock
 from registry.audit import service as audit
 from registry.audit.context import current_actor
 from registry.config import Settings
-from registry.db import bound_engine, transaction
+from registry.db import transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import hooks, names, numbers
 from registry.register.schemas import (
@@ -587,7 +587,6 @@ class _SearchPlan:
 
     source: str = "register_entry e JOIN register_practitioner p ON p.id = e.practitioner"
     order: str = "p.search_name, e.id"
-    prefix: str = ""  # a WITH clause the source reads from
     # How to reach the entry (``e``) when the source does not hold it: only when needed, so
     # counting the names under a key reads that index alone.
     entry_join: str = ""
@@ -602,7 +601,20 @@ class _SearchPlan:
     def sql(self, select: str, *, entries: bool) -> str:
         source = self.source + (self.entry_join if entries or self.filtered else "")
         where = f" WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
-        return f"{self.prefix}SELECT {select} FROM {source}{where}"  # noqa: S608 - values are parameters
+        return f"SELECT {select} FROM {source}{where}"  # noqa: S608 - values are parameters
+
+    def page(self, page: int, page_size: int) -> tuple[str, list[Any]]:
+        sql = self.sql("e.public_document", entries=True)
+        return f"{sql} ORDER BY {self.order} LIMIT {{}} OFFSET {{}}", [
+            *self.args,
+            page_size,
+            (page - 1) * page_size,
+        ]
+
+    def count(self) -> tuple[str, list[Any]]:
+        sql = self.sql("1", entries=False)
+        counted = f"SELECT COUNT(*) AS n FROM ({sql} LIMIT {{}}) c"  # noqa: S608
+        return counted, [*self.args, COUNT_LIMIT + 1]
 
 
 async def search(
@@ -620,6 +632,32 @@ async def search(
         raise InvalidInput("Page must be 1 or more", field="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidInput(f"Page size must be from 1 to {MAX_PAGE_SIZE}", field="page_size")
+    plan = await _plan(query, region=region, role=role, status=status)
+    rows = await RegisterEntry.raw(*_flat(plan.page(page, page_size)))
+    counted = await RegisterEntry.raw(*_flat(plan.count()))
+    total = int(counted[0]["n"])
+    return SearchResult(
+        [PublicEntry.model_validate_json(r["public_document"]) for r in rows],
+        min(total, COUNT_LIMIT),
+        page,
+        page_size,
+        more=total > COUNT_LIMIT,
+    )
+
+
+async def search_statements(
+    query: str, *, page: int = 1, page_size: int = 20
+) -> dict[str, tuple[str, list[Any]]]:
+    """The SQL search() runs for a query (``{}`` for each value), for benchmarks and EXPLAIN."""
+    plan = await _plan(query, region="", role="", status="")
+    return {"page": plan.page(page, page_size), "count": plan.count()}
+
+
+def _flat(statement: tuple[str, list[Any]]) -> list[Any]:
+    return [statement[0], *statement[1]]
+
+
+async def _plan(query: str, *, region: str, role: str, status: str) -> _SearchPlan:
     if status and status not in RegisterStatus.__members__:
         raise InvalidInput(
             f"'{status}' is not a status. Use one of: {', '.join(RegisterStatus)}",
@@ -631,42 +669,20 @@ async def search(
     else:
         plan = await _name_plan(names.search_terms(query))
     await _filter(plan, region=region, role=role, status=status)
-    rows = await RegisterEntry.raw(
-        plan.sql("e.public_document", entries=True)
-        + f" ORDER BY {plan.order} LIMIT {{}} OFFSET {{}}",
-        *plan.args,
-        page_size,
-        (page - 1) * page_size,
-    )
-    counted = await RegisterEntry.raw(
-        f"SELECT COUNT(*) AS n FROM ({plan.sql('1', entries=False)} LIMIT {{}}) c",  # noqa: S608
-        *plan.args,
-        COUNT_LIMIT + 1,
-    )
-    total = int(counted[0]["n"])
-    return SearchResult(
-        [PublicEntry.model_validate_json(r["public_document"]) for r in rows],
-        min(total, COUNT_LIMIT),
-        page,
-        page_size,
-        more=total > COUNT_LIMIT,
-    )
+    return plan
 
 
 async def _name_plan(terms: list[str]) -> _SearchPlan:
     """Names are read from the name keys in name order, so a page of a common name is a short
-    range scan; terms of one or two letters have no key and go to the full-text index."""
+    range scan, however large the register grows."""
     if not terms:
         return _SearchPlan()
-    keys = {key for term in terms if (key := names.lookup_key(term))}
-    if not keys:
-        return _full_text_plan(terms)
     plan = _SearchPlan(
         source="register_name_key k",
         entry_join=" JOIN register_entry e ON e.id = k.entry",
         order="k.name, k.entry",
     )
-    key = await _rarest(keys)
+    key = await _rarest({names.lookup_key(term) for term in terms})
     plan.where("k.key = {}", key)
     for term in terms:
         if term != key:
@@ -689,27 +705,6 @@ async def _rarest(keys: set[str]) -> str:
     )
     fewest = min(counts, key=lambda row: (int(row["n"]), int(row["i"])))
     return ordered[int(fewest["i"])]
-
-
-def _full_text_plan(terms: list[str]) -> _SearchPlan:
-    # MATERIALIZED: take the matches from the index first. Left to itself, PostgreSQL may walk
-    # the search_name B-tree in name order testing every row until a page matches: seconds.
-    if bound_engine().engine_type == "postgres":
-        matches = (
-            "SELECT id FROM register_practitioner"
-            " WHERE to_tsvector('simple', search_name) @@ to_tsquery('simple', {})"
-        )
-        expression = " & ".join(f"{term}:*" for term in terms)
-    else:
-        matches = "SELECT rowid AS id FROM register_search WHERE register_search MATCH {}"
-        expression = " AND ".join(f'"{term}"*' for term in terms)
-    plan = _SearchPlan(
-        prefix=f"WITH m AS MATERIALIZED ({matches}) ",
-        source="m JOIN register_practitioner p ON p.id = m.id"
-        " JOIN register_entry e ON e.practitioner = p.id",
-    )
-    plan.args.append(expression)
-    return plan
 
 
 async def _filter(plan: _SearchPlan, *, region: str, role: str, status: str) -> None:

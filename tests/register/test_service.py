@@ -11,6 +11,7 @@ import pytest
 
 from registry.audit.service import search as audit_search
 from registry.errors import Conflict, InvalidInput, NotFound
+from registry.piccolo_app import MIGRATIONS_FOLDER
 from registry.register import hooks, names, service
 from registry.register.hooks import Restriction, RestrictionKind
 from registry.register.numbers import parse_registration_number
@@ -306,13 +307,16 @@ async def test_a_change_of_name_with_bad_input_changes_nothing(
     assert (await service.get_entry(entry.id)).version == entry.version
 
 
-async def test_entries_made_before_name_keys_get_theirs_from_the_migration(engine: Any) -> None:
+async def test_entries_made_before_name_keys_get_theirs_from_the_migration(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     older = await put_on_register("Ada", "Older")
     await put_on_register("Bea", "Newer")
     await NameKey.delete().where(NameKey.entry == older.id)
     assert (await service.search(query="older")).total == 0
 
-    migration = importlib.import_module("migrations.registry_2026_11_23t13_01_33_000000")
+    monkeypatch.syspath_prepend(str(MIGRATIONS_FOLDER))  # as Piccolo imports migrations
+    migration = importlib.import_module("registry_2026_11_23t13_01_33_000000")
     for _ in range(2):  # the second run adds nothing twice
         for step in (await migration.forwards()).raw:
             await step()
