@@ -16,7 +16,7 @@ from registry import clock
 from registry.audit import service as audit
 from registry.audit.context import current_actor
 from registry.config import Settings
-from registry.db import transaction
+from registry.db import fetch_one, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import hooks, names, numbers
 from registry.register.schemas import (
@@ -552,13 +552,13 @@ class PublicDocument:
 async def public_document(number: str) -> PublicDocument:
     """The public entry as served: one indexed lookup on the hottest path of the service."""
     parsed = numbers.parse_registration_number(number)
-    rows = await RegisterEntry.raw(
+    row = await fetch_one(
         "SELECT public_document, version FROM register_entry WHERE registration_number = {}",
         parsed,
     )
-    if not rows:
+    if row is None:
         raise NotFound(f"{parsed} is not on the register")
-    return PublicDocument(rows[0]["public_document"], int(rows[0]["version"]))
+    return PublicDocument(row["public_document"], int(row["version"]))
 
 
 @dataclass(frozen=True)

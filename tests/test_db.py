@@ -1,0 +1,100 @@
+"""registry.db: the hot-path read helper and the PostgreSQL pool's connection settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from registry.db import RegistryPostgresEngine, _compile, create_engine, fetch_one, transaction
+from registry.register.tables import Practitioner
+from tests.support import make_settings
+
+ADA = {"given_names": "Ada", "family_name": "Byron"}
+BY_NAME = "SELECT given_names, family_name FROM register_practitioner WHERE search_name = {}"
+
+
+async def add_practitioner(given: str, family: str) -> None:
+    await Practitioner.insert(
+        Practitioner(
+            given_names=given,
+            family_name=family,
+            search_name=f"{given} {family}".lower(),
+            date_of_birth=date(1980, 1, 2),
+            created_at=datetime.now(UTC),
+        )
+    )
+
+
+async def elsewhere(sql: str, *args: object) -> dict[str, object] | None:
+    """``fetch_one`` as another request would run it: outside this task's transaction."""
+    return await asyncio.create_task(fetch_one(sql, *args), context=contextvars.Context())
+
+
+async def test_fetch_one_gives_the_row_by_column_name_or_none(client: httpx.AsyncClient) -> None:
+    await add_practitioner("Ada", "Byron")
+    assert await fetch_one(BY_NAME, "ada byron") == ADA
+    assert await fetch_one(BY_NAME, "nobody here") is None
+
+
+async def test_fetch_one_takes_several_arguments_in_order(client: httpx.AsyncClient) -> None:
+    await add_practitioner("Ada", "Byron")
+    sql = (
+        "SELECT family_name FROM register_practitioner WHERE given_names = {} AND family_name = {}"
+    )
+    assert await fetch_one(sql, "Ada", "Byron") == {"family_name": "Byron"}
+    assert await fetch_one(sql, "Byron", "Ada") is None
+
+
+async def test_fetch_one_sees_its_own_transaction_and_others_only_after_commit(
+    client: httpx.AsyncClient,
+) -> None:
+    async with transaction():
+        await add_practitioner("Ada", "Byron")
+        assert await fetch_one(BY_NAME, "ada byron") == ADA
+        assert await elsewhere(BY_NAME, "ada byron") is None
+    assert await elsewhere(BY_NAME, "ada byron") is not None
+
+
+async def test_fetch_one_does_not_see_a_rolled_back_write(client: httpx.AsyncClient) -> None:
+    async def add_then_fail() -> None:
+        async with transaction():
+            await add_practitioner("Ada", "Byron")
+            raise RuntimeError("undo")
+
+    with pytest.raises(RuntimeError, match="undo"):
+        await add_then_fail()
+    assert await fetch_one(BY_NAME, "ada byron") is None
+
+
+def test_placeholders_are_numbered_on_postgres_and_question_marks_on_sqlite() -> None:
+    sql = "SELECT '{{}}' AS braces FROM t WHERE a = {} AND b = {}"
+    assert _compile(sql, "postgres") == "SELECT '{}' AS braces FROM t WHERE a = $1 AND b = $2"
+    assert _compile(sql, "sqlite") == "SELECT '{}' AS braces FROM t WHERE a = ? AND b = ?"
+    with pytest.raises(ValueError, match="placeholders are allowed"):
+        _compile("SELECT {name}", "sqlite")
+
+
+async def test_pooled_postgres_connections_plan_each_query_and_drop_open_transactions(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(make_settings("postgres", tmp_path))
+    assert isinstance(engine, RegistryPostgresEngine)
+    await engine.start()
+    try:
+        assert engine.pool is not None
+        mode = await engine.pool.fetchval("SELECT current_setting('plan_cache_mode')")
+        assert mode == "force_custom_plan"
+        # The pool skips asyncpg's session reset, but a transaction left open on release is still
+        # rolled back before the connection is handed out again.
+        async with engine.pool.acquire() as connection:
+            await connection.execute("BEGIN")
+            await connection.execute("CREATE TEMPORARY TABLE left_open (n int)")
+        for _ in range(engine.pool_size):
+            assert await engine.pool.fetchval("SELECT to_regclass('pg_temp.left_open')") is None
+    finally:
+        await engine.stop()
