@@ -890,8 +890,8 @@ def notes(results: dict[str, dict[str, SizeResult]], meta: dict[str, Any]) -> li
             f"{big.search_median_ms:.2f} ms over HTTP ({ratio:.2f} times), and from "
             f"{in_small:.2f} to {in_big:.2f} ms in-process ({in_big / in_small:.2f} times). "
             "search() reads a page of names from `register_name_key` in name order (the first "
-            "3 or 5 letters of a word, then the rest of each term checked on the name) and "
-            "counts up to 1,001, so a common name costs a short index range at any size."
+            "1, 2, 3 or 5 letters of a word, then the rest of each term checked on the name) "
+            "and counts up to 1,001, so a common name costs a short index range at any size."
         )
         grew = [
             t
@@ -914,26 +914,27 @@ def notes(results: dict[str, dict[str, SizeResult]], meta: dict[str, Any]) -> li
             )
     add(
         "- **(b) postgres, plan cache.** asyncpg prepares every statement, and after five runs "
-        "PostgreSQL may switch to a generic plan that cannot see the search terms. Found by "
-        "hand (not by this script) on the 1,000,000-entry database: the generic plan of the "
-        "COUNT for a rare name starts two parallel workers (11.7 ms against 0.3 ms), and the "
-        "generic plan of the page query walks the whole `search_name` B-tree for `kowalczyk` "
-        "(5.2 s) before the search read the name keys. The capped count and the name keys "
-        "avoid both; so would `plan_cache_mode = force_custom_plan` on the pool's connections."
+        "PostgreSQL may switch to a generic plan that cannot see the arguments. With the old "
+        "full-text search that meant parallel scans for a rare name and whole-index walks "
+        "(seconds); the name keys plan well either way (found by hand on 1,000,000 entries: "
+        "generic 1.0-31 ms, custom 1.3-39 ms for the mix), but a search by filters alone does "
+        "not (status `removed`: generic 61 ms, custom 11 ms). The pool's connections therefore "
+        "run with `plan_cache_mode = force_custom_plan` (registry/db.py), which costs the "
+        "entry lookup some 50 µs of PostgreSQL CPU."
     )
     add(
         "- **Per-request costs** found by profiling the app in-process (by hand, same machine, "
-        "not by this script): (1) `access_guard` is a plain function, so Litestar runs it in a "
-        "worker thread on every request (`ensure_async_callable` → `sync_to_thread`): made "
-        "`async`, /health went from 460-570 µs to 240-330 µs a request; (2) the request log "
-        "line (structlog through the standard library's JSON formatter) costs 130-240 µs; "
-        "(3) on PostgreSQL every query takes a pooled connection, and asyncpg's pool resets it "
-        "on release with a second round trip (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN "
-        "*; RESET ALL`): acquire + fetch took 566-651 µs, 350-391 µs with a no-op `reset=` "
-        "(`start_connection_pool(..., reset=...)`); (4) the authentication middleware does no "
-        "database work on /api/ without a bearer token, and /health and /ready skip it. "
-        "(1) and (2) cost the bare endpoint as much as the entry, so fixing them lowers ratio "
-        "(a) while making both faster."
+        "not by this script): (1) `access_guard` was a plain function, so Litestar ran it in a "
+        "worker thread on every request: made `async`, /health went from 460-570 µs to "
+        "240-330 µs a request; (2) the request log line (structlog through the standard "
+        "library's JSON formatter) costs 130-240 µs, on /health and the entry alike; (3) on "
+        "PostgreSQL asyncpg's pool reset every connection on release with a second round trip "
+        "(`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`): the service keeps no "
+        "session state, so the reset is now a no-op (a pooled one-row read 391 → 248 µs); (4) "
+        "the entry lookup goes straight to the connection (`registry.db.fetch_one`, 391 → "
+        "353 µs against Piccolo's `raw`); what is left of it is the round trip (280-375 µs) "
+        "and asyncpg's release bookkeeping (~100 µs); (5) the authentication middleware does "
+        "no database work on /api/ without a bearer token, and /health and /ready skip it."
     )
     notes_seen = {
         note for sizes in results.values() for r in sizes.values() for note in r.seed["notes"]
@@ -1047,7 +1048,7 @@ def render(results: dict[str, dict[str, SizeResult]], meta: dict[str, Any]) -> s
         f"GET /api/v1/register?q=... one request at a time on one keep-alive connection, "
         f"{args.search_repeats} times per query (round-robin), after one warm-up each. The "
         "median is over every sample of every query in the mix; `matches` is the search's "
-        "`total`."
+        "`total`, which stops at 1,000 (the answer then says `more`)."
     )
     add("")
     for engine in engines:
