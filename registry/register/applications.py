@@ -270,17 +270,32 @@ class Address:
         return {Application.address: address, Application.postcode: postcode}
 
 
+def _chosen(
+    code: str, table: dict[str, service.Reference], field: str, missing: str, unknown: str
+) -> int:
+    """The id of a code chosen from a reference list, or the page's message for the field."""
+    if not code.strip():
+        raise InvalidAnswers({field: missing})
+    if code not in table:
+        raise InvalidAnswers({field: unknown})
+    return table[code].id
+
+
 @dataclass(frozen=True)
 class RoleAnswer:
     code: str
 
     async def columns(self, today: date) -> dict[Any, Any]:
-        if not self.code.strip():
-            raise InvalidAnswers({"role": "Select your designated role"})
-        reference = await service.reference_data()
-        if self.code not in reference.roles:
-            raise InvalidAnswers({"role": "Select a designated role from the list"})
-        return {Application.role: reference.roles[self.code].id}
+        roles = (await service.reference_data()).roles
+        return {
+            Application.role: _chosen(
+                self.code,
+                roles,
+                "role",
+                "Select your designated role",
+                "Select a designated role from the list",
+            )
+        }
 
 
 @dataclass(frozen=True)
@@ -288,12 +303,16 @@ class RegionAnswer:
     code: str
 
     async def columns(self, today: date) -> dict[Any, Any]:
-        if not self.code.strip():
-            raise InvalidAnswers({"region": "Select the region you work in"})
-        reference = await service.reference_data()
-        if self.code not in reference.regions:
-            raise InvalidAnswers({"region": "Select a region from the list"})
-        return {Application.region: reference.regions[self.code].id}
+        regions = (await service.reference_data()).regions
+        return {
+            Application.region: _chosen(
+                self.code,
+                regions,
+                "region",
+                "Select the region you work in",
+                "Select a region from the list",
+            )
+        }
 
 
 @dataclass(frozen=True)
