@@ -26,7 +26,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from registry import clock
+from registry.core import clock
 from registry.register.names import name_keys, search_name
 from registry.register.numbers import DIGITS, registration_number
 from registry.register.schemas import (

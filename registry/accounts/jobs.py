@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from registry.accounts import service
-from registry.notifications.scheduler import JobContext, scheduled_job
+from registry.core.scheduler import JobContext, scheduled_job
 
 
 @scheduled_job(

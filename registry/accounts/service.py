@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 import structlog
 from piccolo.columns.combination import WhereRaw
 
-from registry import SERVICE_NAME, clock
-from registry.accounts import credentials, passwords, secretbox, totp
+from registry import SERVICE_NAME
+from registry.accounts import credentials, passwords, totp
 from registry.accounts.roles import ROLE_LABELS, STAFF_ROLES, Role, is_staff
 from registry.accounts.tables import (
     ApiToken,
@@ -31,6 +31,7 @@ from registry.accounts.tables import (
 )
 from registry.audit import service as audit
 from registry.audit.context import current_actor
+from registry.core import clock, secretbox
 from registry.db import escape_like, transaction
 from registry.errors import Conflict, InvalidInput, NotFound, RegistryError
 from registry.notifications import service as notifications

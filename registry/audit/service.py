@@ -28,10 +28,10 @@ from typing import Any, Literal
 from piccolo.columns.combination import WhereRaw
 from piccolo.engine.base import Engine
 
-from registry import clock
 from registry.audit.canonical import JSONValue, canonical_json, plain, utc_iso
 from registry.audit.context import Actor, current_actor
 from registry.audit.tables import AuditEntry
+from registry.core import clock
 from registry.db import escape_like
 from registry.errors import InvalidInput
 

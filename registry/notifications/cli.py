@@ -48,7 +48,7 @@ def worker(
     """
     from registry.cli import run_with_engine, settings_of
     from registry.config import ensure_secret_key
-    from registry.notifications.scheduler import Scheduler
+    from registry.core.scheduler import Scheduler
     from registry.notifications.worker import Worker
 
     settings = ensure_secret_key(settings_of(ctx))
@@ -80,7 +80,7 @@ def jobs() -> None:
 @jobs.command("list")
 def list_jobs() -> None:
     """Name and describe every scheduled job."""
-    from registry.notifications.scheduler import all_jobs
+    from registry.core.scheduler import all_jobs
 
     for job in all_jobs().values():
         click.echo(f"{job.name:<28} {job.description}")
@@ -93,7 +93,7 @@ def run_jobs_command(ctx: click.Context, names: tuple[str, ...]) -> None:
     """Run one pass of every scheduled job (or those named). Safe to run as often as you like:
     each job does nothing twice. Exits 1 if any job failed."""
     from registry.cli import run_with_engine, settings_of
-    from registry.notifications.scheduler import JobOutcome, run_jobs
+    from registry.core.scheduler import JobOutcome, run_jobs
 
     settings = settings_of(ctx)
 

@@ -19,9 +19,8 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import httpx
 
-from registry import clock
-from registry.accounts import secretbox
 from registry.config import Settings
+from registry.core import clock, secretbox
 from registry.notifications import emails
 from registry.notifications.service import Message
 from registry.notifications.tables import MessageKind

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 from piccolo.columns.combination import Where
 
-from registry import clock
 from registry.audit import service as audit
+from registry.core import clock
 from registry.db import bound_engine, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.notifications.emails import check_template

@@ -59,15 +59,4 @@ class DeliveryAttempt(Table, tablename="notification_attempt"):
     error = Text(default="")
 
 
-class JobRun(Table, tablename="notification_job_run"):
-    """A pass of one scheduled job: when, and what it did, for the staff page and for cron."""
-
-    id: Serial
-    job = Varchar(length=80, index=True)
-    started_at = Timestamptz(index=True)
-    finished_at = Timestamptz(null=True, default=None)
-    summary = Text(default="")
-    error = Text(default="")
-
-
-NOTIFICATION_TABLES: list[type[Table]] = [OutboxMessage, DeliveryAttempt, JobRun]
+NOTIFICATION_TABLES: list[type[Table]] = [OutboxMessage, DeliveryAttempt]

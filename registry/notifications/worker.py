@@ -18,9 +18,9 @@ from datetime import timedelta
 import structlog
 
 from registry.config import Settings
+from registry.core.scheduler import Scheduler
 from registry.notifications import service
 from registry.notifications.delivery import Deliverer, DeliveryFailed
-from registry.notifications.scheduler import Scheduler
 
 log = structlog.get_logger("registry.worker")
 

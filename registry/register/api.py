@@ -16,7 +16,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
-from registry import clock
+from registry.core import clock
 from registry.register import service
 from registry.register.schemas import PublicEntry, PublicSearchPage
 

@@ -21,9 +21,9 @@ from litestar.response import File, Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 from markupsafe import Markup
 
-from registry import clock
 from registry.accounts.auth import CurrentUser
 from registry.config import Settings
+from registry.core import clock
 from registry.errors import Conflict, InvalidInput, RegistryError
 from registry.register import applications, evidence, renewals, service
 from registry.register.applications import ApplicationRecord, InvalidAnswers

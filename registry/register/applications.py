@@ -31,10 +31,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from registry import clock
 from registry.accounts.service import normalise_email
 from registry.accounts.tables import User
 from registry.audit import service as audit
+from registry.core import clock
 from registry.db import bound_engine, transaction
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.notifications import service as notifications

@@ -35,10 +35,10 @@ def import_register(ctx: click.Context, file: Path, skip_invalid: bool, dry_run:
     --skip-invalid is given. Rows already on the register (by registration number, or by names
     and date of birth when there is no number) are left alone, so a file can be imported again.
     """
-    from registry import clock
     from registry.audit import service as audit
     from registry.audit.context import Actor, acting_as
     from registry.cli import progress_bar, run_with_engine, settings_of
+    from registry.core import clock
     from registry.register import importer, service
 
     try:

@@ -20,9 +20,9 @@ from typing import TypeVar
 from faker import Faker
 from rich.progress import Progress
 
-from registry import clock
 from registry.accounts import service as accounts
 from registry.audit.context import Actor, acting_as
+from registry.core import clock
 from registry.db import transaction
 from registry.demo import DemoSummary, demo_seeder
 from registry.register import names, service

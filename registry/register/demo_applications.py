@@ -14,12 +14,12 @@ from datetime import date, timedelta
 
 from rich.progress import Progress
 
-from registry import clock
 from registry.accounts import service as accounts
 from registry.accounts.demo import DEMO_PASSWORD
 from registry.accounts.roles import Role
 from registry.audit.context import Actor, acting_as
 from registry.config import load_settings
+from registry.core import clock
 from registry.demo import DemoLogin, DemoSummary, demo_seeder
 from registry.register import applications, service
 from registry.register.tables import ApplicationKind

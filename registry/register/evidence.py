@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from registry import clock
+from registry.core import clock
 from registry.errors import InvalidInput, NotFound
 from registry.register.tables import EvidenceFile
 

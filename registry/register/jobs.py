@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.notifications.scheduler import JobContext, scheduled_job
+from registry.core.scheduler import JobContext, scheduled_job
 from registry.register import renewals
 from registry.register.service import RenewalCalendar
 

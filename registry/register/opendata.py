@@ -20,7 +20,7 @@ from typing import Any
 from litestar import Controller, get
 from litestar.response import Stream, Template
 
-from registry import clock
+from registry.core import clock
 from registry.register.api import CACHE_CONTROL
 from registry.register.schemas import STATUS_LABELS, PublicEntry
 from registry.register.tables import RegisterEntry

@@ -13,9 +13,9 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
-from registry import clock
 from registry.accounts.auth import CurrentUser
 from registry.config import Settings
+from registry.core import clock
 from registry.errors import Conflict, InvalidInput
 from registry.register import applications, renewals, service
 from registry.register.application_pages import problems_context

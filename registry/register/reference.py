@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from registry import clock
 from registry.audit import service as audit
+from registry.core import clock
 from registry.db import transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import service

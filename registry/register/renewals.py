@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 
-from registry import clock
 from registry.audit import service as audit
+from registry.core import clock
 from registry.db import transaction
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.notifications import service as notifications

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from registry import clock
 from registry.audit import service as audit
 from registry.audit.context import current_actor
 from registry.config import Settings
+from registry.core import clock
 from registry.db import fetch_one, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import hooks, names, numbers

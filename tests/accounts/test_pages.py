@@ -18,7 +18,6 @@ import pyotp
 import pytest
 from litestar import Litestar
 
-from registry import clock
 from registry.accounts import service
 from registry.accounts.auth import SESSION_COOKIE
 from registry.accounts.roles import Role
@@ -33,6 +32,7 @@ from registry.app import create_app
 from registry.audit import service as audit
 from registry.audit.tables import AuditEntry
 from registry.config import Settings
+from registry.core import clock
 from registry.db import bind_engine
 from tests.accounts.helpers import PASSWORD, make_user, sign_in, user_signed_in_as
 

@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from registry import clock
 from registry.accounts import service
 from registry.accounts.roles import Role
 from registry.config import Settings
+from registry.core import clock
 from registry.errors import Conflict, InvalidInput
 from registry.notifications import emails
 from registry.notifications.tables import OutboxMessage

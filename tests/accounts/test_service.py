@@ -9,11 +9,11 @@ import pyotp
 import pytest
 from argon2 import PasswordHasher
 
-from registry import clock
 from registry.accounts import service
 from registry.accounts.roles import Role
 from registry.accounts.tables import BrowserSession, LoginAttempt, PasswordResetToken, User
 from registry.audit.tables import AuditEntry
+from registry.core import clock
 from registry.errors import Conflict, InvalidInput
 from tests.accounts.helpers import PASSWORD, make_user, sign_in
 from tests.support import TEST_SECRET_KEY

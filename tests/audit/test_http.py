@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from registry import clock
 from registry.accounts.roles import Role
 from registry.audit.service import record
 from registry.audit.tables import AuditEntry
+from registry.core import clock
 from tests.accounts.helpers import SignedIn, make_user, user_signed_in_as
 
 HTML = {"accept": "text/html"}

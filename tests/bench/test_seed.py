@@ -13,8 +13,8 @@ from datetime import date
 import httpx
 
 from bench.seed import SeedReport, seed_postgres, seed_sqlite
-from registry import clock
 from registry.config import Settings
+from registry.core import clock
 from registry.db import bound_engine, transaction
 from registry.register import names, service
 from registry.register.tables import Practitioner, RegisterEntry

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.async_api import Page, expect
 
-from registry import clock
+from registry.core import clock
 from registry.register import service
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import People, assert_reflows, unique

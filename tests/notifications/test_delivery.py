@@ -11,9 +11,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from registry import clock
-from registry.accounts import secretbox
 from registry.config import Settings
+from registry.core import clock, secretbox
 from registry.notifications import service
 from registry.notifications.tables import MessageStatus
 from tests.notifications.helpers import attempts_of, drain, outbox

@@ -8,16 +8,15 @@ from typing import Any
 
 import pytest
 
-from registry import clock
 from registry.accounts import service as accounts
 from registry.accounts.roles import Role
 from registry.accounts.tables import BrowserSession, LoginAttempt, PasswordResetToken
 from registry.audit import service as audit
 from registry.config import Settings
+from registry.core import clock, scheduler
+from registry.core.scheduler import JobContext, Scheduler, run_jobs, scheduled_job
+from registry.core.tables import JobRun
 from registry.errors import InvalidInput
-from registry.notifications import scheduler
-from registry.notifications.scheduler import JobContext, Scheduler, run_jobs, scheduled_job
-from registry.notifications.tables import JobRun
 from tests.notifications.helpers import finish, start_registry
 from tests.support import registry_command
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from registry import clock
 from registry.config import Settings
+from registry.core import clock
 from registry.db import transaction
 from registry.notifications import service
 from registry.notifications.tables import DeliveryAttempt, MessageStatus

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from registry import clock
 from registry.audit import service as audit
 from registry.config import Settings
+from registry.core import clock
 from registry.db import transaction
 from registry.errors import Conflict, InvalidInput
 from registry.notifications import service

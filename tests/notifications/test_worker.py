@@ -6,12 +6,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from registry import clock
 from registry.config import Settings
+from registry.core import clock
+from registry.core.scheduler import Scheduler, all_jobs
+from registry.core.tables import JobRun
 from registry.db import transaction
 from registry.notifications import service
-from registry.notifications.scheduler import Scheduler, all_jobs
-from registry.notifications.tables import JobRun, MessageStatus, OutboxMessage
+from registry.notifications.tables import MessageStatus, OutboxMessage
 from registry.notifications.worker import Worker
 from tests.notifications.helpers import drain, outbox, worker_totals
 from tests.notifications.receivers import Mailbox, WebhookReceiver

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from registry import clock
 from registry.accounts.roles import Role
 from registry.config import Settings
+from registry.core import clock
 from registry.register import applications, renewals, service
 from registry.register.tables import Application, ApplicationKind, ApplicationStatus, EntryState
 from tests.accounts.helpers import make_user

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from registry import clock
 from registry.accounts.roles import Role
 from registry.config import Settings
+from registry.core import clock
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.notifications import service as notifications
 from registry.register import applications, numbers, renewals, service

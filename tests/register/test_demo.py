@@ -8,8 +8,8 @@ from typing import Any
 
 from rich.progress import Progress
 
-from registry import clock
 from registry.accounts.roles import Role
+from registry.core import clock
 from registry.demo import DEMO_MODULES, DemoSummary
 from registry.register import demo, service
 from registry.register.schemas import PublicEntry

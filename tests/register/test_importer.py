@@ -6,9 +6,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from registry import clock
 from registry.audit.tables import AuditEntry
 from registry.config import Settings
+from registry.core import clock
 from registry.register import importer, numbers, service
 from registry.register.tables import EntryHistory, NumberSequence, RegisterEntry
 from tests.register.helpers import put_on_register

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
-from registry import clock
+from registry.core import clock
 from registry.register import hooks, opendata, service
 from registry.register.schemas import PublicEntry
 from registry.register.tables import EntryState, Practitioner

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from registry import clock
 from registry.accounts.roles import Role
 from registry.config import Settings
+from registry.core import clock
+from registry.core.scheduler import run_jobs
 from registry.errors import Conflict, InvalidInput, PermissionDenied
-from registry.notifications.scheduler import run_jobs
 from registry.notifications.tables import OutboxMessage
 from registry.register import renewals, service
 from registry.register.renewals import Declarations

@@ -18,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from registry import clock
 from registry.audit.context import Actor, acting_as
 from registry.config import Settings
+from registry.core import clock
+from registry.core.tables import JobRun
 from registry.errors import InvalidInput
-from registry.notifications.tables import JobRun
 
 log = structlog.get_logger("registry.jobs")
 

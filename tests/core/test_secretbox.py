@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from registry.accounts.secretbox import SecretBoxError, open_sealed, seal
+from registry.core.secretbox import SecretBoxError, open_sealed, seal
 
 KEY = "k" * 48
 OTHER_KEY = "o" * 48
