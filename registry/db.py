@@ -317,3 +317,34 @@ def escape_like(text: str) -> str:
     """``text`` with LIKE's wildcards escaped (use with ``ESCAPE '\\'``): ``a_b`` means an
     underscore, not any character."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- what each engine needs to keep concurrent writers apart -------------------------------
+# A write transaction on SQLite (BEGIN IMMEDIATE) already admits one writer at a time, so each
+# of these is a no-op there; on PostgreSQL each takes the lock that makes the same guarantee.
+
+
+def _on_postgres() -> bool:
+    return bound_engine().engine_type == "postgres"
+
+
+async def lock_row(table: type[Table], row_id: int) -> None:
+    """Hold one row of ``table`` until the surrounding transaction ends, so two transactions
+    that both read it and then decide cannot both act on what they read."""
+    if _on_postgres():
+        name = table._meta.tablename
+        await table.raw(f"SELECT id FROM {name} WHERE id = {{}} FOR UPDATE", row_id)  # noqa: S608
+
+
+async def serialise_on(table: type[Table], lock_key: int) -> None:
+    """Queue every transaction that calls this with ``lock_key`` behind the one holding it,
+    until the surrounding transaction ends (a PostgreSQL advisory lock, taken through
+    ``table``'s engine so it joins the open transaction)."""
+    if _on_postgres():
+        await table.raw("SELECT pg_advisory_xact_lock({})", lock_key)
+
+
+def skip_locked() -> str:
+    """The clause that lets concurrent claimers of a ``SELECT … LIMIT n`` take different rows
+    instead of waiting for each other (nothing on SQLite, where claimers queue)."""
+    return " FOR UPDATE SKIP LOCKED" if _on_postgres() else ""

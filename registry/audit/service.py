@@ -26,13 +26,12 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from piccolo.columns.combination import WhereRaw
-from piccolo.engine.base import Engine
 
 from registry.audit.canonical import JSONValue, canonical_json, plain, utc_iso
 from registry.audit.context import Actor, current_actor
 from registry.audit.tables import AuditEntry
 from registry.core import clock
-from registry.db import escape_like
+from registry.db import escape_like, serialise_on
 from registry.errors import InvalidInput
 
 GENESIS_HASH = "0" * 64
@@ -135,7 +134,9 @@ async def record(
         raise ValueError("occurred_at must carry a time zone")
     db = AuditEntry._meta.db
     async with db.transaction():
-        await _wait_for_other_appends(db)
+        # Two PostgreSQL transactions could both read the same newest entry and fork the chain,
+        # so appends queue on a lock held until the surrounding transaction ends.
+        await serialise_on(AuditEntry, APPEND_LOCK_KEY)
         values["prev_hash"] = await _last_hash()
         # Taken once the lock is held, so that later ids never carry earlier times.
         values["occurred_at"] = (occurred_at or clock.now()).astimezone(UTC)
@@ -256,14 +257,6 @@ def _plain_mapping(side: Mapping[str, Any] | None) -> dict[str, JSONValue]:
     spelled = plain(side or {})
     assert isinstance(spelled, dict)
     return spelled
-
-
-async def _wait_for_other_appends(db: Engine[Any]) -> None:
-    # On SQLite the write transaction (BEGIN IMMEDIATE) already admits one writer at a time. On
-    # PostgreSQL two transactions could both read the same newest entry and fork the chain, so
-    # appends queue on a lock held until the surrounding transaction ends.
-    if db.engine_type == "postgres":
-        await AuditEntry.raw("SELECT pg_advisory_xact_lock({})", APPEND_LOCK_KEY)
 
 
 async def _last_hash() -> str:

@@ -23,7 +23,7 @@ from piccolo.columns.combination import Where
 
 from registry.audit import service as audit
 from registry.core import clock
-from registry.db import bound_engine, transaction
+from registry.db import skip_locked, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.notifications.emails import check_template
 from registry.notifications.tables import (
@@ -150,7 +150,6 @@ async def claim_due(worker: str, *, batch_size: int, lease: timedelta = DEFAULT_
     """
     moment = clock.now().astimezone(UTC)
     token = secrets.token_hex(16)
-    skip_locked = " FOR UPDATE SKIP LOCKED" if bound_engine().engine_type == "postgres" else ""
     async with transaction():
         await _bury_messages_that_keep_stopping_workers(moment)
         rows = await OutboxMessage.raw(
@@ -159,7 +158,7 @@ async def claim_due(worker: str, *, batch_size: int, lease: timedelta = DEFAULT_
             " WHERE id IN (SELECT id FROM notification_outbox"
             "  WHERE (status IN ('pending', 'failed') AND next_attempt_at <= {})"
             "     OR (status = 'sending' AND lease_until < {})"
-            f"  ORDER BY next_attempt_at, id LIMIT {{}}{skip_locked})"
+            f"  ORDER BY next_attempt_at, id LIMIT {{}}{skip_locked()})"
             " RETURNING *",
             moment + lease,
             token,

@@ -35,7 +35,7 @@ from registry.accounts.service import normalise_email
 from registry.accounts.tables import User
 from registry.audit import service as audit
 from registry.core import clock
-from registry.db import bound_engine, transaction
+from registry.db import lock_row, transaction
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.notifications import service as notifications
 from registry.register import evidence, names, service
@@ -819,8 +819,7 @@ async def _lock_applicant(applicant_id: int) -> None:
     """Hold the applicant's account row to the end of the transaction, so that two requests
     cannot both find no open application and both start one (SQLite's write lock does this
     already)."""
-    if bound_engine().engine_type == "postgres":
-        await User.raw("SELECT id FROM account_user WHERE id = {} FOR UPDATE", applicant_id)
+    await lock_row(User, applicant_id)
 
 
 # --- the applicant's moves ----------------------------------------------------------------
