@@ -2,93 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-from litestar import Litestar, Router
+from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Contact
-from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 
 from registry import SERVICE_NAME, __version__
 from registry.accounts.access import access_guard
-from registry.accounts.api import MeController, UsersController
 from registry.accounts.auth import AuthenticationMiddleware
-from registry.accounts.pages import AccountPages, PasswordPages, SignInPages, StaffAdminPages
-from registry.audit.api import AuditController
-from registry.audit.pages import AuditPages
 from registry.config import Settings, ensure_secret_key, load_settings
+from registry.core.domain import Domain, route_access
 from registry.db import RegistryEngine, bind_engine, create_engine
-from registry.notifications.pages import OutboxPages
-from registry.register.api import PublicRegisterController
-from registry.register.application_pages import (
-    ApplicationPages,
-    RegistrarApplicationPages,
-    YourApplicationPages,
-)
-from registry.register.opendata import OpenDataController
-from registry.register.pages import PublicRegisterPages
-from registry.register.practitioner_pages import YourRegistrationPages
-from registry.register.reference_pages import ReferenceDataPages
+from registry.domains import DOMAINS
 from registry.web.errors import EXCEPTION_HANDLERS
-from registry.web.health import HealthController
 from registry.web.observability import RequestContextMiddleware, configure_logging
-from registry.web.pages import HomePage
 from registry.web.templating import template_config
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-STATIC_DIR = PROJECT_ROOT / "static"
-NODE_MODULES = PROJECT_ROOT / "node_modules"
-API_PREFIX = "/api/v1"
-
-# Each domain's API controllers and pages, added here as each domain lands.
-API_HANDLERS: list[object] = [
-    MeController,
-    UsersController,
-    AuditController,
-    PublicRegisterController,
-]
-PAGE_HANDLERS: list[object] = [
-    HomePage,
-    SignInPages,
-    PasswordPages,
-    AccountPages,
-    StaffAdminPages,
-    AuditPages,
-    OutboxPages,
-    PublicRegisterPages,
-    OpenDataController,
-    ReferenceDataPages,
-    ApplicationPages,
-    YourApplicationPages,
-    RegistrarApplicationPages,
-    YourRegistrationPages,
-]
-
-
-def _static_routers() -> list[Router]:
-    # Front-end packages are served straight from what npm installed, never from a CDN.
-    return [
-        create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
-        create_static_files_router(
-            path="/assets/govuk",
-            directories=[NODE_MODULES / "govuk-frontend" / "dist" / "govuk"],
-            name="govuk_assets",
-            include_in_schema=False,
-        ),
-        create_static_files_router(
-            path="/assets/swagger-ui",
-            directories=[NODE_MODULES / "swagger-ui-dist"],
-            name="swagger_assets",
-            include_in_schema=False,
-        ),
-    ]
 
 
 def _openapi_config() -> OpenAPIConfig:
@@ -150,23 +85,25 @@ class RegistryApp(Litestar):
         return RequestContextMiddleware(super()._create_asgi_handler())
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOMAINS) -> Litestar:
+    """The service: every domain's routes (each :class:`Domain` is a Litestar plugin), guarded
+    by every domain's access rows, with every domain's navigation."""
     settings = ensure_secret_key(settings or load_settings())
     configure_logging(settings.log_format)
     engine = create_engine(settings)
     bind_engine(engine)
-    api = Router(path=API_PREFIX, route_handlers=API_HANDLERS)  # type: ignore[arg-type]
+    access = route_access(domains)
     return RegistryApp(
-        route_handlers=[HealthController, *PAGE_HANDLERS, api, *_static_routers()],  # type: ignore[list-item]
+        plugins=list(domains),
         middleware=[AuthenticationMiddleware],
-        guards=[access_guard],
+        guards=[access_guard(access)],
         csrf_config=_csrf_config(settings),
         lifespan=[_lifespan(engine)],
         exception_handlers=EXCEPTION_HANDLERS,
-        template_config=template_config(),
+        template_config=template_config(domains),
         openapi_config=_openapi_config(),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
-        state=State({"settings": settings, "engine": engine}),
+        state=State({"settings": settings, "engine": engine, "access": access}),
         debug=False,
         logging_config=None,
     )

@@ -2,56 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from registry.audit.cli import audit
-from registry.config import Settings, SettingsError, load_settings, redact_url
+from registry.config import Settings, SettingsError, redact_url
+from registry.core.commands import CommandContext, progress_bar, run_with_engine, settings_of
+from registry.core.domain import Domain, domains_in_force
+from registry.domains import DOMAINS
 
-T = TypeVar("T")
 EXIT_BAD_SETTINGS = 2
-
-console = Console(stderr=True)
-
-
-def progress_bar() -> Progress:
-    """The one progress bar style every long-running command uses."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
-
-
-def run_with_engine(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    """Open the configured engine, bind the tables to it, run ``work(engine)`` and close it."""
-    from registry.db import bind_engine, create_engine
-    from registry.web.observability import configure_logging
-
-    # Log lines go to stderr, structured like the server's; stdout is the command's own answer.
-    configure_logging(settings.log_format)
-
-    async def runner() -> T:
-        engine = create_engine(settings)
-        bind_engine(engine)
-        await engine.start()
-        try:
-            return await work(engine)
-        finally:
-            await engine.stop()
-
-    return asyncio.run(runner())
 
 
 def apply_migrations(settings: Settings) -> list[str]:
@@ -83,25 +47,7 @@ def apply_migrations(settings: Settings) -> list[str]:
     return run_with_engine(settings, work)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="probation-register")
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """The statutory register of probation practitioners for England and Wales.
-
-    Configured by REGISTRY_* environment variables (see the README).
-    """
-    ctx.obj = None  # settings are read when a command needs them, so --help always works
-
-
-def settings_of(ctx: click.Context) -> Settings:
-    root = ctx.find_root()
-    if root.obj is None:
-        root.obj = load_settings()
-    return root.obj  # type: ignore[no-any-return]
-
-
-@cli.command()
+@click.command()
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
     """Apply every database migration not yet applied (safe to run again)."""
@@ -114,7 +60,7 @@ def migrate(ctx: click.Context) -> None:
         click.echo(f"{where} is up to date; nothing to apply.")
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
@@ -149,7 +95,7 @@ def _serve(host: str, port: int, workers: int) -> None:
     ).serve()
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, then stop.")
@@ -167,21 +113,33 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
         _serve(host, port, workers=1)
 
 
-cli.add_command(audit)
+SERVICE_COMMANDS = (migrate, serve, demo)
 
 
-def _add_domain_commands() -> None:
-    from registry.accounts.cli import users
-    from registry.notifications.cli import jobs, worker
-    from registry.register.cli import import_register
+def build_cli(domains: Sequence[Domain]) -> click.Group:
+    """The ``registry`` command: the service's own commands and every domain's."""
 
-    cli.add_command(users)
-    cli.add_command(worker)
-    cli.add_command(jobs)
-    cli.add_command(import_register)
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(package_name="probation-register")
+    @click.pass_context
+    def registry(ctx: click.Context) -> None:
+        """The statutory register of probation practitioners for England and Wales.
+
+        Configured by REGISTRY_* environment variables (see the README).
+        """
+        ctx.obj = CommandContext(domains)
+        # Jobs, demo seeders and the register's hooks read the domains in force.
+        ctx.with_resource(domains_in_force(domains))
+
+    for command in SERVICE_COMMANDS:
+        registry.add_command(command)
+    for domain in domains:
+        for command in domain.commands:
+            registry.add_command(command)
+    return registry
 
 
-_add_domain_commands()
+cli = build_cli(DOMAINS)
 
 
 def main() -> None:

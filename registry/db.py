@@ -273,7 +273,7 @@ def is_sqlite_error(error: BaseException) -> bool:
 def bound_engine() -> Engine[Any]:
     from registry import piccolo_conf
 
-    return piccolo_conf.DB
+    return cast(Engine[Any], piccolo_conf.DB)
 
 
 async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:

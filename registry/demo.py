@@ -1,16 +1,17 @@
 """Demo data for ``registry demo``: realistic records and the logins to explore them with.
 
-Each domain contributes a seeder through :func:`demo_seeder`; seeders run in the order they were
-registered and each must be safe to run again on a database it has already seeded.
+Each domain lists its seeders in its manifest; they run in the order of ``DOMAINS`` (later
+domains build on earlier ones' records) and each must be safe to run again on a database it has
+already seeded.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from rich.progress import Progress
+
+from registry.core.domain import active_domains
 
 
 @dataclass
@@ -39,26 +40,10 @@ class DemoSummary:
         return "\n".join(lines)
 
 
-Seeder = Callable[[DemoSummary, Progress], Awaitable[None]]
-_SEEDERS: list[Seeder] = []
-# The modules whose seeders run, in this order: later domains build on earlier ones' records.
-DEMO_MODULES = (
-    "registry.accounts.demo",
-    "registry.register.demo",
-    "registry.register.demo_applications",
-)
-
-
-def demo_seeder(seeder: Seeder) -> Seeder:
-    _SEEDERS.append(seeder)
-    return seeder
-
-
 async def seed_demo_data(progress: Progress) -> DemoSummary:
-    for module in DEMO_MODULES:
-        importlib.import_module(module)
     summary = DemoSummary()
     with progress:
-        for seeder in _SEEDERS:
-            await seeder(summary, progress)
+        for domain in active_domains():
+            for seeder in domain.demo_seeders:
+                await seeder(summary, progress)
     return summary

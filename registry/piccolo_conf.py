@@ -1,8 +1,9 @@
 """Piccolo's configuration module (``PICCOLO_CONF=registry.piccolo_conf``).
 
-Piccolo's own command line (``piccolo migrations new registry --auto``) reads the engine from
-here; the service binds its engine explicitly through :func:`registry.db.bind_engine`, which
-replaces ``DB`` so migrations run against the engine the service was configured with.
+Piccolo's own command line (``piccolo migrations new registry --auto``) reads the engine ``DB``
+from here. The service binds its engine explicitly through :func:`registry.db.bind_engine`,
+which sets ``DB``; only when nothing has been bound is an engine made from the environment's
+settings, on first use, so importing this module creates no files and opens nothing.
 """
 
 from __future__ import annotations
@@ -10,11 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from piccolo.conf.apps import AppRegistry
-from piccolo.engine.base import Engine
-
-from registry.config import load_settings
-from registry.db import create_engine
-
-DB: Engine[Any] = create_engine(load_settings())
 
 APP_REGISTRY = AppRegistry(apps=["registry.piccolo_app"])
+
+
+def __getattr__(name: str) -> Any:
+    if name != "DB":
+        raise AttributeError(name)
+    from registry.config import load_settings
+    from registry.db import bind_engine, create_engine
+
+    engine = create_engine(load_settings())
+    bind_engine(engine)  # sets DB, so this runs once
+    return engine

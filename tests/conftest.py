@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -84,6 +85,13 @@ async def empty_tables() -> None:
 
 
 @pytest.fixture
+async def engine(app: Litestar, client: httpx.AsyncClient) -> Any:
+    """The started engine, bound to every table, with no rows in any of them but the seeded
+    reference data."""
+    return app.state.engine
+
+
+@pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
 
@@ -96,6 +104,39 @@ def _no_registry_env(monkeypatch: pytest.MonkeyPatch) -> None:
             ("REGISTRY_TEST_", "REGISTRY_REQUIRE_", "REGISTRY_FORBID_")
         ):
             monkeypatch.delenv(name)
+
+
+POSTGRES_ONLY = "postgres_only"
+BROWSER = "browser"
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{POSTGRES_ONLY}: a test of PostgreSQL's behaviour alone; it is not collected for SQLite",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under tests/browser ``browser`` (so ``-m "not browser"`` leaves them out),
+    and drop the SQLite half of a PostgreSQL-only test: not skipped (CI fails every skip), but
+    never made, as a test that could not fail would be a lie. Without PostgreSQL configured the
+    other half is skipped by ``make_settings``, as every PostgreSQL test is."""
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        if BROWSER_TESTS in Path(str(item.path)).parents:
+            item.add_marker(BROWSER)
+        callspec = getattr(item, "callspec", None)
+        engine_name = callspec.params.get("engine_name") if callspec is not None else None
+        if item.get_closest_marker(POSTGRES_ONLY) is not None and engine_name != "postgres":
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -98,3 +101,27 @@ async def test_pooled_postgres_connections_plan_each_query_and_drop_open_transac
             assert await engine.pool.fetchval("SELECT to_regclass('pg_temp.left_open')") is None
     finally:
         await engine.stop()
+
+
+def test_binding_an_explicit_engine_makes_no_files_in_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    """Importing Piccolo's configuration and binding an engine must not create ``./var`` (the
+    default data directory) wherever the command happens to run."""
+    work = tmp_path / "work"
+    work.mkdir()
+    data = tmp_path / "data"
+    script = (
+        "from registry.config import Settings\n"
+        "from registry.db import bind_engine, bound_engine, create_engine\n"
+        "from registry import piccolo_conf\n"
+        f"engine = create_engine(Settings(data_dir={str(data)!r}, secret_key='k' * 40))\n"
+        "bind_engine(engine)\n"
+        "assert bound_engine() is engine and piccolo_conf.DB is engine\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=work, check=True, env=_clean_env())
+    assert list(work.iterdir()) == []
+
+
+def _clean_env() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if not name.startswith("REGISTRY_")}

@@ -35,7 +35,7 @@ def create(
     """Create a user. Without --password-stdin they get no password until they reset it."""
     from registry.accounts import service
     from registry.audit.context import Actor, acting_as
-    from registry.cli import run_with_engine, settings_of
+    from registry.core.commands import run_with_engine, settings_of
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
 

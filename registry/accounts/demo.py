@@ -11,7 +11,7 @@ from rich.progress import Progress
 from registry.accounts import service
 from registry.accounts.roles import Role
 from registry.audit.context import Actor, acting_as
-from registry.demo import DemoLogin, DemoSummary, demo_seeder
+from registry.demo import DemoLogin, DemoSummary
 
 DEMO_PASSWORD = "Probation-demo-2026"  # noqa: S105 - printed for the demo on purpose
 DEMO_PEOPLE: tuple[tuple[Role, str, str], ...] = (
@@ -26,7 +26,6 @@ DEMO_PEOPLE: tuple[tuple[Role, str, str], ...] = (
 )
 
 
-@demo_seeder
 async def seed_demo_users(summary: DemoSummary, progress: Progress) -> None:
     task = progress.add_task("Demo users", total=len(DEMO_PEOPLE))
     created = 0

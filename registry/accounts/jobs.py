@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from registry.accounts import service
-from registry.core.scheduler import JobContext, scheduled_job
+from registry.core.scheduler import JobContext, ScheduledJob
 
 
-@scheduled_job(
-    "accounts_housekeeping",
-    "Remove expired sessions and reset links, and sign-in history older than 90 days",
-)
 async def accounts_housekeeping(context: JobContext) -> str:
     purged = await service.purge_expired(context.now)
     return (
         f"removed {purged.sessions} expired sessions, {purged.reset_links} expired reset links "
         f"and {purged.login_attempts} old sign-in records"
     )
+
+
+JOBS = (
+    ScheduledJob(
+        "accounts_housekeeping",
+        "Remove expired sessions and reset links, and sign-in history older than 90 days",
+        accounts_housekeeping,
+    ),
+)

@@ -20,9 +20,9 @@ def verify(ctx: click.Context) -> None:
     Prints "ok N entries", or "broken at entry ID: REASON" where the reason is "hash mismatch"
     (the entry was altered) or "broken link" (the entry before it was removed or rewritten).
     """
-    # Imported here: registry.cli imports this module, and --help should not need the database.
+    # Imported here: --help should not need the database.
     from registry.audit.service import ChainReport, verify_chain
-    from registry.cli import run_with_engine, settings_of
+    from registry.core.commands import run_with_engine, settings_of
 
     async def work(engine: Any) -> ChainReport:
         return await verify_chain()

@@ -2,15 +2,15 @@
 ``registry jobs run`` (one pass, for cron) or inside ``registry worker --with-scheduler``.
 
 A job is an async function taking a :class:`JobContext` (the time of the pass and the settings)
-and returning a one-line summary. Every
-job must be idempotent: run twice in a day it sends nothing twice and changes nothing twice. The
-outbox's idempotency keys make that easy for messages: key each one by what it is about and the
-occasion (``renewal-reminder:PR1234567:2026:30``), and a second pass queues nothing new.
+and returning a one-line summary; a domain lists its jobs as :class:`ScheduledJob` values in its
+manifest. Every job must be idempotent: run twice in a day it sends nothing twice and changes
+nothing twice. The outbox's idempotency keys make that easy for messages: key each one by what
+it is about and the occasion (``renewal-reminder:PR1234567:2026:30``), and a second pass queues
+nothing new.
 """
 
 from __future__ import annotations
 
-import importlib
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ import structlog
 from registry.audit.context import Actor, acting_as
 from registry.config import Settings
 from registry.core import clock
+from registry.core.domain import active_domains, scheduled_jobs
 from registry.core.tables import JobRun
 from registry.errors import InvalidInput
 
@@ -34,8 +35,6 @@ class JobContext:
 
 
 JobFunction = Callable[[JobContext], Awaitable[str]]
-# The modules that define jobs; each registers its own with @scheduled_job on import.
-JOB_MODULES = ("registry.accounts.jobs", "registry.register.jobs")
 
 
 @dataclass(frozen=True)
@@ -56,21 +55,9 @@ class JobOutcome:
         return not self.error
 
 
-_JOBS: dict[str, ScheduledJob] = {}
-
-
-def scheduled_job(name: str, description: str) -> Callable[[JobFunction], JobFunction]:
-    def register(function: JobFunction) -> JobFunction:
-        _JOBS[name] = ScheduledJob(name, description, function)
-        return function
-
-    return register
-
-
 def all_jobs() -> dict[str, ScheduledJob]:
-    for module in JOB_MODULES:
-        importlib.import_module(module)
-    return dict(sorted(_JOBS.items()))
+    """Every domain's jobs (from its manifest), by name."""
+    return scheduled_jobs(active_domains())
 
 
 async def run_jobs(settings: Settings, names: Iterable[str] | None = None) -> list[JobOutcome]:

@@ -46,8 +46,8 @@ def worker(
 
     Run one beside the web server (several on PostgreSQL: they never send a message twice).
     """
-    from registry.cli import run_with_engine, settings_of
     from registry.config import ensure_secret_key
+    from registry.core.commands import run_with_engine, settings_of
     from registry.core.scheduler import Scheduler
     from registry.notifications.worker import Worker
 
@@ -92,7 +92,7 @@ def list_jobs() -> None:
 def run_jobs_command(ctx: click.Context, names: tuple[str, ...]) -> None:
     """Run one pass of every scheduled job (or those named). Safe to run as often as you like:
     each job does nothing twice. Exits 1 if any job failed."""
-    from registry.cli import run_with_engine, settings_of
+    from registry.core.commands import run_with_engine, settings_of
     from registry.core.scheduler import JobOutcome, run_jobs
 
     settings = settings_of(ctx)

@@ -1,8 +1,9 @@
 """Email messages: a plain-text and an HTML part from Jinja2 templates, in GOV.UK Notify's plain
 style (one column, Arial, no images, links written out in full).
 
-Each message ``name`` has ``templates/email/name.txt`` and ``templates/email/name.html``; both
-extend a base that adds the greeting-free header and the footer saying who sent it and why.
+Each message ``name`` has ``name.txt`` and ``name.html`` in the email templates folder of the
+domain that sends it (named in its manifest); both extend ``base`` here, which adds the
+greeting-free header and the footer saying who sent it and why.
 """
 
 from __future__ import annotations
@@ -17,15 +18,24 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFo
 
 from registry import REGULATOR_NAME, SERVICE_NAME
 from registry.config import Settings
+from registry.core.domain import active_domains, email_template_folders
 from registry.errors import InvalidInput
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "email"
 
 
-@functools.cache
+def _folders() -> tuple[Path, ...]:
+    return tuple(email_template_folders(active_domains()))
+
+
 def _environment(autoescape: bool) -> Environment:
+    return _environment_for(autoescape, _folders())
+
+
+@functools.cache
+def _environment_for(autoescape: bool, folders: tuple[Path, ...]) -> Environment:
     environment = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
+        loader=FileSystemLoader([str(folder) for folder in folders]),
         autoescape=autoescape,  # noqa: S701 - off only for the plain-text part
         undefined=StrictUndefined,  # a missing value fails the send, never prints a blank
         trim_blocks=True,
@@ -38,9 +48,10 @@ def _environment(autoescape: bool) -> Environment:
 
 def check_template(name: str) -> None:
     """Refuse, when a message is queued, a template that does not exist."""
-    if not name.replace("_", "").isalnum() or not (TEMPLATES / f"{name}.txt").is_file():
+    folder = next((f for f in _folders() if (f / f"{name}.txt").is_file()), None)
+    if not name.replace("_", "").isalnum() or folder is None:
         raise InvalidInput(f"There is no email template called '{name}'", field="template")
-    if not (TEMPLATES / f"{name}.html").is_file():
+    if not (folder / f"{name}.html").is_file():
         raise InvalidInput(f"The email template '{name}' has no HTML part", field="template")
 
 

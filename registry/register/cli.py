@@ -37,8 +37,8 @@ def import_register(ctx: click.Context, file: Path, skip_invalid: bool, dry_run:
     """
     from registry.audit import service as audit
     from registry.audit.context import Actor, acting_as
-    from registry.cli import progress_bar, run_with_engine, settings_of
     from registry.core import clock
+    from registry.core.commands import progress_bar, run_with_engine, settings_of
     from registry.register import importer, service
 
     try:

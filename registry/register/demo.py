@@ -24,7 +24,7 @@ from registry.accounts import service as accounts
 from registry.audit.context import Actor, acting_as
 from registry.core import clock
 from registry.db import transaction
-from registry.demo import DemoSummary, demo_seeder
+from registry.demo import DemoSummary
 from registry.register import names, service
 from registry.register.tables import EntryState, RegisterEntry
 
@@ -204,6 +204,5 @@ async def seed_register(summary: DemoSummary, progress: Progress, count: int = D
     return len(entries)
 
 
-@demo_seeder
 async def seed_demo_register(summary: DemoSummary, progress: Progress) -> None:
     await seed_register(summary, progress)

@@ -20,7 +20,7 @@ from registry.accounts.roles import Role
 from registry.audit.context import Actor, acting_as
 from registry.config import load_settings
 from registry.core import clock
-from registry.demo import DemoLogin, DemoSummary, demo_seeder
+from registry.demo import DemoLogin, DemoSummary
 from registry.register import applications, service
 from registry.register.tables import ApplicationKind
 
@@ -182,7 +182,6 @@ async def _apply(person: DemoApplicant, registrar_id: int | None) -> None:
                 await applications.respond(draft.id, account.id, person.answer)
 
 
-@demo_seeder
 async def seed_demo_applications(summary: DemoSummary, progress: Progress) -> None:
     task = progress.add_task("Demo applications", total=len(DEMO_APPLICANTS))
     registrar = await accounts.find_account_by_email(DEMO_REGISTRAR_EMAIL)

@@ -2,16 +2,22 @@
 
 Fitness to practise owns sanctions, interim orders and concerns; the register needs to know
 which restrictions are in force on an entry (they decide its status and show on the public
-entry) and whether a concern is open (which blocks voluntary removal). Each domain registers a
-source here when it lands; until then there are none, and nothing is restricted or open.
+entry) and whether a concern is open (which blocks voluntary removal). And the other way round:
+certificates, employers' watchlists and any later domain must hear of every change to an entry,
+in the transaction that makes it. A domain declares its restriction sources, concern sources and
+change subscribers in its manifest (:class:`registry.core.domain.Domain`); this module asks every
+domain in force, so nothing depends on which modules happen to have been imported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
+
+from registry.core.domain import Domain, active_domains, domains_in_force
 
 
 class RestrictionKind(StrEnum):
@@ -35,28 +41,60 @@ class Restriction:
     decision_url: str  # the published decision
 
 
+@dataclass(frozen=True)
+class EntryChange:
+    """What the public could see change about one entry, told to every change subscriber inside
+    the transaction that changed it (``status`` equals ``previous_status`` when only other
+    public facts changed: a renewal, a new name)."""
+
+    entry_id: int
+    registration_number: str
+    previous_status: str
+    status: str
+    changed_at: datetime
+
+
 RestrictionSource = Callable[[Sequence[int], date], Awaitable[dict[int, list[Restriction]]]]
 ConcernSource = Callable[[int], Awaitable[bool]]
-
-_restriction_sources: list[RestrictionSource] = []
-_concern_sources: list[ConcernSource] = []
-
-
-def add_restriction_source(source: RestrictionSource) -> None:
-    _restriction_sources.append(source)
-
-
-def add_concern_source(source: ConcernSource) -> None:
-    _concern_sources.append(source)
+ChangeSubscriber = Callable[[EntryChange], Awaitable[None]]
 
 
 async def restrictions_in_force(entry_ids: Sequence[int], on: date) -> dict[int, list[Restriction]]:
     found: dict[int, list[Restriction]] = {entry_id: [] for entry_id in entry_ids}
-    for source in _restriction_sources:
-        for entry_id, restrictions in (await source(entry_ids, on)).items():
-            found.setdefault(entry_id, []).extend(restrictions)
+    for domain in active_domains():
+        for source in domain.restriction_sources:
+            for entry_id, restrictions in (await source(entry_ids, on)).items():
+                found.setdefault(entry_id, []).extend(restrictions)
     return found
 
 
 async def has_open_concern(practitioner_id: int) -> bool:
-    return any([await source(practitioner_id) for source in _concern_sources])
+    for domain in active_domains():
+        for source in domain.concern_sources:
+            if await source(practitioner_id):
+                return True
+    return False
+
+
+async def entry_changed(change: EntryChange) -> None:
+    for domain in active_domains():
+        for subscriber in domain.change_subscribers:
+            await subscriber(change)
+
+
+@contextlib.contextmanager
+def extra_sources(
+    *,
+    restriction_sources: Sequence[RestrictionSource] = (),
+    concern_sources: Sequence[ConcernSource] = (),
+    change_subscribers: Sequence[ChangeSubscriber] = (),
+) -> Iterator[None]:
+    """For tests: the service's domains plus one more with these hooks, inside the block."""
+    extra = Domain(
+        name="test_hooks",
+        restriction_sources=restriction_sources,
+        concern_sources=concern_sources,
+        change_subscribers=change_subscribers,
+    )
+    with domains_in_force([*active_domains(), extra]):
+        yield

@@ -280,7 +280,8 @@ async def _next_number() -> str:
 async def refresh_entry(entry_id: int, today: date, *, count_as_change: bool = True) -> Entry:
     """Derive the status from the entry and the orders in force, and rewrite the public entry.
 
-    Call it, inside the transaction, after anything that may change what the public sees.
+    Call it, inside the transaction, after anything that may change what the public sees: it
+    is the register's one change point, and tells every domain's change subscribers.
     """
     row = await _entry_row(entry_id)
     restrictions = (await hooks.restrictions_in_force([entry_id], today))[entry_id]
@@ -311,6 +312,16 @@ async def refresh_entry(entry_id: int, today: date, *, count_as_change: bool = T
             row["registration_number"],
             before={"status": previous.value},
             after={"status": status.value},
+        )
+    if count_as_change:
+        await hooks.entry_changed(
+            hooks.EntryChange(
+                entry_id=entry_id,
+                registration_number=row["registration_number"],
+                previous_status=previous.value,
+                status=status.value,
+                changed_at=moment,
+            )
         )
     # Built from what was just written rather than read back: this runs for every change.
     return Entry(

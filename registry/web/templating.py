@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from registry import REGULATOR_NAME, SERVICE_NAME
+from registry.core.domain import Domain, navigation
 
 REGISTRY_PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -28,7 +31,7 @@ def template_directories() -> list[Path]:
     return [shared, *domains]
 
 
-def create_environment() -> Environment:
+def create_environment(domains: Sequence[Domain] = ()) -> Environment:
     environment = Environment(
         loader=ChoiceLoader(
             [
@@ -43,7 +46,9 @@ def create_environment() -> Environment:
     )
     environment.filters["display"] = display_value
     environment.globals.update(
-        service_name=SERVICE_NAME, regulator_name=REGULATOR_NAME, main_navigation=main_navigation
+        service_name=SERVICE_NAME,
+        regulator_name=REGULATOR_NAME,
+        main_navigation=functools.partial(main_navigation, domains),
     )
     return environment
 
@@ -61,26 +66,13 @@ def display_value(value: Any) -> str:
     return str(value)
 
 
-def main_navigation(user: Any, path: str) -> list[dict[str, Any]]:
+def main_navigation(domains: Sequence[Domain], user: Any, path: str) -> list[dict[str, Any]]:
     """The service navigation: what this visitor can reach, with the current section marked."""
-    items = [("/register", "Search the register")]
-    if user is None:
-        items.append(("/sign-in", "Sign in"))
-    else:
-        if getattr(user, "fully_signed_in", False):
-            if "practitioner" in user.roles:
-                items.append(("/your-registration", "Your registration"))
-            if "registrar" in user.roles:
-                items.append(("/registrar/applications", "Applications"))
-            if "admin" in user.roles:
-                items.append(("/admin/users", "Users"))
-                items.append(("/admin/reference", "Reference data"))
-            if user.is_staff:
-                items.append(("/audit", "Audit trail"))
-                items.append(("/outbox", "Outbox"))
-        items.append(("/account", "Your account"))
-    return [{"href": href, "text": text, "active": path.startswith(href)} for href, text in items]
+    return [
+        {"href": item.href, "text": item.text, "active": path.startswith(item.href)}
+        for item in navigation(domains, user)
+    ]
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(create_environment()))
+def template_config(domains: Sequence[Domain]) -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(create_environment(domains)))

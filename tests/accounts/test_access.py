@@ -9,10 +9,14 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from registry.accounts.access import ROUTE_ACCESS, allows, route_key
+from registry.accounts.access import allows, route_key
 from registry.accounts.auth import CurrentUser
 from registry.accounts.roles import Role
+from registry.core.domain import route_access
+from registry.domains import DOMAINS
 from tests.accounts.helpers import csrf_headers, user_signed_in_as
+
+ROUTE_ACCESS = route_access(DOMAINS)
 
 ASSET_PREFIXES = ("/static", "/assets", "/schema")
 

@@ -10,7 +10,8 @@ from rich.progress import Progress
 
 from registry.accounts.roles import Role
 from registry.core import clock
-from registry.demo import DEMO_MODULES, DemoSummary
+from registry.demo import DemoSummary
+from registry.domains import DOMAINS
 from registry.register import demo, service
 from registry.register.schemas import PublicEntry
 from registry.register.tables import RegisterEntry
@@ -72,6 +73,5 @@ async def test_the_same_people_every_time(engine: Any) -> None:
 
 
 def test_the_register_seeder_runs_after_the_accounts_one() -> None:
-    assert DEMO_MODULES.index("registry.register.demo") > DEMO_MODULES.index(
-        "registry.accounts.demo"
-    )
+    names = [domain.name for domain in DOMAINS if domain.demo_seeders]
+    assert names.index("register") > names.index("accounts")

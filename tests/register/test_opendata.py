@@ -153,8 +153,8 @@ async def test_restrictions_are_summarised_and_formulas_defused_in_the_csv(
             ]
         }
 
-    monkeypatch.setattr(hooks, "_restriction_sources", [conditions])
-    await service.refresh_entry(entry.id, clock.now().date())
+    with hooks.extra_sources(restriction_sources=[conditions]):
+        await service.refresh_entry(entry.id, clock.now().date())
     rows = _rows((await client.get("/register/download.csv")).text)
     assert rows[0]["given_names"] == "'=HYPERLINK(1)"
     assert rows[0]["status"] == "registered_with_conditions"

@@ -228,11 +228,8 @@ def open_concern() -> Iterator[None]:
     async def always_open(practitioner_id: int) -> bool:
         return True
 
-    hooks.add_concern_source(always_open)
-    try:
+    with hooks.extra_sources(concern_sources=[always_open]):
         yield
-    finally:
-        hooks._concern_sources.remove(always_open)
 
 
 async def test_leaving_is_refused_while_a_concern_is_open(

@@ -129,8 +129,8 @@ async def test_an_order_in_force_changes_the_status_and_the_public_entry_at_once
     async def source(entry_ids: Any, on: date) -> dict[int, list[Restriction]]:
         return {entry.id: [suspension]}
 
-    monkeypatch.setattr(hooks, "_restriction_sources", [source])
-    refreshed = await service.refresh_entry(entry.id, date(2026, 11, 23))
+    with hooks.extra_sources(restriction_sources=[source]):
+        refreshed = await service.refresh_entry(entry.id, date(2026, 11, 23))
     assert refreshed.status is RegisterStatus.suspended
     assert refreshed.public.restrictions[0].summary == "Suspended while a case is investigated"
     assert refreshed.version == entry.version + 1
@@ -160,11 +160,12 @@ async def test_voluntary_removal_is_refused_while_a_concern_is_open(
     async def open_concern(practitioner_id: int) -> bool:
         return practitioner_id == entry.practitioner_id
 
-    monkeypatch.setattr(hooks, "_concern_sources", [open_concern])
-    with pytest.raises(Conflict, match="while a concern"):
+    with (
+        hooks.extra_sources(concern_sources=[open_concern]),
+        pytest.raises(Conflict, match="while a concern"),
+    ):
         await service.request_voluntary_removal(entry.id, reason="Retiring")
     assert (await service.get_entry(entry.id)).status is RegisterStatus.registered
-    monkeypatch.setattr(hooks, "_concern_sources", [])
     left = await service.request_voluntary_removal(entry.id, reason="Retiring")
     assert left.status is RegisterStatus.voluntarily_removed
 

@@ -10,7 +10,7 @@ from litestar import Litestar, get
 from litestar.params import FromQuery
 from litestar.testing import AsyncTestClient
 
-from registry.accounts.access import PUBLIC, ROUTE_ACCESS
+from registry.accounts.access import PUBLIC
 from registry.app import create_app
 from tests.support import make_settings
 
@@ -87,10 +87,10 @@ async def test_an_unknown_page_is_a_govuk_page(client: httpx.AsyncClient) -> Non
 
 
 @pytest.fixture
-def open_test_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+def open_test_routes(app: Litestar, monkeypatch: pytest.MonkeyPatch) -> None:
     """Routes the tests add are opened to everyone; unknown routes are otherwise refused."""
-    monkeypatch.setitem(ROUTE_ACCESS, "test_echo", PUBLIC)
-    monkeypatch.setitem(ROUTE_ACCESS, "test_boom", PUBLIC)
+    monkeypatch.setitem(app.state.access, "test_echo", PUBLIC)
+    monkeypatch.setitem(app.state.access, "test_boom", PUBLIC)
 
 
 @pytest.mark.usefixtures("open_test_routes")

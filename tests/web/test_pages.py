@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from registry.app import STATIC_DIR
+from registry.web.domain import STATIC_DIR
 
 HTML = {"accept": "text/html"}
 

@@ -1,8 +1,8 @@
-"""Scheduled jobs: ``registry jobs``, their records, a failing job, and the worker's scheduler."""
+"""Scheduled jobs from every domain's manifest: ``registry jobs``, their records, a failing job,
+and the worker's scheduler."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +14,10 @@ from registry.accounts.tables import BrowserSession, LoginAttempt, PasswordReset
 from registry.audit import service as audit
 from registry.config import Settings
 from registry.core import clock, scheduler
-from registry.core.scheduler import JobContext, Scheduler, run_jobs, scheduled_job
+from registry.core.domain import Domain, domains_in_force
+from registry.core.scheduler import JobContext, ScheduledJob, Scheduler, run_jobs
 from registry.core.tables import JobRun
+from registry.domains import DOMAINS
 from registry.errors import InvalidInput
 from tests.notifications.helpers import finish, start_registry
 from tests.support import registry_command
@@ -55,15 +57,6 @@ async def account_record_counts() -> tuple[int, int, int]:
 def job_lines(output: str) -> list[str]:
     """The command's own lines, one a job (the log, also on stdout, is left out)."""
     return [line for line in output.splitlines() if line.startswith(HOUSEKEEPING)]
-
-
-@pytest.fixture
-def throwaway_jobs() -> Iterator[list[str]]:
-    """Register jobs for one test only; they are taken out of the registry afterwards."""
-    names: list[str] = []
-    yield names
-    for name in names:
-        scheduler._JOBS.pop(name, None)
 
 
 async def test_jobs_run_twice_removes_expired_records_once_and_records_each_run(
@@ -129,19 +122,23 @@ async def test_jobs_list_names_and_describes_every_job(settings: Settings) -> No
 
 
 async def test_a_job_that_fails_is_recorded_and_the_others_still_run(
-    engine: Any, settings: Settings, throwaway_jobs: list[str]
+    engine: Any, settings: Settings
 ) -> None:
-    @scheduled_job("a_explodes", "Fails every time")
     async def explodes(context: JobContext) -> str:
         raise RuntimeError("kaput")
 
-    @scheduled_job("b_audits", "Records who it ran as")
     async def audits(context: JobContext) -> str:
         await audit.record("notifications.test_job", "job", "b_audits")
         return f"ran at {context.now.isoformat()}"
 
-    throwaway_jobs += ["a_explodes", "b_audits"]
-    with clock.frozen_at(START):
+    extra = Domain(
+        name="test_jobs",
+        jobs=[
+            ScheduledJob("a_explodes", "Fails every time", explodes),
+            ScheduledJob("b_audits", "Records who it ran as", audits),
+        ],
+    )
+    with domains_in_force([*DOMAINS, extra]), clock.frozen_at(START):
         outcomes = await run_jobs(settings, ["a_explodes", HOUSEKEEPING, "b_audits"])
     assert [(o.job, o.ok) for o in outcomes] == [
         ("a_explodes", False),
