@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -101,16 +103,34 @@ def _serve(host: str, port: int, workers: int) -> None:
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, then stop.")
 @click.pass_context
 def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
-    """Migrate, seed realistic demo data, then serve and print the address and demo logins."""
+    """Migrate, seed realistic demo data, then serve with the outbox worker and scheduled jobs
+    beside the server, and print the address and the demo logins.
+
+    Links in emails point at the address served here unless REGISTRY_BASE_URL says otherwise.
+    """
     from registry.config import ensure_secret_key
     from registry.demo import seed_demo_data
+    from registry.notifications.delivery import mail_drop
 
     settings = ensure_secret_key(settings_of(ctx))
+    if "REGISTRY_BASE_URL" not in os.environ:
+        # The server, the worker and the emails it renders all read the address from here.
+        os.environ["REGISTRY_BASE_URL"] = f"http://{host}:{port}"
+        settings = settings.model_copy(update={"base_url": os.environ["REGISTRY_BASE_URL"]})
     apply_migrations(settings)
     summary = run_with_engine(settings, lambda engine: seed_demo_data(progress_bar()))
-    click.echo(summary.render(f"http://{host}:{port}"))
-    if not no_serve:
+    mail = "your SMTP server" if settings.smtp_url else str(mail_drop(settings).resolve())
+    click.echo(summary.render(settings.base_url, mail))
+    if no_serve:
+        return
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "registry.cli", "worker", "--with-scheduler"]
+    )
+    try:
         _serve(host, port, workers=1)
+    finally:
+        worker.terminate()  # SIGTERM: it finishes the message in hand, then stops
+        worker.wait(timeout=30)
 
 
 SERVICE_COMMANDS = (migrate, serve, demo)

@@ -26,18 +26,34 @@ class DemoSummary:
     counts: dict[str, int] = field(default_factory=dict)
     logins: list[DemoLogin] = field(default_factory=list)
 
-    def render(self, base_url: str) -> str:
+    def render(self, base_url: str, mail_folder: str) -> str:
         lines = [f"The register is running at {base_url}/", ""]
         if self.counts:
             lines.append("Demo data:")
             lines += [f"  {count:>7,} {what}" for what, count in self.counts.items()]
             lines.append("")
         if self.logins:
-            lines.append("Demo logins:")
+            width = max(len(login.role) for login in self.logins)
+            lines.append("Demo logins (every one has the same password):")
             lines += [
-                f"  {login.role:<14} {login.email:<34} {login.password}" for login in self.logins
+                f"  {login.role:<{width}}  {login.email:<42} {login.password}"
+                for login in self.logins
             ]
+            lines += ["", *SECOND_FACTOR_NOTE]
+        lines += [
+            "",
+            "The outbox worker and the scheduled jobs run beside the server: every email the",
+            f"service sends (invitations, password resets, decisions) is written to {mail_folder}",
+        ]
         return "\n".join(lines)
+
+
+SECOND_FACTOR_NOTE = (
+    "Staff (admin, registrar, assessor, caseworker, examiner, adjudicator) must set up an",
+    "authenticator app the first time they sign in. The set-up page shows a QR code and, under",
+    "it, the key as text: add it to any authenticator app (or `oathtool --totp -b KEY`) and",
+    "enter the 6-digit code. Practitioners, applicants and employers sign in with the password.",
+)
 
 
 async def seed_demo_data(progress: Progress) -> DemoSummary:

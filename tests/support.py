@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,6 +36,13 @@ def make_settings(engine_name: str, data_dir: Path, **overrides: Any) -> Setting
         **overrides,
     }
     return Settings(**values)
+
+
+def free_port() -> int:
+    """A loopback port nothing is listening on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def registry_executable() -> str:

@@ -6,8 +6,10 @@ removed or voluntarily removed; qualifications that fit when each person qualifi
 practitioner login (``priya.practitioner@example.org``) has the first entry. Runs only on a
 register with no entries, so ``registry demo`` can be run again.
 
-Open applications are seeded by the applications' own seeder, listed after this module in
-``registry.demo.DEMO_MODULES``: it can rely on the entries and the demo logins being there.
+Open applications are seeded by the applications' own seeder, listed after this one in the
+register's manifest: it can rely on the entries and the demo logins being there. Fitness to
+practise, when it lands, adds its own seeder to its manifest (entries with conditions, a
+suspension, a warning), and runs after this one because its domain comes later in the list.
 """
 
 from __future__ import annotations

@@ -192,4 +192,7 @@ async def seed_demo_applications(summary: DemoSummary, progress: Progress) -> No
             progress.advance(task)
     waiting = await applications.queue("all")
     summary.counts["applications"] = waiting.total
-    summary.logins.append(DemoLogin("applicant", DEMO_APPLICANTS[0].email, DEMO_PASSWORD))
+    summary.counts["users"] = summary.counts.get("users", 0) + len(DEMO_APPLICANTS)
+    for person in DEMO_APPLICANTS:
+        state = "asked a question" if person.question and not person.answer else "applied"
+        summary.logins.append(DemoLogin(f"applicant ({state})", person.email, DEMO_PASSWORD))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ from registry.audit import service as audit
 from registry.audit.context import Actor, acting_as
 from registry.config import Settings
 from registry.db import bind_engine, bound_engine, create_engine
+from tests.support import free_port
 
 CHROMIUM = Path(os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
@@ -50,12 +50,6 @@ SERVER_START_SECONDS = 30
 expect.set_options(timeout=10_000)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     if CHROMIUM.exists():
@@ -69,7 +63,7 @@ def chromium() -> Path:
 @pytest.fixture(scope="session")
 def live_server(migrated: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The service as production runs it, on a free loopback port, against the test database."""
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
