@@ -26,6 +26,7 @@ _CONTENT_SECURITY_POLICY = (
 )
 # The interactive API page loads its own inline configuration script.
 _NO_CSP_PREFIXES = ("/schema",)
+_ASSET_PREFIXES = ("/static/", "/assets/")  # files that are the same for everyone
 
 log = structlog.get_logger("registry.http")
 
@@ -116,9 +117,15 @@ class RequestContextMiddleware:
                 headers["X-Request-ID"] = request_id
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "same-origin"
-                if headers.get("content-type", "").startswith("text/html") and not path.startswith(
-                    _NO_CSP_PREFIXES
+                html = headers.get("content-type", "").startswith("text/html")
+                if not path.startswith(_ASSET_PREFIXES) and (
+                    "cache-control" not in headers or (html and scope.get("user") is not None)
                 ):
+                    # Personal pages must not outlive the session: not in a shared cache, and
+                    # not in the browser's history after signing out. Public register answers
+                    # set their own caching; a page made for a signed-in person never shares it.
+                    headers["Cache-Control"] = "no-store"
+                if html and not path.startswith(_NO_CSP_PREFIXES):
                     headers["Content-Security-Policy"] = _CONTENT_SECURITY_POLICY.format(
                         nonce=nonce
                     )
