@@ -1,7 +1,8 @@
 """An application's answers: one section per question page, each with its own checks.
 
 A section turns what the applicant gave into the columns it fills, or refuses with every
-problem on its page (:class:`InvalidAnswers`).
+problem on its page (:class:`InvalidAnswers`). The rules for a name, a date of birth and free
+text are the register's own, in :mod:`registry.register.fields`.
 """
 
 from __future__ import annotations
@@ -14,16 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from registry.accounts.service import normalise_email
 from registry.errors import InvalidInput
-from registry.register import service
+from registry.register import fields, service
 from registry.register.tables import Application, ApplicationKind
 
 if TYPE_CHECKING:  # records loads drafts and saves sections: it imports this module
     from registry.register.applications.records import ApplicationRecord
 
-MIN_AGE = service.MIN_AGE
-OLDEST_BIRTH_YEAR = 1900
-MAX_DETAILS = 5000
-MAX_DECISION_TEXT = 5000
 ADDRESS_LIMIT = 500
 INSTITUTION_LIMIT = 200
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
@@ -56,20 +53,19 @@ class Problems:
 def required_text(
     problems: Problems, name: str, value: str, limit: int, missing: str, label: str
 ) -> str:
+    """The text trimmed; a problem is added when it is empty or breaks the free-text rule."""
     cleaned = value.strip()
     if not cleaned:
         problems.add(name, missing)
-    elif len(cleaned) > limit:
-        problems.add(name, f"{label} must be {limit:,} characters or fewer")
-    elif any(ord(char) < 32 and char not in "\r\n\t" for char in cleaned):
-        problems.add(name, f"{label} must not contain control characters")
+    elif wrong := fields.text_problem(cleaned, label, limit):
+        problems.add(name, wrong)
     return cleaned
 
 
 def required_answer(name: str, value: str, missing: str, label: str) -> str:
     """A page with one piece of free text (a reason, a question, an answer to it)."""
     problems = Problems()
-    answer = required_text(problems, name, value, MAX_DECISION_TEXT, missing, label)
+    answer = required_text(problems, name, value, fields.TEXT_LIMIT, missing, label)
     problems.raise_any()
     return answer
 
@@ -83,33 +79,15 @@ class Name:
     family_name: str
 
     async def columns(self, today: date) -> dict[Any, Any]:
-        problems = Problems()
-        given = required_text(
-            problems, "given_names", self.given_names, 100, "Enter your given names", "Given names"
-        )
-        family = required_text(
-            problems, "family_name", self.family_name, 100, "Enter your family name", "Family name"
-        )
-        for name, value, label in (
-            ("given_names", given, "Given names"),
-            ("family_name", family, "Family name"),
-        ):
-            # The register's own rule for names (they reach spreadsheets in the open data).
-            if value and (not value.isprintable() or value[0] in "=+@"):
-                problems.add(name, f"{label} must be on one line and must not start with =, + or @")
-        problems.raise_any()
+        given, family = self.given_names.strip(), self.family_name.strip()
+        if problems := fields.name_problems(given, family, fields.APPLICANT):
+            raise InvalidAnswers(problems)
         return {Application.given_names: given, Application.family_name: family}
 
 
 def check_date_of_birth(born: date, today: date) -> None:
-    if born > today:
-        raise InvalidAnswers({"date_of_birth": "Date of birth must be in the past"})
-    if born.year < OLDEST_BIRTH_YEAR:
-        raise InvalidAnswers({"date_of_birth": f"Date of birth must be after {OLDEST_BIRTH_YEAR}"})
-    if service._age_on(born, today) < MIN_AGE:
-        raise InvalidAnswers(
-            {"date_of_birth": f"You must be at least {MIN_AGE} years old to apply"}
-        )
+    if problems := fields.date_of_birth_problems(born, today, fields.APPLICANT):
+        raise InvalidAnswers(problems)
 
 
 @dataclass(frozen=True)
@@ -239,8 +217,10 @@ class Qualification:
             problems.add("awarded_on", "Enter the date the qualification was awarded")
         elif self.awarded_on > today:
             problems.add("awarded_on", "The date it was awarded must be today or in the past")
-        elif self.awarded_on.year < OLDEST_BIRTH_YEAR:
-            problems.add("awarded_on", f"The date it was awarded must be after {OLDEST_BIRTH_YEAR}")
+        elif self.awarded_on.year < fields.EARLIEST_YEAR:
+            problems.add(
+                "awarded_on", f"The date it was awarded must be after {fields.EARLIEST_YEAR}"
+            )
         institution = required_text(
             problems,
             "institution",
@@ -275,14 +255,8 @@ class Declaration:
         if self.declared is None:
             raise InvalidAnswers({f"{self.topic}_declaration": question})
         details = self.details.strip()
-        if self.declared and not details:
-            raise InvalidAnswers(
-                {f"{self.topic}_details": "Give the details of what you are declaring"}
-            )
-        if len(details) > MAX_DETAILS:
-            raise InvalidAnswers(
-                {f"{self.topic}_details": f"Details must be {MAX_DETAILS:,} characters or fewer"}
-            )
+        if wrong := fields.details_problem(self.declared, details):
+            raise InvalidAnswers({f"{self.topic}_details": wrong})
         declared_column, details_column = {
             "character": (Application.character_declaration, Application.character_details),
             "health": (Application.health_declaration, Application.health_details),
