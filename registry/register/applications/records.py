@@ -14,7 +14,7 @@ from registry.audit import service as audit
 from registry.core import clock
 from registry.db import transaction
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from registry.register import evidence, names
+from registry.register import evidence, names, urls
 from registry.register.applications.answers import Section
 from registry.register.tables import (
     Application,
@@ -376,7 +376,7 @@ async def possible_duplicates(record: ApplicationRecord) -> list[PossibleDuplica
                 PossibleDuplicate(
                     f"{row['given_names']} {row['family_name']}, on the register as "
                     f"{row['registration_number']}",
-                    f"/register/{row['registration_number']}",
+                    urls.public_entry(row["registration_number"]),
                 )
             )
     others = await Application.select(
@@ -393,7 +393,7 @@ async def possible_duplicates(record: ApplicationRecord) -> list[PossibleDuplica
                 PossibleDuplicate(
                     f"{row['given_names']} {row['family_name']}, application "
                     f"{reference_for(row['id'])} ({status})",
-                    f"/registrar/applications/{row['id']}",
+                    urls.registrar_application(row["id"]),
                 )
             )
     return found

@@ -30,7 +30,7 @@ from registry.audit import service as audit
 from registry.db import transaction
 from registry.errors import Conflict, NotFound, PermissionDenied
 from registry.notifications import service as notifications
-from registry.register import service
+from registry.register import service, urls
 from registry.register.applications import answers, eligibility, records
 from registry.register.applications.records import AWAITING_DECISION, ApplicationRecord
 from registry.register.service import RenewalCalendar
@@ -193,17 +193,12 @@ async def submit(application_id: int, applicant_id: int) -> ApplicationRecord:
             await eligibility.check_still_eligible(record)
         moment = records.now()
         await _move(record, Move.submit, {Application.submitted_at: moment})
-        await notifications.queue_email(
-            record.email,
+        await _email_applicant(
+            record,
             "application_submitted",
-            {
-                "given_names": record.given_names,
-                "reference": record.reference,
-                "kind": record.kind.value,
-                "path": "/your-application",
-            },
             subject=f"We have received your application {record.reference}",
             key=f"application-submitted:{record.id}",
+            kind=record.kind.value,
         )
     return await records.get(application_id)
 
@@ -314,18 +309,14 @@ async def approve(
             Move.approve,
             {"registration_number": entry.registration_number, "kind": record.kind.value},
         )
-        await notifications.queue_email(
-            record.email,
+        await _email_applicant(
+            record,
             template,
-            {
-                "given_names": record.given_names,
-                "registration_number": entry.registration_number,
-                "registered_until": f"{entry.public.registered_until:%-d %B %Y}",
-                "reference": record.reference,
-                "path": "/your-registration",
-            },
             subject=f"{subject}: {entry.registration_number}",
             key=f"application-approved:{record.id}",
+            path=urls.YOUR_REGISTRATION,
+            registration_number=entry.registration_number,
+            registered_until=f"{entry.public.registered_until:%-d %B %Y}",
         )
     return await records.get(application_id)
 
@@ -407,17 +398,12 @@ async def reject(application_id: int, *, registrar_id: int, reason: str) -> Appl
         await _move(
             record, Move.reject, {**_decision(registrar_id), Application.decision_reason: why}
         )
-        await notifications.queue_email(
-            record.email,
+        await _email_applicant(
+            record,
             "application_rejected",
-            {
-                "given_names": record.given_names,
-                "reference": record.reference,
-                "reason": why,
-                "path": "/your-application",
-            },
             subject=f"Your application {record.reference} has not been approved",
             key=f"application-rejected:{record.id}",
+            reason=why,
         )
     return await records.get(application_id)
 
@@ -438,19 +424,34 @@ async def request_information(
         )
         # Keyed by the count of requests so far: a second request sends a second email.
         asked_before = await _requests_before(record.id)
-        await notifications.queue_email(
-            record.email,
+        await _email_applicant(
+            record,
             "application_information_requested",
-            {
-                "given_names": record.given_names,
-                "reference": record.reference,
-                "question": asked,
-                "path": "/your-application",
-            },
             subject=f"We need more information about your application {record.reference}",
             key=f"application-information:{record.id}:{asked_before}",
+            question=asked,
         )
     return await records.get(application_id)
+
+
+async def _email_applicant(
+    record: ApplicationRecord,
+    template: str,
+    *,
+    subject: str,
+    key: str,
+    path: str = urls.YOUR_APPLICATION,
+    **details: str,
+) -> None:
+    """Queue an email to the address the applicant gave, linking to where they follow it up;
+    inside the move's transaction, so a move that rolls back sends nothing."""
+    await notifications.queue_email(
+        record.email,
+        template,
+        {"given_names": record.given_names, "reference": record.reference, **details, "path": path},
+        subject=subject,
+        key=key,
+    )
 
 
 async def _requests_before(application_id: int) -> int:
