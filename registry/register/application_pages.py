@@ -25,8 +25,10 @@ from registry.accounts.auth import CurrentUser
 from registry.config import Settings
 from registry.core import clock
 from registry.errors import Conflict, InvalidInput, RegistryError
-from registry.register import applications, evidence, renewals, service
-from registry.register.applications import ApplicationRecord, InvalidAnswers
+from registry.register import evidence, renewals, service
+from registry.register.applications import answers, eligibility, records, workflow
+from registry.register.applications.answers import InvalidAnswers
+from registry.register.applications.records import ApplicationRecord
 from registry.register.tables import ApplicationKind, ApplicationStatus
 from registry.web.forms import read_form
 
@@ -125,41 +127,41 @@ class Step:
     title: str  # the question, which is also the page's title and heading
     template: str
     load: Callable[[ApplicationRecord], dict[str, str]]
-    parse: Callable[[Mapping[str, Any]], applications.Section] | None  # None: the upload page
+    parse: Callable[[Mapping[str, Any]], answers.Section] | None  # None: the upload page
 
 
-def _parse_name(values: Mapping[str, Any]) -> applications.Section:
-    return applications.Name(_text(values, "given_names"), _text(values, "family_name"))
+def _parse_name(values: Mapping[str, Any]) -> answers.Section:
+    return answers.Name(_text(values, "given_names"), _text(values, "family_name"))
 
 
-def _parse_date_of_birth(values: Mapping[str, Any]) -> applications.Section:
+def _parse_date_of_birth(values: Mapping[str, Any]) -> answers.Section:
     born = read_date(values, "date_of_birth", "Date of birth", "Enter your date of birth")
     if isinstance(born, str):
         raise InvalidAnswers({"date_of_birth": born})
-    return applications.DateOfBirth(born)
+    return answers.DateOfBirth(born)
 
 
-def _parse_contact(values: Mapping[str, Any]) -> applications.Section:
-    return applications.Contact(_text(values, "email"), _text(values, "phone"))
+def _parse_contact(values: Mapping[str, Any]) -> answers.Section:
+    return answers.Contact(_text(values, "email"), _text(values, "phone"))
 
 
-def _parse_address(values: Mapping[str, Any]) -> applications.Section:
-    return applications.Address(_text(values, "address"), _text(values, "postcode"))
+def _parse_address(values: Mapping[str, Any]) -> answers.Section:
+    return answers.Address(_text(values, "address"), _text(values, "postcode"))
 
 
-def _parse_role(values: Mapping[str, Any]) -> applications.Section:
-    return applications.RoleAnswer(_text(values, "role"))
+def _parse_role(values: Mapping[str, Any]) -> answers.Section:
+    return answers.RoleAnswer(_text(values, "role"))
 
 
-def _parse_region(values: Mapping[str, Any]) -> applications.Section:
-    return applications.RegionAnswer(_text(values, "region"))
+def _parse_region(values: Mapping[str, Any]) -> answers.Section:
+    return answers.RegionAnswer(_text(values, "region"))
 
 
-def _parse_qualification(values: Mapping[str, Any]) -> applications.Section:
+def _parse_qualification(values: Mapping[str, Any]) -> answers.Section:
     awarded = read_date(
         values, "awarded_on", "Date awarded", "Enter the date the qualification was awarded"
     )
-    return applications.Qualification(
+    return answers.Qualification(
         _text(values, "qualification_type"),
         awarded if isinstance(awarded, date) else None,
         _text(values, "institution"),
@@ -167,9 +169,9 @@ def _parse_qualification(values: Mapping[str, Any]) -> applications.Section:
     )
 
 
-def _parse_declaration(topic: str) -> Callable[[Mapping[str, Any]], applications.Section]:
-    def parse(values: Mapping[str, Any]) -> applications.Section:
-        return applications.Declaration(
+def _parse_declaration(topic: str) -> Callable[[Mapping[str, Any]], answers.Section]:
+    def parse(values: Mapping[str, Any]) -> answers.Section:
+        return answers.Declaration(
             topic,
             _yes_no(values, f"{topic}_declaration"),
             _text(values, f"{topic}_details"),
@@ -267,7 +269,7 @@ STEPS: dict[str, Step] = {
 
 def _step_links(record: ApplicationRecord, slug: str) -> tuple[str, str]:
     """The page before this one (for the back link) and the one after it."""
-    order = applications.steps_for(record.kind)
+    order = answers.steps_for(record.kind)
     index = order.index(slug)
     start = "/apply" if record.kind is ApplicationKind.initial else "/apply/restoration"
     back = f"/apply/{order[index - 1]}" if index > 0 else start
@@ -276,7 +278,7 @@ def _step_links(record: ApplicationRecord, slug: str) -> tuple[str, str]:
 
 
 def _resume_path(record: ApplicationRecord) -> str:
-    missing = applications.missing_answers(record)
+    missing = answers.missing_answers(record)
     return f"/apply/{next(iter(missing))}" if missing else "/apply/check"
 
 
@@ -330,17 +332,17 @@ def _caption(record: ApplicationRecord) -> str:
 
 
 async def _draft_of(user: CurrentUser) -> ApplicationRecord | None:
-    record = await applications.latest_for(user.id)
+    record = await records.latest_for(user.id)
     return record if record is not None and record.status is ApplicationStatus.draft else None
 
 
 async def _start_context(user: CurrentUser, kind: ApplicationKind) -> dict[str, Any]:
     """What the start page needs: the person's entry, their application, and whether (and if
     not, why not) they may start one of this kind now."""
-    record = await applications.latest_for(user.id)
+    record = await records.latest_for(user.id)
     refusal = ""
     try:
-        await applications.check_can_apply(user.id, kind)
+        await eligibility.check_can_apply(user.id, kind)
     except Conflict as error:
         refusal = error.detail
     return {
@@ -407,7 +409,7 @@ class ApplicationPages(Controller):
         if draft is None:
             return Redirect("/your-application", status_code=SEE_OTHER)
         try:
-            await applications.submit(draft.id, user.id)
+            await workflow.submit(draft.id, user.id)
         except InvalidAnswers as wrong:
             # Unanswered pages link to themselves; a rule about an answer (a date of birth
             # that no longer passes, say) links to the page that asked it.
@@ -422,7 +424,7 @@ class ApplicationPages(Controller):
 
     @get("/submitted", name="apply_submitted")
     async def submitted(self, request: AnyRequest) -> Template | Redirect:
-        record = await applications.latest_for(_user(request).id)
+        record = await records.latest_for(_user(request).id)
         if record is None or record.status is ApplicationStatus.draft:
             return Redirect("/apply", status_code=SEE_OTHER)
         return _page("apply/submitted.html", record=record)
@@ -438,7 +440,7 @@ class ApplicationPages(Controller):
         draft = await _draft_of(_user(request))
         if draft is None:
             return Redirect("/apply", status_code=SEE_OTHER)
-        if step not in applications.steps_for(draft.kind):
+        if step not in answers.steps_for(draft.kind):
             raise NotFoundException("That question is not part of this application.")
         return await _step_page(found, draft, found.load(draft), change=change)
 
@@ -449,7 +451,7 @@ class ApplicationPages(Controller):
         draft = await _draft_of(user)
         if draft is None:
             return Redirect("/your-application", status_code=SEE_OTHER)
-        if step not in applications.steps_for(draft.kind):
+        if step not in answers.steps_for(draft.kind):
             raise NotFoundException("That question is not part of this application.")
         values = await read_form(request)
         change = _text(values, "change") == "1"
@@ -460,11 +462,11 @@ class ApplicationPages(Controller):
                 if isinstance(upload, UploadFile):
                     filename = upload.filename or ""
                     data = await upload.read(evidence.MAX_BYTES + 1)
-                await applications.attach_evidence(
+                await records.attach_evidence(
                     draft.id, user.id, filename, data, _settings(request).data_dir
                 )
             else:
-                await applications.save(draft.id, user.id, found.parse(values))
+                await records.save(draft.id, user.id, found.parse(values))
         except InvalidInput as error:
             shown = {key: value for key, value in values.items() if isinstance(value, str)}
             return await _step_page(
@@ -493,7 +495,7 @@ async def _begin(request: AnyRequest, kind: ApplicationKind) -> Template | Redir
     if draft is not None and draft.kind is kind:
         return Redirect(_resume_path(draft), status_code=SEE_OTHER)
     try:
-        record = await applications.start(user.id, kind)
+        record = await workflow.start(user.id, kind)
     except Conflict as error:
         context = await _start_context(user, kind)
         template = (
@@ -517,8 +519,8 @@ def _check_page(
         "apply/check.html",
         status,
         record=record,
-        sections=answer_sections(record, change=True, missing=applications.missing_answers(record)),
-        steps=applications.steps_for(record.kind),
+        sections=answer_sections(record, change=True, missing=answers.missing_answers(record)),
+        steps=answers.steps_for(record.kind),
         caption=_caption(record),
         **problems_context(problems),
     )
@@ -532,18 +534,18 @@ class YourApplicationPages(Controller):
 
     @get("/", name="your_application")
     async def page(self, request: AnyRequest) -> Template:
-        record = await applications.latest_for(_user(request).id)
+        record = await records.latest_for(_user(request).id)
         return _your_application(record, {})
 
     @post("/answer", name="your_application_respond")
     async def respond(self, request: AnyRequest) -> Template | Redirect:
         user = _user(request)
-        record = await applications.latest_for(user.id)
+        record = await records.latest_for(user.id)
         if record is None:
             return Redirect("/apply", status_code=SEE_OTHER)
         values = await read_form(request)
         try:
-            await applications.respond(record.id, user.id, _text(values, "information_response"))
+            await workflow.respond(record.id, user.id, _text(values, "information_response"))
         except InvalidInput as error:
             return _your_application(
                 record,
@@ -588,22 +590,22 @@ class RegistrarApplicationPages(Controller):
         status: Annotated[str, QueryParameter(max_length=40)] = "awaiting_decision",
         page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
     ) -> Template:
-        if status not in applications.QUEUE_FILTERS:
+        if status not in records.QUEUE_FILTERS:
             status = "awaiting_decision"
-        found = await applications.queue(status, page=page)
+        found = await records.queue(status, page=page)
         return _page(
             "registrar/queue.html",
             queue=found,
             filter_name=status,
-            status_label=applications.QUEUE_FILTER_LABELS[status],
-            status_items=applications.status_items(status),
+            status_label=records.QUEUE_FILTER_LABELS[status],
+            status_items=records.status_items(status),
             previous_href=f"?status={status}&page={page - 1}" if page > 1 else None,
             next_href=f"?status={status}&page={page + 1}" if page < found.pages else None,
         )
 
     @get("/{application_id:int}", name="registrar_application")
     async def application(self, request: AnyRequest, application_id: FromPath[int]) -> Template:
-        record = await applications.get_submitted(application_id)
+        record = await records.get_submitted(application_id)
         return await _registrar_page(request, record, {})
 
     @post("/{application_id:int}/approve", name="registrar_application_approve")
@@ -615,7 +617,7 @@ class RegistrarApplicationPages(Controller):
             request,
             application_id,
             "form",
-            lambda registrar, values: applications.approve(
+            lambda registrar, values: workflow.approve(
                 application_id, registrar_id=registrar, calendar=calendar
             ),
         )
@@ -628,7 +630,7 @@ class RegistrarApplicationPages(Controller):
             request,
             application_id,
             "reason",
-            lambda registrar, values: applications.reject(
+            lambda registrar, values: workflow.reject(
                 application_id, registrar_id=registrar, reason=_text(values, "reason")
             ),
         )
@@ -644,14 +646,14 @@ class RegistrarApplicationPages(Controller):
             request,
             application_id,
             "question",
-            lambda registrar, values: applications.request_information(
+            lambda registrar, values: workflow.request_information(
                 application_id, registrar_id=registrar, question=_text(values, "question")
             ),
         )
 
     @get("/{application_id:int}/evidence", name="registrar_application_evidence")
     async def evidence_file(self, request: AnyRequest, application_id: FromPath[int]) -> File:
-        stored = await applications.evidence_for_registrar(application_id)
+        stored = await records.evidence_for_registrar(application_id)
         path = evidence.open_stored(_settings(request).data_dir, stored)
         return File(
             path=path,
@@ -673,7 +675,7 @@ async def _decide(
     try:
         await decision(user.id, values)
     except InvalidInput as error:
-        record = await applications.get(application_id)
+        record = await records.get(application_id)
         problems = problems_from(error, field)
         if field == "form" or set(problems) - {field}:
             # Not about what was typed here (a role retired since it was chosen, say).
@@ -686,7 +688,7 @@ async def _decide(
             values=values,
         )
     except Conflict as error:
-        record = await applications.get(application_id)
+        record = await records.get(application_id)
         return await _registrar_page(request, record, {"form": error.detail}, HTTP_409_CONFLICT)
     return Redirect(f"/registrar/applications/{application_id}?decided=1", status_code=SEE_OTHER)
 
@@ -705,10 +707,10 @@ async def _registrar_page(
         sections=answer_sections(record),
         values=dict(values or {}),
         today=clock.now().date(),
-        can_decide=record.status in applications.AWAITING_DECISION,
-        can_reject=record.status in applications.MOVES[applications.Move.reject].allowed_from,
+        can_decide=record.status in records.AWAITING_DECISION,
+        can_reject=record.status in workflow.MOVES[workflow.Move.reject].allowed_from,
         own=record.applicant_id == _user(request).id,
-        duplicates=await applications.possible_duplicates(record),
+        duplicates=await records.possible_duplicates(record),
         **problems_context(problems),
     )
 
@@ -728,7 +730,7 @@ def answer_sections(
 ) -> list[dict[str, Any]]:
     """Every answer, in sections of GOV.UK summary list rows. With ``change``, each row the
     applicant may still change gets a Change link, and an unanswered one a link to answer it."""
-    steps = applications.steps_for(record.kind)
+    steps = answers.steps_for(record.kind)
     missing = missing or {}
     declared = {True: "Yes", False: "No", None: ""}
 

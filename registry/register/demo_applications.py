@@ -21,7 +21,8 @@ from registry.audit.context import Actor, acting_as
 from registry.config import load_settings
 from registry.core import clock
 from registry.demo import DemoLogin, DemoSummary
-from registry.register import applications, service
+from registry.register import service
+from registry.register.applications import answers, records, workflow
 from registry.register.tables import ApplicationKind
 
 DEMO_REGISTRAR_EMAIL = "rhea.registrar@regulator.example"
@@ -149,21 +150,21 @@ async def _apply(person: DemoApplicant, registrar_id: int | None) -> None:
     )
     submitted = now - timedelta(days=person.submitted_days_ago, hours=3)
     with clock.frozen_at(submitted - timedelta(minutes=25)):
-        draft = await applications.start(account.id, ApplicationKind.initial)
-        sections: list[applications.Section] = [
-            applications.Name(person.given_names, person.family_name),
-            applications.DateOfBirth(person.born),
-            applications.Contact(person.email, "07700 900" + str(100 + len(person.email))),
-            applications.Address(f"{10 + len(person.family_name)} High Street", "SW1A 1AA"),
-            applications.RoleAnswer(role),
-            applications.RegionAnswer(region),
-            applications.Qualification(kind, person.awarded_on, person.institution),
-            applications.Declaration("character", False),
-            applications.Declaration("health", bool(person.health), person.health),
+        draft = await workflow.start(account.id, ApplicationKind.initial)
+        sections: list[answers.Section] = [
+            answers.Name(person.given_names, person.family_name),
+            answers.DateOfBirth(person.born),
+            answers.Contact(person.email, "07700 900" + str(100 + len(person.email))),
+            answers.Address(f"{10 + len(person.family_name)} High Street", "SW1A 1AA"),
+            answers.RoleAnswer(role),
+            answers.RegionAnswer(region),
+            answers.Qualification(kind, person.awarded_on, person.institution),
+            answers.Declaration("character", False),
+            answers.Declaration("health", bool(person.health), person.health),
         ]
         for section in sections:
-            await applications.save(draft.id, account.id, section)
-        await applications.attach_evidence(
+            await records.save(draft.id, account.id, section)
+        await records.attach_evidence(
             draft.id,
             account.id,
             f"{person.family_name.lower()}-certificate.pdf",
@@ -171,15 +172,15 @@ async def _apply(person: DemoApplicant, registrar_id: int | None) -> None:
             settings.data_dir,
         )
     with clock.frozen_at(submitted):
-        await applications.submit(draft.id, account.id)
+        await workflow.submit(draft.id, account.id)
     if person.question and registrar_id is not None:
         with clock.frozen_at(submitted + timedelta(days=2)):
-            await applications.request_information(
+            await workflow.request_information(
                 draft.id, registrar_id=registrar_id, question=person.question
             )
         if person.answer:
             with clock.frozen_at(submitted + timedelta(days=3)):
-                await applications.respond(draft.id, account.id, person.answer)
+                await workflow.respond(draft.id, account.id, person.answer)
 
 
 async def seed_demo_applications(summary: DemoSummary, progress: Progress) -> None:
@@ -190,7 +191,7 @@ async def seed_demo_applications(summary: DemoSummary, progress: Progress) -> No
             if await accounts.find_account_by_email(person.email) is None:
                 await _apply(person, registrar.id if registrar else None)
             progress.advance(task)
-    waiting = await applications.queue("all")
+    waiting = await records.queue("all")
     summary.counts["applications"] = waiting.total
     summary.counts["users"] = summary.counts.get("users", 0) + len(DEMO_APPLICANTS)
     for person in DEMO_APPLICANTS:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from registry.db import transaction
 from registry.errors import RegistryError
-from registry.register import numbers, service
+from registry.register import fields, numbers, service
 from registry.register.tables import EntryState, RegisterEntry
 
 REQUIRED_COLUMNS = (
@@ -218,14 +218,11 @@ def check_row(
     )
     given, family = row.text("given_names"), row.text("family_name")
     born = row.date("date_of_birth", required=True)
-    # The register's rules for a person, one aspect at a time so every problem is reported.
-    stand_in = date(1970, 1, 1)
-    for person in (
-        service.PersonIn(given, "x", stand_in),
-        service.PersonIn("x", family, stand_in),
-        *([service.PersonIn("x", "x", born)] if born else []),
-    ):
-        row.rule("given_names", service.check_person, person, today)
+    for column, reason in {
+        **fields.name_problems(given, family, fields.STAFF),
+        **(fields.date_of_birth_problems(born, today, fields.STAFF) if born else {}),
+    }.items():
+        row.problem(column, reason)
     email = row.text("email")
     if email and (len(email) > EMAIL_LIMIT or not EMAIL_PATTERN.fullmatch(email)):
         row.problem("email", f"'{email[:40]}' is not an email address")

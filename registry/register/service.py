@@ -18,7 +18,7 @@ from registry.config import Settings
 from registry.core import clock
 from registry.db import fetch_one, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.register import hooks, names, numbers
+from registry.register import fields, hooks, names, numbers
 from registry.register.schemas import (
     STATUS_LABELS,
     CodeAndName,
@@ -42,7 +42,6 @@ from registry.register.tables import (
 )
 
 MAX_PAGE_SIZE = 100
-MIN_AGE = 18
 
 
 # --- reference data -----------------------------------------------------------------------
@@ -140,37 +139,18 @@ class Entry:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-NAME_LIMIT = 100
-
-
 def check_person(person: PersonIn, today: date) -> None:
     """The rules every route into the register applies to a person's details."""
-    check_names(person.given_names, person.family_name)
-    if person.date_of_birth > today:
-        raise InvalidInput("Date of birth must be in the past", field="date_of_birth")
-    if _age_on(person.date_of_birth, today) < MIN_AGE:
-        raise InvalidInput(f"A practitioner must be at least {MIN_AGE}", field="date_of_birth")
+    fields.refuse(
+        {
+            **fields.name_problems(person.given_names, person.family_name, fields.STAFF),
+            **fields.date_of_birth_problems(person.date_of_birth, today, fields.STAFF),
+        }
+    )
 
 
 def check_names(given_names: str, family_name: str) -> None:
-    for name, value in (("given_names", given_names), ("family_name", family_name)):
-        label = name.replace("_", " ")
-        if not value.strip():
-            raise InvalidInput(f"Enter the {label}", field=name)
-        if not value.isprintable() or value.strip()[0] in "=+@":
-            # Names reach spreadsheets through the open data: nothing a formula could start with.
-            raise InvalidInput(
-                f"{label.capitalize()} must be on one line and must not start with =, + or @",
-                field=name,
-            )
-        if len(value) > NAME_LIMIT:
-            raise InvalidInput(
-                f"{label.capitalize()} must be {NAME_LIMIT} characters or fewer", field=name
-            )
-
-
-def _age_on(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    fields.refuse(fields.name_problems(given_names, family_name, fields.STAFF))
 
 
 async def create_entry(

@@ -10,8 +10,8 @@ from registry.accounts import service as accounts
 from registry.accounts.roles import Role
 from registry.audit.tables import AuditEntry
 from registry.notifications.tables import OutboxMessage
-from registry.register import applications
-from registry.register.applications import ApplicationRecord
+from registry.register.applications import answers, records, workflow
+from registry.register.applications.records import ApplicationRecord
 from registry.register.service import RenewalCalendar
 from registry.register.tables import ApplicationKind
 
@@ -46,20 +46,20 @@ async def fill_in(
     evidence: bytes = PDF,
 ) -> ApplicationRecord:
     """Answer every page of an initial application."""
-    sections: list[applications.Section] = [
-        applications.Name(given, family),
-        applications.DateOfBirth(born),
-        applications.Contact(email, "07700 900123"),
-        applications.Address("1 Probation Way\nLeeds", "ls1 4ap"),
-        applications.RoleAnswer("probation_officer"),
-        applications.RegionAnswer("yorkshire_humber"),
-        applications.Qualification("pqip", date(2020, 7, 1), "University of Leeds"),
-        applications.Declaration("character", False),
-        applications.Declaration("health", True, "Asthma, well controlled"),
+    sections: list[answers.Section] = [
+        answers.Name(given, family),
+        answers.DateOfBirth(born),
+        answers.Contact(email, "07700 900123"),
+        answers.Address("1 Probation Way\nLeeds", "ls1 4ap"),
+        answers.RoleAnswer("probation_officer"),
+        answers.RegionAnswer("yorkshire_humber"),
+        answers.Qualification("pqip", date(2020, 7, 1), "University of Leeds"),
+        answers.Declaration("character", False),
+        answers.Declaration("health", True, "Asthma, well controlled"),
     ]
     for section in sections:
-        await applications.save(application_id, applicant_id, section)
-    return await applications.attach_evidence(
+        await records.save(application_id, applicant_id, section)
+    return await records.attach_evidence(
         application_id, applicant_id, "certificate.pdf", evidence, data_dir
     )
 
@@ -68,9 +68,9 @@ async def submitted_application(
     data_dir: Path, applicant: accounts.Account | None = None, **answers: object
 ) -> ApplicationRecord:
     applicant = applicant or await new_account()
-    draft = await applications.start(applicant.id, ApplicationKind.initial)
+    draft = await workflow.start(applicant.id, ApplicationKind.initial)
     await fill_in(draft.id, applicant.id, data_dir, **answers)  # type: ignore[arg-type]
-    return await applications.submit(draft.id, applicant.id)
+    return await workflow.submit(draft.id, applicant.id)
 
 
 async def audit_actions(target_id: int | None = None) -> list[str]:

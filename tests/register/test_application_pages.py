@@ -12,7 +12,8 @@ import pytest
 from registry.accounts.roles import Role
 from registry.config import Settings
 from registry.core import clock
-from registry.register import applications, renewals, service
+from registry.register import renewals, service
+from registry.register.applications import records
 from registry.register.tables import Application, ApplicationKind, ApplicationStatus, EntryState
 from tests.accounts.helpers import make_user
 from tests.register.applying import PDF, emails, submitted_application
@@ -104,7 +105,7 @@ async def test_an_applicant_answers_each_page_checks_and_sends(
     assert sent.status_code == 303
     assert sent.headers["location"] == "/apply/submitted"
     confirmation = await browser.get("/apply/submitted")
-    record = await applications.latest_for(applicant.id)
+    record = await records.latest_for(applicant.id)
     assert record is not None
     assert record.status is ApplicationStatus.submitted
     assert f"Your reference number {record.reference}" in visible_text(confirmation)
@@ -133,7 +134,7 @@ async def test_a_change_from_check_your_answers_goes_back_there(
         page="/apply/role?change=1",
     )
     assert changed.headers["location"] == "/apply/check"
-    record = await applications.latest_for(applicant.id)
+    record = await records.latest_for(applicant.id)
     assert record is not None
     assert record.role_code == "senior_probation_officer"
 
@@ -247,7 +248,7 @@ async def test_each_page_names_what_is_wrong_and_saves_nothing(
     problems: dict[str, str],
 ) -> None:
     await post_form(browser, "/apply")
-    record = await applications.latest_for(applicant.id)
+    record = await records.latest_for(applicant.id)
     assert record is not None
     before = await Application.select().where(Application.id == record.id).first()
     page = await post_form(browser, f"/apply/{step}", fields)
@@ -278,7 +279,7 @@ async def test_a_form_without_its_csrf_token_is_refused(
         data={"given_names": "Forged", "family_name": "X", "_csrf_token": "0" * 128},
     )
     assert wrong.status_code == 403
-    record = await applications.latest_for(applicant.id)
+    record = await records.latest_for(applicant.id)
     assert record is not None
     assert record.given_names == ""
 
@@ -341,7 +342,7 @@ async def test_an_applicant_sees_only_their_own_application(
         browser, "/apply/name", {"given_names": "X", "family_name": "Y"}, page="/apply"
     )
     assert response.status_code == 303
-    assert (await applications.get(record.id)).given_names == "Private"
+    assert (await records.get(record.id)).given_names == "Private"
     for path in ("/registrar/applications", f"/registrar/applications/{record.id}"):
         assert (await browser.get(path)).status_code == 403
     refused = await browser.post(
@@ -349,7 +350,7 @@ async def test_an_applicant_sees_only_their_own_application(
         data={"_csrf_token": browser.cookies["registry_csrf"]},
     )
     assert refused.status_code == 403
-    assert (await applications.get(record.id)).status is ApplicationStatus.submitted
+    assert (await records.get(record.id)).status is ApplicationStatus.submitted
 
 
 # --- the registrar ------------------------------------------------------------------------
@@ -419,7 +420,7 @@ async def test_a_registrar_approves_and_the_entry_is_on_the_public_register(
     assert error_summary(again) == [
         f"Application {record.reference} is approved, so it cannot be rejected."
     ]
-    assert (await applications.get(record.id)).status is ApplicationStatus.approved
+    assert (await records.get(record.id)).status is ApplicationStatus.approved
 
 
 async def test_a_rejection_needs_a_reason_on_the_page(
@@ -433,12 +434,12 @@ async def test_a_rejection_needs_a_reason_on_the_page(
     assert inline_error(empty, "reason") == "Error: Enter the reason for rejecting"
     no_question = await post_form(registrar_browser, f"{path}/request-information", {}, page=path)
     assert error_summary(no_question) == ["Enter what you need the applicant to tell you"]
-    assert (await applications.get(record.id)).status is ApplicationStatus.submitted
+    assert (await records.get(record.id)).status is ApplicationStatus.submitted
     rejected = await post_form(
         registrar_browser, f"{path}/reject", {"reason": "Not a recognised course"}, page=path
     )
     assert rejected.status_code == 303
-    assert (await applications.get(record.id)).status is ApplicationStatus.rejected
+    assert (await records.get(record.id)).status is ApplicationStatus.rejected
 
 
 async def test_a_question_goes_to_the_applicant_who_answers_it(
@@ -466,13 +467,13 @@ async def test_a_question_goes_to_the_applicant_who_answers_it(
         page="/your-application",
     )
     assert answered.headers["location"] == "/your-application?answered=1"
-    assert (await applications.get(record.id)).status is ApplicationStatus.under_review
+    assert (await records.get(record.id)).status is ApplicationStatus.under_review
     twice = await browser.post(
         "/your-application/answer",
         data={"information_response": "again", "_csrf_token": browser.cookies["registry_csrf"]},
     )
     assert twice.status_code == 409
-    assert (await applications.get(record.id)).information_response == "Module 4"
+    assert (await records.get(record.id)).information_response == "Module 4"
 
 
 async def test_registrar_pages_for_an_application_that_does_not_exist(
@@ -512,7 +513,7 @@ async def test_a_lapsed_practitioner_applies_for_restoration_through_the_pages(
     assert "Apply for restoration" in check.text
     assert 'href="/apply/name?change=1"' not in check.text
     assert (await post_form(browser, "/apply/check")).status_code == 303
-    record = await applications.latest_for(applicant.id)
+    record = await records.latest_for(applicant.id)
     assert record is not None
     assert (record.kind, record.status) == (
         ApplicationKind.restoration,

@@ -1,7 +1,7 @@
 """Applications: the answers, the state machine, duplicates, approval and restoration.
 
-The rules are tested through ``applications`` itself; the pages that drive them are tested in
-``test_application_pages.py``.
+The rules are tested through the ``applications`` modules themselves; the pages that drive them
+are tested in ``test_application_pages.py``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from registry.config import Settings
 from registry.core import clock
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.notifications import service as notifications
-from registry.register import applications, numbers, renewals, service
-from registry.register.applications import InvalidAnswers, Move
+from registry.register import numbers, renewals, service
+from registry.register.applications import answers, records, workflow
+from registry.register.applications.answers import InvalidAnswers
+from registry.register.applications.workflow import Move
 from registry.register.tables import (
     Application,
     ApplicationKind,
@@ -49,65 +51,65 @@ def at(moment: datetime) -> Any:
 TODAY = clock.now().date()
 LONG = "x" * 101
 
-BAD_ANSWERS: list[tuple[applications.Section, dict[str, str]]] = [
+BAD_ANSWERS: list[tuple[answers.Section, dict[str, str]]] = [
     (
-        applications.Name("", " "),
+        answers.Name("", " "),
         {"given_names": "Enter your given names", "family_name": "Enter your family name"},
     ),
     (
-        applications.Name(LONG, "Okoye"),
+        answers.Name(LONG, "Okoye"),
         {"given_names": "Given names must be 100 characters or fewer"},
     ),
     (
-        applications.Name("=HYPERLINK(1)", "Okoye\nSmith"),
+        answers.Name("=HYPERLINK(1)", "Okoye\nSmith"),
         {
             "given_names": "Given names must be on one line and must not start with =, + or @",
             "family_name": "Family name must be on one line and must not start with =, + or @",
         },
     ),
     (
-        applications.Name("Amara", "Ok\x00oye"),
+        answers.Name("Amara", "Ok\x00oye"),
         {"family_name": "Family name must not contain control characters"},
     ),
     (
-        applications.DateOfBirth(TODAY + timedelta(days=1)),
+        answers.DateOfBirth(TODAY + timedelta(days=1)),
         {"date_of_birth": "Date of birth must be in the past"},
     ),
     (
-        applications.DateOfBirth(TODAY.replace(year=TODAY.year - 17)),
+        answers.DateOfBirth(TODAY.replace(year=TODAY.year - 17)),
         {"date_of_birth": "You must be at least 18 years old to apply"},
     ),
     (
-        applications.DateOfBirth(date(1899, 12, 31)),
+        answers.DateOfBirth(date(1899, 12, 31)),
         {"date_of_birth": "Date of birth must be after 1900"},
     ),
-    (applications.Contact(""), {"email": "Enter your email address"}),
+    (answers.Contact(""), {"email": "Enter your email address"}),
     (
-        applications.Contact("amara at example"),
+        answers.Contact("amara at example"),
         {"email": "Enter an email address in the correct format, like name@example.org"},
     ),
     (
-        applications.Contact("amara@example.org", "call me"),
+        answers.Contact("amara@example.org", "call me"),
         {"phone": "Enter a telephone number, like 01632 960 001 or +44 808 157 0192"},
     ),
     (
-        applications.Address("", ""),
+        answers.Address("", ""),
         {"address": "Enter your address", "postcode": "Enter your postcode"},
     ),
     (
-        applications.Address("1 Road", "NOT A CODE"),
+        answers.Address("1 Road", "NOT A CODE"),
         {"postcode": "Enter a real postcode, like SW1A 1AA"},
     ),
     (
-        applications.Address("y" * 501, "LS1 4AP"),
+        answers.Address("y" * 501, "LS1 4AP"),
         {"address": "Address must be 500 characters or fewer"},
     ),
-    (applications.RoleAnswer(""), {"role": "Select your designated role"}),
-    (applications.RoleAnswer("astronaut"), {"role": "Select a designated role from the list"}),
-    (applications.RegionAnswer(""), {"region": "Select the region you work in"}),
-    (applications.RegionAnswer("atlantis"), {"region": "Select a region from the list"}),
+    (answers.RoleAnswer(""), {"role": "Select your designated role"}),
+    (answers.RoleAnswer("astronaut"), {"role": "Select a designated role from the list"}),
+    (answers.RegionAnswer(""), {"region": "Select the region you work in"}),
+    (answers.RegionAnswer("atlantis"), {"region": "Select a region from the list"}),
     (
-        applications.Qualification("", None, ""),
+        answers.Qualification("", None, ""),
         {
             "qualification_type": "Select your qualification",
             "awarded_on": "Enter the date the qualification was awarded",
@@ -115,27 +117,27 @@ BAD_ANSWERS: list[tuple[applications.Section, dict[str, str]]] = [
         },
     ),
     (
-        applications.Qualification("phd_in_wizardry", TODAY, "Hogwarts"),
+        answers.Qualification("phd_in_wizardry", TODAY, "Hogwarts"),
         {"qualification_type": "Select a qualification from the list"},
     ),
     (
-        applications.Qualification("pqip", TODAY + timedelta(days=1), "Leeds"),
+        answers.Qualification("pqip", TODAY + timedelta(days=1), "Leeds"),
         {"awarded_on": "The date it was awarded must be today or in the past"},
     ),
     (
-        applications.Qualification("pqip", TODAY, "z" * 201),
+        answers.Qualification("pqip", TODAY, "z" * 201),
         {"institution": "Institution must be 200 characters or fewer"},
     ),
     (
-        applications.Declaration("character", None),
+        answers.Declaration("character", None),
         {"character_declaration": "Select yes if you have a conviction or caution to declare"},
     ),
     (
-        applications.Declaration("character", True, "  "),
+        answers.Declaration("character", True, "  "),
         {"character_details": "Give the details of what you are declaring"},
     ),
     (
-        applications.Declaration("health", True, "h" * 5001),
+        answers.Declaration("health", True, "h" * 5001),
         {"health_details": "Details must be 5,000 characters or fewer"},
     ),
 ]
@@ -143,21 +145,21 @@ BAD_ANSWERS: list[tuple[applications.Section, dict[str, str]]] = [
 
 @pytest.mark.parametrize(("section", "problems"), BAD_ANSWERS)
 async def test_each_wrong_answer_is_named_and_nothing_is_saved(
-    engine: Any, settings: Settings, section: applications.Section, problems: dict[str, str]
+    engine: Any, settings: Settings, section: answers.Section, problems: dict[str, str]
 ) -> None:
     applicant = await new_account()
-    draft = await applications.start(applicant.id, ApplicationKind.initial)
+    draft = await workflow.start(applicant.id, ApplicationKind.initial)
     await fill_in(draft.id, applicant.id, settings.data_dir)
     before = await Application.select().where(Application.id == draft.id).first()
     with pytest.raises(InvalidAnswers) as refused:
-        await applications.save(draft.id, applicant.id, section)
+        await records.save(draft.id, applicant.id, section)
     assert refused.value.problems == problems
     assert await Application.select().where(Application.id == draft.id).first() == before
 
 
 async def test_good_answers_are_kept_tidied(engine: Any, settings: Settings) -> None:
     applicant = await new_account()
-    draft = await applications.start(applicant.id, ApplicationKind.initial)
+    draft = await workflow.start(applicant.id, ApplicationKind.initial)
     assert draft.email == applicant.email  # a start, from the account
     record = await fill_in(draft.id, applicant.id, settings.data_dir, email=" Amara@Example.ORG ")
     assert record.email == "amara@example.org"
@@ -166,19 +168,19 @@ async def test_good_answers_are_kept_tidied(engine: Any, settings: Settings) -> 
     assert record.region_name == "Yorkshire and the Humber"
     assert record.health_declaration is True
     assert record.health_details == "Asthma, well controlled"
-    changed = await applications.save(
-        draft.id, applicant.id, applications.Declaration("health", False, "ignored when no")
+    changed = await records.save(
+        draft.id, applicant.id, answers.Declaration("health", False, "ignored when no")
     )
     assert (changed.health_declaration, changed.health_details) == (False, "")
-    assert applications.missing_answers(changed) == {}
+    assert answers.missing_answers(changed) == {}
 
 
 async def test_submitting_needs_every_answer(engine: Any, settings: Settings) -> None:
     applicant = await new_account()
-    draft = await applications.start(applicant.id, ApplicationKind.initial)
-    await applications.save(draft.id, applicant.id, applications.Name("Amara", "Okoye"))
+    draft = await workflow.start(applicant.id, ApplicationKind.initial)
+    await records.save(draft.id, applicant.id, answers.Name("Amara", "Okoye"))
     with pytest.raises(InvalidAnswers) as refused:
-        await applications.submit(draft.id, applicant.id)
+        await workflow.submit(draft.id, applicant.id)
     assert list(refused.value.problems) == [
         "date-of-birth",
         "address",
@@ -189,7 +191,7 @@ async def test_submitting_needs_every_answer(engine: Any, settings: Settings) ->
         "character",
         "health",
     ]
-    assert (await applications.get(draft.id)).status is ApplicationStatus.draft
+    assert (await records.get(draft.id)).status is ApplicationStatus.draft
     assert await emails() == []
 
 
@@ -212,8 +214,8 @@ async def test_a_submitted_application_is_audited_and_confirmed_by_email(
     assert json.loads(str(email["body"]))["reference"] == record.reference
     # Submitted answers are the registrar's to judge now: they cannot be changed.
     with pytest.raises(Conflict, match="can no longer be changed"):
-        await applications.save(record.id, applicant.id, applications.Name("Someone", "Else"))
-    assert (await applications.get(record.id)).given_names == "Amara"
+        await records.save(record.id, applicant.id, answers.Name("Someone", "Else"))
+    assert (await records.get(record.id)).given_names == "Amara"
 
 
 # --- one application at a time ----------------------------------------------------------
@@ -223,25 +225,25 @@ async def test_a_second_application_is_refused_while_one_is_open(
     engine: Any, settings: Settings
 ) -> None:
     applicant = await new_account()
-    draft = await applications.start(applicant.id, ApplicationKind.initial)
+    draft = await workflow.start(applicant.id, ApplicationKind.initial)
     with pytest.raises(
         Conflict, match=f"already have an application in progress \\({draft.reference}\\)"
     ):
-        await applications.start(applicant.id, ApplicationKind.initial)
+        await workflow.start(applicant.id, ApplicationKind.initial)
     await fill_in(draft.id, applicant.id, settings.data_dir)
-    await applications.submit(draft.id, applicant.id)
+    await workflow.submit(draft.id, applicant.id)
     with pytest.raises(Conflict, match="only have one application at a time"):
-        await applications.start(applicant.id, ApplicationKind.initial)
+        await workflow.start(applicant.id, ApplicationKind.initial)
     assert await Application.count().where(Application.applicant == applicant.id) == 1
 
 
 async def test_a_new_application_may_follow_a_rejected_one(engine: Any, settings: Settings) -> None:
     applicant = await new_account()
     first = await submitted_application(settings.data_dir, applicant)
-    await applications.reject(first.id, registrar_id=(await registrar()).id, reason="No evidence")
-    second = await applications.start(applicant.id, ApplicationKind.initial)
+    await workflow.reject(first.id, registrar_id=(await registrar()).id, reason="No evidence")
+    second = await workflow.start(applicant.id, ApplicationKind.initial)
     assert second.id != first.id
-    assert (await applications.latest_for(applicant.id)) == second
+    assert (await records.latest_for(applicant.id)) == second
 
 
 async def test_someone_on_the_register_cannot_apply_to_join(
@@ -252,10 +254,10 @@ async def test_someone_on_the_register_cannot_apply_to_join(
     with pytest.raises(
         Conflict, match=f"already on the register \\({entry.registration_number}\\)"
     ):
-        await applications.start(applicant.id, ApplicationKind.initial)
+        await workflow.start(applicant.id, ApplicationKind.initial)
     await service.set_state(entry.id, EntryState.lapsed, reason="Not renewed")
     with pytest.raises(Conflict, match="Apply for restoration instead"):
-        await applications.start(applicant.id, ApplicationKind.initial)
+        await workflow.start(applicant.id, ApplicationKind.initial)
     assert await Application.count() == 0
 
 
@@ -263,30 +265,30 @@ async def test_a_draft_made_before_joining_cannot_be_submitted_after(
     engine: Any, settings: Settings
 ) -> None:
     applicant = await new_account()
-    draft = await applications.start(applicant.id, ApplicationKind.initial)
+    draft = await workflow.start(applicant.id, ApplicationKind.initial)
     await fill_in(draft.id, applicant.id, settings.data_dir)
     await put_on_register(account_id=applicant.id)  # an import, say
     with pytest.raises(Conflict, match="already on the register"):
-        await applications.submit(draft.id, applicant.id)
-    assert (await applications.get(draft.id)).status is ApplicationStatus.draft
+        await workflow.submit(draft.id, applicant.id)
+    assert (await records.get(draft.id)).status is ApplicationStatus.draft
 
 
 async def test_an_applicant_reaches_only_their_own_application(
     engine: Any, settings: Settings
 ) -> None:
     owner, other = await new_account(), await new_account()
-    draft = await applications.start(owner.id, ApplicationKind.initial)
+    draft = await workflow.start(owner.id, ApplicationKind.initial)
     with pytest.raises(PermissionDenied):
-        await applications.save(draft.id, other.id, applications.Name("Mal", "Icious"))
+        await records.save(draft.id, other.id, answers.Name("Mal", "Icious"))
     with pytest.raises(PermissionDenied):
-        await applications.get_own(draft.id, other.id)
+        await records.get_own(draft.id, other.id)
     await fill_in(draft.id, owner.id, settings.data_dir)
     with pytest.raises(PermissionDenied):
-        await applications.submit(draft.id, other.id)
-    assert (await applications.get(draft.id)).status is ApplicationStatus.draft
-    assert await applications.latest_for(other.id) is None
+        await workflow.submit(draft.id, other.id)
+    assert (await records.get(draft.id)).status is ApplicationStatus.draft
+    assert await records.latest_for(other.id) is None
     with pytest.raises(NotFound):
-        await applications.get(987654)
+        await records.get(987654)
 
 
 async def test_the_same_person_under_another_account_is_pointed_out_to_the_registrar(
@@ -305,7 +307,7 @@ async def test_the_same_person_under_another_account_is_pointed_out_to_the_regis
     )
     await put_on_register("Someone", "Else")  # a different person: not listed
     second = await submitted_application(settings.data_dir, given="Amara", family="Okoye")
-    found = await applications.possible_duplicates(second)
+    found = await records.possible_duplicates(second)
     assert [(d.label, d.href) for d in found] == [
         (
             f"Amara Jane OKOYE, on the register as {entry.registration_number}",
@@ -317,7 +319,7 @@ async def test_the_same_person_under_another_account_is_pointed_out_to_the_regis
         ),
     ]
     unrelated = await submitted_application(settings.data_dir, given="Amara", family="Obi")
-    assert await applications.possible_duplicates(unrelated) == []
+    assert await records.possible_duplicates(unrelated) == []
 
 
 # --- the state machine --------------------------------------------------------------------
@@ -325,21 +327,21 @@ async def test_the_same_person_under_another_account_is_pointed_out_to_the_regis
 
 def _mover(move: Move) -> Callable[[Any, int, int], Awaitable[Any]]:
     async def submit(record: Any, applicant: int, registrar: int) -> Any:
-        return await applications.submit(record.id, applicant)
+        return await workflow.submit(record.id, applicant)
 
     async def approve(record: Any, applicant: int, registrar: int) -> Any:
-        return await applications.approve(record.id, registrar_id=registrar, calendar=CALENDAR)
+        return await workflow.approve(record.id, registrar_id=registrar, calendar=CALENDAR)
 
     async def reject(record: Any, applicant: int, registrar: int) -> Any:
-        return await applications.reject(record.id, registrar_id=registrar, reason="Not eligible")
+        return await workflow.reject(record.id, registrar_id=registrar, reason="Not eligible")
 
     async def ask(record: Any, applicant: int, registrar: int) -> Any:
-        return await applications.request_information(
+        return await workflow.request_information(
             record.id, registrar_id=registrar, question="Which year did you qualify?"
         )
 
     async def respond(record: Any, applicant: int, registrar: int) -> Any:
-        return await applications.respond(record.id, applicant, "In 2020")
+        return await workflow.respond(record.id, applicant, "In 2020")
 
     return {
         Move.submit: submit,
@@ -358,16 +360,16 @@ async def test_every_move_from_every_status_is_allowed_or_refused_by_the_machine
     for status in ApplicationStatus:
         for move in Move:
             applicant = await new_account()
-            draft = await applications.start(applicant.id, ApplicationKind.initial)
+            draft = await workflow.start(applicant.id, ApplicationKind.initial)
             await fill_in(draft.id, applicant.id, settings.data_dir)
             await Application.update(
                 {Application.status: status.value, Application.submitted_at: clock.now()}
             ).where(Application.id == draft.id)
-            record = await applications.get(draft.id)
+            record = await records.get(draft.id)
             before = await Application.select().where(Application.id == draft.id).first()
             audited, queued = len(await audit_actions()), len(await emails())
             entries = await RegisterEntry.count()
-            transition = applications.MOVES[move]
+            transition = workflow.MOVES[move]
             if status in transition.allowed_from:
                 moved = await _mover(move)(record, applicant.id, decider.id)
                 assert moved.status is transition.to, (status, move)
@@ -388,11 +390,11 @@ async def test_a_lost_race_is_refused_too(engine: Any, settings: Settings) -> No
     """Two registrars open the same application; the second decision is refused."""
     record = await submitted_application(settings.data_dir)
     first, second = await registrar(), await registrar()
-    await applications.reject(record.id, registrar_id=first.id, reason="Duplicate")
+    await workflow.reject(record.id, registrar_id=first.id, reason="Duplicate")
     with pytest.raises(Conflict, match="is rejected, so it cannot be approved"):
-        await applications._transition(record, Move.approve, {})
+        await workflow._transition(record, Move.approve, {})
     with pytest.raises(Conflict):
-        await applications.approve(record.id, registrar_id=second.id, calendar=CALENDAR)
+        await workflow.approve(record.id, registrar_id=second.id, calendar=CALENDAR)
     assert await RegisterEntry.count() == 0
 
 
@@ -402,8 +404,8 @@ async def test_a_registrar_cannot_decide_their_own_application(
     both = await new_account(Role.registrar)
     record = await submitted_application(settings.data_dir, both)
     with pytest.raises(PermissionDenied, match="Ask another registrar"):
-        await applications.approve(record.id, registrar_id=both.id, calendar=CALENDAR)
-    assert (await applications.get(record.id)).status is ApplicationStatus.submitted
+        await workflow.approve(record.id, registrar_id=both.id, calendar=CALENDAR)
+    assert (await records.get(record.id)).status is ApplicationStatus.submitted
 
 
 @pytest.mark.parametrize(
@@ -418,7 +420,7 @@ async def test_a_rejection_needs_a_reason_and_a_request_a_question(
 ) -> None:
     record = await submitted_application(settings.data_dir)
     decider = await registrar()
-    function = getattr(applications, decide)
+    function = getattr(workflow, decide)
     for text, expected in (
         ("   ", message),
         (
@@ -429,7 +431,7 @@ async def test_a_rejection_needs_a_reason_and_a_request_a_question(
         with pytest.raises(InvalidAnswers) as refused:
             await function(record.id, registrar_id=decider.id, **{field: text})
         assert refused.value.problems == {field: expected}
-    assert (await applications.get(record.id)).status is ApplicationStatus.submitted
+    assert (await records.get(record.id)).status is ApplicationStatus.submitted
     assert await emails() == (await emails("application_submitted"))
 
 
@@ -439,24 +441,24 @@ async def test_further_information_goes_to_the_applicant_and_back_to_the_queue(
     applicant = await new_account()
     record = await submitted_application(settings.data_dir, applicant)
     decider = await registrar()
-    asked = await applications.request_information(
+    asked = await workflow.request_information(
         record.id, registrar_id=decider.id, question="Send the transcript, please."
     )
     assert asked.status is ApplicationStatus.further_information_requested
-    assert [item.id for item in (await applications.queue()).items] == []
+    assert [item.id for item in (await records.queue()).items] == []
     [email] = await emails("application_information_requested")
     assert json.loads(str(email["body"]))["question"] == "Send the transcript, please."
     with pytest.raises(InvalidAnswers) as empty:
-        await applications.respond(record.id, applicant.id, " ")
+        await workflow.respond(record.id, applicant.id, " ")
     assert empty.value.problems == {
         "information_response": "Enter your answer to the registrar's question"
     }
-    answered = await applications.respond(record.id, applicant.id, "Attached to my email.")
+    answered = await workflow.respond(record.id, applicant.id, "Attached to my email.")
     assert answered.status is ApplicationStatus.under_review
     assert answered.information_response == "Attached to my email."
-    assert [item.id for item in (await applications.queue()).items] == [record.id]
+    assert [item.id for item in (await records.queue()).items] == [record.id]
     # A second question is a second email.
-    await applications.request_information(record.id, registrar_id=decider.id, question="And?")
+    await workflow.request_information(record.id, registrar_id=decider.id, question="And?")
     assert len(await emails("application_information_requested")) == 2
 
 
@@ -468,20 +470,20 @@ async def test_the_queue_lists_submitted_applications_oldest_first_with_their_ag
     for days_ago, given in ((3, "Later"), (10, "Oldest"), (1, "Newest")):
         with at(start - timedelta(days=days_ago)):
             made.append(await submitted_application(settings.data_dir, given=given))
-    await applications.start((await new_account()).id, ApplicationKind.initial)  # a draft
+    await workflow.start((await new_account()).id, ApplicationKind.initial)  # a draft
     with at(start):
-        waiting = await applications.queue()
+        waiting = await records.queue()
     assert [(item.name, item.age_days) for item in waiting.items] == [
         ("Oldest Okoye", 10),
         ("Later Okoye", 3),
         ("Newest Okoye", 1),
     ]
     assert waiting.total == 3
-    await applications.reject(made[0].id, registrar_id=(await registrar()).id, reason="No")
-    assert [i.name for i in (await applications.queue("rejected")).items] == ["Later Okoye"]
-    assert (await applications.queue("all")).total == 3
+    await workflow.reject(made[0].id, registrar_id=(await registrar()).id, reason="No")
+    assert [i.name for i in (await records.queue("rejected")).items] == ["Later Okoye"]
+    assert (await records.queue("all")).total == 3
     with pytest.raises(InvalidInput):
-        await applications.queue("drafts")
+        await records.queue("drafts")
 
 
 # --- approval -----------------------------------------------------------------------------
@@ -495,7 +497,7 @@ async def test_approval_puts_the_applicant_on_the_register_and_welcomes_them(
     decider = await registrar()
     today = date(2026, 10, 5)  # inside the renewal window: the first year runs to the next one
     with at(datetime.combine(today, datetime.min.time(), UTC) + timedelta(hours=11)):
-        approved = await applications.approve(record.id, registrar_id=decider.id, calendar=CALENDAR)
+        approved = await workflow.approve(record.id, registrar_id=decider.id, calendar=CALENDAR)
     assert approved.status is ApplicationStatus.approved
     assert approved.decided_by_name == decider.display_name
     assert numbers.parse_registration_number(approved.registration_number)
@@ -530,15 +532,15 @@ async def test_approval_is_one_transaction_with_its_email(
     monkeypatch.setattr(notifications, "queue_email", outbox_down)
     audited = await audit_actions()
     with pytest.raises(RuntimeError):
-        await applications.approve(record.id, registrar_id=decider.id, calendar=CALENDAR)
+        await workflow.approve(record.id, registrar_id=decider.id, calendar=CALENDAR)
     assert await RegisterEntry.count() == 0
-    assert (await applications.get(record.id)).status is ApplicationStatus.submitted
+    assert (await records.get(record.id)).status is ApplicationStatus.submitted
     assert await audit_actions() == audited
 
 
 async def test_rejection_tells_the_applicant_why(engine: Any, settings: Settings) -> None:
     record = await submitted_application(settings.data_dir)
-    rejected = await applications.reject(
+    rejected = await workflow.reject(
         record.id, registrar_id=(await registrar()).id, reason="The certificate is not yours."
     )
     assert rejected.status is ApplicationStatus.rejected
@@ -558,16 +560,16 @@ async def _lapsed(applicant_id: int, state: EntryState = EntryState.lapsed) -> s
     return await service.set_state(entry.id, state, reason="Off the register")
 
 
-async def _restoration(applicant_id: int) -> applications.ApplicationRecord:
-    draft = await applications.start(applicant_id, ApplicationKind.restoration)
+async def _restoration(applicant_id: int) -> records.ApplicationRecord:
+    draft = await workflow.start(applicant_id, ApplicationKind.restoration)
     for section in (
-        applications.Contact("nia.new@example.org", ""),
-        applications.Address("2 New Street\nYork", "YO1 7HH"),
-        applications.Declaration("character", False),
-        applications.Declaration("health", False),
+        answers.Contact("nia.new@example.org", ""),
+        answers.Address("2 New Street\nYork", "YO1 7HH"),
+        answers.Declaration("character", False),
+        answers.Declaration("health", False),
     ):
-        await applications.save(draft.id, applicant_id, section)
-    return await applications.submit(draft.id, applicant_id)
+        await records.save(draft.id, applicant_id, section)
+    return await workflow.submit(draft.id, applicant_id)
 
 
 @pytest.mark.parametrize("state", [EntryState.lapsed, EntryState.voluntarily_removed])
@@ -576,7 +578,7 @@ async def test_a_lapsed_or_departed_practitioner_is_restored_with_their_number(
 ) -> None:
     applicant = await new_account()
     entry = await _lapsed(applicant.id, state)
-    draft = await applications.start(applicant.id, ApplicationKind.restoration)
+    draft = await workflow.start(applicant.id, ApplicationKind.restoration)
     # Filled from the entry: only contact details and declarations are asked again.
     assert (draft.given_names, draft.family_name, draft.region_code) == (
         "Nia",
@@ -584,12 +586,12 @@ async def test_a_lapsed_or_departed_practitioner_is_restored_with_their_number(
         "london",
     )
     assert draft.entry_id == entry.id
-    assert set(applications.missing_answers(draft)) == {"address", "character", "health"}
+    assert set(answers.missing_answers(draft)) == {"address", "character", "health"}
     await Application.delete().where(Application.id == draft.id)
     record = await _restoration(applicant.id)
     today = date(2026, 4, 20)
     with at(datetime.combine(today, datetime.min.time(), UTC)):
-        approved = await applications.approve(
+        approved = await workflow.approve(
             record.id, registrar_id=(await registrar()).id, calendar=CALENDAR
         )
     restored = await service.get_entry(entry.id)
@@ -616,21 +618,21 @@ async def test_removal_bars_restoration_for_five_years(engine: Any, settings: Se
         at(datetime(2029, 6, 9, 23, tzinfo=UTC)),
         pytest.raises(Conflict, match="cannot apply for restoration until 10 June 2029"),
     ):
-        await applications.start(applicant.id, ApplicationKind.restoration)
+        await workflow.start(applicant.id, ApplicationKind.restoration)
     assert await Application.count() == 0
     with at(datetime(2029, 6, 10, 8, tzinfo=UTC)):
-        draft = await applications.start(applicant.id, ApplicationKind.restoration)
+        draft = await workflow.start(applicant.id, ApplicationKind.restoration)
     assert draft.kind is ApplicationKind.restoration
 
 
 async def test_restoration_is_only_for_those_off_the_register(engine: Any) -> None:
     newcomer = await new_account()
     with pytest.raises(Conflict, match="never been on the register"):
-        await applications.start(newcomer.id, ApplicationKind.restoration)
+        await workflow.start(newcomer.id, ApplicationKind.restoration)
     registered = await new_account()
     await put_on_register(account_id=registered.id)
     with pytest.raises(Conflict, match="on the register now"):
-        await applications.start(registered.id, ApplicationKind.restoration)
+        await workflow.start(registered.id, ApplicationKind.restoration)
     assert await Application.count() == 0
 
 
@@ -653,17 +655,17 @@ async def test_the_demo_applications_wait_in_the_queue(
     await seed_demo_users(summary, progress)
     await seed_demo_applications(summary, progress)
     await seed_demo_applications(summary, progress)  # again: nothing more
-    waiting = await applications.queue()
+    waiting = await records.queue()
     assert [(item.status, item.age_days > 0) for item in waiting.items] == [
         (ApplicationStatus.submitted, True),
         (ApplicationStatus.under_review, True),
         (ApplicationStatus.submitted, True),
     ]
-    asked = await applications.queue("further_information_requested")
+    asked = await records.queue("further_information_requested")
     assert [item.name for item in asked.items] == ["Rhys Pritchard"]
     assert await Application.count() == len(DEMO_APPLICANTS)
-    for item in (await applications.queue("all")).items:
-        record = await applications.get(item.id)
+    for item in (await records.queue("all")).items:
+        record = await records.get(item.id)
         assert record.evidence is not None
         stored = evidence.path_for(settings.data_dir, record.evidence.sha256).read_bytes()
         assert evidence.sniff(stored) == "application/pdf"

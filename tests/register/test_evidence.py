@@ -13,7 +13,8 @@ from registry.accounts.roles import Role
 from registry.audit.tables import AuditEntry
 from registry.config import Settings
 from registry.errors import Conflict, InvalidInput, PermissionDenied
-from registry.register import applications, evidence
+from registry.register import evidence
+from registry.register.applications import records, workflow
 from registry.register.tables import Application, ApplicationKind, EvidenceFile
 from tests.accounts.helpers import make_user
 from tests.register.applying import (
@@ -100,7 +101,7 @@ def test_a_filename_is_only_a_name(sent: str, kept: str) -> None:
 
 async def _draft(settings: Settings) -> tuple[Any, Any]:
     applicant = await new_account()
-    draft = await applications.start(applicant.id, ApplicationKind.initial)
+    draft = await workflow.start(applicant.id, ApplicationKind.initial)
     return applicant, draft
 
 
@@ -108,7 +109,7 @@ async def test_an_upload_is_kept_under_its_hash_with_its_real_type(
     engine: Any, settings: Settings
 ) -> None:
     applicant, draft = await _draft(settings)
-    record = await applications.attach_evidence(
+    record = await records.attach_evidence(
         draft.id, applicant.id, "scan.pdf", PNG, settings.data_dir
     )
     digest = hashlib.sha256(PNG).hexdigest()
@@ -119,7 +120,7 @@ async def test_an_upload_is_kept_under_its_hash_with_its_real_type(
     assert path.read_bytes() == PNG
     # The same file again is one file on disk, though each upload is recorded.
     other, second = await _draft(settings)
-    await applications.attach_evidence(second.id, other.id, "again.png", PNG, settings.data_dir)
+    await records.attach_evidence(second.id, other.id, "again.png", PNG, settings.data_dir)
     assert await EvidenceFile.count().where(EvidenceFile.sha256 == digest) == 2
     assert len(list(path.parent.glob(f"{digest}*"))) == 1
 
@@ -135,12 +136,10 @@ async def test_a_refused_upload_stores_nothing(
     files_before = stored_files(settings.data_dir)
     audited = await AuditEntry.count()
     with pytest.raises(InvalidInput):
-        await applications.attach_evidence(
-            draft.id, applicant.id, filename, data, settings.data_dir
-        )
+        await records.attach_evidence(draft.id, applicant.id, filename, data, settings.data_dir)
     assert stored_files(settings.data_dir) == files_before
     assert await EvidenceFile.count() == 0
-    assert (await applications.get(draft.id)).evidence is None
+    assert (await records.get(draft.id)).evidence is None
     assert await AuditEntry.count() == audited
 
 
@@ -151,12 +150,12 @@ async def test_no_upload_to_a_submitted_application_or_someone_elses(
     record = await submitted_application(settings.data_dir, applicant)
     unseen = b"%PDF-1.4 never stored"
     with pytest.raises(Conflict):
-        await applications.attach_evidence(
+        await records.attach_evidence(
             record.id, applicant.id, "late.pdf", unseen, settings.data_dir
         )
     _, draft = await _draft(settings)
     with pytest.raises(PermissionDenied):
-        await applications.attach_evidence(
+        await records.attach_evidence(
             draft.id, applicant.id, "sneaky.pdf", unseen, settings.data_dir
         )
     assert hashlib.sha256(unseen).hexdigest() not in stored_files(settings.data_dir)
@@ -169,7 +168,7 @@ async def test_no_upload_to_a_submitted_application_or_someone_elses(
 @pytest.fixture
 async def applicant_browser(client: httpx.AsyncClient) -> tuple[httpx.AsyncClient, Any]:
     account = await make_user(Role.practitioner, "evidence.applicant@example.org")
-    await applications.start(account.id, ApplicationKind.initial)
+    await workflow.start(account.id, ApplicationKind.initial)
     return await signed_in(client, account), account
 
 
@@ -209,7 +208,7 @@ async def test_the_upload_page_keeps_a_good_file_and_moves_on(
     )
     assert page.status_code == 303
     assert page.headers["location"] == "/apply/character"
-    record = await applications.latest_for(account.id)
+    record = await records.latest_for(account.id)
     assert record is not None
     assert record.evidence is not None
     assert record.evidence.content_type == "image/jpeg"
@@ -284,13 +283,13 @@ async def test_a_draft_or_an_application_without_evidence_has_none_to_download(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     applicant = await new_account()
-    draft = await applications.start(applicant.id, ApplicationKind.initial)
+    draft = await workflow.start(applicant.id, ApplicationKind.initial)
     await fill_in(draft.id, applicant.id, settings.data_dir)
     browser = await signed_in(client, await make_user(Role.registrar, "r@example.org"))
     # A draft is the applicant's own until they send it: not even its evidence is shown.
     assert (await browser.get(f"/registrar/applications/{draft.id}")).status_code == 404
     assert (await browser.get(f"/registrar/applications/{draft.id}/evidence")).status_code == 404
-    await applications.submit(draft.id, applicant.id)
+    await workflow.submit(draft.id, applicant.id)
     await Application.update({Application.evidence: None}).where(Application.id == draft.id)
     assert (await browser.get(f"/registrar/applications/{draft.id}/evidence")).status_code == 404
     assert (await browser.get("/registrar/applications/987654/evidence")).status_code == 404

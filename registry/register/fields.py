@@ -1,0 +1,85 @@
+"""The register's rules for a person's details and free text, whichever way they arrive.
+
+An application, an import, a registrar's change and the API all hold a name, a date of birth
+or a declaration's details to the same rules, written here once. Each rule returns every
+problem it finds as ``{field: message}``, in form order and in the GOV.UK error-message style,
+so a page can list them all and a service can refuse on the first (:func:`refuse`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from registry.errors import InvalidInput
+
+MIN_AGE = 18
+EARLIEST_YEAR = 1900  # nothing on the register (a birth, an award) is dated before it
+NAME_LIMIT = 100
+TEXT_LIMIT = 5000  # a declaration's details, a registrar's reason or question, the answer to it
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Whom the messages speak to: applicants about themselves, or staff about a practitioner."""
+
+    whose: str  # "Enter your family name", "Enter the family name"
+    too_young: str
+
+
+APPLICANT = Voice("your", f"You must be at least {MIN_AGE} years old to apply")
+STAFF = Voice("the", f"A practitioner must be at least {MIN_AGE}")
+
+
+def refuse(problems: Mapping[str, str]) -> None:
+    """Raise the first problem, if there is one, for callers that stop at the first."""
+    for field, message in problems.items():
+        raise InvalidInput(message, field=field)
+
+
+def text_problem(text: str, label: str, limit: int = TEXT_LIMIT) -> str | None:
+    """What is wrong with a piece of free text, if anything: too long, or a control character
+    other than a line break or a tab (they corrupt the open data and the emails it reaches)."""
+    if len(text) > limit:
+        return f"{label} must be {limit:,} characters or fewer"
+    if any(ord(char) < 32 and char not in "\r\n\t" for char in text):
+        return f"{label} must not contain control characters"
+    return None
+
+
+def name_problems(given_names: str, family_name: str, voice: Voice) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    for field, value in (("given_names", given_names), ("family_name", family_name)):
+        label = field.replace("_", " ").capitalize()
+        name = value.strip()
+        if not name:
+            problems[field] = f"Enter {voice.whose} {label.lower()}"
+        elif wrong := text_problem(name, label, NAME_LIMIT):
+            problems[field] = wrong
+        elif not name.isprintable() or name[0] in "=+@":
+            # Names reach spreadsheets through the open data: nothing a formula could start with.
+            problems[field] = f"{label} must be on one line and must not start with =, + or @"
+    return problems
+
+
+def age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def date_of_birth_problems(born: date, today: date, voice: Voice) -> dict[str, str]:
+    if born > today:
+        return {"date_of_birth": "Date of birth must be in the past"}
+    if born.year < EARLIEST_YEAR:
+        return {"date_of_birth": f"Date of birth must be after {EARLIEST_YEAR}"}
+    if age_on(born, today) < MIN_AGE:
+        return {"date_of_birth": voice.too_young}
+    return {}
+
+
+def details_problem(declared: bool, details: str) -> str | None:
+    """A declaration of character or health: the details are needed when there is something to
+    declare, and are free text like any other."""
+    if declared and not details.strip():
+        return "Give the details of what you are declaring"
+    return text_problem(details.strip(), "Details")

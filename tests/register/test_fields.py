@@ -1,0 +1,104 @@
+"""The register's field rules: the same rule for an applicant and for staff, in their words."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from registry.errors import InvalidInput
+from registry.register import fields, service
+
+TODAY = date(2026, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("voice", "missing_given", "missing_family"),
+    [
+        (fields.APPLICANT, "Enter your given names", "Enter your family name"),
+        (fields.STAFF, "Enter the given names", "Enter the family name"),
+    ],
+)
+def test_a_missing_name_is_asked_for_in_the_voice_of_who_reads_it(
+    voice: fields.Voice, missing_given: str, missing_family: str
+) -> None:
+    assert fields.name_problems(" ", "", voice) == {
+        "given_names": missing_given,
+        "family_name": missing_family,
+    }
+
+
+@pytest.mark.parametrize(
+    ("family_name", "problem"),
+    [
+        ("x" * 101, "Family name must be 100 characters or fewer"),
+        ("Ok\x00oye", "Family name must not contain control characters"),
+        ("Okoye\nSmith", "Family name must be on one line and must not start with =, + or @"),
+        ("=HYPERLINK(1)", "Family name must be on one line and must not start with =, + or @"),
+        ("  " + "x" * 100 + "  ", None),  # the limit is on the name, not the spaces around it
+        ("O'Neil-Smith", None),
+    ],
+)
+def test_a_name_is_one_printable_line_that_no_spreadsheet_would_run(
+    family_name: str, problem: str | None
+) -> None:
+    found = fields.name_problems("Amara", family_name, fields.STAFF)
+    assert found.get("family_name") == problem
+
+
+@pytest.mark.parametrize(
+    ("born", "applicant", "staff"),
+    [
+        (
+            date(2026, 3, 2),
+            "Date of birth must be in the past",
+            "Date of birth must be in the past",
+        ),
+        (
+            date(1899, 12, 31),
+            "Date of birth must be after 1900",
+            "Date of birth must be after 1900",
+        ),
+        (
+            date(2008, 3, 2),  # 18 tomorrow
+            "You must be at least 18 years old to apply",
+            "A practitioner must be at least 18",
+        ),
+        (date(2008, 3, 1), None, None),  # 18 today
+    ],
+)
+def test_one_date_of_birth_rule_for_applicants_and_staff(
+    born: date, applicant: str | None, staff: str | None
+) -> None:
+    assert fields.date_of_birth_problems(born, TODAY, fields.APPLICANT).get("date_of_birth") == (
+        applicant
+    )
+    assert fields.date_of_birth_problems(born, TODAY, fields.STAFF).get("date_of_birth") == staff
+
+
+def test_someone_born_on_29_february_comes_of_age_on_1_march() -> None:
+    assert fields.age_on(date(2008, 2, 29), date(2026, 2, 28)) == 17
+    assert fields.age_on(date(2008, 2, 29), date(2026, 3, 1)) == 18
+
+
+@pytest.mark.parametrize(
+    ("declared", "details", "problem"),
+    [
+        (True, "  ", "Give the details of what you are declaring"),
+        (True, "d" * 5001, "Details must be 5,000 characters or fewer"),
+        (False, "d" * 5001, "Details must be 5,000 characters or fewer"),
+        (True, "Line one\r\nLine two\tindented", None),
+        (True, "bell\x07", "Details must not contain control characters"),
+        (False, "", None),
+    ],
+)
+def test_declaration_details(declared: bool, details: str, problem: str | None) -> None:
+    assert fields.details_problem(declared, details) == problem
+
+
+def test_the_service_refuses_on_the_first_problem_with_its_field() -> None:
+    person = service.PersonIn("Amara", "", date(2026, 3, 2))
+    with pytest.raises(InvalidInput) as refused:
+        service.check_person(person, TODAY)
+    assert (refused.value.field, refused.value.detail) == ("family_name", "Enter the family name")
+    fields.refuse({})  # nothing wrong: nothing raised
