@@ -8,7 +8,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from registry.accounts import service
+from registry.accounts import tokens, users
 from registry.accounts.auth import CurrentUser
 from registry.accounts.roles import Role
 from registry.accounts.schemas import (
@@ -28,7 +28,7 @@ def _user(request: AnyRequest) -> CurrentUser:
     return request.scope["user"]  # type: ignore[no-any-return]
 
 
-def account_out(account: service.Account) -> AccountOut:
+def account_out(account: users.Account) -> AccountOut:
     return AccountOut(
         id=account.id,
         email=account.email,
@@ -41,7 +41,7 @@ def account_out(account: service.Account) -> AccountOut:
     )
 
 
-def token_out(summary: service.TokenSummary) -> TokenOut:
+def token_out(summary: tokens.TokenSummary) -> TokenOut:
     return TokenOut(
         id=summary.id,
         name=summary.name,
@@ -58,11 +58,11 @@ class MeController(Controller):
 
     @get("/", name="api_me", summary="The account the bearer token belongs to")
     async def me(self, request: AnyRequest) -> AccountOut:
-        return account_out(await service.get_account(_user(request).id))
+        return account_out(await users.get_account(_user(request).id))
 
     @get("/tokens", name="api_tokens_list", summary="Your personal API tokens (never their values)")
     async def tokens(self, request: AnyRequest) -> list[TokenOut]:
-        return [token_out(t) for t in await service.list_api_tokens(_user(request).id)]
+        return [token_out(t) for t in await tokens.list_api_tokens(_user(request).id)]
 
     @post(
         "/tokens",
@@ -71,7 +71,7 @@ class MeController(Controller):
         summary="Create a token; shown once",
     )
     async def create_token(self, request: AnyRequest, data: JSONBody[TokenIn]) -> IssuedTokenOut:
-        summary, token = await service.issue_api_token(_user(request).id, data.name)
+        summary, token = await tokens.issue_api_token(_user(request).id, data.name)
         return IssuedTokenOut(**token_out(summary).model_dump(), token=token)
 
     @delete(
@@ -81,7 +81,7 @@ class MeController(Controller):
         summary="Revoke one of your tokens",
     )
     async def revoke_token(self, request: AnyRequest, token_id: FromPath[int]) -> None:
-        await service.revoke_api_token(_user(request).id, token_id)
+        await tokens.revoke_api_token(_user(request).id, token_id)
 
 
 class UsersController(Controller):
@@ -96,7 +96,7 @@ class UsersController(Controller):
         page: Annotated[int, QueryParameter(ge=1)] = 1,
         page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> AccountPage:
-        accounts, total = await service.list_accounts(
+        accounts, total = await users.list_accounts(
             role=role, search=q, page=page, page_size=page_size
         )
         return AccountPage(
@@ -105,7 +105,7 @@ class UsersController(Controller):
 
     @post("/", name="api_admin_users_create", status_code=HTTP_201_CREATED, summary="Invite a user")
     async def create_user(self, request: AnyRequest, data: JSONBody[UserIn]) -> AccountOut:
-        account = await service.invite_user(
+        account = await users.invite_user(
             data.email, data.display_name, data.roles, invited_by=_user(request).display_name
         )
         return account_out(account)
@@ -118,7 +118,7 @@ class UsersController(Controller):
     async def update_user(
         self, request: AnyRequest, user_id: FromPath[int], data: JSONBody[UserPatch]
     ) -> AccountOut:
-        account = await service.update_user(
+        account = await users.update_user(
             user_id, roles=data.roles, active=data.active, by_user_id=_user(request).id
         )
         return account_out(account)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from registry.accounts import service
+from registry.accounts import sign_in, tokens
 from registry.accounts.roles import Role
 from registry.audit.context import Actor, set_actor
 from registry.web.observability import request_id_from
@@ -55,7 +55,7 @@ async def _from_token(scope: Scope) -> CurrentUser | None:
     scheme, _, raw = authorization.partition(" ")
     if scheme.lower() != "bearer" or not raw:
         return None
-    account = await service.account_for_api_token(raw.strip())
+    account = await tokens.account_for_api_token(raw.strip())
     if account is None:
         return None
     return CurrentUser(
@@ -71,7 +71,7 @@ async def _from_token(scope: Scope) -> CurrentUser | None:
 
 
 async def _from_session(scope: Scope) -> CurrentUser | None:
-    signed_in = await service.session_for(_cookie(scope, SESSION_COOKIE))
+    signed_in = await sign_in.session_for(_cookie(scope, SESSION_COOKIE))
     if signed_in is None:
         return None
     account = signed_in.account

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.accounts import service
+from registry.accounts import sign_in
 from registry.core.scheduler import JobContext, scheduled_job
 
 
@@ -11,7 +11,7 @@ from registry.core.scheduler import JobContext, scheduled_job
     "Remove expired sessions and reset links, and sign-in history older than 90 days",
 )
 async def accounts_housekeeping(context: JobContext) -> str:
-    purged = await service.purge_expired(context.now)
+    purged = await sign_in.purge_expired(context.now)
     return (
         f"removed {purged.sessions} expired sessions, {purged.reset_links} expired reset links "
         f"and {purged.login_attempts} old sign-in records"

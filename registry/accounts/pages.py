@@ -16,7 +16,15 @@ from litestar.status_codes import (
     HTTP_429_TOO_MANY_REQUESTS,
 )
 
-from registry.accounts import service, totp
+from registry.accounts import (
+    password_changes,
+    password_links,
+    second_factor,
+    sign_in,
+    tokens,
+    totp,
+    users,
+)
 from registry.accounts.auth import SESSION_COOKIE, CurrentUser, client_address
 from registry.accounts.roles import ROLE_LABELS, STAFF_ROLES, Role
 from registry.accounts.schemas import (
@@ -99,24 +107,24 @@ class SignInPages(Controller):
         if form is None:
             return _form_page("sign_in.html", errors, HTTP_422_UNPROCESSABLE_ENTITY, values=values)
         try:
-            account = await service.authenticate(
+            account = await sign_in.authenticate(
                 form.email, form.password, client_address(request.scope)
             )
-        except service.LockedOut as locked:
+        except sign_in.LockedOut as locked:
             return _form_page(
                 "sign_in.html",
                 errors_from(locked, "email"),
                 HTTP_429_TOO_MANY_REQUESTS,
                 values=values,
             )
-        except service.InvalidCredentials as wrong:
+        except sign_in.InvalidCredentials as wrong:
             return _form_page(
                 "sign_in.html", errors_from(wrong, "email"), HTTP_401_UNAUTHORIZED, values=values
             )
         previous = request.scope.get("user")
         if previous is not None and previous.session_id is not None:
-            await service.end_session(previous.session_id)
-        token = await service.start_session(
+            await sign_in.end_session(previous.session_id)
+        token = await sign_in.start_session(
             account, client_address(request.scope), request.headers.get("user-agent", "")
         )
         target = _after_password(account, _safe_next(form.next))
@@ -141,7 +149,7 @@ class SignInPages(Controller):
         form, errors = validate(CodeForm, values)
         if form is not None and user.session_id is not None:
             try:
-                await service.verify_second_factor(
+                await second_factor.verify_second_factor(
                     user.id, user.session_id, form.code, _settings(request).secret_key
                 )
                 return Redirect(next_page or "/account", status_code=SEE_OTHER)
@@ -162,7 +170,7 @@ class SignInPages(Controller):
         form, errors = validate(CodeForm, await read_form(request))
         if form is not None and user.session_id is not None:
             try:
-                codes = await service.confirm_totp_enrolment(
+                codes = await second_factor.confirm_totp_enrolment(
                     user.id, user.session_id, form.code, _settings(request).secret_key
                 )
                 return _page("recovery_codes.html", codes=codes)
@@ -180,7 +188,7 @@ class SignInPages(Controller):
     async def sign_out(self, request: AnyRequest) -> Redirect:
         user = _user(request)
         if user.session_id is not None:
-            await service.end_session(user.session_id)
+            await sign_in.end_session(user.session_id)
         return Redirect(
             "/sign-in?signed_out=1",
             status_code=SEE_OTHER,
@@ -188,7 +196,7 @@ class SignInPages(Controller):
         )
 
 
-def _after_password(account: service.Account, next_page: str) -> str:
+def _after_password(account: users.Account, next_page: str) -> str:
     if account.needs_second_factor and account.totp_enabled:
         # The page they were after waits until the code is in.
         return "/sign-in/two-factor" + (f"?{urlencode({'next': next_page})}" if next_page else "")
@@ -209,9 +217,9 @@ async def _setup_page(
     # mistyped code the same one again, since the person's app already holds it.
     key = _settings(request).secret_key
     if keep_secret:
-        secret = await service.pending_totp_secret(user.id, key)
+        secret = await second_factor.pending_totp_secret(user.id, key)
     else:
-        secret = await service.begin_totp_enrolment(user.id, key)
+        secret = await second_factor.begin_totp_enrolment(user.id, key)
     uri = totp.provisioning_uri(secret, user.email)
     return _form_page(
         "two_factor_setup.html",
@@ -238,13 +246,13 @@ class PasswordPages(Controller):
                 "forgotten_password.html", errors, HTTP_422_UNPROCESSABLE_ENTITY, values=values
             )
         # The same answer whether or not the address has an account.
-        await service.request_password_reset(form.email)
+        await password_links.request_password_reset(form.email)
         return _page("reset_link_sent.html", email=form.email)
 
     @get("/reset-password", name="reset_password")
     async def reset_password(self, token: FromQuery[str] = "") -> Template:
         try:
-            await service.check_reset_token(token)
+            await password_links.check_reset_token(token)
         except InvalidInput as error:
             return _form_page(
                 "reset_password.html",
@@ -261,7 +269,7 @@ class PasswordPages(Controller):
         form, errors = validate(NewPasswordForm, values)
         if form is not None:
             try:
-                await service.reset_password(token, form.password)
+                await password_changes.reset_password(token, form.password)
                 return Redirect("/sign-in?password_reset=1", status_code=SEE_OTHER)
             except InvalidInput as error:
                 errors = errors_from(error, "password")
@@ -288,7 +296,7 @@ class AccountPages(Controller):
         form, errors = validate(ChangePasswordForm, await read_form(request))
         if form is not None:
             try:
-                await service.change_password(
+                await password_changes.change_password(
                     user.id, form.current_password, form.password, user.session_id
                 )
                 return await _account_page(
@@ -304,7 +312,7 @@ class AccountPages(Controller):
         form, errors = validate(TokenForm, await read_form(request))
         if form is not None:
             try:
-                summary, token = await service.issue_api_token(user.id, form.name)
+                summary, token = await tokens.issue_api_token(user.id, form.name)
                 return _page("token_created.html", token=token, summary=summary)
             except InvalidInput as error:
                 errors = errors_from(error, "name")
@@ -312,7 +320,7 @@ class AccountPages(Controller):
 
     @post("/account/tokens/{token_id:int}/revoke", name="account_token_revoke")
     async def account_token_revoke(self, request: AnyRequest, token_id: FromPath[int]) -> Template:
-        await service.revoke_api_token(_user(request).id, token_id)
+        await tokens.revoke_api_token(_user(request).id, token_id)
         return await _account_page(request, FormErrors(), 200, notice="The token has been revoked")
 
 
@@ -320,15 +328,15 @@ async def _account_page(
     request: AnyRequest, errors: FormErrors, status: int, notice: str = ""
 ) -> Template:
     user = _user(request)
-    account = await service.get_account(user.id)
+    account = await users.get_account(user.id)
     return _form_page(
         "account.html",
         errors,
         status,
         account=account,
         role_labels=[ROLE_LABELS[role] for role in sorted(account.roles)],
-        tokens=await service.list_api_tokens(user.id),
-        recovery_codes_left=await service.unused_recovery_codes(user.id)
+        tokens=await tokens.list_api_tokens(user.id),
+        recovery_codes_left=await second_factor.unused_recovery_codes(user.id)
         if account.totp_enabled
         else None,
         notice=notice,
@@ -344,7 +352,7 @@ class StaffAdminPages(Controller):
         self, role: FromQuery[str] = "", q: FromQuery[str] = "", page: FromQuery[int] = 1
     ) -> Template:
         chosen = Role(role) if role in Role.__members__ else None
-        accounts, total = await service.list_accounts(role=chosen, search=q, page=max(page, 1))
+        accounts, total = await users.list_accounts(role=chosen, search=q, page=max(page, 1))
         return _page(
             "admin_users.html",
             accounts=accounts,
@@ -372,10 +380,10 @@ class StaffAdminPages(Controller):
         form, errors = validate(StaffInviteForm, values)
         if form is not None:
             try:
-                account = await service.invite_user(
+                account = await users.invite_user(
                     form.email,
                     form.display_name,
-                    service.parse_roles(form.roles),
+                    users.parse_roles(form.roles),
                     invited_by=_user(request).display_name,
                 )
                 return Redirect(f"/admin/users/{account.id}?invited=1", status_code=SEE_OTHER)
@@ -405,8 +413,8 @@ class StaffAdminPages(Controller):
         form, errors = validate(RolesForm, await read_form(request))
         if form is not None:
             try:
-                await service.set_roles(
-                    user_id, service.parse_roles(form.roles), by_user_id=_user(request).id
+                await users.set_roles(
+                    user_id, users.parse_roles(form.roles), by_user_id=_user(request).id
                 )
                 return await _admin_user_page(user_id, FormErrors(), 200, notice="Roles updated")
             except InvalidInput as error:
@@ -422,7 +430,7 @@ class StaffAdminPages(Controller):
         values = await read_form(request)
         active = values.get("active") == "yes"
         try:
-            await service.set_active(user_id, active, by_user_id=_user(request).id)
+            await users.set_active(user_id, active, by_user_id=_user(request).id)
         except Conflict as error:
             return await _admin_user_page(user_id, errors_from(error), HTTP_409_CONFLICT)
         return await _admin_user_page(
@@ -436,7 +444,7 @@ class StaffAdminPages(Controller):
 async def _admin_user_page(
     user_id: int, errors: FormErrors, status: int, notice: str = ""
 ) -> Template:
-    account = await service.get_account(user_id)
+    account = await users.get_account(user_id)
     return _form_page(
         "admin_user.html",
         errors,

@@ -31,8 +31,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from registry.accounts.service import normalise_email
 from registry.accounts.tables import User
+from registry.accounts.users import normalise_email
 from registry.audit import service as audit
 from registry.core import clock
 from registry.db import lock_row, transaction
