@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
@@ -23,6 +22,7 @@ from registry.accounts import (
     sign_in,
     tokens,
     totp,
+    urls,
     users,
 )
 from registry.accounts.auth import SESSION_COOKIE, CurrentUser, client_address
@@ -94,13 +94,13 @@ def _role_items(selected: frozenset[Role] | set[Role] = frozenset()) -> list[dic
 class SignInPages(Controller):
     include_in_schema = False
 
-    @get("/sign-in", name="sign_in")
+    @get(urls.SIGN_IN, name="sign_in")
     async def sign_in(
         self, next_page: Annotated[str, QueryParameter(name="next")] = ""
     ) -> Template:
         return _page("sign_in.html", values={"next": _safe_next(next_page)})
 
-    @post("/sign-in", name="sign_in_submit")
+    @post(urls.SIGN_IN, name="sign_in_submit")
     async def sign_in_submit(self, request: AnyRequest) -> Template | Redirect:
         values = await read_form(request)
         form, errors = validate(SignInForm, values)
@@ -130,18 +130,18 @@ class SignInPages(Controller):
         target = _after_password(account, _safe_next(form.next))
         return Redirect(target, status_code=SEE_OTHER, cookies=[_session_cookie(request, token)])
 
-    @get("/sign-in/two-factor", name="two_factor_prompt")
+    @get(urls.TWO_FACTOR, name="two_factor_prompt")
     async def two_factor_prompt(
         self, request: AnyRequest, next_page: Annotated[str, QueryParameter(name="next")] = ""
     ) -> Template | Redirect:
         user = _user(request)
         if user.fully_signed_in:
-            return Redirect(_safe_next(next_page) or "/account", status_code=SEE_OTHER)
+            return Redirect(_safe_next(next_page) or urls.ACCOUNT, status_code=SEE_OTHER)
         if not user.totp_enabled:
-            return Redirect("/account/two-factor/setup", status_code=SEE_OTHER)
+            return Redirect(urls.TWO_FACTOR_SETUP, status_code=SEE_OTHER)
         return _page("two_factor.html", next=_safe_next(next_page))
 
-    @post("/sign-in/two-factor", name="two_factor_submit")
+    @post(urls.TWO_FACTOR, name="two_factor_submit")
     async def two_factor_submit(self, request: AnyRequest) -> Template | Redirect:
         user = _user(request)
         values = await read_form(request)
@@ -152,19 +152,19 @@ class SignInPages(Controller):
                 await second_factor.verify_second_factor(
                     user.id, user.session_id, form.code, _settings(request).secret_key
                 )
-                return Redirect(next_page or "/account", status_code=SEE_OTHER)
+                return Redirect(next_page or urls.ACCOUNT, status_code=SEE_OTHER)
             except RegistryError as error:
                 errors = errors_from(error, "code")
         return _form_page("two_factor.html", errors, HTTP_422_UNPROCESSABLE_ENTITY, next=next_page)
 
-    @get("/account/two-factor/setup", name="two_factor_setup")
+    @get(urls.TWO_FACTOR_SETUP, name="two_factor_setup")
     async def two_factor_setup(self, request: AnyRequest) -> Template | Redirect:
         user = _user(request)
         if user.totp_enabled:
-            return Redirect("/account", status_code=SEE_OTHER)
+            return Redirect(urls.ACCOUNT, status_code=SEE_OTHER)
         return await _setup_page(request, user, FormErrors(), 200)
 
-    @post("/account/two-factor/setup", name="two_factor_setup_submit")
+    @post(urls.TWO_FACTOR_SETUP, name="two_factor_setup_submit")
     async def two_factor_setup_submit(self, request: AnyRequest) -> Template:
         user = _user(request)
         form, errors = validate(CodeForm, await read_form(request))
@@ -184,13 +184,13 @@ class SignInPages(Controller):
             request, user, errors, HTTP_422_UNPROCESSABLE_ENTITY, keep_secret=True
         )
 
-    @post("/sign-out", name="sign_out")
+    @post(urls.SIGN_OUT, name="sign_out")
     async def sign_out(self, request: AnyRequest) -> Redirect:
         user = _user(request)
         if user.session_id is not None:
             await sign_in.end_session(user.session_id)
         return Redirect(
-            "/sign-in?signed_out=1",
+            urls.SIGN_IN_AFTER_SIGN_OUT,
             status_code=SEE_OTHER,
             cookies=[_session_cookie(request, "", expire=True)],
         )
@@ -199,10 +199,10 @@ class SignInPages(Controller):
 def _after_password(account: users.Account, next_page: str) -> str:
     if account.needs_second_factor and account.totp_enabled:
         # The page they were after waits until the code is in.
-        return "/sign-in/two-factor" + (f"?{urlencode({'next': next_page})}" if next_page else "")
+        return urls.two_factor_prompt(next_page)
     if account.needs_second_factor:
-        return "/account/two-factor/setup"
-    return next_page or "/account"
+        return urls.TWO_FACTOR_SETUP
+    return next_page or urls.ACCOUNT
 
 
 async def _setup_page(
@@ -233,11 +233,11 @@ async def _setup_page(
 class PasswordPages(Controller):
     include_in_schema = False
 
-    @get("/forgotten-password", name="forgotten_password")
+    @get(urls.FORGOTTEN_PASSWORD, name="forgotten_password")
     async def forgotten_password(self) -> Template:
         return _page("forgotten_password.html")
 
-    @post("/forgotten-password", name="forgotten_password_submit")
+    @post(urls.FORGOTTEN_PASSWORD, name="forgotten_password_submit")
     async def forgotten_password_submit(self, request: AnyRequest) -> Template:
         values = await read_form(request)
         form, errors = validate(EmailForm, values)
@@ -249,7 +249,7 @@ class PasswordPages(Controller):
         await password_links.request_password_reset(form.email)
         return _page("reset_link_sent.html", email=form.email)
 
-    @get("/reset-password", name="reset_password")
+    @get(urls.RESET_PASSWORD, name="reset_password")
     async def reset_password(self, token: FromQuery[str] = "") -> Template:
         try:
             await password_links.check_reset_token(token)
@@ -262,7 +262,7 @@ class PasswordPages(Controller):
             )
         return _page("reset_password.html", token=token)
 
-    @post("/reset-password", name="reset_password_submit")
+    @post(urls.RESET_PASSWORD, name="reset_password_submit")
     async def reset_password_submit(self, request: AnyRequest) -> Template | Redirect:
         values = await read_form(request)
         token = str(values.get("token", ""))
@@ -270,7 +270,7 @@ class PasswordPages(Controller):
         if form is not None:
             try:
                 await password_changes.reset_password(token, form.password)
-                return Redirect("/sign-in?password_reset=1", status_code=SEE_OTHER)
+                return Redirect(urls.SIGN_IN_AFTER_RESET, status_code=SEE_OTHER)
             except InvalidInput as error:
                 errors = errors_from(error, "password")
         expired = "token" in errors.by_field
@@ -286,11 +286,11 @@ class PasswordPages(Controller):
 class AccountPages(Controller):
     include_in_schema = False
 
-    @get("/account", name="account")
+    @get(urls.ACCOUNT, name="account")
     async def account(self, request: AnyRequest) -> Template:
         return await _account_page(request, FormErrors(), 200)
 
-    @post("/account/password", name="account_password")
+    @post(urls.ACCOUNT_PASSWORD, name="account_password")
     async def account_password(self, request: AnyRequest) -> Template:
         user = _user(request)
         form, errors = validate(ChangePasswordForm, await read_form(request))
@@ -306,7 +306,7 @@ class AccountPages(Controller):
                 errors = errors_from(error, "password")
         return await _account_page(request, errors, HTTP_422_UNPROCESSABLE_ENTITY)
 
-    @post("/account/tokens", name="account_token_create")
+    @post(urls.ACCOUNT_TOKENS, name="account_token_create")
     async def account_token_create(self, request: AnyRequest) -> Template:
         user = _user(request)
         form, errors = validate(TokenForm, await read_form(request))
@@ -318,7 +318,7 @@ class AccountPages(Controller):
                 errors = errors_from(error, "name")
         return await _account_page(request, errors, HTTP_422_UNPROCESSABLE_ENTITY)
 
-    @post("/account/tokens/{token_id:int}/revoke", name="account_token_revoke")
+    @post(urls.ACCOUNT_TOKENS + "/{token_id:int}/revoke", name="account_token_revoke")
     async def account_token_revoke(self, request: AnyRequest, token_id: FromPath[int]) -> Template:
         await tokens.revoke_api_token(_user(request).id, token_id)
         return await _account_page(request, FormErrors(), 200, notice="The token has been revoked")
@@ -345,7 +345,7 @@ async def _account_page(
 
 class StaffAdminPages(Controller):
     include_in_schema = False
-    path = "/admin/users"
+    path = urls.ADMIN_USERS
 
     @get("/", name="admin_users")
     async def users(
@@ -386,7 +386,7 @@ class StaffAdminPages(Controller):
                     users.parse_roles(form.roles),
                     invited_by=_user(request).display_name,
                 )
-                return Redirect(f"/admin/users/{account.id}?invited=1", status_code=SEE_OTHER)
+                return Redirect(urls.admin_user(account.id, invited="1"), status_code=SEE_OTHER)
             except (InvalidInput, Conflict) as error:
                 errors = errors_from(error, "email")
         chosen = (
