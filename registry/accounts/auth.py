@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
+from litestar import Request
+from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -28,6 +31,16 @@ class CurrentUser:
     totp_enabled: bool
     session_id: int | None  # None when the request carries an API token
     fully_signed_in: bool  # staff have passed their second factor
+
+
+SignedInRequest: TypeAlias = Request[CurrentUser, Any, State]
+"""A request to a route only signed-in users may open: ``request.user`` is who is signed in.
+
+The access guard (:mod:`registry.accounts.access`) turns everyone else away before the handler
+runs, so the handler needs no check of its own."""
+
+VisitorRequest: TypeAlias = Request[CurrentUser | None, Any, State]
+"""A request to a route anyone may open: ``request.user`` is None for a signed-out visitor."""
 
 
 def client_address(scope: Scope) -> str:
@@ -88,7 +101,8 @@ async def _from_session(scope: Scope) -> CurrentUser | None:
 
 
 class AuthenticationMiddleware:
-    """Sets ``scope["user"]`` (None when signed out) and the audit trail's actor.
+    """Sets ``scope["user"]`` on every HTTP request (None when signed out), so ``request.user``
+    never raises, and the audit trail's actor.
 
     The API takes bearer tokens only and pages take the session cookie only: cookies never
     authenticate an API call, so the API needs no CSRF token and a page cannot be driven by a

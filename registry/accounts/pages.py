@@ -25,7 +25,13 @@ from registry.accounts import (
     urls,
     users,
 )
-from registry.accounts.auth import SESSION_COOKIE, CurrentUser, client_address
+from registry.accounts.auth import (
+    SESSION_COOKIE,
+    CurrentUser,
+    SignedInRequest,
+    VisitorRequest,
+    client_address,
+)
 from registry.accounts.roles import ROLE_LABELS, STAFF_ROLES, Role
 from registry.accounts.schemas import (
     ChangePasswordForm,
@@ -47,10 +53,6 @@ SEE_OTHER: Literal[303] = 303
 
 def _settings(request: AnyRequest) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
-
-
-def _user(request: AnyRequest) -> CurrentUser:
-    return request.scope["user"]  # type: ignore[no-any-return]
 
 
 def _safe_next(target: str) -> str:
@@ -101,7 +103,7 @@ class SignInPages(Controller):
         return _page("sign_in.html", values={"next": _safe_next(next_page)})
 
     @post(urls.SIGN_IN, name="sign_in_submit")
-    async def sign_in_submit(self, request: AnyRequest) -> Template | Redirect:
+    async def sign_in_submit(self, request: VisitorRequest) -> Template | Redirect:
         values = await read_form(request)
         form, errors = validate(SignInForm, values)
         if form is None:
@@ -121,7 +123,7 @@ class SignInPages(Controller):
             return _form_page(
                 "sign_in.html", errors_from(wrong, "email"), HTTP_401_UNAUTHORIZED, values=values
             )
-        previous = request.scope.get("user")
+        previous = request.user
         if previous is not None and previous.session_id is not None:
             await sign_in.end_session(previous.session_id)
         token = await sign_in.start_session(
@@ -132,9 +134,9 @@ class SignInPages(Controller):
 
     @get(urls.TWO_FACTOR, name="two_factor_prompt")
     async def two_factor_prompt(
-        self, request: AnyRequest, next_page: Annotated[str, QueryParameter(name="next")] = ""
+        self, request: SignedInRequest, next_page: Annotated[str, QueryParameter(name="next")] = ""
     ) -> Template | Redirect:
-        user = _user(request)
+        user = request.user
         if user.fully_signed_in:
             return Redirect(_safe_next(next_page) or urls.ACCOUNT, status_code=SEE_OTHER)
         if not user.totp_enabled:
@@ -142,8 +144,8 @@ class SignInPages(Controller):
         return _page("two_factor.html", next=_safe_next(next_page))
 
     @post(urls.TWO_FACTOR, name="two_factor_submit")
-    async def two_factor_submit(self, request: AnyRequest) -> Template | Redirect:
-        user = _user(request)
+    async def two_factor_submit(self, request: SignedInRequest) -> Template | Redirect:
+        user = request.user
         values = await read_form(request)
         next_page = _safe_next(str(values.get("next", "")))
         form, errors = validate(CodeForm, values)
@@ -158,15 +160,15 @@ class SignInPages(Controller):
         return _form_page("two_factor.html", errors, HTTP_422_UNPROCESSABLE_ENTITY, next=next_page)
 
     @get(urls.TWO_FACTOR_SETUP, name="two_factor_setup")
-    async def two_factor_setup(self, request: AnyRequest) -> Template | Redirect:
-        user = _user(request)
+    async def two_factor_setup(self, request: SignedInRequest) -> Template | Redirect:
+        user = request.user
         if user.totp_enabled:
             return Redirect(urls.ACCOUNT, status_code=SEE_OTHER)
         return await _setup_page(request, user, FormErrors(), 200)
 
     @post(urls.TWO_FACTOR_SETUP, name="two_factor_setup_submit")
-    async def two_factor_setup_submit(self, request: AnyRequest) -> Template:
-        user = _user(request)
+    async def two_factor_setup_submit(self, request: SignedInRequest) -> Template:
+        user = request.user
         form, errors = validate(CodeForm, await read_form(request))
         if form is not None and user.session_id is not None:
             try:
@@ -185,8 +187,8 @@ class SignInPages(Controller):
         )
 
     @post(urls.SIGN_OUT, name="sign_out")
-    async def sign_out(self, request: AnyRequest) -> Redirect:
-        user = _user(request)
+    async def sign_out(self, request: SignedInRequest) -> Redirect:
+        user = request.user
         if user.session_id is not None:
             await sign_in.end_session(user.session_id)
         return Redirect(
@@ -287,12 +289,12 @@ class AccountPages(Controller):
     include_in_schema = False
 
     @get(urls.ACCOUNT, name="account")
-    async def account(self, request: AnyRequest) -> Template:
+    async def account(self, request: SignedInRequest) -> Template:
         return await _account_page(request, FormErrors(), 200)
 
     @post(urls.ACCOUNT_PASSWORD, name="account_password")
-    async def account_password(self, request: AnyRequest) -> Template:
-        user = _user(request)
+    async def account_password(self, request: SignedInRequest) -> Template:
+        user = request.user
         form, errors = validate(ChangePasswordForm, await read_form(request))
         if form is not None:
             try:
@@ -307,8 +309,8 @@ class AccountPages(Controller):
         return await _account_page(request, errors, HTTP_422_UNPROCESSABLE_ENTITY)
 
     @post(urls.ACCOUNT_TOKENS, name="account_token_create")
-    async def account_token_create(self, request: AnyRequest) -> Template:
-        user = _user(request)
+    async def account_token_create(self, request: SignedInRequest) -> Template:
+        user = request.user
         form, errors = validate(TokenForm, await read_form(request))
         if form is not None:
             try:
@@ -319,15 +321,17 @@ class AccountPages(Controller):
         return await _account_page(request, errors, HTTP_422_UNPROCESSABLE_ENTITY)
 
     @post(urls.ACCOUNT_TOKENS + "/{token_id:int}/revoke", name="account_token_revoke")
-    async def account_token_revoke(self, request: AnyRequest, token_id: FromPath[int]) -> Template:
-        await tokens.revoke_api_token(_user(request).id, token_id)
+    async def account_token_revoke(
+        self, request: SignedInRequest, token_id: FromPath[int]
+    ) -> Template:
+        await tokens.revoke_api_token(request.user.id, token_id)
         return await _account_page(request, FormErrors(), 200, notice="The token has been revoked")
 
 
 async def _account_page(
-    request: AnyRequest, errors: FormErrors, status: int, notice: str = ""
+    request: SignedInRequest, errors: FormErrors, status: int, notice: str = ""
 ) -> Template:
-    user = _user(request)
+    user = request.user
     account = await users.get_account(user.id)
     return _form_page(
         "account.html",
@@ -375,7 +379,7 @@ class StaffAdminPages(Controller):
         )
 
     @post("/new", name="admin_user_new_submit")
-    async def new_user_submit(self, request: AnyRequest) -> Template | Redirect:
+    async def new_user_submit(self, request: SignedInRequest) -> Template | Redirect:
         values = await read_form(request)
         form, errors = validate(StaffInviteForm, values)
         if form is not None:
@@ -384,7 +388,7 @@ class StaffAdminPages(Controller):
                     form.email,
                     form.display_name,
                     users.parse_roles(form.roles),
-                    invited_by=_user(request).display_name,
+                    invited_by=request.user.display_name,
                 )
                 return Redirect(urls.admin_user(account.id, invited="1"), status_code=SEE_OTHER)
             except (InvalidInput, Conflict) as error:
@@ -409,12 +413,12 @@ class StaffAdminPages(Controller):
         )
 
     @post("/{user_id:int}/roles", name="admin_user_roles_submit")
-    async def roles_submit(self, request: AnyRequest, user_id: FromPath[int]) -> Template:
+    async def roles_submit(self, request: SignedInRequest, user_id: FromPath[int]) -> Template:
         form, errors = validate(RolesForm, await read_form(request))
         if form is not None:
             try:
                 await users.set_roles(
-                    user_id, users.parse_roles(form.roles), by_user_id=_user(request).id
+                    user_id, users.parse_roles(form.roles), by_user_id=request.user.id
                 )
                 return await _admin_user_page(user_id, FormErrors(), 200, notice="Roles updated")
             except InvalidInput as error:
@@ -426,11 +430,11 @@ class StaffAdminPages(Controller):
         return await _admin_user_page(user_id, errors, HTTP_422_UNPROCESSABLE_ENTITY)
 
     @post("/{user_id:int}/active", name="admin_user_active_submit")
-    async def active_submit(self, request: AnyRequest, user_id: FromPath[int]) -> Template:
+    async def active_submit(self, request: SignedInRequest, user_id: FromPath[int]) -> Template:
         values = await read_form(request)
         active = values.get("active") == "yes"
         try:
-            await users.set_active(user_id, active, by_user_id=_user(request).id)
+            await users.set_active(user_id, active, by_user_id=request.user.id)
         except Conflict as error:
             return await _admin_user_page(user_id, errors_from(error), HTTP_409_CONFLICT)
         return await _admin_user_page(
