@@ -123,9 +123,7 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     click.echo(summary.render(settings.base_url, mail))
     if no_serve:
         return
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "registry.cli", "worker", "--with-scheduler"]
-    )
+    worker = subprocess.Popen([sys.executable, "-m", "registry.cli", "worker", "--with-scheduler"])
     try:
         _serve(host, port, workers=1)
     finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry.accounts import service
+from registry.accounts import sign_in, users
 from registry.accounts.demo import DEMO_PASSWORD, DEMO_PEOPLE
 from registry.accounts.roles import Role
 from registry.config import Settings
@@ -38,9 +38,9 @@ async def test_demo_prints_a_login_for_every_role_and_can_run_twice(
     again, _ = await registry_command(migrated, "demo", "--no-serve")
     assert again == 0
     admin_email = DEMO_PEOPLE[0][1]
-    account = await service.authenticate(admin_email, DEMO_PASSWORD, "127.0.0.1")
+    account = await sign_in.authenticate(admin_email, DEMO_PASSWORD, "127.0.0.1")
     assert Role.admin in account.roles
-    _, total = await service.list_accounts(page=1, page_size=50)
+    _, total = await users.list_accounts(page=1, page_size=50)
     assert total == len(DEMO_PEOPLE) + len(DEMO_APPLICANTS)  # applicants have logins too
 
 

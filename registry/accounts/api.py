@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from registry.accounts import service
-from registry.accounts.auth import CurrentUser
+from registry.accounts import tokens, users
+from registry.accounts.auth import SignedInRequest
 from registry.accounts.roles import Role
 from registry.accounts.schemas import (
     AccountOut,
@@ -21,14 +21,8 @@ from registry.accounts.schemas import (
     UserPatch,
 )
 
-AnyRequest = Request[Any, Any, Any]
 
-
-def _user(request: AnyRequest) -> CurrentUser:
-    return request.scope["user"]  # type: ignore[no-any-return]
-
-
-def account_out(account: service.Account) -> AccountOut:
+def account_out(account: users.Account) -> AccountOut:
     return AccountOut(
         id=account.id,
         email=account.email,
@@ -41,7 +35,7 @@ def account_out(account: service.Account) -> AccountOut:
     )
 
 
-def token_out(summary: service.TokenSummary) -> TokenOut:
+def token_out(summary: tokens.TokenSummary) -> TokenOut:
     return TokenOut(
         id=summary.id,
         name=summary.name,
@@ -57,12 +51,12 @@ class MeController(Controller):
     tags = ["Your account"]
 
     @get("/", name="api_me", summary="The account the bearer token belongs to")
-    async def me(self, request: AnyRequest) -> AccountOut:
-        return account_out(await service.get_account(_user(request).id))
+    async def me(self, request: SignedInRequest) -> AccountOut:
+        return account_out(await users.get_account(request.user.id))
 
     @get("/tokens", name="api_tokens_list", summary="Your personal API tokens (never their values)")
-    async def tokens(self, request: AnyRequest) -> list[TokenOut]:
-        return [token_out(t) for t in await service.list_api_tokens(_user(request).id)]
+    async def tokens(self, request: SignedInRequest) -> list[TokenOut]:
+        return [token_out(t) for t in await tokens.list_api_tokens(request.user.id)]
 
     @post(
         "/tokens",
@@ -70,8 +64,10 @@ class MeController(Controller):
         status_code=HTTP_201_CREATED,
         summary="Create a token; shown once",
     )
-    async def create_token(self, request: AnyRequest, data: JSONBody[TokenIn]) -> IssuedTokenOut:
-        summary, token = await service.issue_api_token(_user(request).id, data.name)
+    async def create_token(
+        self, request: SignedInRequest, data: JSONBody[TokenIn]
+    ) -> IssuedTokenOut:
+        summary, token = await tokens.issue_api_token(request.user.id, data.name)
         return IssuedTokenOut(**token_out(summary).model_dump(), token=token)
 
     @delete(
@@ -80,8 +76,8 @@ class MeController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         summary="Revoke one of your tokens",
     )
-    async def revoke_token(self, request: AnyRequest, token_id: FromPath[int]) -> None:
-        await service.revoke_api_token(_user(request).id, token_id)
+    async def revoke_token(self, request: SignedInRequest, token_id: FromPath[int]) -> None:
+        await tokens.revoke_api_token(request.user.id, token_id)
 
 
 class UsersController(Controller):
@@ -96,7 +92,7 @@ class UsersController(Controller):
         page: Annotated[int, QueryParameter(ge=1)] = 1,
         page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> AccountPage:
-        accounts, total = await service.list_accounts(
+        accounts, total = await users.list_accounts(
             role=role, search=q, page=page, page_size=page_size
         )
         return AccountPage(
@@ -104,9 +100,9 @@ class UsersController(Controller):
         )
 
     @post("/", name="api_admin_users_create", status_code=HTTP_201_CREATED, summary="Invite a user")
-    async def create_user(self, request: AnyRequest, data: JSONBody[UserIn]) -> AccountOut:
-        account = await service.invite_user(
-            data.email, data.display_name, data.roles, invited_by=_user(request).display_name
+    async def create_user(self, request: SignedInRequest, data: JSONBody[UserIn]) -> AccountOut:
+        account = await users.invite_user(
+            data.email, data.display_name, data.roles, invited_by=request.user.display_name
         )
         return account_out(account)
 
@@ -116,9 +112,9 @@ class UsersController(Controller):
         summary="Change a user's roles or deactivate them",
     )
     async def update_user(
-        self, request: AnyRequest, user_id: FromPath[int], data: JSONBody[UserPatch]
+        self, request: SignedInRequest, user_id: FromPath[int], data: JSONBody[UserPatch]
     ) -> AccountOut:
-        account = await service.update_user(
-            user_id, roles=data.roles, active=data.active, by_user_id=_user(request).id
+        account = await users.update_user(
+            user_id, roles=data.roles, active=data.active, by_user_id=request.user.id
         )
         return account_out(account)

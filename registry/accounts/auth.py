@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
+from litestar import Request
+from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from registry.accounts import service
+from registry.accounts import sign_in, tokens
 from registry.accounts.roles import Role
 from registry.audit.context import Actor, set_actor
 from registry.web.observability import request_id_from
@@ -28,6 +31,16 @@ class CurrentUser:
     totp_enabled: bool
     session_id: int | None  # None when the request carries an API token
     fully_signed_in: bool  # staff have passed their second factor
+
+
+SignedInRequest: TypeAlias = Request[CurrentUser, Any, State]
+"""A request to a route only signed-in users may open: ``request.user`` is who is signed in.
+
+The access guard (:mod:`registry.accounts.access`) turns everyone else away before the handler
+runs, so the handler needs no check of its own."""
+
+VisitorRequest: TypeAlias = Request[CurrentUser | None, Any, State]
+"""A request to a route anyone may open: ``request.user`` is None for a signed-out visitor."""
 
 
 def client_address(scope: Scope) -> str:
@@ -55,7 +68,7 @@ async def _from_token(scope: Scope) -> CurrentUser | None:
     scheme, _, raw = authorization.partition(" ")
     if scheme.lower() != "bearer" or not raw:
         return None
-    account = await service.account_for_api_token(raw.strip())
+    account = await tokens.account_for_api_token(raw.strip())
     if account is None:
         return None
     return CurrentUser(
@@ -71,7 +84,7 @@ async def _from_token(scope: Scope) -> CurrentUser | None:
 
 
 async def _from_session(scope: Scope) -> CurrentUser | None:
-    signed_in = await service.session_for(_cookie(scope, SESSION_COOKIE))
+    signed_in = await sign_in.session_for(_cookie(scope, SESSION_COOKIE))
     if signed_in is None:
         return None
     account = signed_in.account
@@ -88,7 +101,8 @@ async def _from_session(scope: Scope) -> CurrentUser | None:
 
 
 class AuthenticationMiddleware:
-    """Sets ``scope["user"]`` (None when signed out) and the audit trail's actor.
+    """Sets ``scope["user"]`` on every HTTP request (None when signed out), so ``request.user``
+    never raises, and the audit trail's actor.
 
     The API takes bearer tokens only and pages take the session cookie only: cookies never
     authenticate an API call, so the API needs no CSRF token and a page cannot be driven by a

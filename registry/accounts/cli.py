@@ -33,17 +33,15 @@ def create(
     ctx: click.Context, email: str, display_name: str, roles: tuple[str, ...], password_stdin: bool
 ) -> None:
     """Create a user. Without --password-stdin they get no password until they reset it."""
-    from registry.accounts import service
+    from registry.accounts import users
     from registry.audit.context import Actor, acting_as
     from registry.core.commands import run_with_engine, settings_of
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
 
-    async def work(engine: Any) -> service.Account:
+    async def work(engine: Any) -> users.Account:
         with acting_as(Actor(id=None, label="system: registry users create")):
-            return await service.create_user(
-                email, display_name, [Role(r) for r in roles], password
-            )
+            return await users.create_user(email, display_name, [Role(r) for r in roles], password)
 
     try:
         account = run_with_engine(settings_of(ctx), work)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rich.progress import Progress
 
-from registry.accounts import service
+from registry.accounts import users
 from registry.accounts.roles import Role
 from registry.audit.context import Actor, acting_as
 from registry.demo import DemoLogin, DemoSummary
@@ -31,8 +31,8 @@ async def seed_demo_users(summary: DemoSummary, progress: Progress) -> None:
     created = 0
     with acting_as(Actor(id=None, label="system: demo")):
         for role, email, name in DEMO_PEOPLE:
-            if await service.find_account_by_email(email) is None:
-                await service.create_user(email, name, [role], DEMO_PASSWORD)
+            if await users.find_account_by_email(email) is None:
+                await users.create_user(email, name, [role], DEMO_PASSWORD)
                 created += 1
             summary.logins.append(DemoLogin(role.value, email, DEMO_PASSWORD))
             progress.advance(task)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from registry.accounts import service
+from registry.accounts import sign_in
 from registry.core.scheduler import JobContext, ScheduledJob
 
 
 async def accounts_housekeeping(context: JobContext) -> str:
-    purged = await service.purge_expired(context.now)
+    purged = await sign_in.purge_expired(context.now)
     return (
         f"removed {purged.sessions} expired sessions, {purged.reset_links} expired reset links "
         f"and {purged.login_attempts} old sign-in records"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
@@ -16,8 +15,23 @@ from litestar.status_codes import (
     HTTP_429_TOO_MANY_REQUESTS,
 )
 
-from registry.accounts import service, totp
-from registry.accounts.auth import SESSION_COOKIE, CurrentUser, client_address
+from registry.accounts import (
+    password_changes,
+    password_links,
+    second_factor,
+    sign_in,
+    tokens,
+    totp,
+    urls,
+    users,
+)
+from registry.accounts.auth import (
+    SESSION_COOKIE,
+    CurrentUser,
+    SignedInRequest,
+    VisitorRequest,
+    client_address,
+)
 from registry.accounts.roles import ROLE_LABELS, STAFF_ROLES, Role
 from registry.accounts.schemas import (
     ChangePasswordForm,
@@ -39,10 +53,6 @@ SEE_OTHER: Literal[303] = 303
 
 def _settings(request: AnyRequest) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
-
-
-def _user(request: AnyRequest) -> CurrentUser:
-    return request.scope["user"]  # type: ignore[no-any-return]
 
 
 def _safe_next(target: str) -> str:
@@ -86,83 +96,83 @@ def _role_items(selected: frozenset[Role] | set[Role] = frozenset()) -> list[dic
 class SignInPages(Controller):
     include_in_schema = False
 
-    @get("/sign-in", name="sign_in")
+    @get(urls.SIGN_IN, name="sign_in")
     async def sign_in(
         self, next_page: Annotated[str, QueryParameter(name="next")] = ""
     ) -> Template:
         return _page("sign_in.html", values={"next": _safe_next(next_page)})
 
-    @post("/sign-in", name="sign_in_submit")
-    async def sign_in_submit(self, request: AnyRequest) -> Template | Redirect:
+    @post(urls.SIGN_IN, name="sign_in_submit")
+    async def sign_in_submit(self, request: VisitorRequest) -> Template | Redirect:
         values = await read_form(request)
         form, errors = validate(SignInForm, values)
         if form is None:
             return _form_page("sign_in.html", errors, HTTP_422_UNPROCESSABLE_ENTITY, values=values)
         try:
-            account = await service.authenticate(
+            account = await sign_in.authenticate(
                 form.email, form.password, client_address(request.scope)
             )
-        except service.LockedOut as locked:
+        except sign_in.LockedOut as locked:
             return _form_page(
                 "sign_in.html",
                 errors_from(locked, "email"),
                 HTTP_429_TOO_MANY_REQUESTS,
                 values=values,
             )
-        except service.InvalidCredentials as wrong:
+        except sign_in.InvalidCredentials as wrong:
             return _form_page(
                 "sign_in.html", errors_from(wrong, "email"), HTTP_401_UNAUTHORIZED, values=values
             )
-        previous = request.scope.get("user")
+        previous = request.user
         if previous is not None and previous.session_id is not None:
-            await service.end_session(previous.session_id)
-        token = await service.start_session(
+            await sign_in.end_session(previous.session_id)
+        token = await sign_in.start_session(
             account, client_address(request.scope), request.headers.get("user-agent", "")
         )
         target = _after_password(account, _safe_next(form.next))
         return Redirect(target, status_code=SEE_OTHER, cookies=[_session_cookie(request, token)])
 
-    @get("/sign-in/two-factor", name="two_factor_prompt")
+    @get(urls.TWO_FACTOR, name="two_factor_prompt")
     async def two_factor_prompt(
-        self, request: AnyRequest, next_page: Annotated[str, QueryParameter(name="next")] = ""
+        self, request: SignedInRequest, next_page: Annotated[str, QueryParameter(name="next")] = ""
     ) -> Template | Redirect:
-        user = _user(request)
+        user = request.user
         if user.fully_signed_in:
-            return Redirect(_safe_next(next_page) or "/account", status_code=SEE_OTHER)
+            return Redirect(_safe_next(next_page) or urls.ACCOUNT, status_code=SEE_OTHER)
         if not user.totp_enabled:
-            return Redirect("/account/two-factor/setup", status_code=SEE_OTHER)
+            return Redirect(urls.TWO_FACTOR_SETUP, status_code=SEE_OTHER)
         return _page("two_factor.html", next=_safe_next(next_page))
 
-    @post("/sign-in/two-factor", name="two_factor_submit")
-    async def two_factor_submit(self, request: AnyRequest) -> Template | Redirect:
-        user = _user(request)
+    @post(urls.TWO_FACTOR, name="two_factor_submit")
+    async def two_factor_submit(self, request: SignedInRequest) -> Template | Redirect:
+        user = request.user
         values = await read_form(request)
         next_page = _safe_next(str(values.get("next", "")))
         form, errors = validate(CodeForm, values)
         if form is not None and user.session_id is not None:
             try:
-                await service.verify_second_factor(
+                await second_factor.verify_second_factor(
                     user.id, user.session_id, form.code, _settings(request).secret_key
                 )
-                return Redirect(next_page or "/account", status_code=SEE_OTHER)
+                return Redirect(next_page or urls.ACCOUNT, status_code=SEE_OTHER)
             except RegistryError as error:
                 errors = errors_from(error, "code")
         return _form_page("two_factor.html", errors, HTTP_422_UNPROCESSABLE_ENTITY, next=next_page)
 
-    @get("/account/two-factor/setup", name="two_factor_setup")
-    async def two_factor_setup(self, request: AnyRequest) -> Template | Redirect:
-        user = _user(request)
+    @get(urls.TWO_FACTOR_SETUP, name="two_factor_setup")
+    async def two_factor_setup(self, request: SignedInRequest) -> Template | Redirect:
+        user = request.user
         if user.totp_enabled:
-            return Redirect("/account", status_code=SEE_OTHER)
+            return Redirect(urls.ACCOUNT, status_code=SEE_OTHER)
         return await _setup_page(request, user, FormErrors(), 200)
 
-    @post("/account/two-factor/setup", name="two_factor_setup_submit")
-    async def two_factor_setup_submit(self, request: AnyRequest) -> Template:
-        user = _user(request)
+    @post(urls.TWO_FACTOR_SETUP, name="two_factor_setup_submit")
+    async def two_factor_setup_submit(self, request: SignedInRequest) -> Template:
+        user = request.user
         form, errors = validate(CodeForm, await read_form(request))
         if form is not None and user.session_id is not None:
             try:
-                codes = await service.confirm_totp_enrolment(
+                codes = await second_factor.confirm_totp_enrolment(
                     user.id, user.session_id, form.code, _settings(request).secret_key
                 )
                 return _page("recovery_codes.html", codes=codes)
@@ -176,25 +186,25 @@ class SignInPages(Controller):
             request, user, errors, HTTP_422_UNPROCESSABLE_ENTITY, keep_secret=True
         )
 
-    @post("/sign-out", name="sign_out")
-    async def sign_out(self, request: AnyRequest) -> Redirect:
-        user = _user(request)
+    @post(urls.SIGN_OUT, name="sign_out")
+    async def sign_out(self, request: SignedInRequest) -> Redirect:
+        user = request.user
         if user.session_id is not None:
-            await service.end_session(user.session_id)
+            await sign_in.end_session(user.session_id)
         return Redirect(
-            "/sign-in?signed_out=1",
+            urls.SIGN_IN_AFTER_SIGN_OUT,
             status_code=SEE_OTHER,
             cookies=[_session_cookie(request, "", expire=True)],
         )
 
 
-def _after_password(account: service.Account, next_page: str) -> str:
+def _after_password(account: users.Account, next_page: str) -> str:
     if account.needs_second_factor and account.totp_enabled:
         # The page they were after waits until the code is in.
-        return "/sign-in/two-factor" + (f"?{urlencode({'next': next_page})}" if next_page else "")
+        return urls.two_factor_prompt(next_page)
     if account.needs_second_factor:
-        return "/account/two-factor/setup"
-    return next_page or "/account"
+        return urls.TWO_FACTOR_SETUP
+    return next_page or urls.ACCOUNT
 
 
 async def _setup_page(
@@ -209,9 +219,9 @@ async def _setup_page(
     # mistyped code the same one again, since the person's app already holds it.
     key = _settings(request).secret_key
     if keep_secret:
-        secret = await service.pending_totp_secret(user.id, key)
+        secret = await second_factor.pending_totp_secret(user.id, key)
     else:
-        secret = await service.begin_totp_enrolment(user.id, key)
+        secret = await second_factor.begin_totp_enrolment(user.id, key)
     uri = totp.provisioning_uri(secret, user.email)
     return _form_page(
         "two_factor_setup.html",
@@ -225,11 +235,11 @@ async def _setup_page(
 class PasswordPages(Controller):
     include_in_schema = False
 
-    @get("/forgotten-password", name="forgotten_password")
+    @get(urls.FORGOTTEN_PASSWORD, name="forgotten_password")
     async def forgotten_password(self) -> Template:
         return _page("forgotten_password.html")
 
-    @post("/forgotten-password", name="forgotten_password_submit")
+    @post(urls.FORGOTTEN_PASSWORD, name="forgotten_password_submit")
     async def forgotten_password_submit(self, request: AnyRequest) -> Template:
         values = await read_form(request)
         form, errors = validate(EmailForm, values)
@@ -238,13 +248,13 @@ class PasswordPages(Controller):
                 "forgotten_password.html", errors, HTTP_422_UNPROCESSABLE_ENTITY, values=values
             )
         # The same answer whether or not the address has an account.
-        await service.request_password_reset(form.email)
+        await password_links.request_password_reset(form.email)
         return _page("reset_link_sent.html", email=form.email)
 
-    @get("/reset-password", name="reset_password")
+    @get(urls.RESET_PASSWORD, name="reset_password")
     async def reset_password(self, token: FromQuery[str] = "") -> Template:
         try:
-            await service.check_reset_token(token)
+            await password_links.check_reset_token(token)
         except InvalidInput as error:
             return _form_page(
                 "reset_password.html",
@@ -254,15 +264,15 @@ class PasswordPages(Controller):
             )
         return _page("reset_password.html", token=token)
 
-    @post("/reset-password", name="reset_password_submit")
+    @post(urls.RESET_PASSWORD, name="reset_password_submit")
     async def reset_password_submit(self, request: AnyRequest) -> Template | Redirect:
         values = await read_form(request)
         token = str(values.get("token", ""))
         form, errors = validate(NewPasswordForm, values)
         if form is not None:
             try:
-                await service.reset_password(token, form.password)
-                return Redirect("/sign-in?password_reset=1", status_code=SEE_OTHER)
+                await password_changes.reset_password(token, form.password)
+                return Redirect(urls.SIGN_IN_AFTER_RESET, status_code=SEE_OTHER)
             except InvalidInput as error:
                 errors = errors_from(error, "password")
         expired = "token" in errors.by_field
@@ -278,17 +288,17 @@ class PasswordPages(Controller):
 class AccountPages(Controller):
     include_in_schema = False
 
-    @get("/account", name="account")
-    async def account(self, request: AnyRequest) -> Template:
+    @get(urls.ACCOUNT, name="account")
+    async def account(self, request: SignedInRequest) -> Template:
         return await _account_page(request, FormErrors(), 200)
 
-    @post("/account/password", name="account_password")
-    async def account_password(self, request: AnyRequest) -> Template:
-        user = _user(request)
+    @post(urls.ACCOUNT_PASSWORD, name="account_password")
+    async def account_password(self, request: SignedInRequest) -> Template:
+        user = request.user
         form, errors = validate(ChangePasswordForm, await read_form(request))
         if form is not None:
             try:
-                await service.change_password(
+                await password_changes.change_password(
                     user.id, form.current_password, form.password, user.session_id
                 )
                 return await _account_page(
@@ -298,37 +308,39 @@ class AccountPages(Controller):
                 errors = errors_from(error, "password")
         return await _account_page(request, errors, HTTP_422_UNPROCESSABLE_ENTITY)
 
-    @post("/account/tokens", name="account_token_create")
-    async def account_token_create(self, request: AnyRequest) -> Template:
-        user = _user(request)
+    @post(urls.ACCOUNT_TOKENS, name="account_token_create")
+    async def account_token_create(self, request: SignedInRequest) -> Template:
+        user = request.user
         form, errors = validate(TokenForm, await read_form(request))
         if form is not None:
             try:
-                summary, token = await service.issue_api_token(user.id, form.name)
+                summary, token = await tokens.issue_api_token(user.id, form.name)
                 return _page("token_created.html", token=token, summary=summary)
             except InvalidInput as error:
                 errors = errors_from(error, "name")
         return await _account_page(request, errors, HTTP_422_UNPROCESSABLE_ENTITY)
 
-    @post("/account/tokens/{token_id:int}/revoke", name="account_token_revoke")
-    async def account_token_revoke(self, request: AnyRequest, token_id: FromPath[int]) -> Template:
-        await service.revoke_api_token(_user(request).id, token_id)
+    @post(urls.ACCOUNT_TOKENS + "/{token_id:int}/revoke", name="account_token_revoke")
+    async def account_token_revoke(
+        self, request: SignedInRequest, token_id: FromPath[int]
+    ) -> Template:
+        await tokens.revoke_api_token(request.user.id, token_id)
         return await _account_page(request, FormErrors(), 200, notice="The token has been revoked")
 
 
 async def _account_page(
-    request: AnyRequest, errors: FormErrors, status: int, notice: str = ""
+    request: SignedInRequest, errors: FormErrors, status: int, notice: str = ""
 ) -> Template:
-    user = _user(request)
-    account = await service.get_account(user.id)
+    user = request.user
+    account = await users.get_account(user.id)
     return _form_page(
         "account.html",
         errors,
         status,
         account=account,
         role_labels=[ROLE_LABELS[role] for role in sorted(account.roles)],
-        tokens=await service.list_api_tokens(user.id),
-        recovery_codes_left=await service.unused_recovery_codes(user.id)
+        tokens=await tokens.list_api_tokens(user.id),
+        recovery_codes_left=await second_factor.unused_recovery_codes(user.id)
         if account.totp_enabled
         else None,
         notice=notice,
@@ -337,14 +349,14 @@ async def _account_page(
 
 class StaffAdminPages(Controller):
     include_in_schema = False
-    path = "/admin/users"
+    path = urls.ADMIN_USERS
 
     @get("/", name="admin_users")
     async def users(
         self, role: FromQuery[str] = "", q: FromQuery[str] = "", page: FromQuery[int] = 1
     ) -> Template:
         chosen = Role(role) if role in Role.__members__ else None
-        accounts, total = await service.list_accounts(role=chosen, search=q, page=max(page, 1))
+        accounts, total = await users.list_accounts(role=chosen, search=q, page=max(page, 1))
         return _page(
             "admin_users.html",
             accounts=accounts,
@@ -367,18 +379,18 @@ class StaffAdminPages(Controller):
         )
 
     @post("/new", name="admin_user_new_submit")
-    async def new_user_submit(self, request: AnyRequest) -> Template | Redirect:
+    async def new_user_submit(self, request: SignedInRequest) -> Template | Redirect:
         values = await read_form(request)
         form, errors = validate(StaffInviteForm, values)
         if form is not None:
             try:
-                account = await service.invite_user(
+                account = await users.invite_user(
                     form.email,
                     form.display_name,
-                    service.parse_roles(form.roles),
-                    invited_by=_user(request).display_name,
+                    users.parse_roles(form.roles),
+                    invited_by=request.user.display_name,
                 )
-                return Redirect(f"/admin/users/{account.id}?invited=1", status_code=SEE_OTHER)
+                return Redirect(urls.admin_user(account.id, invited="1"), status_code=SEE_OTHER)
             except (InvalidInput, Conflict) as error:
                 errors = errors_from(error, "email")
         chosen = (
@@ -401,12 +413,12 @@ class StaffAdminPages(Controller):
         )
 
     @post("/{user_id:int}/roles", name="admin_user_roles_submit")
-    async def roles_submit(self, request: AnyRequest, user_id: FromPath[int]) -> Template:
+    async def roles_submit(self, request: SignedInRequest, user_id: FromPath[int]) -> Template:
         form, errors = validate(RolesForm, await read_form(request))
         if form is not None:
             try:
-                await service.set_roles(
-                    user_id, service.parse_roles(form.roles), by_user_id=_user(request).id
+                await users.set_roles(
+                    user_id, users.parse_roles(form.roles), by_user_id=request.user.id
                 )
                 return await _admin_user_page(user_id, FormErrors(), 200, notice="Roles updated")
             except InvalidInput as error:
@@ -418,11 +430,11 @@ class StaffAdminPages(Controller):
         return await _admin_user_page(user_id, errors, HTTP_422_UNPROCESSABLE_ENTITY)
 
     @post("/{user_id:int}/active", name="admin_user_active_submit")
-    async def active_submit(self, request: AnyRequest, user_id: FromPath[int]) -> Template:
+    async def active_submit(self, request: SignedInRequest, user_id: FromPath[int]) -> Template:
         values = await read_form(request)
         active = values.get("active") == "yes"
         try:
-            await service.set_active(user_id, active, by_user_id=_user(request).id)
+            await users.set_active(user_id, active, by_user_id=request.user.id)
         except Conflict as error:
             return await _admin_user_page(user_id, errors_from(error), HTTP_409_CONFLICT)
         return await _admin_user_page(
@@ -436,7 +448,7 @@ class StaffAdminPages(Controller):
 async def _admin_user_page(
     user_id: int, errors: FormErrors, status: int, notice: str = ""
 ) -> Template:
-    account = await service.get_account(user_id)
+    account = await users.get_account(user_id)
     return _form_page(
         "admin_user.html",
         errors,

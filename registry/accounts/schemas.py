@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from registry.accounts.roles import Role
-from registry.accounts.service import normalise_email
+from registry.accounts.users import normalise_email
 from registry.errors import InvalidInput
 from registry.web.forms import Form
 

@@ -21,7 +21,7 @@ from litestar.response import File, Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 from markupsafe import Markup
 
-from registry.accounts.auth import CurrentUser
+from registry.accounts.auth import CurrentUser, SignedInRequest
 from registry.config import Settings
 from registry.core import clock
 from registry.errors import Conflict, InvalidInput, RegistryError
@@ -37,10 +37,6 @@ SEE_OTHER: Literal[303] = 303
 # The evidence page posts a file of up to 10 MB; the form around it needs a little more room.
 UPLOAD_BODY_LIMIT = evidence.MAX_BYTES + 2 * 1024 * 1024
 DATE_FIELDS = ("date_of_birth", "awarded_on")
-
-
-def _user(request: AnyRequest) -> CurrentUser:
-    return request.scope["user"]  # type: ignore[no-any-return]
 
 
 def _settings(request: AnyRequest) -> Settings:
@@ -360,8 +356,8 @@ class ApplicationPages(Controller):
     include_in_schema = False
 
     @get("/", name="apply_start")
-    async def start_page(self, request: AnyRequest) -> Template | Redirect:
-        user = _user(request)
+    async def start_page(self, request: SignedInRequest) -> Template | Redirect:
+        user = request.user
         draft = await _draft_of(user)
         if draft is not None and draft.kind is ApplicationKind.restoration:
             return Redirect("/apply/restoration", status_code=SEE_OTHER)
@@ -378,8 +374,8 @@ class ApplicationPages(Controller):
         return await _begin(request, ApplicationKind.initial)
 
     @get("/restoration", name="apply_restoration")
-    async def restoration_page(self, request: AnyRequest) -> Template | Redirect:
-        user = _user(request)
+    async def restoration_page(self, request: SignedInRequest) -> Template | Redirect:
+        user = request.user
         draft = await _draft_of(user)
         if draft is not None and draft.kind is ApplicationKind.initial:
             return Redirect("/apply", status_code=SEE_OTHER)
@@ -396,15 +392,15 @@ class ApplicationPages(Controller):
         return await _begin(request, ApplicationKind.restoration)
 
     @get("/check", name="apply_check")
-    async def check(self, request: AnyRequest) -> Template | Redirect:
-        draft = await _draft_of(_user(request))
+    async def check(self, request: SignedInRequest) -> Template | Redirect:
+        draft = await _draft_of(request.user)
         if draft is None:
             return Redirect("/your-application", status_code=SEE_OTHER)
         return _check_page(draft, {})
 
     @post("/check", name="apply_submit")
-    async def submit(self, request: AnyRequest) -> Template | Redirect:
-        user = _user(request)
+    async def submit(self, request: SignedInRequest) -> Template | Redirect:
+        user = request.user
         draft = await _draft_of(user)
         if draft is None:
             return Redirect("/your-application", status_code=SEE_OTHER)
@@ -423,8 +419,8 @@ class ApplicationPages(Controller):
         return Redirect("/apply/submitted", status_code=SEE_OTHER)
 
     @get("/submitted", name="apply_submitted")
-    async def submitted(self, request: AnyRequest) -> Template | Redirect:
-        record = await records.latest_for(_user(request).id)
+    async def submitted(self, request: SignedInRequest) -> Template | Redirect:
+        record = await records.latest_for(request.user.id)
         if record is None or record.status is ApplicationStatus.draft:
             return Redirect("/apply", status_code=SEE_OTHER)
         return _page("apply/submitted.html", record=record)
@@ -432,12 +428,12 @@ class ApplicationPages(Controller):
     @get("/{step:str}", name="apply_step")
     async def step_page(
         self,
-        request: AnyRequest,
+        request: SignedInRequest,
         step: FromPath[str],
         change: Annotated[bool, QueryParameter()] = False,
     ) -> Template | Redirect:
         found = _step(step)
-        draft = await _draft_of(_user(request))
+        draft = await _draft_of(request.user)
         if draft is None:
             return Redirect("/apply", status_code=SEE_OTHER)
         if step not in answers.steps_for(draft.kind):
@@ -445,9 +441,11 @@ class ApplicationPages(Controller):
         return await _step_page(found, draft, found.load(draft), change=change)
 
     @post("/{step:str}", name="apply_step_submit", request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def step_submit(self, request: AnyRequest, step: FromPath[str]) -> Template | Redirect:
+    async def step_submit(
+        self, request: SignedInRequest, step: FromPath[str]
+    ) -> Template | Redirect:
         found = _step(step)
-        user = _user(request)
+        user = request.user
         draft = await _draft_of(user)
         if draft is None:
             return Redirect("/your-application", status_code=SEE_OTHER)
@@ -489,8 +487,8 @@ def _step(slug: str) -> Step:
     return STEPS[slug]
 
 
-async def _begin(request: AnyRequest, kind: ApplicationKind) -> Template | Redirect:
-    user = _user(request)
+async def _begin(request: SignedInRequest, kind: ApplicationKind) -> Template | Redirect:
+    user = request.user
     draft = await _draft_of(user)
     if draft is not None and draft.kind is kind:
         return Redirect(_resume_path(draft), status_code=SEE_OTHER)
@@ -533,13 +531,13 @@ class YourApplicationPages(Controller):
     include_in_schema = False
 
     @get("/", name="your_application")
-    async def page(self, request: AnyRequest) -> Template:
-        record = await records.latest_for(_user(request).id)
+    async def page(self, request: SignedInRequest) -> Template:
+        record = await records.latest_for(request.user.id)
         return _your_application(record, {})
 
     @post("/answer", name="your_application_respond")
-    async def respond(self, request: AnyRequest) -> Template | Redirect:
-        user = _user(request)
+    async def respond(self, request: SignedInRequest) -> Template | Redirect:
+        user = request.user
         record = await records.latest_for(user.id)
         if record is None:
             return Redirect("/apply", status_code=SEE_OTHER)
@@ -665,12 +663,12 @@ class RegistrarApplicationPages(Controller):
 
 
 async def _decide(
-    request: AnyRequest,
+    request: SignedInRequest,
     application_id: int,
     field: str,
     decision: Callable[[int, dict[str, Any]], Any],
 ) -> Template | Redirect:
-    user = _user(request)
+    user = request.user
     values = await read_form(request)
     try:
         await decision(user.id, values)
@@ -694,7 +692,7 @@ async def _decide(
 
 
 async def _registrar_page(
-    request: AnyRequest,
+    request: SignedInRequest,
     record: ApplicationRecord,
     problems: Mapping[str, str],
     status: int = 200,
@@ -709,7 +707,7 @@ async def _registrar_page(
         today=clock.now().date(),
         can_decide=record.status in records.AWAITING_DECISION,
         can_reject=record.status in workflow.MOVES[workflow.Move.reject].allowed_from,
-        own=record.applicant_id == _user(request).id,
+        own=record.applicant_id == request.user.id,
         duplicates=await records.possible_duplicates(record),
         **problems_context(problems),
     )

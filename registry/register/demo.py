@@ -22,7 +22,7 @@ from typing import TypeVar
 from faker import Faker
 from rich.progress import Progress
 
-from registry.accounts import service as accounts
+from registry.accounts import users as accounts
 from registry.audit.context import Actor, acting_as
 from registry.core import clock
 from registry.db import transaction

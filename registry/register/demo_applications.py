@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from rich.progress import Progress
 
-from registry.accounts import service as accounts
+from registry.accounts import users as accounts
 from registry.accounts.demo import DEMO_PASSWORD
 from registry.accounts.roles import Role
 from registry.audit.context import Actor, acting_as

@@ -13,7 +13,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
-from registry.accounts.auth import CurrentUser
+from registry.accounts.auth import SignedInRequest
 from registry.config import Settings
 from registry.core import clock
 from registry.errors import Conflict, InvalidInput
@@ -27,10 +27,6 @@ from registry.web.forms import read_form
 AnyRequest = Request[Any, Any, Any]
 SEE_OTHER: Literal[303] = 303
 MAX_REASON = 2000
-
-
-def _user(request: AnyRequest) -> CurrentUser:
-    return request.scope["user"]  # type: ignore[no-any-return]
 
 
 def _calendar(request: AnyRequest) -> RenewalCalendar:
@@ -82,8 +78,8 @@ class YourRegistrationPages(Controller):
     include_in_schema = False
 
     @get("/", name="your_registration")
-    async def page(self, request: AnyRequest) -> Template:
-        user = _user(request)
+    async def page(self, request: SignedInRequest) -> Template:
+        user = request.user
         entry = await renewals.practitioner_entry(user.id)
         today = clock.now().date()
         return _page(
@@ -105,8 +101,8 @@ class YourRegistrationPages(Controller):
         return _page("renew.html", entry=entry, values={}, **problems_context({}))
 
     @post("/renew", name="renew_registration_submit")
-    async def renew_submit(self, request: AnyRequest) -> Template | Redirect:
-        user = _user(request)
+    async def renew_submit(self, request: SignedInRequest) -> Template | Redirect:
+        user = request.user
         entry = await renewals.practitioner_entry(user.id)
         if entry is None:
             return Redirect("/your-registration", status_code=SEE_OTHER)
@@ -135,22 +131,22 @@ class YourRegistrationPages(Controller):
         return Redirect("/your-registration/renewed", status_code=SEE_OTHER)
 
     @get("/renewed", name="renewal_done")
-    async def renewed(self, request: AnyRequest) -> Template | Redirect:
-        entry = await renewals.practitioner_entry(_user(request).id)
+    async def renewed(self, request: SignedInRequest) -> Template | Redirect:
+        entry = await renewals.practitioner_entry(request.user.id)
         if entry is None:
             return Redirect("/your-registration", status_code=SEE_OTHER)
         return _page("renewed.html", entry=entry)
 
     @get("/leave", name="leave_register")
-    async def leave_page(self, request: AnyRequest) -> Template | Redirect:
-        entry = await renewals.practitioner_entry(_user(request).id)
+    async def leave_page(self, request: SignedInRequest) -> Template | Redirect:
+        entry = await renewals.practitioner_entry(request.user.id)
         if entry is None or entry.state is not EntryState.registered:
             return Redirect("/your-registration", status_code=SEE_OTHER)
         return _page("leave.html", entry=entry, values={}, **problems_context({}))
 
     @post("/leave", name="leave_register_submit")
-    async def leave_submit(self, request: AnyRequest) -> Template | Redirect:
-        entry = await renewals.practitioner_entry(_user(request).id)
+    async def leave_submit(self, request: SignedInRequest) -> Template | Redirect:
+        entry = await renewals.practitioner_entry(request.user.id)
         if entry is None:
             return Redirect("/your-registration", status_code=SEE_OTHER)
         values = await read_form(request)
@@ -183,8 +179,8 @@ class YourRegistrationPages(Controller):
         return Redirect("/your-registration?left=1", status_code=SEE_OTHER)
 
 
-async def _renewable_entry(request: AnyRequest) -> Entry | None:
-    entry = await renewals.practitioner_entry(_user(request).id)
+async def _renewable_entry(request: SignedInRequest) -> Entry | None:
+    entry = await renewals.practitioner_entry(request.user.id)
     if entry is None:
         return None
     state = await renewals.renewal_state(entry, _calendar(request), clock.now().date())

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import httpx
 import pyotp
 
-from registry.accounts import service
+from registry.accounts import second_factor, tokens, users
 from registry.accounts.auth import SESSION_COOKIE
 from registry.accounts.roles import Role
+from registry.accounts.sign_in import session_for, start_session
 from tests.support import TEST_SECRET_KEY
 
 PASSWORD = "correct horse battery staple"
@@ -17,7 +18,7 @@ PASSWORD = "correct horse battery staple"
 
 @dataclass
 class SignedIn:
-    account: service.Account
+    account: users.Account
     session_token: str
     api_token: str
     totp_secret: str | None
@@ -31,25 +32,25 @@ class SignedIn:
 
 async def make_user(
     role: Role, email: str | None = None, password: str = PASSWORD
-) -> service.Account:
-    return await service.create_user(
+) -> users.Account:
+    return await users.create_user(
         email or f"{role.value}@example.org", f"Test {role.value}", [role], password
     )
 
 
-async def sign_in(account: service.Account) -> SignedIn:
+async def sign_in(account: users.Account) -> SignedIn:
     """A fully signed-in session (second factor done for staff) and an API token."""
-    token = await service.start_session(account, "127.0.0.1", "pytest")
-    signed_in = await service.session_for(token)
+    token = await start_session(account, "127.0.0.1", "pytest")
+    signed_in = await session_for(token)
     assert signed_in is not None
     secret = None
     if account.needs_second_factor:
-        secret = await service.begin_totp_enrolment(account.id, TEST_SECRET_KEY)
-        await service.confirm_totp_enrolment(
+        secret = await second_factor.begin_totp_enrolment(account.id, TEST_SECRET_KEY)
+        await second_factor.confirm_totp_enrolment(
             account.id, signed_in.session_id, pyotp.TOTP(secret).now(), TEST_SECRET_KEY
         )
-    _, api_token = await service.issue_api_token(account.id, "tests")
-    return SignedIn(await service.get_account(account.id), token, api_token, secret)
+    _, api_token = await tokens.issue_api_token(account.id, "tests")
+    return SignedIn(await users.get_account(account.id), token, api_token, secret)
 
 
 async def user_signed_in_as(role: Role, email: str | None = None) -> SignedIn:

@@ -110,11 +110,11 @@ async def test_each_role_is_refused_outside_its_rows(
 async def test_staff_without_their_second_factor_reach_only_the_second_factor_pages(
     client: httpx.AsyncClient,
 ) -> None:
-    from registry.accounts import service
+    from registry.accounts import sign_in
     from tests.accounts.helpers import make_user
 
     account = await make_user(Role.registrar)
-    token = await service.start_session(account, "127.0.0.1", "test")
+    token = await sign_in.start_session(account, "127.0.0.1", "test")
     client.cookies.set("registry_session", token)
     assert (await client.get("/account/two-factor/setup")).status_code == 200
     assert (await client.get("/account")).status_code == 401

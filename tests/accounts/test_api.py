@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from registry.accounts import service
+from registry.accounts import sign_in, tokens, users
 from registry.accounts.auth import SESSION_COOKIE
 from registry.accounts.roles import Role
 from registry.accounts.tables import ApiToken, PasswordResetToken, User
@@ -92,7 +92,7 @@ async def test_a_page_never_accepts_a_bearer_token(client: httpx.AsyncClient) ->
 
 async def test_a_deactivated_users_token_stops_working(client: httpx.AsyncClient) -> None:
     signed_in = await user_signed_in_as(Role.employer)
-    await service.set_active(signed_in.account.id, False)
+    await users.set_active(signed_in.account.id, False)
 
     assert_problem(await client.get("/api/v1/me", headers=signed_in.bearer()), 401)
 
@@ -188,7 +188,7 @@ async def test_a_blank_token_name_is_refused(client: httpx.AsyncClient) -> None:
 async def test_someone_elses_token_is_not_found(client: httpx.AsyncClient) -> None:
     owner = await user_signed_in_as(Role.employer, "owner@example.org")
     other = await user_signed_in_as(Role.employer, "other@example.org")
-    owners_token = (await service.list_api_tokens(owner.account.id))[0]
+    owners_token = (await tokens.list_api_tokens(owner.account.id))[0]
     entries = await AuditEntry.count()
 
     response = await client.delete(f"/api/v1/me/tokens/{owners_token.id}", headers=other.bearer())
@@ -229,7 +229,7 @@ async def test_an_admin_invites_a_user(client: httpx.AsyncClient) -> None:
     body = response.json()
     assert body["email"] == "sam@regulator.example"
     assert body["roles"] == ["registrar"]
-    invited = await service.get_account(body["id"])
+    invited = await users.get_account(body["id"])
     assert not invited.has_password
     # Invited, as on the page: a link to choose a password exists for the invitation to carry.
     assert await PasswordResetToken.count().where(PasswordResetToken.user == invited.id) == 1
@@ -326,7 +326,7 @@ async def test_a_change_that_does_not_fit_is_a_422_problem(
     )
 
     assert_problem(response, 422)
-    assert await service.get_account(staff.account.id) == staff.account
+    assert await users.get_account(staff.account.id) == staff.account
     assert await AuditEntry.count() == entries
 
 
@@ -358,7 +358,7 @@ async def test_an_admin_changes_roles_and_deactivates(client: httpx.AsyncClient)
     assert deactivated.status_code == 200
     assert deactivated.json()["active"] is False
     assert_problem(await client.get("/api/v1/me", headers=staff.bearer()), 401)
-    assert await service.session_for(staff.session_token) is None
+    assert await sign_in.session_for(staff.session_token) is None
 
 
 async def test_an_admin_cannot_deactivate_themselves_even_with_another_change(
@@ -375,5 +375,5 @@ async def test_an_admin_cannot_deactivate_themselves_even_with_another_change(
 
     problem = assert_problem(response, 409)
     assert problem["detail"] == "You cannot deactivate your own account"
-    assert await service.get_account(ada.account.id) == ada.account  # roles untouched too
+    assert await users.get_account(ada.account.id) == ada.account  # roles untouched too
     assert await AuditEntry.count() == entries

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from registry.accounts import service
+from registry.accounts import sign_in, users
 from registry.accounts.roles import Role
 from registry.accounts.tables import User
 from registry.audit import service as audit
@@ -34,14 +34,14 @@ async def test_the_first_admin_is_created_with_a_password_from_standard_input(
         input=f"{ADMIN_PASSWORD}\n",  # as `echo` sends it: the newline is not part of it
     )
 
-    account = await service.find_account_by_email("ada.admin@regulator.example")
+    account = await users.find_account_by_email("ada.admin@regulator.example")
     assert account is not None
     assert (status, output) == (
         0,
         f"Created user {account.id}: ada.admin@regulator.example (admin, registrar)\n",
     )
     assert account.roles == {Role.admin, Role.registrar}
-    signed_in = await service.authenticate(account.email, ADMIN_PASSWORD, "192.0.2.1")
+    signed_in = await sign_in.authenticate(account.email, ADMIN_PASSWORD, "192.0.2.1")
     assert signed_in.id == account.id
     entry = (await audit.search(action="accounts.user_created")).entries[0]
     assert entry.actor_label == "system: registry users create"
@@ -64,7 +64,7 @@ async def test_without_a_password_the_user_is_invited(
     )
 
     assert status == 0
-    account = await service.find_account_by_email("reg@regulator.example")
+    account = await users.find_account_by_email("reg@regulator.example")
     assert account is not None
     assert not account.has_password
 
@@ -120,7 +120,7 @@ async def test_an_unknown_role_is_refused_and_the_roles_are_listed(
 async def test_a_second_account_for_an_address_is_refused(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    await service.create_user("ada@regulator.example", "Ada Okafor", [Role.admin])
+    await users.create_user("ada@regulator.example", "Ada Okafor", [Role.admin])
 
     status, output = await registry_command(
         settings,

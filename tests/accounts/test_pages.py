@@ -18,9 +18,10 @@ import pyotp
 import pytest
 from litestar import Litestar
 
-from registry.accounts import service
+from registry.accounts import credentials, password_links, second_factor, tokens, users
 from registry.accounts.auth import SESSION_COOKIE
 from registry.accounts.roles import Role
+from registry.accounts.sign_in import LOCKOUT_FAILURES, session_for, start_session
 from registry.accounts.tables import (
     ApiToken,
     BrowserSession,
@@ -263,7 +264,7 @@ async def test_ten_failures_lock_the_account_and_the_page_says_when_to_retry(
     browser: httpx.AsyncClient, now: datetime
 ) -> None:
     await make_user(Role.practitioner, "pat@example.org")
-    for _ in range(service.LOCKOUT_FAILURES):
+    for _ in range(LOCKOUT_FAILURES):
         refused = await sign_in_form(browser, "pat@example.org", "a wrong guess")
         assert refused.status_code == 401
 
@@ -291,7 +292,7 @@ async def test_a_locked_account_opens_again_when_the_window_has_passed(
                 attempted_at=moment,
                 succeeded=False,
             )
-            for _ in range(service.LOCKOUT_FAILURES)
+            for _ in range(LOCKOUT_FAILURES)
         ]
     )
     with clock.frozen_at(moment + timedelta(minutes=14)):
@@ -414,7 +415,7 @@ async def test_staff_without_an_authenticator_app_are_sent_to_set_one_up(
     )
     assert wrong.status_code == 422
     assert error_summary(wrong) == ["Enter the 6-digit code shown in your authenticator app"]
-    assert (await service.get_account(account.id)).totp_enabled is False
+    assert (await users.get_account(account.id)).totp_enabled is False
     # A mistyped code must not change the key: the app already holds the one first shown.
     assert totp_secret_on(wrong) == secret
 
@@ -423,9 +424,9 @@ async def test_staff_without_an_authenticator_app_are_sent_to_set_one_up(
     )
     assert done.status_code == 200
     codes = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", done.text)
-    assert len(codes) == service.RECOVERY_CODE_COUNT
+    assert len(codes) == credentials.RECOVERY_CODE_COUNT
     assert (await browser.get("/account")).status_code == 200
-    assert (await service.get_account(account.id)).totp_enabled is True
+    assert (await users.get_account(account.id)).totp_enabled is True
 
 
 async def test_enrolled_staff_enter_a_code_after_their_password(
@@ -502,7 +503,7 @@ async def test_a_recovery_code_signs_in_once(browser: httpx.AsyncClient, now: da
     )
     assert again.status_code == 422
     assert (await browser.get("/account")).status_code == 401
-    assert await service.unused_recovery_codes(account.id) == 9
+    assert await second_factor.unused_recovery_codes(account.id) == 9
 
 
 async def test_the_setup_page_never_shows_the_key_of_an_app_already_set_up(
@@ -561,7 +562,7 @@ async def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(
     browser: httpx.AsyncClient, elsewhere: httpx.AsyncClient
 ) -> None:
     signed_in = await user_signed_in_as(Role.practitioner, "pat@example.org")
-    token = await service.request_password_reset("pat@example.org")
+    token = await password_links.request_password_reset("pat@example.org")
     assert token is not None
     link = f"/reset-password?token={token}"
 
@@ -609,7 +610,7 @@ async def test_a_reset_link_stops_working_after_an_hour(browser: httpx.AsyncClie
     before = await password_hash(account.id)
     moment = datetime.now(UTC)
     with clock.frozen_at(moment) as advance:
-        token = await service.request_password_reset("pat@example.org")
+        token = await password_links.request_password_reset("pat@example.org")
         assert token is not None
         form = await browser.get(f"/reset-password?token={token}")
         assert form.status_code == 200
@@ -645,7 +646,7 @@ async def test_a_weak_new_password_is_refused_and_the_link_still_works(
 ) -> None:
     account = await make_user(Role.practitioner, "pat.jones@example.org")
     before = await password_hash(account.id)
-    token = await service.request_password_reset("pat.jones@example.org")
+    token = await password_links.request_password_reset("pat.jones@example.org")
     assert token is not None
     link = f"/reset-password?token={token}"
 
@@ -667,7 +668,7 @@ async def test_a_new_password_typed_differently_twice_is_refused(
 ) -> None:
     account = await make_user(Role.practitioner, "pat@example.org")
     before = await password_hash(account.id)
-    token = await service.request_password_reset("pat@example.org")
+    token = await password_links.request_password_reset("pat@example.org")
     assert token is not None
 
     refused = await submit(
@@ -687,7 +688,7 @@ async def test_a_new_password_typed_differently_twice_is_refused(
 
 async def test_changing_your_password_needs_the_current_one(browser: httpx.AsyncClient) -> None:
     signed_in = await user_signed_in_as(Role.practitioner, "pat@example.org")
-    other_browser = await service.start_session(signed_in.account, "192.0.2.1", "phone")
+    other_browser = await start_session(signed_in.account, "192.0.2.1", "phone")
     use_session(browser, signed_in.session_token)
     before = await password_hash(signed_in.account.id)
     entries = await AuditEntry.count()
@@ -706,7 +707,7 @@ async def test_changing_your_password_needs_the_current_one(browser: httpx.Async
     assert error_summary(refused) == ["Your current password is not correct"]
     assert await password_hash(signed_in.account.id) == before
     assert await AuditEntry.count() == entries
-    assert await service.session_for(other_browser) is not None
+    assert await session_for(other_browser) is not None
 
     changed = await submit(
         browser,
@@ -718,7 +719,7 @@ async def test_changing_your_password_needs_the_current_one(browser: httpx.Async
     assert "Your password has been changed" in visible_text(changed)
     assert await password_hash(signed_in.account.id) != before
     assert (await browser.get("/account")).status_code == 200  # this browser stays signed in
-    assert await service.session_for(other_browser) is None  # every other one is signed out
+    assert await session_for(other_browser) is None  # every other one is signed out
 
 
 async def test_a_weak_new_password_is_refused_on_the_account_page(
@@ -787,7 +788,7 @@ async def test_a_token_needs_a_name(browser: httpx.AsyncClient) -> None:
 async def test_you_cannot_revoke_someone_elses_token(browser: httpx.AsyncClient) -> None:
     owner = await user_signed_in_as(Role.employer, "owner@example.org")
     other = await user_signed_in_as(Role.employer, "other@example.org")
-    owners_token = (await service.list_api_tokens(owner.account.id))[0]
+    owners_token = (await tokens.list_api_tokens(owner.account.id))[0]
     use_session(browser, other.session_token)
     page = await browser.get("/account")
 
@@ -820,7 +821,7 @@ async def test_signing_out_ends_the_session(
 # --- staff administration -----------------------------------------------------------------------
 
 
-async def admin_browser(browser: httpx.AsyncClient) -> service.Account:
+async def admin_browser(browser: httpx.AsyncClient) -> users.Account:
     admin = await user_signed_in_as(Role.admin, "ada@regulator.example")
     use_session(browser, admin.session_token)
     return admin.account
@@ -841,7 +842,7 @@ async def test_an_admin_invites_a_member_of_staff(browser: httpx.AsyncClient) ->
     )
 
     assert response.status_code == 303
-    invited = await service.find_account_by_email("sam.okoro@regulator.example")
+    invited = await users.find_account_by_email("sam.okoro@regulator.example")
     assert invited is not None
     assert response.headers["location"] == f"/admin/users/{invited.id}?invited=1"
     assert invited.roles == {Role.registrar, Role.caseworker}
@@ -905,16 +906,16 @@ async def test_an_admin_changes_someones_roles_and_they_sign_in_again(
     refused = await submit(browser, page, f"{page}/roles", {})
     assert refused.status_code == 422
     assert error_summary(refused) == ["Choose at least one role"]
-    assert (await service.get_account(staff.account.id)).roles == {Role.registrar}
+    assert (await users.get_account(staff.account.id)).roles == {Role.registrar}
 
     changed = await submit(browser, page, f"{page}/roles", {"roles": ["registrar", "cpd_assessor"]})
     assert changed.status_code == 200
     assert "Roles updated" in visible_text(changed)
-    assert (await service.get_account(staff.account.id)).roles == {
+    assert (await users.get_account(staff.account.id)).roles == {
         Role.registrar,
         Role.cpd_assessor,
     }
-    assert await service.session_for(staff.session_token) is None
+    assert await session_for(staff.session_token) is None
 
 
 async def test_deactivating_someone_ends_their_sessions_and_tokens(
@@ -945,7 +946,7 @@ async def test_an_admin_cannot_deactivate_themselves(browser: httpx.AsyncClient)
 
     assert response.status_code == 409
     assert error_summary(response) == ["You cannot deactivate your own account"]
-    assert (await service.get_account(admin.id)).active
+    assert (await users.get_account(admin.id)).active
     assert (await browser.get("/admin/users")).status_code == 200
     assert await AuditEntry.count() == entries
 

@@ -27,7 +27,7 @@ import pyotp
 import pytest
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from registry.accounts import service, totp
+from registry.accounts import password_links, second_factor, totp, users
 from registry.accounts.roles import Role
 from registry.audit import service as audit
 from registry.audit.context import Actor, acting_as
@@ -200,12 +200,12 @@ class People:
         name = name or unique("Test Person").replace("-", " ")
         email = f"{unique('person')}@regulator.example"
         with self._bound():
-            account = await service.create_user(email, name, list(roles), password)
+            account = await users.create_user(email, name, list(roles), password)
             person = Person(account.id, account.email, name, password or "")
             if two_factor:
-                secret = await service.begin_totp_enrolment(account.id, self.secret_key)
+                secret = await second_factor.begin_totp_enrolment(account.id, self.secret_key)
                 person.authenticator = Authenticator(secret)
-                person.recovery_codes = await service.confirm_totp_enrolment(
+                person.recovery_codes = await second_factor.confirm_totp_enrolment(
                     account.id, 0, person.authenticator.code(), self.secret_key
                 )
         return person
@@ -213,7 +213,7 @@ class People:
     async def reset_token(self, email: str) -> str:
         """A new reset link's token, as the email would carry it (the email itself is not read)."""
         with self._bound():
-            token = await service.request_password_reset(email)
+            token = await password_links.request_password_reset(email)
         assert token is not None, f"no active account for {email}"
         return token
 

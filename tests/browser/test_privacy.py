@@ -6,7 +6,7 @@ import re
 
 from playwright.async_api import Page, expect
 
-from registry.accounts import service as accounts
+from registry.accounts import users as accounts
 from registry.accounts.roles import Role
 from registry.config import Settings
 from tests.browser.conftest import People, sign_in

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from registry.accounts import service as accounts
+from registry.accounts import password_links, sign_in, users
 from registry.accounts.roles import Role
 from registry.accounts.tables import BrowserSession, LoginAttempt, PasswordResetToken
 from registry.audit import service as audit
@@ -29,16 +29,16 @@ HOUSEKEEPING = "accounts_housekeeping"
 async def account_records_old_and_new() -> None:
     """A session, a reset link and a sign-in record from 100 days ago, and one of each today."""
     with clock.frozen_at(datetime.now(UTC) - timedelta(days=100)):
-        account = await accounts.create_user("old@example.org", "Old Hand", [Role.practitioner])
-        await accounts.start_session(account, "203.0.113.1", "test")
-        assert await accounts.request_password_reset("old@example.org")
+        account = await users.create_user("old@example.org", "Old Hand", [Role.practitioner])
+        await sign_in.start_session(account, "203.0.113.1", "test")
+        assert await password_links.request_password_reset("old@example.org")
         await LoginAttempt.insert(
             LoginAttempt(
                 email="old@example.org", client_address="203.0.113.1", attempted_at=clock.now()
             )
         )
-    await accounts.start_session(account, "203.0.113.2", "test")
-    assert await accounts.request_password_reset("old@example.org")
+    await sign_in.start_session(account, "203.0.113.2", "test")
+    assert await password_links.request_password_reset("old@example.org")
     await LoginAttempt.insert(
         LoginAttempt(
             email="old@example.org", client_address="203.0.113.2", attempted_at=clock.now()

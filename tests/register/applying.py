@@ -6,7 +6,7 @@ import itertools
 from datetime import date
 from pathlib import Path
 
-from registry.accounts import service as accounts
+from registry.accounts import users
 from registry.accounts.roles import Role
 from registry.audit.tables import AuditEntry
 from registry.notifications.tables import OutboxMessage
@@ -22,15 +22,15 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(40) + b"\xff\xd9"
 _numbers = itertools.count(1)
 
 
-async def new_account(role: Role = Role.practitioner, name: str = "") -> accounts.Account:
+async def new_account(role: Role = Role.practitioner, name: str = "") -> users.Account:
     """An account with no password (as if invited): fast to make, enough for the rules."""
     number = next(_numbers)
-    return await accounts.create_user(
+    return await users.create_user(
         f"{role.value}{number}@example.org", name or f"Test {role.value} {number}", [role]
     )
 
 
-async def registrar() -> accounts.Account:
+async def registrar() -> users.Account:
     return await new_account(Role.registrar)
 
 
@@ -65,7 +65,7 @@ async def fill_in(
 
 
 async def submitted_application(
-    data_dir: Path, applicant: accounts.Account | None = None, **answers: object
+    data_dir: Path, applicant: users.Account | None = None, **answers: object
 ) -> ApplicationRecord:
     applicant = applicant or await new_account()
     draft = await workflow.start(applicant.id, ApplicationKind.initial)

@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 
-from registry.accounts import service as accounts
+from registry.accounts import users
 from registry.accounts.auth import SESSION_COOKIE
 from tests.accounts.helpers import sign_in
 
 
-async def signed_in(client: httpx.AsyncClient, account: accounts.Account) -> httpx.AsyncClient:
+async def signed_in(client: httpx.AsyncClient, account: users.Account) -> httpx.AsyncClient:
     """``client`` as ``account`` in a browser (second factor done for staff)."""
     session = await sign_in(account)
     client.cookies.set(SESSION_COOKIE, session.session_token)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from registry.accounts.service import normalise_email
+from registry.accounts.users import normalise_email
 from registry.errors import InvalidInput
 from registry.register import fields, service
 from registry.register.tables import Application, ApplicationKind

@@ -1,0 +1,110 @@
+"""Personal API tokens: issued to a user, shown once, stored hashed, revocable.
+
+No HTTP here. The token's shape and hashing are in :mod:`registry.accounts.credentials`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from registry.accounts import credentials
+from registry.accounts.sign_in import SESSION_TOUCH_INTERVAL
+from registry.accounts.tables import ApiToken
+from registry.accounts.users import Account, get_account
+from registry.audit import service as audit
+from registry.core import clock
+from registry.db import transaction
+from registry.errors import InvalidInput, NotFound
+
+MAX_TOKEN_NAME = 80
+
+
+@dataclass(frozen=True)
+class TokenSummary:
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+async def issue_api_token(user_id: int, name: str) -> tuple[TokenSummary, str]:
+    """A new personal token; the full value is returned now and never again."""
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_TOKEN_NAME:
+        raise InvalidInput(
+            f"Give the token a name of {MAX_TOKEN_NAME} characters or fewer", field="name"
+        )
+    issued = credentials.new_api_token()
+    moment = clock.now()
+    async with transaction():
+        token = ApiToken(
+            user=user_id,
+            name=name,
+            token_prefix=issued.prefix,
+            token_hash=issued.hash,
+            created_at=moment,
+        )
+        await token.save()
+        await audit.record(
+            "accounts.token_issued", "api_token", token.id, after={"name": name, "user": user_id}
+        )
+    return TokenSummary(token.id, name, issued.prefix, moment, None, None), issued.token
+
+
+async def list_api_tokens(user_id: int) -> list[TokenSummary]:
+    rows = (
+        await ApiToken.select()
+        .where(ApiToken.user == user_id)
+        .order_by(ApiToken.created_at, ascending=False)
+    )
+    return [
+        TokenSummary(
+            r["id"],
+            r["name"],
+            r["token_prefix"],
+            r["created_at"],
+            r["last_used_at"],
+            r["revoked_at"],
+        )
+        for r in rows
+    ]
+
+
+async def revoke_api_token(user_id: int, token_id: int) -> None:
+    """Revoke one of the user's own tokens; another user's token is 'not found', not 'forbidden'."""
+    async with transaction():
+        row = (
+            await ApiToken.select(ApiToken.id, ApiToken.revoked_at)
+            .where((ApiToken.id == token_id) & (ApiToken.user == user_id))
+            .first()
+        )
+        if row is None:
+            raise NotFound("You have no token with that id")
+        if row["revoked_at"] is None:
+            await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(ApiToken.id == token_id)
+            await audit.record("accounts.token_revoked", "api_token", token_id)
+
+
+async def account_for_api_token(raw: str) -> Account | None:
+    if not credentials.looks_like_api_token(raw):
+        return None
+    row = (
+        await ApiToken.select(
+            ApiToken.id, ApiToken.user, ApiToken.revoked_at, ApiToken.last_used_at
+        )
+        .where(ApiToken.token_hash == credentials.hash_token(raw))
+        .first()
+    )
+    if row is None or row["revoked_at"] is not None:
+        return None
+    account = await get_account(row["user"])
+    if not account.active:
+        return None
+    moment = clock.now()
+    # Like a session, "last used" is only written once a minute, not on every call.
+    if row["last_used_at"] is None or moment - row["last_used_at"] > SESSION_TOUCH_INTERVAL:
+        await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row["id"])
+    return account
