@@ -30,3 +30,13 @@ class InvalidInput(RegistryError):
 
 class PermissionDenied(RegistryError):
     title = "You do not have permission to do this"
+
+
+class TooManyRequests(RegistryError):
+    """Asked too often; ``retry_after`` says in how many seconds asking again may work."""
+
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(detail, field=field)
+        self.retry_after = retry_after

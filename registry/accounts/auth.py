@@ -13,6 +13,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from registry.accounts import sign_in, tokens
 from registry.accounts.roles import Role
 from registry.audit.context import Actor, set_actor
+from registry.core.domain import active_domains
 from registry.web.observability import request_id_from
 
 SESSION_COOKIE = "registry_session"
@@ -31,6 +32,9 @@ class CurrentUser:
     totp_enabled: bool
     session_id: int | None  # None when the request carries an API token
     fully_signed_in: bool  # staff have passed their second factor
+    # What other domains say about this person for the pages (e.g. "has_application"): read
+    # once per page request, for navigation and signposts; never for access decisions.
+    facts: frozenset[str] = frozenset()
 
 
 SignedInRequest: TypeAlias = Request[CurrentUser, Any, State]
@@ -88,6 +92,7 @@ async def _from_session(scope: Scope) -> CurrentUser | None:
     if signed_in is None:
         return None
     account = signed_in.account
+    fully_signed_in = signed_in.second_factor_verified or not account.needs_second_factor
     return CurrentUser(
         account.id,
         account.email,
@@ -96,8 +101,17 @@ async def _from_session(scope: Scope) -> CurrentUser | None:
         account.is_staff,
         account.totp_enabled,
         session_id=signed_in.session_id,
-        fully_signed_in=signed_in.second_factor_verified or not account.needs_second_factor,
+        fully_signed_in=fully_signed_in,
+        facts=await _facts(account.id, account.roles) if fully_signed_in else frozenset(),
     )
+
+
+async def _facts(user_id: int, roles: frozenset[Role]) -> frozenset[str]:
+    found: set[str] = set()
+    for domain in active_domains():
+        for source in domain.visitor_facts:
+            found |= await source(user_id, roles)
+    return frozenset(found)
 
 
 class AuthenticationMiddleware:

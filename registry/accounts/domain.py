@@ -10,14 +10,22 @@ from registry.accounts.cli import users
 from registry.accounts.demo import seed_demo_users
 from registry.accounts.jobs import JOBS
 from registry.accounts.pages import AccountPages, PasswordPages, SignInPages, StaffAdminPages
+from registry.accounts.sign_up_pages import SignUpPages
 from registry.accounts.tables import ACCOUNT_TABLES
 from registry.core.domain import Domain, NavItem, holding, signed_in, signed_out
 
 DOMAIN = Domain(
     name="accounts",
     api=[MeController, UsersController],
-    pages=[SignInPages, PasswordPages, AccountPages, StaffAdminPages],
+    pages=[SignInPages, SignUpPages, PasswordPages, AccountPages, StaffAdminPages],
     access={
+        # creating an account and confirming its email address
+        "create_account": PUBLIC,
+        "create_account_submit": PUBLIC,
+        "create_account_check_email": PUBLIC,
+        "confirm_email": PUBLIC,
+        "confirm_email_submit": PUBLIC,
+        "resend_confirmation": SIGNED_IN,
         # signing in and out
         "sign_in": PUBLIC,
         "sign_in_submit": PUBLIC,

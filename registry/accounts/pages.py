@@ -44,6 +44,7 @@ from registry.accounts.schemas import (
     TokenForm,
 )
 from registry.config import Settings
+from registry.core.domain import landing_page
 from registry.errors import Conflict, InvalidInput, RegistryError
 from registry.web.forms import FormErrors, errors_from, read_form, validate
 
@@ -129,7 +130,7 @@ class SignInPages(Controller):
         token = await sign_in.start_session(
             account, client_address(request.scope), request.headers.get("user-agent", "")
         )
-        target = _after_password(account, _safe_next(form.next))
+        target = await _after_password(account, _safe_next(form.next))
         return Redirect(target, status_code=SEE_OTHER, cookies=[_session_cookie(request, token)])
 
     @get(urls.TWO_FACTOR, name="two_factor_prompt")
@@ -198,13 +199,14 @@ class SignInPages(Controller):
         )
 
 
-def _after_password(account: users.Account, next_page: str) -> str:
+async def _after_password(account: users.Account, next_page: str) -> str:
     if account.needs_second_factor and account.totp_enabled:
         # The page they were after waits until the code is in.
         return urls.two_factor_prompt(next_page)
     if account.needs_second_factor:
         return urls.TWO_FACTOR_SETUP
-    return next_page or urls.ACCOUNT
+    # What they came for: the page they asked for, or what their domains say is theirs.
+    return next_page or await landing_page(account) or urls.ACCOUNT
 
 
 async def _setup_page(

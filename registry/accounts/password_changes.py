@@ -59,6 +59,10 @@ async def reset_password(token: str, new_password: str) -> Account:
                 User.password_changed_at: clock.now(),
             }
         ).where(User.id == account.id)
+        # The link reached them at that address, so it is theirs.
+        await User.update({User.email_confirmed_at: clock.now()}).where(
+            (User.id == account.id) & User.email_confirmed_at.is_null()
+        )
         await BrowserSession.delete().where(BrowserSession.user == account.id)
         await audit.record("accounts.password_reset", "user", account.id)
     return account

@@ -86,6 +86,18 @@ class EmailForm(Form):
     _email_format = field_validator("email")(_email_format)
 
 
+class CreateAccountForm(Form):
+    display_name: Text = ""
+    email: Text = ""
+    password: str = ""
+    website: str = ""  # the honeypot: people leave it empty
+
+    _name = field_validator("display_name")(_required("Enter your full name"))
+    _email = field_validator("email")(_required("Enter your email address"))
+    _email_format = field_validator("email")(_email_format)
+    _password = field_validator("password")(_required("Create a password"))
+
+
 def _matches_password(value: str, info: ValidationInfo) -> str:
     # Only once a new password was given: an empty form needs one message, not two.
     if "password" in info.data and value != info.data["password"]:

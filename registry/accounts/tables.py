@@ -27,6 +27,9 @@ class User(Table, tablename="account_user"):
     created_at = Timestamptz()
     last_login_at = Timestamptz(null=True, default=None)
     password_changed_at = Timestamptz(null=True, default=None)
+    # When the holder proved the address is theirs (a confirmation, reset or invitation link);
+    # an account made by self-service sign-up cannot apply to the register until then.
+    email_confirmed_at = Timestamptz(null=True, default=None)
 
 
 class UserRole(Table, tablename="account_user_role"):
@@ -79,6 +82,26 @@ class PasswordResetToken(Table, tablename="account_password_reset"):
     used_at = Timestamptz(null=True, default=None)
 
 
+class EmailConfirmation(Table, tablename="account_email_confirmation"):
+    """A single-use link that confirms a new account's email address; only its hash is kept."""
+
+    id: Serial  # made by Piccolo; declared so the type checker knows it
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class SignUpAttempt(Table, tablename="account_sign_up_attempt"):
+    """Every request to create an account, kept to limit them by address and by email."""
+
+    id: Serial  # made by Piccolo; declared so the type checker knows it
+    email = Varchar(length=254, index=True)
+    client_address = Varchar(length=64, index=True)
+    attempted_at = Timestamptz(index=True)
+
+
 class LoginAttempt(Table, tablename="account_login_attempt"):
     """Every sign-in attempt, kept for rate limiting and lock-out across all workers."""
 
@@ -96,5 +119,7 @@ ACCOUNT_TABLES: list[type[Table]] = [
     ApiToken,
     RecoveryCode,
     PasswordResetToken,
+    EmailConfirmation,
+    SignUpAttempt,
     LoginAttempt,
 ]

@@ -38,3 +38,14 @@ def two_factor_prompt(next_page: str = "") -> str:
 
 def admin_user(user_id: int, **params: str) -> str:
     return with_query(f"{ADMIN_USERS}/{user_id}", **params)
+
+
+CREATE_ACCOUNT = "/create-account"
+CREATE_ACCOUNT_CHECK_EMAIL = "/create-account/check-your-email"
+CONFIRM_EMAIL = "/create-account/confirm"
+RESEND_CONFIRMATION = "/create-account/resend"
+
+
+def confirm_email_link(token: str) -> str:
+    """The path of an email confirmation link; the email adds the service's address."""
+    return with_query(CONFIRM_EMAIL, token=token)

@@ -39,6 +39,7 @@ class Account:
     totp_enabled: bool
     created_at: datetime
     last_login_at: datetime | None
+    email_confirmed: bool = True
 
     @property
     def is_staff(self) -> bool:
@@ -71,10 +72,13 @@ def parse_roles(values: Iterable[str]) -> frozenset[Role]:
     return frozenset(roles)
 
 
-def _check_display_name(name: str) -> str:
+def check_display_name(name: str) -> str:
+    """A person's name as they want it shown, or InvalidInput saying what is wrong with it."""
     cleaned = " ".join(name.split())
     if not cleaned:
         raise InvalidInput("Enter a name", field="display_name")
+    if not any(character.isalpha() for character in cleaned):
+        raise InvalidInput("Name must include letters", field="display_name")
     if len(cleaned) > MAX_DISPLAY_NAME:
         raise InvalidInput(
             f"Name must be {MAX_DISPLAY_NAME} characters or fewer", field="display_name"
@@ -105,6 +109,7 @@ def _account(row: dict[str, Any], roles: frozenset[Role]) -> Account:
         totp_enabled=row["totp_enabled_at"] is not None,
         created_at=row["created_at"],
         last_login_at=row["last_login_at"],
+        email_confirmed=row["email_confirmed_at"] is not None,
     )
 
 
@@ -148,19 +153,27 @@ async def list_accounts(
 
 
 async def create_user(
-    email: str, display_name: str, roles: Iterable[Role], password: str | None = None
+    email: str,
+    display_name: str,
+    roles: Iterable[Role],
+    password: str | None = None,
+    *,
+    email_confirmed: bool = True,
+    password_hash: str = "",
 ) -> Account:
-    """Add a user. Without a password the user is invited: they set one through a reset link."""
+    """Add a user. Without a password the user is invited: they set one through a reset link.
+
+    Staff and the command line vouch for the addresses they add; self-service sign-up passes
+    ``email_confirmed=False`` until the holder follows the confirmation link.
+    """
     email = normalise_email(email)
-    display_name = _check_display_name(display_name)
+    display_name = check_display_name(display_name)
     role_set = frozenset(roles)
     if not role_set:
         raise InvalidInput("Choose at least one role", field="roles")
     if password is not None:
         passwords.check_new_password(password, email)
-    password_hash = (
-        await passwords.hash_password_in_thread(password) if password is not None else ""
-    )
+        password_hash = await passwords.hash_password_in_thread(password)
     moment = clock.now()
     async with transaction():
         if await User.exists().where(User.email == email):
@@ -170,7 +183,8 @@ async def create_user(
             display_name=display_name,
             password_hash=password_hash,
             created_at=moment,
-            password_changed_at=moment if password else None,
+            password_changed_at=moment if password_hash else None,
+            email_confirmed_at=moment if email_confirmed else None,
         )
         await user.save()
         await UserRole.insert(

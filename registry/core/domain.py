@@ -36,6 +36,12 @@ API_PREFIX = "/api/v1"
 
 Seeder = Callable[["DemoSummary", "Progress"], Awaitable[None]]
 Visitor = Any  # a CurrentUser, or None when signed out (duck-typed: no domain import here)
+# Where a person lands after signing in, when they did not ask for a page: a path, or None to
+# leave it to the next domain (the account page when no domain has one).
+LandingPage = Callable[[Any], Awaitable[str | None]]
+# What a domain knows about a signed-in person that pages show (navigation, signposts):
+# (user id, roles) -> facts such as "has_application".
+VisitorFacts = Callable[[int, frozenset[Any]], Awaitable[frozenset[str]]]
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,24 @@ def staff(visitor: Visitor) -> bool:
     return visitor is not None and visitor.fully_signed_in and visitor.is_staff
 
 
+def knowing(fact: str, *, role: str) -> Callable[[Visitor], bool]:
+    """Fully signed in with ``role``, and a domain has said ``fact`` of them."""
+
+    def shown_to(visitor: Visitor) -> bool:
+        return holding(role)(visitor) and fact in visitor.facts
+
+    return shown_to
+
+
+def not_knowing(fact: str, *, role: str) -> Callable[[Visitor], bool]:
+    """Fully signed in with ``role``, and no domain has said ``fact`` of them."""
+
+    def shown_to(visitor: Visitor) -> bool:
+        return holding(role)(visitor) and fact not in visitor.facts
+
+    return shown_to
+
+
 def holding(role: str) -> Callable[[Visitor], bool]:
     """Fully signed in with ``role``."""
 
@@ -93,6 +117,8 @@ class Domain(InitPluginProtocol):
     restriction_sources: Sequence[RestrictionSource] = ()
     concern_sources: Sequence[ConcernSource] = ()
     change_subscribers: Sequence[ChangeSubscriber] = ()
+    landing_pages: Sequence[LandingPage] = ()
+    visitor_facts: Sequence[VisitorFacts] = ()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.extend(self.pages)
@@ -131,6 +157,16 @@ def scheduled_jobs(domains: Sequence[Domain]) -> dict[str, ScheduledJob]:
                 raise ValueError(f"job {job.name!r} is declared twice ({domain.name})")
             jobs[job.name] = job
     return dict(sorted(jobs.items()))
+
+
+async def landing_page(account: Any) -> str | None:
+    """The first page a domain in force wants ``account`` to land on after signing in."""
+    for domain in active_domains():
+        for landing in domain.landing_pages:
+            target = await landing(account)
+            if target is not None:
+                return target
+    return None
 
 
 def tables(domains: Sequence[Domain]) -> list[type[Table]]:

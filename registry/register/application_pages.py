@@ -22,6 +22,7 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTI
 from markupsafe import Markup
 
 from registry.accounts.auth import CurrentUser, SignedInRequest
+from registry.accounts.users import get_account
 from registry.config import Settings
 from registry.core import clock
 from registry.errors import Conflict, InvalidInput, RegistryError
@@ -345,6 +346,7 @@ async def _start_context(user: CurrentUser, kind: ApplicationKind) -> dict[str, 
         "record": record,
         "entry": await renewals.practitioner_entry(user.id),
         "refusal": refusal,
+        "unconfirmed": not (await get_account(user.id)).email_confirmed,
         "kind": kind.value,
     }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from registry.accounts.access import ADMIN, PRACTITIONER, PUBLIC, REGISTRAR
-from registry.core.domain import Domain, NavItem, anyone, holding
+from registry.core.domain import Domain, NavItem, anyone, holding, knowing, not_knowing
 from registry.register.api import PublicRegisterController
 from registry.register.application_pages import (
     ApplicationPages,
@@ -21,6 +21,7 @@ from registry.register.opendata import OpenDataController
 from registry.register.pages import PublicRegisterPages
 from registry.register.practitioner_pages import YourRegistrationPages
 from registry.register.reference_pages import ReferenceDataPages
+from registry.register.signposts import HAS_APPLICATION, practitioner_facts, practitioner_landing
 from registry.register.tables import REGISTER_TABLES
 
 DOMAIN = Domain(
@@ -79,10 +80,23 @@ DOMAIN = Domain(
     },
     navigation=[
         NavItem("/register", "Search the register", anyone, position=10),
-        NavItem("/your-registration", "Your registration", holding("practitioner"), position=30),
+        NavItem(
+            "/your-registration",
+            "Your registration",
+            not_knowing(HAS_APPLICATION, role="practitioner"),
+            position=30,
+        ),
+        NavItem(
+            "/your-application",
+            "Your application",
+            knowing(HAS_APPLICATION, role="practitioner"),
+            position=30,
+        ),
         NavItem("/registrar/applications", "Applications", holding("registrar"), position=40),
         NavItem("/admin/reference", "Reference data", holding("admin"), position=52),
     ],
+    landing_pages=[practitioner_landing],
+    visitor_facts=[practitioner_facts],
     jobs=JOBS,
     demo_seeders=[seed_demo_register, seed_demo_applications],
     commands=[import_register],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 YOUR_APPLICATION = "/your-application"  # where an applicant follows theirs
 YOUR_REGISTRATION = "/your-registration"  # where an approved applicant finds their entry
+APPLY = "/apply"
 REGISTRAR_APPLICATIONS = "/registrar/applications"
 
 

@@ -18,11 +18,19 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
 from litestar.types import ExceptionHandlersMap
 
-from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RegistryError
+from registry.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RegistryError,
+    TooManyRequests,
+)
 from registry.web.observability import request_id_from
 
 PROBLEM_JSON = "application/problem+json"
@@ -36,6 +44,7 @@ _STATUS_FOR_ERROR: dict[type[RegistryError], int] = {
     Conflict: HTTP_409_CONFLICT,
     InvalidInput: HTTP_422_UNPROCESSABLE_ENTITY,
     PermissionDenied: HTTP_403_FORBIDDEN,
+    TooManyRequests: HTTP_429_TOO_MANY_REQUESTS,
 }
 
 # What a person can do about each status, when the code that raised it said nothing better.
@@ -155,7 +164,8 @@ def on_registry_error(request: Request[Any, Any, Any], exc: RegistryError) -> Re
         HTTP_422_UNPROCESSABLE_ENTITY,
     )
     errors = [{"field": exc.field, "source": "body", "message": exc.detail}] if exc.field else None
-    return problem(request, status, exc.detail, title=exc.title, errors=errors)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    return problem(request, status, exc.detail, title=exc.title, errors=errors, headers=headers)
 
 
 def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -152,7 +152,7 @@ async def test_signing_in_sets_a_session_cookie_only_scripts_cannot_read(
     response = await sign_in_form(browser, "Pat@Example.org ")
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/apply"  # a practitioner with nothing yet
     cookie = set_cookie(response)
     assert cookie is not None
     attributes = [part.strip().lower() for part in cookie.split(";")]
@@ -317,7 +317,7 @@ async def test_sign_in_never_redirects_to_another_site(
     response = await sign_in_form(browser, "pat@example.org", next_page=target)
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/apply"  # not the unsafe target
 
 
 async def test_sign_in_returns_to_the_page_asked_for_on_this_site(

@@ -244,8 +244,9 @@ async def sign_in(page: Page, person: Person) -> None:
         await expect(page).to_have_url(re.compile(r"/sign-in/two-factor$"))
         await page.get_by_label("Enter your security code").fill(person.authenticator.code())
         await page.get_by_role("button", name="Continue").click()
-    await expect(page).to_have_url(re.compile(r"/account$"))
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    # Staff land on their account; a practitioner on what they came for (see signposts).
+    await expect(page).not_to_have_url(re.compile(r"/sign-in"))
+    await expect(page.locator(".govuk-service-navigation")).to_contain_text("Your account")
 
 
 # --- what a person sees ---------------------------------------------------------------------

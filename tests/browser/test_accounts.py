@@ -271,6 +271,8 @@ async def test_people_change_their_password_and_manage_api_tokens(
 ) -> None:
     person = await people.create([Role.practitioner])
     await sign_in(page, person)
+    await expect(page).to_have_url(re.compile(r"/apply$"))  # what a newcomer came for
+    await page.goto("/account")
     await expect(page).to_have_title(title("Your account"))
     await expect(summary_value(page, "Name")).to_have_text(person.name)
     await expect(summary_value(page, "Email address")).to_have_text(person.email)
@@ -512,5 +514,6 @@ async def test_empty_password_forms_name_each_missing_answer_once_in_page_order(
     assert await problems_listed(page) == ["Enter a new password"]
 
     await sign_in(page, person)
+    await page.goto("/account")
     await page.get_by_role("button", name="Change password").click()
     assert await problems_listed(page) == ["Enter your current password", "Enter a new password"]

@@ -267,6 +267,7 @@ async def test_an_application_is_made_questioned_approved_and_found_on_the_regis
 
     # --- and the new practitioner sees their registration ----------------------------------
     page = applicant_page
+    await page.reload()  # the navigation offered "Your application" until the approval
     await go_to(page, "Your registration")
     await expect(summary_value(page, "Registration number")).to_have_text(number)
     await expect(summary_value(page, "Status")).to_have_text("Registered")

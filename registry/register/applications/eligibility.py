@@ -87,6 +87,12 @@ async def check_can_apply(applicant_id: int, kind: ApplicationKind) -> int | Non
 
     Returns the register entry a restoration is for.
     """
+    account = await User.select(User.email_confirmed_at).where(User.id == applicant_id).first()
+    if account is None or account["email_confirmed_at"] is None:
+        raise Conflict(
+            "Confirm your email address before you apply: open the link in the email we sent "
+            "when you created your account."
+        )
     existing = (
         await Application.select(Application.id, Application.status)
         .where(
