@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
+from typing import Any
 
 from registry.audit import service as audit
 from registry.core import clock
-from registry.db import transaction
+from registry.db import lock_row, transaction
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.notifications import service as notifications
 from registry.register import service
-from registry.register.service import Entry, RenewalCalendar
+from registry.register.service import Entry, EntryMove, RenewalCalendar
 from registry.register.tables import EntryState, RegisterEntry, Renewal
 
 REMINDER_DAYS = (60, 30, 7)
@@ -91,6 +92,9 @@ async def renew(
     declarations.check()
     today = clock.now().date()
     async with transaction():
+        # Held while it is checked, so a lapse at the same moment waits for the renewal or is
+        # seen by it.
+        await lock_row(RegisterEntry, entry_id)
         entry = await service.get_entry(entry_id)
         if entry.account_id != by_user_id:
             raise PermissionDenied("You can only renew your own registration")
@@ -113,9 +117,6 @@ async def renew(
                 registered_until_after=new_until,
             )
         )
-        await RegisterEntry.update({RegisterEntry.registered_until: new_until}).where(
-            RegisterEntry.id == entry_id
-        )
         await service.record_change(
             entry_id,
             "renewed",
@@ -133,23 +134,46 @@ async def renew(
                 "declared": declarations.character or declarations.health,
             },
         )
-        return await service.refresh_entry(entry_id, today)
+        return await service.move_entry(
+            entry_id,
+            EntryMove.renewal,
+            reason="Renewed by the practitioner",
+            values={RegisterEntry.registered_until: new_until},
+        )
 
 
 async def lapse_overdue(today: date, calendar: RenewalCalendar) -> int:
-    """Lapse every registered entry whose grace after its deadline ended before ``today``."""
+    """Lapse every registered entry whose grace after its deadline ended before ``today``;
+    return how many this pass lapsed.
+
+    Safe to run twice at once (two schedulers): each entry is looked at again while held, so
+    one lapsed by the other pass, or renewed since the list was read, is left alone.
+    """
     cutoff = today - timedelta(days=calendar.grace_days)
-    overdue = await RegisterEntry.select(RegisterEntry.id).where(
-        (RegisterEntry.state == EntryState.registered.value)
-        & (RegisterEntry.registered_until < cutoff)
-    )
+    overdue = await RegisterEntry.select(RegisterEntry.id).where(_overdue(cutoff))
+    lapsed = 0
     for row in overdue:
-        await service.set_state(
-            row["id"],
-            EntryState.lapsed,
-            reason="Not renewed by the deadline or in the grace period",
+        lapsed += await _lapse_if_still_overdue(row["id"], cutoff)
+    return lapsed
+
+
+def _overdue(cutoff: date) -> Any:
+    return (RegisterEntry.state == EntryState.registered.value) & (
+        RegisterEntry.registered_until < cutoff
+    )
+
+
+async def _lapse_if_still_overdue(entry_id: int, cutoff: date) -> bool:
+    async with transaction():
+        await lock_row(RegisterEntry, entry_id)
+        if not await RegisterEntry.exists().where(
+            (RegisterEntry.id == entry_id) & _overdue(cutoff)
+        ):
+            return False
+        await service.move_entry(
+            entry_id, EntryMove.lapse, reason="Not renewed by the deadline or in the grace period"
         )
-    return len(overdue)
+        return True
 
 
 async def queue_renewal_reminders(today: date, calendar: RenewalCalendar) -> int:

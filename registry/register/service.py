@@ -10,13 +10,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from registry.audit import service as audit
 from registry.audit.context import current_actor
 from registry.config import Settings
 from registry.core import clock
-from registry.db import fetch_one, transaction
+from registry.db import fetch_one, lock_row, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import fields, hooks, names, numbers
 from registry.register.schemas import (
@@ -464,22 +465,113 @@ async def history(entry_id: int) -> list[HistoryItem]:
     ]
 
 
-async def set_state(entry_id: int, state: EntryState, *, reason: str) -> Entry:
-    """Move an entry on or off the register (lapse, removal, restoration), with the reason."""
+# --- the entry's own state: a small machine of moves --------------------------------------
+
+
+class EntryMove(StrEnum):
+    """What can happen to an entry's own state, in the regulator's words."""
+
+    lapse = "lapse"  # not renewed by the deadline or in the grace after it
+    voluntary_removal = "voluntary_removal"  # the practitioner asks to leave
+    removal = "removal"  # a fitness to practise decision removes them
+    restoration = "restoration"  # a restoration application is approved
+    renewal = "renewal"  # renewed for another year: stays registered
+
+
+@dataclass(frozen=True)
+class EntryTransition:
+    allowed_from: frozenset[EntryState]
+    to: EntryState
+    refusal: str  # "<number> is <state>, so it cannot be <refusal>."
+
+
+ENTRY_MOVES: dict[EntryMove, EntryTransition] = {
+    EntryMove.lapse: EntryTransition(
+        frozenset({EntryState.registered}), EntryState.lapsed, "lapsed"
+    ),
+    # Only someone on the register may leave it: a removed practitioner who could would become
+    # voluntarily removed, and so free to apply for restoration inside the five years' bar.
+    EntryMove.voluntary_removal: EntryTransition(
+        frozenset({EntryState.registered}),
+        EntryState.voluntarily_removed,
+        "voluntarily removed",
+    ),
+    # A decision may remove someone who has lapsed or left since the concern was raised.
+    EntryMove.removal: EntryTransition(
+        frozenset({EntryState.registered, EntryState.lapsed, EntryState.voluntarily_removed}),
+        EntryState.removed,
+        "removed",
+    ),
+    # Removal bars restoration for five years; applications enforce the bar before approval.
+    EntryMove.restoration: EntryTransition(
+        frozenset({EntryState.lapsed, EntryState.voluntarily_removed, EntryState.removed}),
+        EntryState.registered,
+        "restored",
+    ),
+    EntryMove.renewal: EntryTransition(
+        frozenset({EntryState.registered}), EntryState.registered, "renewed"
+    ),
+}
+
+
+def can_move(state: EntryState, move: EntryMove) -> bool:
+    """Whether the machine allows ``move`` from ``state``: for pages deciding what to offer."""
+    return state in ENTRY_MOVES[move].allowed_from
+
+
+async def move_entry(
+    entry_id: int,
+    move: EntryMove,
+    *,
+    reason: str,
+    values: Mapping[Any, Any] | None = None,
+) -> Entry:
+    """Make one move of :data:`ENTRY_MOVES`, with ``values`` (other columns of the entry the
+    move sets), its history and the rewritten public entry, in one transaction (the caller's,
+    when there is one).
+
+    Refused with :class:`Conflict`, changing nothing, unless the entry is in a state the move
+    starts from at this moment: the row is held while its state is read, and the update's own
+    condition is the table's, so two moves at once (two lapse jobs, a lapse and a renewal)
+    cannot both succeed.
+    """
     if not reason.strip():
         raise InvalidInput("Give the reason for the change", field="reason")
+    transition = ENTRY_MOVES[move]
     async with transaction():
+        # Held first, so the state read below is the one the entry moves from.
+        await lock_row(RegisterEntry, entry_id)
         row = await _entry_row(entry_id)
         before = EntryState(row["state"])
-        if before is state:
-            raise Conflict(f"The entry is already {state.value.replace('_', ' ')}")
-        await RegisterEntry.update({RegisterEntry.state: state.value}).where(
-            RegisterEntry.id == entry_id
+        refusal = Conflict(
+            f"{row['registration_number']} is {_state_label(before)}, so it cannot be "
+            f"{transition.refusal}."
         )
-        await record_change(
-            entry_id, "state_changed", {"state": before.value}, {"state": state.value}, reason
+        if not can_move(before, move):
+            raise refusal
+        moved = (
+            await RegisterEntry.update({**(values or {}), RegisterEntry.state: transition.to.value})
+            .where(
+                (RegisterEntry.id == entry_id)
+                & RegisterEntry.state.is_in([state.value for state in transition.allowed_from])
+            )
+            .returning(RegisterEntry.id)
         )
+        if not moved:  # cannot happen while the row is held; the table's rule all the same
+            raise refusal
+        if transition.to is not before:
+            await record_change(
+                entry_id,
+                "state_changed",
+                {"state": before.value},
+                {"state": transition.to.value},
+                reason,
+            )
         return await refresh_entry(entry_id, clock.now().date())
+
+
+def _state_label(state: EntryState) -> str:
+    return STATUS_LABELS[RegisterStatus(state.value)].lower()
 
 
 async def change_name(entry_id: int, given_names: str, family_name: str, *, reason: str) -> Entry:
@@ -519,16 +611,22 @@ async def change_name(entry_id: int, given_names: str, family_name: str, *, reas
 
 
 async def request_voluntary_removal(entry_id: int, *, reason: str) -> Entry:
-    """A practitioner leaves the register; refused while a concern or case about them is open."""
-    entry = await get_entry(entry_id)
-    if await hooks.has_open_concern(entry.practitioner_id):
-        raise Conflict(
-            "You cannot leave the register while a concern or fitness to practise case about "
-            "you is open. Contact your caseworker."
+    """A practitioner leaves the register; refused while a concern or case about them is open.
+
+    The concern is looked for in the transaction that moves the entry, with the entry held, so
+    a concern source that holds the entry when it opens a concern cannot be missed.
+    """
+    async with transaction():
+        await lock_row(RegisterEntry, entry_id)
+        entry = await get_entry(entry_id)
+        if await hooks.has_open_concern(entry.practitioner_id):
+            raise Conflict(
+                "You cannot leave the register while a concern or fitness to practise case "
+                "about you is open. Contact your caseworker."
+            )
+        return await move_entry(
+            entry_id, EntryMove.voluntary_removal, reason=reason or "Asked to leave"
         )
-    return await set_state(
-        entry_id, EntryState.voluntarily_removed, reason=reason or "Asked to leave"
-    )
 
 
 # --- the public register ------------------------------------------------------------------

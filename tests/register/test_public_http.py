@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from registry.register import service
-from registry.register.tables import EntryState
+from registry.register.service import EntryMove
 from tests.register.helpers import put_on_register
 
 HTML = {"accept": "text/html"}
@@ -37,7 +37,7 @@ async def test_a_change_is_seen_on_the_very_next_request(client: httpx.AsyncClie
     entry = await put_on_register()
     url = f"/api/v1/register/{entry.registration_number}"
     etag = (await client.get(url)).headers["etag"]
-    await service.set_state(entry.id, EntryState.removed, reason="Decision FTP-1")
+    await service.move_entry(entry.id, EntryMove.removal, reason="Decision FTP-1")
     response = await client.get(url, headers={"if-none-match": etag})
     assert response.status_code == 200
     assert response.json()["status"] == "removed"

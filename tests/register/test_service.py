@@ -15,6 +15,7 @@ from registry.piccolo_app import MIGRATIONS_FOLDER
 from registry.register import hooks, names, service
 from registry.register.hooks import Restriction, RestrictionKind
 from registry.register.numbers import parse_registration_number
+from registry.register.service import EntryMove
 from registry.register.tables import (
     EntryState,
     NameKey,
@@ -143,11 +144,11 @@ async def test_an_order_in_force_changes_the_status_and_the_public_entry_at_once
 async def test_state_changes_need_a_reason_and_are_kept(engine: Any) -> None:
     entry = await put_on_register()
     with pytest.raises(InvalidInput):
-        await service.set_state(entry.id, EntryState.removed, reason=" ")
-    removed = await service.set_state(entry.id, EntryState.removed, reason="Decision FTP-12")
+        await service.move_entry(entry.id, EntryMove.removal, reason=" ")
+    removed = await service.move_entry(entry.id, EntryMove.removal, reason="Decision FTP-12")
     assert removed.status is RegisterStatus.removed
     with pytest.raises(Conflict):
-        await service.set_state(entry.id, EntryState.removed, reason="again")
+        await service.move_entry(entry.id, EntryMove.removal, reason="again")
     history = await service.history(entry.id)
     assert [(h.change, h.reason) for h in history][1] == ("state_changed", "Decision FTP-12")
 
@@ -238,7 +239,7 @@ async def test_past_the_count_limit_a_search_says_more(
 async def test_search_by_number_and_by_status_and_role(engine: Any) -> None:
     jane = await put_on_register("Jane", "Doe", roles=("senior_probation_officer",))
     other = await put_on_register("Rob", "Roe")
-    await service.set_state(other.id, EntryState.lapsed, reason="Not renewed")
+    await service.move_entry(other.id, EntryMove.lapse, reason="Not renewed")
 
     found = await service.search(query=jane.registration_number.lower())
     assert [e.registration_number for e in found.entries] == [jane.registration_number]

@@ -383,9 +383,9 @@ async def _restore_entry(
         {"registered_until": until.isoformat()},
         f"Restoration application {record.reference} approved",
     )
-    return await service.set_state(
+    return await service.move_entry(
         record.entry_id,
-        EntryState.registered,
+        service.EntryMove.restoration,
         reason=f"Restoration application {record.reference} approved",
     )
 
