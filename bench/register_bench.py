@@ -497,14 +497,14 @@ def measure_search(server: Server, repeats: int) -> list[SearchTiming]:
 def search_statements(database: Database, workdir: Path) -> dict[str, dict[str, Any]]:
     """The SQL search() runs for each query of the mix, from the service itself."""
     from registry.db import bind_engine, create_engine
-    from registry.register import service
+    from registry.register import search as public_register
 
     async def run() -> dict[str, dict[str, Any]]:
         engine = create_engine(_settings(database.url, workdir))
         bind_engine(engine)
         await engine.start()
         try:
-            return {q: await service.search_statements(q) for q, _ in SEARCHES}
+            return {q: await public_register.search_statements(q) for q, _ in SEARCHES}
         finally:
             await engine.stop()
 
@@ -598,19 +598,19 @@ class ServiceTiming:
 
 def measure_service(database: Database, workdir: Path, repeats: int) -> list[ServiceTiming]:
     from registry.db import bind_engine, create_engine
-    from registry.register import service
+    from registry.register import search as public_register
 
     async def run() -> list[ServiceTiming]:
         engine = create_engine(_settings(database.url, workdir))
         bind_engine(engine)
         await engine.start()
         try:
-            first = {q: await service.search(query=q) for q, _ in SEARCHES}  # and warm up
+            first = {q: await public_register.search(query=q) for q, _ in SEARCHES}  # and warm up
             samples: dict[str, list[float]] = {q: [] for q, _ in SEARCHES}
             for _ in range(repeats):
                 for query, _ in SEARCHES:
                     started = time.perf_counter()
-                    await service.search(query=query)
+                    await public_register.search(query=query)
                     samples[query].append((time.perf_counter() - started) * 1000)
             return [
                 ServiceTiming(

@@ -19,8 +19,8 @@ from registry.core import clock
 from registry.errors import Conflict, InvalidInput
 from registry.register import applications, renewals, service
 from registry.register.application_pages import problems_context
-from registry.register.renewals import Declarations
-from registry.register.service import Entry, EntryMove, RenewalCalendar
+from registry.register.renewals import Declarations, RenewalCalendar
+from registry.register.service import Entry, EntryMove
 from registry.register.tables import EntryState
 from registry.web.forms import read_form
 

@@ -12,15 +12,59 @@ from datetime import UTC, date, timedelta
 from typing import Any
 
 from registry.audit import service as audit
+from registry.config import Settings
 from registry.core import clock
 from registry.db import lock_row, transaction
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.notifications import service as notifications
 from registry.register import service
-from registry.register.service import Entry, EntryMove, RenewalCalendar
+from registry.register.service import Entry, EntryMove
 from registry.register.tables import EntryState, RegisterEntry, Renewal
 
 REMINDER_DAYS = (60, 30, 7)
+
+
+@dataclass(frozen=True)
+class RenewalCalendar:
+    """The registration year's dates, from configuration (default: 1 September to 30 November,
+    then 21 days' grace)."""
+
+    opens: str = "09-01"
+    deadline: str = "11-30"
+    grace_days: int = 21
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RenewalCalendar:
+        return cls(settings.renewal_opens, settings.renewal_deadline, settings.renewal_grace_days)
+
+    def deadline_in(self, year: int) -> date:
+        return _month_day(year, self.deadline)
+
+    def window_for(self, registered_until: date) -> tuple[date, date]:
+        """The renewal window that ends at ``registered_until``."""
+        opens = _month_day(registered_until.year, self.opens)
+        if opens > registered_until:
+            opens = _month_day(registered_until.year - 1, self.opens)
+        return opens, registered_until
+
+    def lapses_after(self, registered_until: date) -> date:
+        return registered_until + timedelta(days=self.grace_days)
+
+    def next_deadline(self, registered_until: date) -> date:
+        return self.deadline_in(registered_until.year + 1)
+
+    def first_deadline(self, registered_on: date) -> date:
+        """A new entry runs to the next deadline, or the one after if it is inside the window."""
+        deadline = self.deadline_in(registered_on.year)
+        opens, _ = self.window_for(deadline)
+        if registered_on >= opens:
+            return self.deadline_in(registered_on.year + 1)
+        return deadline
+
+
+def _month_day(year: int, month_day: str) -> date:
+    month, day = (int(part) for part in month_day.split("-"))
+    return date(year, month, day)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from registry.core import clock
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.notifications import service as notifications
 from registry.register import numbers, renewals, service
+from registry.register import search as public_register
 from registry.register.applications import answers, records, workflow
 from registry.register.applications.answers import InvalidAnswers
 from registry.register.applications.workflow import Move
@@ -517,7 +518,7 @@ async def test_approval_puts_the_applicant_on_the_register_and_welcomes_them(
     assert body["registration_number"] == entry.registration_number
     assert body["path"] == "/your-registration"
     assert "register.application_approved" in await audit_actions(record.id)
-    found = await service.search(query=entry.registration_number)
+    found = await public_register.search(query=entry.registration_number)
     assert [e.name for e in found.entries] == ["Amara Okoye"]
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import httpx
 import pytest
 
+from registry.register import search as public_register
 from registry.register import service
 from registry.register.service import EntryMove
 from tests.register.helpers import put_on_register
@@ -104,7 +105,7 @@ async def test_the_search_page_lists_matches_with_their_status(client: httpx.Asy
 async def test_a_search_past_the_count_limit_says_more_and_how_to_narrow_it(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "COUNT_LIMIT", 2)
+    monkeypatch.setattr(public_register, "COUNT_LIMIT", 2)
     for given in ("Ann", "Bea", "Cat"):
         await put_on_register(given, "Smith")
 

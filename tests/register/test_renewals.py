@@ -16,8 +16,7 @@ from registry.core.scheduler import run_jobs
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.notifications.tables import OutboxMessage
 from registry.register import renewals, service
-from registry.register.renewals import Declarations
-from registry.register.service import RenewalCalendar
+from registry.register.renewals import Declarations, RenewalCalendar
 from registry.register.tables import RegisterStatus, Renewal
 from tests.accounts.helpers import make_user
 from tests.register.helpers import put_on_register
