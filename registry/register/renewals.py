@@ -17,7 +17,7 @@ from registry.core import clock
 from registry.db import lock_row, transaction
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.notifications import service as notifications
-from registry.register import service
+from registry.register import service, urls
 from registry.register.service import Entry, EntryMove
 from registry.register.tables import EntryState, RegisterEntry, Renewal
 
@@ -251,7 +251,7 @@ async def queue_renewal_reminders(today: date, calendar: RenewalCalendar) -> int
                 "registration_number": row["registration_number"],
                 "deadline": until.strftime("%-d %B %Y"),
                 "days_left": days_left,
-                "path": "/your-registration",
+                "path": urls.YOUR_REGISTRATION,
             },
             subject=f"Renew your registration by {until:%-d %B %Y}",
             key=f"renewal-reminder:{row['registration_number']}:{until.isoformat()}:{reminder}",
