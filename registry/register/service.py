@@ -546,10 +546,7 @@ async def move_entry(
         await lock_row(RegisterEntry, entry_id)
         row = await _entry_row(entry_id)
         before = EntryState(row["state"])
-        refusal = Conflict(
-            f"{row['registration_number']} is {_state_label(before)}, so it cannot be "
-            f"{transition.refusal}."
-        )
+        refusal = _refusal(row["registration_number"], before, transition)
         if not can_move(before, move):
             raise refusal
         moved = (
@@ -573,8 +570,11 @@ async def move_entry(
         return await refresh_entry(entry_id, clock.now().date())
 
 
-def _state_label(state: EntryState) -> str:
-    return STATUS_LABELS[RegisterStatus(state.value)].lower()
+def _refusal(number: str, state: EntryState, transition: EntryTransition) -> Conflict:
+    label = STATUS_LABELS[RegisterStatus(state.value)].lower()
+    if state is transition.to:
+        return Conflict(f"{number} is already {label}.")
+    return Conflict(f"{number} is {label}, so it cannot be {transition.refusal}.")
 
 
 async def change_name(entry_id: int, given_names: str, family_name: str, *, reason: str) -> Entry:

@@ -69,7 +69,8 @@ async def test_every_move_from_every_state_is_allowed_or_refused_by_the_machine(
             assert derived.change == "status_changed"
         return
     label = STATUS_LABELS[RegisterStatus(state.value)].lower()
-    with pytest.raises(Conflict, match=f"{entry.registration_number} is {label}, so it cannot"):
+    said = f"already {label}." if state is transition.to else f"{label}, so it cannot be"
+    with pytest.raises(Conflict, match=f"^{entry.registration_number} is {said}"):
         await service.move_entry(entry.id, move, reason="Decision FTP-3")
     assert await _recorded(entry) == before
 
