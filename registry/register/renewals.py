@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
-from typing import Any
+
+from piccolo.custom_types import Combinable
 
 from registry.audit import service as audit
 from registry.config import Settings
@@ -201,7 +202,7 @@ async def lapse_overdue(today: date, calendar: RenewalCalendar) -> int:
     return lapsed
 
 
-def _overdue(cutoff: date) -> Any:
+def _overdue(cutoff: date) -> Combinable:
     return (RegisterEntry.state == EntryState.registered.value) & (
         RegisterEntry.registered_until < cutoff
     )
