@@ -6,7 +6,7 @@ For each engine (SQLite, PostgreSQL) and each size (10,000 and 1,000,000 entries
    migrates it and bulk-seeds it with bench/seed.py;
 2. serves it with ``registry serve`` (granian, one worker), as the README runs it in production
    (``REGISTRY_ENVIRONMENT=production``, JSON logs);
-3. checks that a change is seen on the very next request (service.set_state, then GET at once);
+3. checks that a change is seen on the very next request (service.move_entry, then GET at once);
 4. (a) loads it with wrk from a second process: GET /api/v1/register/{number} for random seeded
    numbers, and the bare JSON liveness endpoint /health (no database work), interleaved in
    rounds; ratio = median requests/s of the entry / median requests/s of /health;
@@ -497,14 +497,14 @@ def measure_search(server: Server, repeats: int) -> list[SearchTiming]:
 def search_statements(database: Database, workdir: Path) -> dict[str, dict[str, Any]]:
     """The SQL search() runs for each query of the mix, from the service itself."""
     from registry.db import bind_engine, create_engine
-    from registry.register import service
+    from registry.register import search as public_register
 
     async def run() -> dict[str, dict[str, Any]]:
         engine = create_engine(_settings(database.url, workdir))
         bind_engine(engine)
         await engine.start()
         try:
-            return {q: await service.search_statements(q) for q, _ in SEARCHES}
+            return {q: await public_register.search_statements(q) for q, _ in SEARCHES}
         finally:
             await engine.stop()
 
@@ -598,19 +598,19 @@ class ServiceTiming:
 
 def measure_service(database: Database, workdir: Path, repeats: int) -> list[ServiceTiming]:
     from registry.db import bind_engine, create_engine
-    from registry.register import service
+    from registry.register import search as public_register
 
     async def run() -> list[ServiceTiming]:
         engine = create_engine(_settings(database.url, workdir))
         bind_engine(engine)
         await engine.start()
         try:
-            first = {q: await service.search(query=q) for q, _ in SEARCHES}  # and warm up
+            first = {q: await public_register.search(query=q) for q, _ in SEARCHES}  # and warm up
             samples: dict[str, list[float]] = {q: [] for q, _ in SEARCHES}
             for _ in range(repeats):
                 for query, _ in SEARCHES:
                     started = time.perf_counter()
-                    await service.search(query=query)
+                    await public_register.search(query=query)
                     samples[query].append((time.perf_counter() - started) * 1000)
             return [
                 ServiceTiming(
@@ -637,6 +637,7 @@ def check_freshness(database: Database, server: Server, report: SeedReport) -> F
     """Change an entry's state through the service, then GET it at once (with the old ETag)."""
     from registry.db import bind_engine, create_engine
     from registry.register import service
+    from registry.register.service import ENTRY_MOVES, EntryMove
     from registry.register.tables import EntryState
 
     number = report.number(0)
@@ -645,12 +646,12 @@ def check_freshness(database: Database, server: Server, report: SeedReport) -> F
     lines: list[str] = []
     ok = True
 
-    async def change(state: EntryState) -> float:
+    async def change(move: EntryMove) -> float:
         engine = create_engine(_settings(database.url, server.log_path.parent))
         bind_engine(engine)
         await engine.start()
         try:
-            await service.set_state(report.first_entry_id, state, reason="benchmark check")
+            await service.move_entry(report.first_entry_id, move, reason="benchmark check")
             return time.perf_counter()
         finally:
             await engine.stop()
@@ -660,9 +661,20 @@ def check_freshness(database: Database, server: Server, report: SeedReport) -> F
         before = json.loads(body)["status"]
         etag = headers["etag"]
         original = EntryState(before)
-        changed = EntryState.lapsed if original is not EntryState.lapsed else EntryState.removed
-        for state in (changed, original):  # there and back again
-            committed = asyncio.run(change(state))
+        # There and back again, by moves the register allows: off and restored, or the reverse.
+        back = {
+            EntryState.lapsed: EntryMove.lapse,
+            EntryState.removed: EntryMove.removal,
+            EntryState.voluntarily_removed: EntryMove.voluntary_removal,
+        }
+        moves = (
+            (EntryMove.lapse, EntryMove.restoration)
+            if original is EntryState.registered
+            else (EntryMove.restoration, back[original])
+        )
+        for move in moves:
+            state = ENTRY_MOVES[move].to
+            committed = asyncio.run(change(move))
             status, headers, body = client.get(path, {"if-none-match": etag})
             gap_ms = (time.perf_counter() - committed) * 1000
             seen = json.loads(body)["status"] if status == 200 else f"HTTP {status}"

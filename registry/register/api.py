@@ -17,6 +17,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from registry.core import clock
+from registry.register import search as public_register
 from registry.register import service
 from registry.register.schemas import PublicEntry, PublicSearchPage
 
@@ -57,9 +58,9 @@ class PublicRegisterController(Controller):
         ] = "",
         status: Annotated[str, QueryParameter(max_length=32)] = "",
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
-        page_size: Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE)] = 20,
+        page_size: Annotated[int, QueryParameter(ge=1, le=public_register.MAX_PAGE_SIZE)] = 20,
     ) -> Response[bytes]:
-        found = await service.search(
+        found = await public_register.search(
             query=q, region=region, role=role, status=status, page=page, page_size=page_size
         )
         document = PublicSearchPage(

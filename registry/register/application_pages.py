@@ -612,7 +612,7 @@ class RegistrarApplicationPages(Controller):
     async def approve(
         self, request: AnyRequest, application_id: FromPath[int]
     ) -> Template | Redirect:
-        calendar = service.RenewalCalendar.from_settings(_settings(request))
+        calendar = renewals.RenewalCalendar.from_settings(_settings(request))
         return await _decide(
             request,
             application_id,

@@ -27,7 +27,7 @@ from registry.audit.context import Actor, acting_as
 from registry.core import clock
 from registry.db import transaction
 from registry.demo import DemoSummary
-from registry.register import names, service
+from registry.register import names, renewals, service
 from registry.register.tables import EntryState, RegisterEntry
 
 DEMO_ENTRIES = 3000
@@ -71,10 +71,10 @@ def demo_entries(
     count: int,
     today: date,
     reference: service.ReferenceData,
-    calendar: service.RenewalCalendar | None = None,
+    calendar: renewals.RenewalCalendar | None = None,
 ) -> list[service.EntryIn]:
     """``count`` believable entries, the same ones for the same ``today`` every time."""
-    calendar = calendar or service.RenewalCalendar()
+    calendar = calendar or renewals.RenewalCalendar()
     fake = Faker("en_GB")
     fake.seed_instance(SEED)
     pick = _Picker(random.Random(SEED))  # noqa: S311 - made-up people, not secrets
@@ -160,7 +160,7 @@ def _qualifications(
 
 
 async def _demo_practitioner_entry(
-    reference: service.ReferenceData, today: date, calendar: service.RenewalCalendar
+    reference: service.ReferenceData, today: date, calendar: renewals.RenewalCalendar
 ) -> service.EntryIn | None:
     account = await accounts.find_account_by_email(DEMO_PRACTITIONER_EMAIL)
     if account is None or "london" not in reference.regions:
@@ -188,7 +188,7 @@ async def seed_register(summary: DemoSummary, progress: Progress, count: int = D
         summary.counts["register entries"] = existing
         return 0
     today = clock.now().date()
-    calendar = service.RenewalCalendar()
+    calendar = renewals.RenewalCalendar()
     reference = await service.reference_data()
     entries = demo_entries(count, today, reference, calendar)
     own = await _demo_practitioner_entry(reference, today, calendar)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from registry.core.scheduler import JobContext, ScheduledJob
 from registry.register import renewals
-from registry.register.service import RenewalCalendar
+from registry.register.renewals import RenewalCalendar
 
 
 async def renewal_reminders(context: JobContext) -> str:

@@ -11,6 +11,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from registry.errors import InvalidInput
+from registry.register import search as public_register
 from registry.register import service
 from registry.register.schemas import STATUS_LABELS, PublicEntry
 from registry.web.forms import FormErrors
@@ -45,7 +46,7 @@ class PublicRegisterPages(Controller):
             "searched": any(values.values()),
         }
         try:
-            found = await service.search(
+            found = await public_register.search(
                 query=q, region=region, role=role, status=status, page=page, page_size=PAGE_SIZE
             )
         except InvalidInput as error:

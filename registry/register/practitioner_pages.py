@@ -19,8 +19,8 @@ from registry.core import clock
 from registry.errors import Conflict, InvalidInput
 from registry.register import applications, renewals, service
 from registry.register.application_pages import problems_context
-from registry.register.renewals import Declarations
-from registry.register.service import Entry, RenewalCalendar
+from registry.register.renewals import Declarations, RenewalCalendar
+from registry.register.service import Entry, EntryMove
 from registry.register.tables import EntryState
 from registry.web.forms import read_form
 
@@ -140,7 +140,7 @@ class YourRegistrationPages(Controller):
     @get("/leave", name="leave_register")
     async def leave_page(self, request: SignedInRequest) -> Template | Redirect:
         entry = await renewals.practitioner_entry(request.user.id)
-        if entry is None or entry.state is not EntryState.registered:
+        if entry is None or not service.can_move(entry.state, EntryMove.voluntary_removal):
             return Redirect("/your-registration", status_code=SEE_OTHER)
         return _page("leave.html", entry=entry, values={}, **problems_context({}))
 

@@ -10,16 +10,62 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 
+from piccolo.custom_types import Combinable
+
 from registry.audit import service as audit
+from registry.config import Settings
 from registry.core import clock
-from registry.db import transaction
+from registry.db import lock_row, transaction
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.notifications import service as notifications
-from registry.register import service
-from registry.register.service import Entry, RenewalCalendar
+from registry.register import service, urls
+from registry.register.service import Entry, EntryMove
 from registry.register.tables import EntryState, RegisterEntry, Renewal
 
 REMINDER_DAYS = (60, 30, 7)
+
+
+@dataclass(frozen=True)
+class RenewalCalendar:
+    """The registration year's dates, from configuration (default: 1 September to 30 November,
+    then 21 days' grace)."""
+
+    opens: str = "09-01"
+    deadline: str = "11-30"
+    grace_days: int = 21
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RenewalCalendar:
+        return cls(settings.renewal_opens, settings.renewal_deadline, settings.renewal_grace_days)
+
+    def deadline_in(self, year: int) -> date:
+        return _month_day(year, self.deadline)
+
+    def window_for(self, registered_until: date) -> tuple[date, date]:
+        """The renewal window that ends at ``registered_until``."""
+        opens = _month_day(registered_until.year, self.opens)
+        if opens > registered_until:
+            opens = _month_day(registered_until.year - 1, self.opens)
+        return opens, registered_until
+
+    def lapses_after(self, registered_until: date) -> date:
+        return registered_until + timedelta(days=self.grace_days)
+
+    def next_deadline(self, registered_until: date) -> date:
+        return self.deadline_in(registered_until.year + 1)
+
+    def first_deadline(self, registered_on: date) -> date:
+        """A new entry runs to the next deadline, or the one after if it is inside the window."""
+        deadline = self.deadline_in(registered_on.year)
+        opens, _ = self.window_for(deadline)
+        if registered_on >= opens:
+            return self.deadline_in(registered_on.year + 1)
+        return deadline
+
+
+def _month_day(year: int, month_day: str) -> date:
+    month, day = (int(part) for part in month_day.split("-"))
+    return date(year, month, day)
 
 
 @dataclass(frozen=True)
@@ -91,6 +137,9 @@ async def renew(
     declarations.check()
     today = clock.now().date()
     async with transaction():
+        # Held while it is checked, so a lapse at the same moment waits for the renewal or is
+        # seen by it.
+        await lock_row(RegisterEntry, entry_id)
         entry = await service.get_entry(entry_id)
         if entry.account_id != by_user_id:
             raise PermissionDenied("You can only renew your own registration")
@@ -113,9 +162,6 @@ async def renew(
                 registered_until_after=new_until,
             )
         )
-        await RegisterEntry.update({RegisterEntry.registered_until: new_until}).where(
-            RegisterEntry.id == entry_id
-        )
         await service.record_change(
             entry_id,
             "renewed",
@@ -133,23 +179,46 @@ async def renew(
                 "declared": declarations.character or declarations.health,
             },
         )
-        return await service.refresh_entry(entry_id, today)
+        return await service.move_entry(
+            entry_id,
+            EntryMove.renewal,
+            reason="Renewed by the practitioner",
+            values={RegisterEntry.registered_until: new_until},
+        )
 
 
 async def lapse_overdue(today: date, calendar: RenewalCalendar) -> int:
-    """Lapse every registered entry whose grace after its deadline ended before ``today``."""
+    """Lapse every registered entry whose grace after its deadline ended before ``today``;
+    return how many this pass lapsed.
+
+    Safe to run twice at once (two schedulers): each entry is looked at again while held, so
+    one lapsed by the other pass, or renewed since the list was read, is left alone.
+    """
     cutoff = today - timedelta(days=calendar.grace_days)
-    overdue = await RegisterEntry.select(RegisterEntry.id).where(
-        (RegisterEntry.state == EntryState.registered.value)
-        & (RegisterEntry.registered_until < cutoff)
-    )
+    overdue = await RegisterEntry.select(RegisterEntry.id).where(_overdue(cutoff))
+    lapsed = 0
     for row in overdue:
-        await service.set_state(
-            row["id"],
-            EntryState.lapsed,
-            reason="Not renewed by the deadline or in the grace period",
+        lapsed += await _lapse_if_still_overdue(row["id"], cutoff)
+    return lapsed
+
+
+def _overdue(cutoff: date) -> Combinable:
+    return (RegisterEntry.state == EntryState.registered.value) & (
+        RegisterEntry.registered_until < cutoff
+    )
+
+
+async def _lapse_if_still_overdue(entry_id: int, cutoff: date) -> bool:
+    async with transaction():
+        await lock_row(RegisterEntry, entry_id)
+        if not await RegisterEntry.exists().where(
+            (RegisterEntry.id == entry_id) & _overdue(cutoff)
+        ):
+            return False
+        await service.move_entry(
+            entry_id, EntryMove.lapse, reason="Not renewed by the deadline or in the grace period"
         )
-    return len(overdue)
+        return True
 
 
 async def queue_renewal_reminders(today: date, calendar: RenewalCalendar) -> int:
@@ -183,7 +252,7 @@ async def queue_renewal_reminders(today: date, calendar: RenewalCalendar) -> int
                 "registration_number": row["registration_number"],
                 "deadline": until.strftime("%-d %B %Y"),
                 "days_left": days_left,
-                "path": "/your-registration",
+                "path": urls.YOUR_REGISTRATION,
             },
             subject=f"Renew your registration by {until:%-d %B %Y}",
             key=f"renewal-reminder:{row['registration_number']}:{until.isoformat()}:{reminder}",

@@ -1,4 +1,4 @@
-"""Register rules: entries and their numbers, derived status, history, search and renewal.
+"""Register rules: entries and their numbers, derived status, history and state.
 
 No HTTP here. Every change runs in one transaction with its history row, its audit entry and
 the rewritten public document, so what the public sees follows the register at once.
@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from registry.audit import service as audit
 from registry.audit.context import current_actor
-from registry.config import Settings
 from registry.core import clock
-from registry.db import fetch_one, transaction
+from registry.db import fetch_one, lock_row, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import fields, hooks, names, numbers
 from registry.register.schemas import (
@@ -40,9 +40,6 @@ from registry.register.tables import (
     RegisterEntry,
     RegisterStatus,
 )
-
-MAX_PAGE_SIZE = 100
-
 
 # --- reference data -----------------------------------------------------------------------
 
@@ -257,6 +254,13 @@ async def _next_number() -> str:
             return number
 
 
+async def _write_name_keys(entry_id: int, search_name: str) -> None:
+    # Written with the name, here, in its transaction; ``search`` reads them and never writes.
+    keys = names.name_keys(search_name)
+    if keys:
+        await NameKey.insert(*[NameKey(key=k, name=search_name, entry=entry_id) for k in keys])
+
+
 async def refresh_entry(entry_id: int, today: date, *, count_as_change: bool = True) -> Entry:
     """Derive the status from the entry and the orders in force, and rewrite the public entry.
 
@@ -464,22 +468,113 @@ async def history(entry_id: int) -> list[HistoryItem]:
     ]
 
 
-async def set_state(entry_id: int, state: EntryState, *, reason: str) -> Entry:
-    """Move an entry on or off the register (lapse, removal, restoration), with the reason."""
+# --- the entry's own state: a small machine of moves --------------------------------------
+
+
+class EntryMove(StrEnum):
+    """What can happen to an entry's own state, in the regulator's words."""
+
+    lapse = "lapse"  # not renewed by the deadline or in the grace after it
+    voluntary_removal = "voluntary_removal"  # the practitioner asks to leave
+    removal = "removal"  # a fitness to practise decision removes them
+    restoration = "restoration"  # a restoration application is approved
+    renewal = "renewal"  # renewed for another year: stays registered
+
+
+@dataclass(frozen=True)
+class EntryTransition:
+    allowed_from: frozenset[EntryState]
+    to: EntryState
+    refusal: str  # "<number> is <state>, so it cannot be <refusal>."
+
+
+ENTRY_MOVES: dict[EntryMove, EntryTransition] = {
+    EntryMove.lapse: EntryTransition(
+        frozenset({EntryState.registered}), EntryState.lapsed, "lapsed"
+    ),
+    # Only someone on the register may leave it: a removed practitioner who could would become
+    # voluntarily removed, and so free to apply for restoration inside the five years' bar.
+    EntryMove.voluntary_removal: EntryTransition(
+        frozenset({EntryState.registered}),
+        EntryState.voluntarily_removed,
+        "voluntarily removed",
+    ),
+    # A decision may remove someone who has lapsed or left since the concern was raised.
+    EntryMove.removal: EntryTransition(
+        frozenset({EntryState.registered, EntryState.lapsed, EntryState.voluntarily_removed}),
+        EntryState.removed,
+        "removed",
+    ),
+    # Removal bars restoration for five years; applications enforce the bar before approval.
+    EntryMove.restoration: EntryTransition(
+        frozenset({EntryState.lapsed, EntryState.voluntarily_removed, EntryState.removed}),
+        EntryState.registered,
+        "restored",
+    ),
+    EntryMove.renewal: EntryTransition(
+        frozenset({EntryState.registered}), EntryState.registered, "renewed"
+    ),
+}
+
+
+def can_move(state: EntryState, move: EntryMove) -> bool:
+    """Whether the machine allows ``move`` from ``state``: for pages deciding what to offer."""
+    return state in ENTRY_MOVES[move].allowed_from
+
+
+async def move_entry(
+    entry_id: int,
+    move: EntryMove,
+    *,
+    reason: str,
+    values: Mapping[Any, Any] | None = None,
+) -> Entry:
+    """Make one move of :data:`ENTRY_MOVES`, with ``values`` (other columns of the entry the
+    move sets), its history and the rewritten public entry, in one transaction (the caller's,
+    when there is one).
+
+    Refused with :class:`Conflict`, changing nothing, unless the entry is in a state the move
+    starts from at this moment: the row is held while its state is read, and the update's own
+    condition is the table's, so two moves at once (two lapse jobs, a lapse and a renewal)
+    cannot both succeed.
+    """
     if not reason.strip():
         raise InvalidInput("Give the reason for the change", field="reason")
+    transition = ENTRY_MOVES[move]
     async with transaction():
+        # Held first, so the state read below is the one the entry moves from.
+        await lock_row(RegisterEntry, entry_id)
         row = await _entry_row(entry_id)
         before = EntryState(row["state"])
-        if before is state:
-            raise Conflict(f"The entry is already {state.value.replace('_', ' ')}")
-        await RegisterEntry.update({RegisterEntry.state: state.value}).where(
-            RegisterEntry.id == entry_id
+        refusal = _refusal(row["registration_number"], before, transition)
+        if not can_move(before, move):
+            raise refusal
+        moved = (
+            await RegisterEntry.update({**(values or {}), RegisterEntry.state: transition.to.value})
+            .where(
+                (RegisterEntry.id == entry_id)
+                & RegisterEntry.state.is_in([state.value for state in transition.allowed_from])
+            )
+            .returning(RegisterEntry.id)
         )
-        await record_change(
-            entry_id, "state_changed", {"state": before.value}, {"state": state.value}, reason
-        )
+        if not moved:  # cannot happen while the row is held; the table's rule all the same
+            raise refusal
+        if transition.to is not before:
+            await record_change(
+                entry_id,
+                "state_changed",
+                {"state": before.value},
+                {"state": transition.to.value},
+                reason,
+            )
         return await refresh_entry(entry_id, clock.now().date())
+
+
+def _refusal(number: str, state: EntryState, transition: EntryTransition) -> Conflict:
+    label = STATUS_LABELS[RegisterStatus(state.value)].lower()
+    if state is transition.to:
+        return Conflict(f"{number} is already {label}.")
+    return Conflict(f"{number} is {label}, so it cannot be {transition.refusal}.")
 
 
 async def change_name(entry_id: int, given_names: str, family_name: str, *, reason: str) -> Entry:
@@ -519,16 +614,22 @@ async def change_name(entry_id: int, given_names: str, family_name: str, *, reas
 
 
 async def request_voluntary_removal(entry_id: int, *, reason: str) -> Entry:
-    """A practitioner leaves the register; refused while a concern or case about them is open."""
-    entry = await get_entry(entry_id)
-    if await hooks.has_open_concern(entry.practitioner_id):
-        raise Conflict(
-            "You cannot leave the register while a concern or fitness to practise case about "
-            "you is open. Contact your caseworker."
+    """A practitioner leaves the register; refused while a concern or case about them is open.
+
+    The concern is looked for in the transaction that moves the entry, with the entry held, so
+    a concern source that holds the entry when it opens a concern cannot be missed.
+    """
+    async with transaction():
+        await lock_row(RegisterEntry, entry_id)
+        entry = await get_entry(entry_id)
+        if await hooks.has_open_concern(entry.practitioner_id):
+            raise Conflict(
+                "You cannot leave the register while a concern or fitness to practise case "
+                "about you is open. Contact your caseworker."
+            )
+        return await move_entry(
+            entry_id, EntryMove.voluntary_removal, reason=reason or "Asked to leave"
         )
-    return await set_state(
-        entry_id, EntryState.voluntarily_removed, reason=reason or "Asked to leave"
-    )
 
 
 # --- the public register ------------------------------------------------------------------
@@ -550,216 +651,3 @@ async def public_document(number: str) -> PublicDocument:
     if row is None:
         raise NotFound(f"{parsed} is not on the register")
     return PublicDocument(row["public_document"], int(row["version"]))
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    entries: list[PublicEntry]
-    total: int  # counted up to COUNT_LIMIT: past that, ``more`` says so
-    page: int
-    page_size: int
-    more: bool = False
-
-    @property
-    def last_page(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
-# Counting every match of "smith" in a register of a million would cost more than finding the
-# page: past this many, a search says "more than 1,000" and asks for more of the name.
-COUNT_LIMIT = 1_000
-# Multi-word searches start from the word whose key has the fewest names, judged up to this many.
-KEY_SAMPLE = 5_000
-
-
-@dataclass
-class _SearchPlan:
-    """The rows a search reads (``source``), in name order, narrowed by ``conditions``."""
-
-    source: str = "register_entry e JOIN register_practitioner p ON p.id = e.practitioner"
-    order: str = "p.search_name, e.id"
-    # How to reach the entry (``e``) when the source does not hold it: only when needed, so
-    # counting the names under a key reads that index alone.
-    entry_join: str = ""
-    conditions: list[str] = field(default_factory=list)
-    args: list[Any] = field(default_factory=list)
-    filtered: bool = False  # a condition on the entry (region, role, status)
-
-    def where(self, condition: str, *args: Any) -> None:
-        self.conditions.append(condition)
-        self.args.extend(args)
-
-    def sql(self, select: str, *, entries: bool) -> str:
-        source = self.source + (self.entry_join if entries or self.filtered else "")
-        where = f" WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
-        return f"SELECT {select} FROM {source}{where}"  # noqa: S608 - values are parameters
-
-    def page(self, page: int, page_size: int) -> tuple[str, list[Any]]:
-        sql = self.sql("e.public_document", entries=True)
-        return f"{sql} ORDER BY {self.order} LIMIT {{}} OFFSET {{}}", [
-            *self.args,
-            page_size,
-            (page - 1) * page_size,
-        ]
-
-    def count(self) -> tuple[str, list[Any]]:
-        sql = self.sql("1", entries=False)
-        counted = f"SELECT COUNT(*) AS n FROM ({sql} LIMIT {{}}) c"  # noqa: S608
-        return counted, [*self.args, COUNT_LIMIT + 1]
-
-
-async def search(
-    *,
-    query: str = "",
-    region: str = "",
-    role: str = "",
-    status: str = "",
-    page: int = 1,
-    page_size: int = 20,
-) -> SearchResult:
-    """The public register, by name (any case or accents; the start of each word is enough) or
-    by registration number, filtered by region, role and status, in name order."""
-    if page < 1:
-        raise InvalidInput("Page must be 1 or more", field="page")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"Page size must be from 1 to {MAX_PAGE_SIZE}", field="page_size")
-    plan = await _plan(query, region=region, role=role, status=status)
-    rows = await RegisterEntry.raw(*_flat(plan.page(page, page_size)))
-    counted = await RegisterEntry.raw(*_flat(plan.count()))
-    total = int(counted[0]["n"])
-    return SearchResult(
-        [PublicEntry.model_validate_json(r["public_document"]) for r in rows],
-        min(total, COUNT_LIMIT),
-        page,
-        page_size,
-        more=total > COUNT_LIMIT,
-    )
-
-
-async def search_statements(
-    query: str, *, page: int = 1, page_size: int = 20
-) -> dict[str, tuple[str, list[Any]]]:
-    """The SQL search() runs for a query (``{}`` for each value), for benchmarks and EXPLAIN."""
-    plan = await _plan(query, region="", role="", status="")
-    return {"page": plan.page(page, page_size), "count": plan.count()}
-
-
-def _flat(statement: tuple[str, list[Any]]) -> list[Any]:
-    return [statement[0], *statement[1]]
-
-
-async def _plan(query: str, *, region: str, role: str, status: str) -> _SearchPlan:
-    if status and status not in RegisterStatus.__members__:
-        raise InvalidInput(
-            f"'{status}' is not a status. Use one of: {', '.join(RegisterStatus)}",
-            field="status",
-        )
-    if query.strip() and numbers.looks_like_a_number(query):
-        plan = _SearchPlan()
-        plan.where("e.registration_number = {}", numbers.parse_registration_number(query))
-    else:
-        plan = await _name_plan(names.search_terms(query))
-    await _filter(plan, region=region, role=role, status=status)
-    return plan
-
-
-async def _name_plan(terms: list[str]) -> _SearchPlan:
-    """Names are read from the name keys in name order, so a page of a common name is a short
-    range scan, however large the register grows."""
-    if not terms:
-        return _SearchPlan()
-    plan = _SearchPlan(
-        source="register_name_key k",
-        entry_join=" JOIN register_entry e ON e.id = k.entry",
-        order="k.name, k.entry",
-    )
-    key = await _rarest({names.lookup_key(term) for term in terms})
-    plan.where("k.key = {}", key)
-    for term in terms:
-        if term != key:
-            # The key holds the term's first letters; the name itself must hold the whole term.
-            plan.where("(' ' || k.name) LIKE {}", f"% {term}%")
-    return plan
-
-
-async def _rarest(keys: set[str]) -> str:
-    if len(keys) == 1:
-        return next(iter(keys))
-    ordered = sorted(keys, key=len, reverse=True)
-    counts = await NameKey.raw(
-        " UNION ALL ".join(
-            f"SELECT {index} AS i, (SELECT COUNT(*) FROM (SELECT 1 FROM register_name_key"  # noqa: S608
-            " WHERE key = {} LIMIT {}) c) AS n"
-            for index in range(len(ordered))
-        ),
-        *[value for key in ordered for value in (key, KEY_SAMPLE)],
-    )
-    fewest = min(counts, key=lambda row: (int(row["n"]), int(row["i"])))
-    return ordered[int(fewest["i"])]
-
-
-async def _filter(plan: _SearchPlan, *, region: str, role: str, status: str) -> None:
-    plan.filtered = bool(region or role or status)
-    if region or role:
-        reference = await reference_data(active_only=False)
-        if region:
-            plan.where("e.region = {}", reference.region(region).id)
-        if role:
-            plan.where(
-                "EXISTS (SELECT 1 FROM register_entry_role r WHERE r.entry = e.id AND r.role = {})",
-                reference.role(role).id,
-            )
-    if status:
-        plan.where("e.status = {}", status)
-
-
-async def _write_name_keys(entry_id: int, search_name: str) -> None:
-    keys = names.name_keys(search_name)
-    if keys:
-        await NameKey.insert(*[NameKey(key=k, name=search_name, entry=entry_id) for k in keys])
-
-
-# --- renewal ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RenewalCalendar:
-    """The registration year's dates, from configuration (default: 1 September to 30 November,
-    then 21 days' grace)."""
-
-    opens: str = "09-01"
-    deadline: str = "11-30"
-    grace_days: int = 21
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RenewalCalendar:
-        return cls(settings.renewal_opens, settings.renewal_deadline, settings.renewal_grace_days)
-
-    def deadline_in(self, year: int) -> date:
-        return _month_day(year, self.deadline)
-
-    def window_for(self, registered_until: date) -> tuple[date, date]:
-        """The renewal window that ends at ``registered_until``."""
-        opens = _month_day(registered_until.year, self.opens)
-        if opens > registered_until:
-            opens = _month_day(registered_until.year - 1, self.opens)
-        return opens, registered_until
-
-    def lapses_after(self, registered_until: date) -> date:
-        return registered_until + timedelta(days=self.grace_days)
-
-    def next_deadline(self, registered_until: date) -> date:
-        return self.deadline_in(registered_until.year + 1)
-
-    def first_deadline(self, registered_on: date) -> date:
-        """A new entry runs to the next deadline, or the one after if it is inside the window."""
-        deadline = self.deadline_in(registered_on.year)
-        opens, _ = self.window_for(deadline)
-        if registered_on >= opens:
-            return self.deadline_in(registered_on.year + 1)
-        return deadline
-
-
-def _month_day(year: int, month_day: str) -> date:
-    month, day = (int(part) for part in month_day.split("-"))
-    return date(year, month, day)

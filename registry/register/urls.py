@@ -6,11 +6,13 @@ and nowhere else: moving a page means changing it here and in its controller.
 
 from __future__ import annotations
 
+# A practitioner's own entry: renewal reminders, and the approved applicant's welcome.
+YOUR_REGISTRATION = "/your-registration"
+
 # --- applications -------------------------------------------------------------------------
 
 YOUR_APPLICATION = "/your-application"  # where an applicant follows theirs
-YOUR_REGISTRATION = "/your-registration"  # where an approved applicant finds their entry
-APPLY = "/apply"
+APPLY = "/apply"  # where someone with no application starts one
 REGISTRAR_APPLICATIONS = "/registrar/applications"
 
 

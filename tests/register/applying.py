@@ -12,7 +12,7 @@ from registry.audit.tables import AuditEntry
 from registry.notifications.tables import OutboxMessage
 from registry.register.applications import answers, records, workflow
 from registry.register.applications.records import ApplicationRecord
-from registry.register.service import RenewalCalendar
+from registry.register.renewals import RenewalCalendar
 from registry.register.tables import ApplicationKind
 
 CALENDAR = RenewalCalendar()

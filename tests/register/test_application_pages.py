@@ -14,7 +14,8 @@ from registry.config import Settings
 from registry.core import clock
 from registry.register import renewals, service
 from registry.register.applications import records
-from registry.register.tables import Application, ApplicationKind, ApplicationStatus, EntryState
+from registry.register.service import EntryMove
+from registry.register.tables import Application, ApplicationKind, ApplicationStatus
 from tests.accounts.helpers import make_user
 from tests.register.applying import PDF, emails, submitted_application
 from tests.register.browsing import (
@@ -494,7 +495,7 @@ async def test_a_lapsed_practitioner_applies_for_restoration_through_the_pages(
     browser: httpx.AsyncClient, applicant: Any
 ) -> None:
     entry = await put_on_register(account_id=applicant.id, until=date(2025, 11, 30))
-    await service.set_state(entry.id, EntryState.lapsed, reason="Not renewed")
+    await service.move_entry(entry.id, EntryMove.lapse, reason="Not renewed")
     await browser.get("/apply")
     refused = await browser.post("/apply", data={"_csrf_token": browser.cookies["registry_csrf"]})
     assert "Apply for restoration instead" in error_summary(refused)[0]
@@ -526,7 +527,7 @@ async def test_a_practitioner_removed_less_than_five_years_ago_is_told_when_they
 ) -> None:
     with clock.frozen_at(datetime(2025, 1, 15, 10, tzinfo=UTC)):
         entry = await put_on_register(account_id=applicant.id)
-        await service.set_state(entry.id, EntryState.removed, reason="Removal order")
+        await service.move_entry(entry.id, EntryMove.removal, reason="Removal order")
     page = await browser.get("/apply/restoration")
     assert "cannot apply for restoration until 15 January 2030" in visible_text(page)
     assert "Start now" not in page.text

@@ -19,9 +19,11 @@ from registry.core import clock
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.notifications import service as notifications
 from registry.register import numbers, renewals, service
+from registry.register import search as public_register
 from registry.register.applications import answers, records, workflow
 from registry.register.applications.answers import InvalidAnswers
 from registry.register.applications.workflow import Move
+from registry.register.service import EntryMove
 from registry.register.tables import (
     Application,
     ApplicationKind,
@@ -255,7 +257,7 @@ async def test_someone_on_the_register_cannot_apply_to_join(
         Conflict, match=f"already on the register \\({entry.registration_number}\\)"
     ):
         await workflow.start(applicant.id, ApplicationKind.initial)
-    await service.set_state(entry.id, EntryState.lapsed, reason="Not renewed")
+    await service.move_entry(entry.id, EntryMove.lapse, reason="Not renewed")
     with pytest.raises(Conflict, match="Apply for restoration instead"):
         await workflow.start(applicant.id, ApplicationKind.initial)
     assert await Application.count() == 0
@@ -516,7 +518,7 @@ async def test_approval_puts_the_applicant_on_the_register_and_welcomes_them(
     assert body["registration_number"] == entry.registration_number
     assert body["path"] == "/your-registration"
     assert "register.application_approved" in await audit_actions(record.id)
-    found = await service.search(query=entry.registration_number)
+    found = await public_register.search(query=entry.registration_number)
     assert [e.name for e in found.entries] == ["Amara Okoye"]
 
 
@@ -553,11 +555,11 @@ async def test_rejection_tells_the_applicant_why(engine: Any, settings: Settings
 # --- restoration --------------------------------------------------------------------------
 
 
-async def _lapsed(applicant_id: int, state: EntryState = EntryState.lapsed) -> service.Entry:
+async def _lapsed(applicant_id: int, move: EntryMove = EntryMove.lapse) -> service.Entry:
     entry = await put_on_register(
         "Nia", "Restored", account_id=applicant_id, until=date(2025, 11, 30)
     )
-    return await service.set_state(entry.id, state, reason="Off the register")
+    return await service.move_entry(entry.id, move, reason="Off the register")
 
 
 async def _restoration(applicant_id: int) -> records.ApplicationRecord:
@@ -572,12 +574,12 @@ async def _restoration(applicant_id: int) -> records.ApplicationRecord:
     return await workflow.submit(draft.id, applicant_id)
 
 
-@pytest.mark.parametrize("state", [EntryState.lapsed, EntryState.voluntarily_removed])
+@pytest.mark.parametrize("move", [EntryMove.lapse, EntryMove.voluntary_removal])
 async def test_a_lapsed_or_departed_practitioner_is_restored_with_their_number(
-    engine: Any, settings: Settings, state: EntryState
+    engine: Any, settings: Settings, move: EntryMove
 ) -> None:
     applicant = await new_account()
-    entry = await _lapsed(applicant.id, state)
+    entry = await _lapsed(applicant.id, move)
     draft = await workflow.start(applicant.id, ApplicationKind.restoration)
     # Filled from the entry: only contact details and declarations are asked again.
     assert (draft.given_names, draft.family_name, draft.region_code) == (
@@ -613,7 +615,7 @@ async def test_removal_bars_restoration_for_five_years(engine: Any, settings: Se
     applicant = await new_account()
     removed_at = datetime(2024, 6, 10, 9, tzinfo=UTC)
     with at(removed_at):
-        await _lapsed(applicant.id, EntryState.removed)
+        await _lapsed(applicant.id, EntryMove.removal)
     with (
         at(datetime(2029, 6, 9, 23, tzinfo=UTC)),
         pytest.raises(Conflict, match="cannot apply for restoration until 10 June 2029"),

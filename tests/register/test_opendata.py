@@ -14,7 +14,8 @@ import pytest
 from registry.core import clock
 from registry.register import hooks, opendata, service
 from registry.register.schemas import PublicEntry
-from registry.register.tables import EntryState, Practitioner
+from registry.register.service import EntryMove
+from registry.register.tables import Practitioner
 from tests.register.helpers import put_on_register
 
 HTML = {"accept": "text/html"}
@@ -45,7 +46,7 @@ async def _a_few_entries() -> list[service.Entry]:
     )
     second = await put_on_register("Amir", "Khan", region="north_east")
     third = await put_on_register("Bethan", "Jones", region="east_midlands")
-    await service.set_state(third.id, EntryState.lapsed, reason="Did not renew")
+    await service.move_entry(third.id, EntryMove.lapse, reason="Did not renew")
     return [first, second, third]
 
 

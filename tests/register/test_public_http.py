@@ -7,8 +7,9 @@ from datetime import date
 import httpx
 import pytest
 
+from registry.register import search as public_register
 from registry.register import service
-from registry.register.tables import EntryState
+from registry.register.service import EntryMove
 from tests.register.helpers import put_on_register
 
 HTML = {"accept": "text/html"}
@@ -37,7 +38,7 @@ async def test_a_change_is_seen_on_the_very_next_request(client: httpx.AsyncClie
     entry = await put_on_register()
     url = f"/api/v1/register/{entry.registration_number}"
     etag = (await client.get(url)).headers["etag"]
-    await service.set_state(entry.id, EntryState.removed, reason="Decision FTP-1")
+    await service.move_entry(entry.id, EntryMove.removal, reason="Decision FTP-1")
     response = await client.get(url, headers={"if-none-match": etag})
     assert response.status_code == 200
     assert response.json()["status"] == "removed"
@@ -104,7 +105,7 @@ async def test_the_search_page_lists_matches_with_their_status(client: httpx.Asy
 async def test_a_search_past_the_count_limit_says_more_and_how_to_narrow_it(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "COUNT_LIMIT", 2)
+    monkeypatch.setattr(public_register, "COUNT_LIMIT", 2)
     for given in ("Ann", "Bea", "Cat"):
         await put_on_register(given, "Smith")
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from registry.accounts.roles import Role
+from registry.audit.service import search as audit_search
 from registry.config import Settings
 from registry.core import clock
 from registry.core.scheduler import run_jobs
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.notifications.tables import OutboxMessage
 from registry.register import renewals, service
-from registry.register.renewals import Declarations
-from registry.register.service import RenewalCalendar
+from registry.register.renewals import Declarations, RenewalCalendar
 from registry.register.tables import RegisterStatus, Renewal
 from tests.accounts.helpers import make_user
 from tests.register.helpers import put_on_register
@@ -92,6 +93,31 @@ async def test_an_entry_lapses_only_after_the_grace_period(engine: Any, settings
     with at(date(2026, 12, 22)):
         state = await renewals.renewal_state(lapsed, CALENDAR, date(2026, 12, 22))
     assert "restoration" in state.reason
+
+
+async def test_two_lapse_passes_at_once_lapse_each_entry_once(engine: Any) -> None:
+    """Two schedulers may run the lapse job at the same moment: both finish, and each overdue
+    entry is lapsed by exactly one of them, with one state change and one audit entry."""
+    overdue = [await put_on_register(f"Late{n}", "Lapser", until=DEADLINE) for n in range(6)]
+    current = await put_on_register("On", "Time", until=date(2027, 11, 30))
+    with at(date(2026, 12, 22)):
+        first, second = await asyncio.gather(
+            renewals.lapse_overdue(date(2026, 12, 22), CALENDAR),
+            renewals.lapse_overdue(date(2026, 12, 22), CALENDAR),
+        )
+    assert first + second == len(overdue)
+    for entry in overdue:
+        assert (await service.get_entry(entry.id)).status is RegisterStatus.lapsed
+        changes = [(h.change, h.after) for h in await service.history(entry.id)]
+        assert changes[1:] == [
+            ("state_changed", {"state": "lapsed"}),
+            ("status_changed", {"status": "lapsed"}),
+        ], entry.registration_number
+        trail = await audit_search(
+            action="register.status_changed", target_id=entry.registration_number
+        )
+        assert len(trail.entries) == 1, entry.registration_number
+    assert (await service.get_entry(current.id)).status is RegisterStatus.registered
 
 
 async def test_reminders_go_at_60_30_and_7_days_each_once(engine: Any, settings: Settings) -> None:

@@ -12,11 +12,21 @@ import pytest
 from registry.accounts.roles import Role
 from registry.config import Settings
 from registry.core import clock
+from registry.errors import Conflict
 from registry.register import hooks, service
-from registry.register.tables import EntryState, RegisterStatus, Renewal
+from registry.register.applications import workflow
+from registry.register.service import EntryMove
+from registry.register.tables import ApplicationKind, EntryState, RegisterStatus, Renewal
 from tests.accounts.helpers import make_user
 from tests.register.applying import submitted_application
-from tests.register.browsing import error_summary, inline_error, post_form, signed_in, visible_text
+from tests.register.browsing import (
+    csrf_field,
+    error_summary,
+    inline_error,
+    post_form,
+    signed_in,
+    visible_text,
+)
 from tests.register.helpers import put_on_register
 
 DEADLINE = date(2026, 11, 30)
@@ -221,6 +231,29 @@ async def test_a_practitioner_leaves_the_register(client: httpx.AsyncClient) -> 
     assert after.status is RegisterStatus.voluntarily_removed
     assert [h.reason for h in await service.history(entry.id)][-2] == "Retiring"
     assert (await client.get("/your-registration/leave")).status_code == 303
+
+
+async def test_a_removed_practitioner_cannot_leave_to_escape_the_bar_on_restoration(
+    client: httpx.AsyncClient,
+) -> None:
+    """Leaving is for a registered practitioner: someone removed by a fitness to practise
+    decision who could leave would become voluntarily removed and could apply at once."""
+    account, entry = await _practitioner(client)
+    form = await client.get("/your-registration/leave")  # opened while still registered
+    await service.move_entry(entry.id, EntryMove.removal, reason="Decision FTP-7")
+    refused = await client.post(
+        "/your-registration/leave",
+        data={"reason": "Moving on", "confirm": "yes", "_csrf_token": csrf_field(form)},
+    )
+    assert refused.status_code == 409
+    assert error_summary(refused) == [
+        f"{entry.registration_number} is removed, so it cannot be voluntarily removed."
+    ]
+    after = await service.get_entry(entry.id)
+    assert (after.state, after.version) == (EntryState.removed, entry.version + 1)
+    assert [h.reason for h in await service.history(entry.id)][-2] == "Decision FTP-7"
+    with pytest.raises(Conflict, match="cannot apply for restoration until"):
+        await workflow.start(account.id, ApplicationKind.restoration)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from registry.notifications import service as notifications
 from registry.register import service, urls
 from registry.register.applications import answers, eligibility, records
 from registry.register.applications.records import AWAITING_DECISION, ApplicationRecord
-from registry.register.service import RenewalCalendar
+from registry.register.renewals import RenewalCalendar
 from registry.register.tables import (
     Application,
     ApplicationKind,
@@ -383,9 +383,9 @@ async def _restore_entry(
         {"registered_until": until.isoformat()},
         f"Restoration application {record.reference} approved",
     )
-    return await service.set_state(
+    return await service.move_entry(
         record.entry_id,
-        EntryState.registered,
+        service.EntryMove.restoration,
         reason=f"Restoration application {record.reference} approved",
     )
 

@@ -1,0 +1,180 @@
+"""The public register's search: by name (any case or accents; the start of each word is
+enough) or by registration number, filtered by region, role and status, in name order.
+
+Names are read from ``register_name_key`` (written with the entry by ``service``), so a page of
+a common name is a short index range however large the register grows. No HTTP here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from registry.errors import InvalidInput
+from registry.register import names, numbers
+from registry.register.schemas import PublicEntry
+from registry.register.service import reference_data
+from registry.register.tables import NameKey, RegisterEntry, RegisterStatus
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    entries: list[PublicEntry]
+    total: int  # counted up to COUNT_LIMIT: past that, ``more`` says so
+    page: int
+    page_size: int
+    more: bool = False
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+# Counting every match of "smith" in a register of a million would cost more than finding the
+# page: past this many, a search says "more than 1,000" and asks for more of the name.
+COUNT_LIMIT = 1_000
+# Multi-word searches start from the word whose key has the fewest names, judged up to this many.
+KEY_SAMPLE = 5_000
+
+
+@dataclass
+class _SearchPlan:
+    """The rows a search reads (``source``), in name order, narrowed by ``conditions``."""
+
+    source: str = "register_entry e JOIN register_practitioner p ON p.id = e.practitioner"
+    order: str = "p.search_name, e.id"
+    # How to reach the entry (``e``) when the source does not hold it: only when needed, so
+    # counting the names under a key reads that index alone.
+    entry_join: str = ""
+    conditions: list[str] = field(default_factory=list)
+    args: list[Any] = field(default_factory=list)
+    filtered: bool = False  # a condition on the entry (region, role, status)
+
+    def where(self, condition: str, *args: Any) -> None:
+        self.conditions.append(condition)
+        self.args.extend(args)
+
+    def sql(self, select: str, *, entries: bool) -> str:
+        source = self.source + (self.entry_join if entries or self.filtered else "")
+        where = f" WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
+        return f"SELECT {select} FROM {source}{where}"  # noqa: S608 - values are parameters
+
+    def page(self, page: int, page_size: int) -> tuple[str, list[Any]]:
+        sql = self.sql("e.public_document", entries=True)
+        return f"{sql} ORDER BY {self.order} LIMIT {{}} OFFSET {{}}", [
+            *self.args,
+            page_size,
+            (page - 1) * page_size,
+        ]
+
+    def count(self) -> tuple[str, list[Any]]:
+        sql = self.sql("1", entries=False)
+        counted = f"SELECT COUNT(*) AS n FROM ({sql} LIMIT {{}}) c"  # noqa: S608
+        return counted, [*self.args, COUNT_LIMIT + 1]
+
+
+async def search(
+    *,
+    query: str = "",
+    region: str = "",
+    role: str = "",
+    status: str = "",
+    page: int = 1,
+    page_size: int = 20,
+) -> SearchResult:
+    """The public register, by name (any case or accents; the start of each word is enough) or
+    by registration number, filtered by region, role and status, in name order."""
+    if page < 1:
+        raise InvalidInput("Page must be 1 or more", field="page")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"Page size must be from 1 to {MAX_PAGE_SIZE}", field="page_size")
+    plan = await _plan(query, region=region, role=role, status=status)
+    rows = await RegisterEntry.raw(*_flat(plan.page(page, page_size)))
+    counted = await RegisterEntry.raw(*_flat(plan.count()))
+    total = int(counted[0]["n"])
+    return SearchResult(
+        [PublicEntry.model_validate_json(r["public_document"]) for r in rows],
+        min(total, COUNT_LIMIT),
+        page,
+        page_size,
+        more=total > COUNT_LIMIT,
+    )
+
+
+async def search_statements(
+    query: str, *, page: int = 1, page_size: int = 20
+) -> dict[str, tuple[str, list[Any]]]:
+    """The SQL search() runs for a query (``{}`` for each value), for benchmarks and EXPLAIN."""
+    plan = await _plan(query, region="", role="", status="")
+    return {"page": plan.page(page, page_size), "count": plan.count()}
+
+
+def _flat(statement: tuple[str, list[Any]]) -> list[Any]:
+    return [statement[0], *statement[1]]
+
+
+async def _plan(query: str, *, region: str, role: str, status: str) -> _SearchPlan:
+    if status and status not in RegisterStatus.__members__:
+        raise InvalidInput(
+            f"'{status}' is not a status. Use one of: {', '.join(RegisterStatus)}",
+            field="status",
+        )
+    if query.strip() and numbers.looks_like_a_number(query):
+        plan = _SearchPlan()
+        plan.where("e.registration_number = {}", numbers.parse_registration_number(query))
+    else:
+        plan = await _name_plan(names.search_terms(query))
+    await _filter(plan, region=region, role=role, status=status)
+    return plan
+
+
+async def _name_plan(terms: list[str]) -> _SearchPlan:
+    """Names are read from the name keys in name order, so a page of a common name is a short
+    range scan, however large the register grows."""
+    if not terms:
+        return _SearchPlan()
+    plan = _SearchPlan(
+        source="register_name_key k",
+        entry_join=" JOIN register_entry e ON e.id = k.entry",
+        order="k.name, k.entry",
+    )
+    key = await _rarest({names.lookup_key(term) for term in terms})
+    plan.where("k.key = {}", key)
+    for term in terms:
+        if term != key:
+            # The key holds the term's first letters; the name itself must hold the whole term.
+            plan.where("(' ' || k.name) LIKE {}", f"% {term}%")
+    return plan
+
+
+async def _rarest(keys: set[str]) -> str:
+    if len(keys) == 1:
+        return next(iter(keys))
+    ordered = sorted(keys, key=len, reverse=True)
+    counts = await NameKey.raw(
+        " UNION ALL ".join(
+            f"SELECT {index} AS i, (SELECT COUNT(*) FROM (SELECT 1 FROM register_name_key"  # noqa: S608
+            " WHERE key = {} LIMIT {}) c) AS n"
+            for index in range(len(ordered))
+        ),
+        *[value for key in ordered for value in (key, KEY_SAMPLE)],
+    )
+    fewest = min(counts, key=lambda row: (int(row["n"]), int(row["i"])))
+    return ordered[int(fewest["i"])]
+
+
+async def _filter(plan: _SearchPlan, *, region: str, role: str, status: str) -> None:
+    plan.filtered = bool(region or role or status)
+    if region or role:
+        reference = await reference_data(active_only=False)
+        if region:
+            plan.where("e.region = {}", reference.region(region).id)
+        if role:
+            plan.where(
+                "EXISTS (SELECT 1 FROM register_entry_role r WHERE r.entry = e.id AND r.role = {})",
+                reference.role(role).id,
+            )
+    if status:
+        plan.where("e.status = {}", status)
