@@ -32,7 +32,7 @@ from registry.accounts.auth import (
     VisitorRequest,
     client_address,
 )
-from registry.accounts.roles import ROLE_LABELS, STAFF_ROLES, Role
+from registry.accounts.roles import ROLE_LABELS, Role
 from registry.accounts.schemas import (
     ChangePasswordForm,
     CodeForm,
@@ -376,9 +376,7 @@ class StaffAdminPages(Controller):
 
     @get("/new", name="admin_user_new")
     async def new_user(self) -> Template:
-        return _page(
-            "admin_user_new.html", role_items=_role_items({Role.registrar} & STAFF_ROLES), values={}
-        )
+        return _page("admin_user_new.html", role_items=_role_items(), values={})
 
     @post("/new", name="admin_user_new_submit")
     async def new_user_submit(self, request: SignedInRequest) -> Template | Redirect:

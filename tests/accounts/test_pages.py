@@ -9,6 +9,7 @@ token, no audit entry).
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ from registry.audit.tables import AuditEntry
 from registry.config import Settings
 from registry.core import clock
 from registry.db import bind_engine
+from registry.notifications.tables import OutboxMessage
 from tests.accounts.helpers import PASSWORD, make_user, sign_in, user_signed_in_as
 
 HOST = "testserver.local"
@@ -851,6 +853,31 @@ async def test_an_admin_invites_a_member_of_staff(browser: httpx.AsyncClient) ->
     page = await browser.get(response.headers["location"])
     assert "Invitation sent" in visible_text(page)
     assert "Invitation not yet accepted" in visible_text(page)
+
+
+async def test_the_invitation_form_chooses_no_role_for_the_admin(
+    browser: httpx.AsyncClient,
+) -> None:
+    """An admin who ticks Practitioner alone invites a practitioner, not a "Practitioner,
+    Registrar": no box is ticked until they tick it."""
+    await admin_browser(browser)
+    form = await browser.get("/admin/users/new")
+    assert "checked" not in form.text
+
+    response = await submit(
+        browser,
+        "/admin/users/new",
+        "/admin/users/new",
+        {"display_name": "Pat Doyle", "email": "pat@example.org", "roles": ["practitioner"]},
+    )
+    assert response.status_code == 303
+    invited = await users.find_account_by_email("pat@example.org")
+    assert invited is not None
+    assert invited.roles == {Role.practitioner}
+    [email] = await OutboxMessage.select().where(OutboxMessage.recipient == "pat@example.org")
+    assert json.loads(email["body"])["roles"] == "Practitioner"
+    page = visible_text(await browser.get(response.headers["location"]))
+    assert "Roles Practitioner Status" in page  # the summary's Roles row, and nothing else
 
 
 @pytest.mark.parametrize(
