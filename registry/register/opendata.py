@@ -105,6 +105,19 @@ CSV_COLUMNS: tuple[Column, ...] = (
         "Conditions: Must work under supervision (until 2027-05-31)",
         _restriction,
     ),
+    Column(
+        "removed_on",
+        "For an entry off the register: the day it left, as YYYY-MM-DD; empty otherwise",
+        "2026-12-22",
+        lambda e: e.removed_on.isoformat() if e.removed_on else "",
+    ),
+    Column(
+        "removal_reason",
+        "For an entry off the register: how it left (lapsed, asked to leave, or removed by a "
+        "fitness to practise decision); empty otherwise",
+        "The registration lapsed because it was not renewed",
+        lambda e: e.removal_reason or "",
+    ),
 )
 
 JSON_FIELDS: tuple[Field, ...] = (
@@ -138,6 +151,16 @@ JSON_FIELDS: tuple[Field, ...] = (
         "interim_suspension, conditions, suspension or warning), summary, starts_on, ends_on "
         "(null if open-ended) and decision_url, the published decision",
         "[]",
+    ),
+    Field(
+        "removed_on",
+        "For an entry off the register: the day it left, as YYYY-MM-DD; null otherwise",
+        '"2026-12-22"',
+    ),
+    Field(
+        "removal_reason",
+        "For an entry off the register: how it left; null otherwise",
+        '"The registration lapsed because it was not renewed"',
     ),
     Field(
         "updated_at",

@@ -22,6 +22,13 @@ STATUS_LABELS: dict[RegisterStatus, str] = {
     RegisterStatus.voluntarily_removed: "Voluntarily removed",
 }
 
+# How someone came off the register, in the words the public entry uses.
+REMOVAL_REASONS: dict[RegisterStatus, str] = {
+    RegisterStatus.lapsed: "The registration lapsed because it was not renewed",
+    RegisterStatus.voluntarily_removed: "The practitioner asked to leave the register",
+    RegisterStatus.removed: "Removed from the register by a fitness to practise decision",
+}
+
 
 class CodeAndName(BaseModel):
     code: str
@@ -56,6 +63,14 @@ class PublicEntry(BaseModel):
     registered_until: date
     qualifications: list[PublicQualification]
     restrictions: list[PublicRestriction] = Field(description="Orders and warnings in force")
+    removed_on: date | None = Field(
+        default=None,
+        description="The day the practitioner left the register (lapsed, voluntarily removed or "
+        "removed); null while they are on it",
+    )
+    removal_reason: str | None = Field(
+        default=None, description="How they left the register; null while they are on it"
+    )
     updated_at: datetime
 
 

@@ -20,6 +20,7 @@ from registry.db import fetch_one, lock_row, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import fields, hooks, names, numbers
 from registry.register.schemas import (
+    REMOVAL_REASONS,
     STATUS_LABELS,
     CodeAndName,
     PublicEntry,
@@ -377,8 +378,19 @@ async def _public_entry(
             )
             for r in restrictions
         ],
+        removed_on=_left_on(row, status, moment),
+        removal_reason=REMOVAL_REASONS.get(status),
         updated_at=moment,
     )
+
+
+def _left_on(row: Mapping[str, Any], status: RegisterStatus, moment: datetime) -> date | None:
+    """The day an entry off the register left it: when its status last changed (now, if this
+    rewrite is the change), as a UTC date like every date the register keeps."""
+    if status not in REMOVAL_REASONS:
+        return None
+    changed = moment if row["status"] != status.value else row["status_changed_at"]
+    return changed.astimezone(UTC).date()
 
 
 _ENTRY_ROW = (

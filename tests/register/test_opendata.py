@@ -31,6 +31,8 @@ CSV_HEADER = [
     "registered_until",
     "qualifications",
     "restrictions",
+    "removed_on",
+    "removal_reason",
 ]
 
 
@@ -77,6 +79,8 @@ async def test_the_csv_file_has_every_entry_and_only_public_fields(
         "registered_until": "2027-11-30",
         "qualifications": "Professional Qualification in Probation (PQiP)",
         "restrictions": "",
+        "removed_on": "",
+        "removal_reason": "",
     }
     assert rows[2]["status"] == "lapsed"
     assert rows[2]["region"] == "East Midlands"
