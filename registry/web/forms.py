@@ -9,9 +9,9 @@ service worded it, beside the field it names.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any, ClassVar, Generic, TypeVar
 
 from litestar import Request
@@ -19,7 +19,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from registry.errors import InvalidInput, RegistryError
+from registry.errors import Conflict, InvalidInput, RegistryError
 from registry.web.errors import status_for
 from registry.web.validation import body_labels, from_pydantic, label_for, say
 
@@ -60,27 +60,26 @@ class FormErrors:
         name for a field to the page's); one about no field is about the whole form."""
         self.refusal = error
         self.status = status_for(error)
-        # A refusal of several answers at once (applications.InvalidAnswers) lists each one.
+        # A refusal of several answers at once (applications.InvalidAnswers) lists each one. A
+        # conflict that names no field is about the record's state, not what was typed.
         problems = getattr(error, "problems", None)
-        if not isinstance(problems, Mapping) or not problems:
+        if isinstance(error, Conflict) and not error.field:
+            problems = {"form": error.detail}
+        elif not isinstance(problems, Mapping) or not problems:
             problems = {error.field or default_field: error.detail}
         for name, message in problems.items():
             self.add((rename or {}).get(name, name), message)
 
-    @contextmanager
     def catch(
         self,
         *kinds: type[RegistryError],
         field: str = "form",
         rename: Mapping[str, str] | None = None,
-    ) -> Iterator[FormErrors]:
-        """Run the service call in the block; if it refuses (``InvalidInput`` unless other kinds
-        are named), record why and carry on after the block, where the page is shown again."""
-        refused = kinds or (InvalidInput,)
-        try:
-            yield self
-        except refused as error:
-            self.refuse(error, field, rename)
+    ) -> Catching:
+        """Run the service call in a ``with`` block; if it refuses (``InvalidInput`` unless
+        other kinds are named), record why and carry on after the block, where the page is
+        shown again with these errors."""
+        return Catching(self, kinds or (InvalidInput,), field, rename)
 
     @property
     def summary(self) -> list[dict[str, str]]:
@@ -101,6 +100,31 @@ class FormErrors:
 
     def context(self) -> dict[str, Any]:
         return {"errors": self.summary, "field_errors": self.by_field}
+
+
+@dataclass
+class Catching:
+    """The context manager of ``FormErrors.catch``. A class, not a generator, so the type
+    checker knows the block may end early and the code after it is reached."""
+
+    errors: FormErrors
+    kinds: tuple[type[RegistryError], ...]
+    field: str
+    rename: Mapping[str, str] | None
+
+    def __enter__(self) -> FormErrors:
+        return self.errors
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> bool:
+        if isinstance(error, self.kinds):
+            self.errors.refuse(error, self.field, self.rename)
+            return True
+        return False
 
 
 def form_page(template: str, errors: FormErrors, **context: Any) -> Template:
