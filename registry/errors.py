@@ -25,7 +25,8 @@ class Conflict(RegistryError):
 
 
 class InvalidInput(RegistryError):
-    title = "Check your answers"
+    # GOV.UK's heading for a page of errors; "Check your answers" is the page before submitting.
+    title = "There is a problem"
 
 
 class PermissionDenied(RegistryError):

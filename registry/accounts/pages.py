@@ -151,13 +151,12 @@ class SignInPages(Controller):
         next_page = _safe_next(str(values.get("next", "")))
         form, errors = validate(CodeForm, values)
         if form is not None and user.session_id is not None:
-            try:
+            # Every refusal (a wrong code, a locked account) is answered beside the code box.
+            with errors.catch(RegistryError, field="code"):
                 await second_factor.verify_second_factor(
                     user.id, user.session_id, form.code, _settings(request).secret_key
                 )
                 return Redirect(next_page or urls.ACCOUNT, status_code=SEE_OTHER)
-            except RegistryError as error:
-                errors = errors_from(error, "code")
         return _form_page("two_factor.html", errors, HTTP_422_UNPROCESSABLE_ENTITY, next=next_page)
 
     @get(urls.TWO_FACTOR_SETUP, name="two_factor_setup")
@@ -172,17 +171,13 @@ class SignInPages(Controller):
         user = request.user
         form, errors = validate(CodeForm, await read_form(request))
         if form is not None and user.session_id is not None:
-            try:
+            with errors.catch(InvalidInput, Conflict, field="code"):
                 codes = await second_factor.confirm_totp_enrolment(
                     user.id, user.session_id, form.code, _settings(request).secret_key
                 )
                 return _page("recovery_codes.html", codes=codes)
-            except InvalidInput as error:
-                errors = errors_from(error, "code")
-            except Conflict as error:
-                return _form_page(
-                    "two_factor_setup.html", errors_from(error, "code"), HTTP_409_CONFLICT
-                )
+            if errors.status == HTTP_409_CONFLICT:
+                return _form_page("two_factor_setup.html", errors, HTTP_409_CONFLICT)
         return await _setup_page(
             request, user, errors, HTTP_422_UNPROCESSABLE_ENTITY, keep_secret=True
         )
@@ -255,16 +250,11 @@ class PasswordPages(Controller):
 
     @get(urls.RESET_PASSWORD, name="reset_password")
     async def reset_password(self, token: FromQuery[str] = "") -> Template:
-        try:
+        errors = FormErrors()
+        with errors.catch(field="token"):
             await password_links.check_reset_token(token)
-        except InvalidInput as error:
-            return _form_page(
-                "reset_password.html",
-                errors_from(error, "token"),
-                HTTP_422_UNPROCESSABLE_ENTITY,
-                expired=True,
-            )
-        return _page("reset_password.html", token=token)
+            return _page("reset_password.html", token=token)
+        return _form_page("reset_password.html", errors, errors.status, expired=True)
 
     @post(urls.RESET_PASSWORD, name="reset_password_submit")
     async def reset_password_submit(self, request: AnyRequest) -> Template | Redirect:
@@ -272,11 +262,9 @@ class PasswordPages(Controller):
         token = str(values.get("token", ""))
         form, errors = validate(NewPasswordForm, values)
         if form is not None:
-            try:
+            with errors.catch(field="password"):
                 await password_changes.reset_password(token, form.password)
                 return Redirect(urls.SIGN_IN_AFTER_RESET, status_code=SEE_OTHER)
-            except InvalidInput as error:
-                errors = errors_from(error, "password")
         expired = "token" in errors.by_field
         return _form_page(
             "reset_password.html",
@@ -299,15 +287,13 @@ class AccountPages(Controller):
         user = request.user
         form, errors = validate(ChangePasswordForm, await read_form(request))
         if form is not None:
-            try:
+            with errors.catch(field="password"):
                 await password_changes.change_password(
                     user.id, form.current_password, form.password, user.session_id
                 )
                 return await _account_page(
                     request, FormErrors(), 200, notice="Your password has been changed"
                 )
-            except InvalidInput as error:
-                errors = errors_from(error, "password")
         return await _account_page(request, errors, HTTP_422_UNPROCESSABLE_ENTITY)
 
     @post(urls.ACCOUNT_TOKENS, name="account_token_create")
@@ -315,11 +301,9 @@ class AccountPages(Controller):
         user = request.user
         form, errors = validate(TokenForm, await read_form(request))
         if form is not None:
-            try:
+            with errors.catch(field="name"):
                 summary, token = await tokens.issue_api_token(user.id, form.name)
                 return _page("token_created.html", token=token, summary=summary)
-            except InvalidInput as error:
-                errors = errors_from(error, "name")
         return await _account_page(request, errors, HTTP_422_UNPROCESSABLE_ENTITY)
 
     @post(urls.ACCOUNT_TOKENS + "/{token_id:int}/revoke", name="account_token_revoke")
@@ -383,7 +367,8 @@ class StaffAdminPages(Controller):
         values = await read_form(request)
         form, errors = validate(StaffInviteForm, values)
         if form is not None:
-            try:
+            # A second account for an address is shown as the typing mistake it usually is.
+            with errors.catch(InvalidInput, Conflict, field="email"):
                 account = await users.invite_user(
                     form.email,
                     form.display_name,
@@ -391,8 +376,6 @@ class StaffAdminPages(Controller):
                     invited_by=request.user.display_name,
                 )
                 return Redirect(urls.admin_user(account.id, invited="1"), status_code=SEE_OTHER)
-            except (InvalidInput, Conflict) as error:
-                errors = errors_from(error, "email")
         chosen = (
             {Role(r) for r in values.get("roles", []) if r in Role.__members__}
             if isinstance(values.get("roles"), list)
@@ -416,33 +399,27 @@ class StaffAdminPages(Controller):
     async def roles_submit(self, request: SignedInRequest, user_id: FromPath[int]) -> Template:
         form, errors = validate(RolesForm, await read_form(request))
         if form is not None:
-            try:
+            with errors.catch(InvalidInput, Conflict, field="roles"):
                 await users.set_roles(
                     user_id, users.parse_roles(form.roles), by_user_id=request.user.id
                 )
                 return await _admin_user_page(user_id, FormErrors(), 200, notice="Roles updated")
-            except InvalidInput as error:
-                errors = errors_from(error, "roles")
-            except Conflict as error:
-                return await _admin_user_page(
-                    user_id, errors_from(error, "roles"), HTTP_409_CONFLICT
-                )
-        return await _admin_user_page(user_id, errors, HTTP_422_UNPROCESSABLE_ENTITY)
+        return await _admin_user_page(user_id, errors, errors.status)
 
     @post("/{user_id:int}/active", name="admin_user_active_submit")
     async def active_submit(self, request: SignedInRequest, user_id: FromPath[int]) -> Template:
         values = await read_form(request)
         active = values.get("active") == "yes"
-        try:
+        errors = FormErrors()
+        with errors.catch(Conflict):
             await users.set_active(user_id, active, by_user_id=request.user.id)
-        except Conflict as error:
-            return await _admin_user_page(user_id, errors_from(error), HTTP_409_CONFLICT)
-        return await _admin_user_page(
-            user_id,
-            FormErrors(),
-            200,
-            notice="Account reactivated" if active else "Account deactivated",
-        )
+            return await _admin_user_page(
+                user_id,
+                errors,
+                200,
+                notice="Account reactivated" if active else "Account deactivated",
+            )
+        return await _admin_user_page(user_id, errors, errors.status)
 
 
 async def _admin_user_page(

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from registry.audit import service
 from registry.audit.schemas import AuditFilterForm
-from registry.web.forms import validate
+from registry.web.forms import read_query
 
 PAGE_SIZE = 50
 
@@ -21,8 +21,8 @@ class AuditPages(Controller):
 
     @get("/audit", name="audit_trail")
     async def audit_trail(self, request: Request[Any, Any, Any]) -> Template:
-        values = {key: request.query_params.get(key, "") for key in AuditFilterForm.model_fields}
-        form, errors = validate(AuditFilterForm, {k: v for k, v in values.items() if v != ""})
+        query = read_query(request, AuditFilterForm)
+        values, form, errors = query.values, query.form, query.errors
         if form is None:
             context = {"values": values, "entries": [], "total": 0, **errors.context()}
             return Template(

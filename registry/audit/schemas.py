@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
@@ -21,6 +21,8 @@ class AuditFilterForm(Form):
     from_date: date | None = None
     to_date: date | None = None
     page: int = Field(default=1, ge=1)
+
+    not_on_page: ClassVar[frozenset[str]] = frozenset({"page"})
 
     @field_validator("action", "actor", "target_type", "target_id", mode="before")
     @classmethod

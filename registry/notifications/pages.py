@@ -8,11 +8,11 @@ from urllib.parse import urlencode
 from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_409_CONFLICT
 
 from registry.errors import Conflict
 from registry.notifications import service
 from registry.notifications.tables import MessageKind, MessageStatus
+from registry.web.forms import FormErrors
 
 PAGE_SIZE = 50
 STATUS_LABELS = {
@@ -64,11 +64,11 @@ class OutboxPages(Controller):
 
     @post("/{message_id:int}/retry", name="outbox_message_retry")
     async def retry(self, message_id: FromPath[int]) -> Template | Redirect:
-        try:
+        errors = FormErrors()
+        with errors.catch(Conflict, field="retry"):
             await service.retry_now(message_id)
-        except Conflict as refused:
-            return await _message_page(message_id, error=refused.detail, status=HTTP_409_CONFLICT)
-        return Redirect(f"/outbox/{message_id}?retried=1", status_code=303)
+            return Redirect(f"/outbox/{message_id}?retried=1", status_code=303)
+        return await _message_page(message_id, " ".join(errors.by_field.values()), errors.status)
 
 
 async def _message_page(message_id: int, error: str = "", status: int = 200) -> Template:

@@ -18,20 +18,19 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import File, Redirect, Template
-from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 from markupsafe import Markup
 
 from registry.accounts.auth import CurrentUser, SignedInRequest
 from registry.accounts.users import get_account
 from registry.config import Settings
 from registry.core import clock
-from registry.errors import Conflict, InvalidInput, RegistryError
+from registry.errors import Conflict, InvalidInput
 from registry.register import evidence, renewals, service
 from registry.register.applications import answers, eligibility, records, workflow
 from registry.register.applications.answers import InvalidAnswers
 from registry.register.applications.records import ApplicationRecord
 from registry.register.tables import ApplicationKind, ApplicationStatus
-from registry.web.forms import read_form
+from registry.web.forms import FormErrors, read_form
 
 AnyRequest = Request[Any, Any, Any]
 SEE_OTHER: Literal[303] = 303
@@ -63,12 +62,6 @@ def problems_context(problems: Mapping[str, str]) -> dict[str, Any]:
         href = _error_href(name)
         errors.append({"text": message, "href": href} if href else {"text": message})
     return {"errors": errors, "field_errors": dict(problems)}
-
-
-def problems_from(error: RegistryError, default_field: str = "form") -> dict[str, str]:
-    if isinstance(error, InvalidAnswers):
-        return error.problems
-    return {error.field or default_field: error.detail}
 
 
 def _text(values: Mapping[str, Any], name: str) -> str:
@@ -406,19 +399,19 @@ class ApplicationPages(Controller):
         draft = await _draft_of(user)
         if draft is None:
             return Redirect("/your-application", status_code=SEE_OTHER)
-        try:
+        errors = FormErrors()
+        with errors.catch(InvalidAnswers, Conflict):
             await workflow.submit(draft.id, user.id)
-        except InvalidAnswers as wrong:
+            return Redirect("/apply/submitted", status_code=SEE_OTHER)
+        problems = errors.by_field
+        if isinstance(errors.refusal, InvalidAnswers):
             # Unanswered pages link to themselves; a rule about an answer (a date of birth
             # that no longer passes, say) links to the page that asked it.
             problems = {
                 "step:" + ("date-of-birth" if name == "date_of_birth" else name): message
-                for name, message in wrong.problems.items()
+                for name, message in problems.items()
             }
-            return _check_page(draft, problems, HTTP_422_UNPROCESSABLE_ENTITY)
-        except Conflict as error:
-            return _check_page(draft, {"form": error.detail}, HTTP_409_CONFLICT)
-        return Redirect("/apply/submitted", status_code=SEE_OTHER)
+        return _check_page(draft, problems, errors.status)
 
     @get("/submitted", name="apply_submitted")
     async def submitted(self, request: SignedInRequest) -> Template | Redirect:
@@ -455,7 +448,8 @@ class ApplicationPages(Controller):
             raise NotFoundException("That question is not part of this application.")
         values = await read_form(request)
         change = _text(values, "change") == "1"
-        try:
+        errors = FormErrors()
+        with errors.catch(InvalidInput, Conflict, field=found.slug):
             if found.parse is None:
                 upload = values.get("evidence")
                 filename, data = "", None
@@ -467,20 +461,14 @@ class ApplicationPages(Controller):
                 )
             else:
                 await records.save(draft.id, user.id, found.parse(values))
-        except InvalidInput as error:
-            shown = {key: value for key, value in values.items() if isinstance(value, str)}
-            return await _step_page(
-                found,
-                draft,
-                shown,
-                change=change,
-                problems=problems_from(error, found.slug),
-                status=HTTP_422_UNPROCESSABLE_ENTITY,
-            )
-        except Conflict:
+            _, forward = _step_links(draft, step)
+            return Redirect("/apply/check" if change else forward, status_code=SEE_OTHER)
+        if isinstance(errors.refusal, Conflict):
             return Redirect("/your-application", status_code=SEE_OTHER)
-        _, forward = _step_links(draft, step)
-        return Redirect("/apply/check" if change else forward, status_code=SEE_OTHER)
+        shown = {key: value for key, value in values.items() if isinstance(value, str)}
+        return await _step_page(
+            found, draft, shown, change=change, problems=errors.by_field, status=errors.status
+        )
 
 
 def _step(slug: str) -> Step:
@@ -494,22 +482,20 @@ async def _begin(request: SignedInRequest, kind: ApplicationKind) -> Template | 
     draft = await _draft_of(user)
     if draft is not None and draft.kind is kind:
         return Redirect(_resume_path(draft), status_code=SEE_OTHER)
-    try:
+    errors = FormErrors()
+    with errors.catch(Conflict):
         record = await workflow.start(user.id, kind)
-    except Conflict as error:
-        context = await _start_context(user, kind)
-        template = (
-            "apply/start.html" if kind is ApplicationKind.initial else "apply/restoration.html"
-        )
-        return _page(
-            template,
-            HTTP_409_CONFLICT,
-            draft=draft,
-            resume=_resume_path(draft) if draft else "",
-            **context,
-            **problems_context({"form": error.detail}),
-        )
-    return Redirect(_resume_path(record), status_code=SEE_OTHER)
+        return Redirect(_resume_path(record), status_code=SEE_OTHER)
+    context = await _start_context(user, kind)
+    template = "apply/start.html" if kind is ApplicationKind.initial else "apply/restoration.html"
+    return _page(
+        template,
+        errors.status,
+        draft=draft,
+        resume=_resume_path(draft) if draft else "",
+        **context,
+        **problems_context(errors.by_field),
+    )
 
 
 def _check_page(
@@ -544,18 +530,13 @@ class YourApplicationPages(Controller):
         if record is None:
             return Redirect("/apply", status_code=SEE_OTHER)
         values = await read_form(request)
-        try:
+        errors = FormErrors()
+        with errors.catch(InvalidInput, Conflict, field="information_response"):
             await workflow.respond(record.id, user.id, _text(values, "information_response"))
-        except InvalidInput as error:
-            return _your_application(
-                record,
-                problems_from(error, "information_response"),
-                HTTP_422_UNPROCESSABLE_ENTITY,
-                values=values,
-            )
-        except Conflict as error:
-            return _your_application(record, {"form": error.detail}, HTTP_409_CONFLICT)
-        return Redirect("/your-application?answered=1", status_code=SEE_OTHER)
+            return Redirect("/your-application?answered=1", status_code=SEE_OTHER)
+        if isinstance(errors.refusal, Conflict):
+            return _your_application(record, errors.by_field, errors.status)
+        return _your_application(record, errors.by_field, errors.status, values=values)
 
 
 def _your_application(
@@ -672,25 +653,20 @@ async def _decide(
 ) -> Template | Redirect:
     user = request.user
     values = await read_form(request)
-    try:
+    errors = FormErrors()
+    with errors.catch(InvalidInput, Conflict, field=field):
         await decision(user.id, values)
-    except InvalidInput as error:
-        record = await records.get(application_id)
-        problems = problems_from(error, field)
-        if field == "form" or set(problems) - {field}:
-            # Not about what was typed here (a role retired since it was chosen, say).
-            problems = {"form": error.detail}
-        return await _registrar_page(
-            request,
-            record,
-            problems,
-            HTTP_422_UNPROCESSABLE_ENTITY,
-            values=values,
+        return Redirect(
+            f"/registrar/applications/{application_id}?decided=1", status_code=SEE_OTHER
         )
-    except Conflict as error:
-        record = await records.get(application_id)
-        return await _registrar_page(request, record, {"form": error.detail}, HTTP_409_CONFLICT)
-    return Redirect(f"/registrar/applications/{application_id}?decided=1", status_code=SEE_OTHER)
+    record = await records.get(application_id)
+    if isinstance(errors.refusal, Conflict):
+        return await _registrar_page(request, record, errors.by_field, errors.status)
+    problems = errors.by_field
+    if errors.refusal and (field == "form" or set(problems) - {field}):
+        # Not about what was typed here (a role retired since it was chosen, say).
+        problems = {"form": errors.refusal.detail}
+    return await _registrar_page(request, record, problems, errors.status, values=values)
 
 
 async def _registrar_page(

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from registry.accounts.auth import SignedInRequest
 from registry.config import Settings
@@ -22,7 +22,7 @@ from registry.register.application_pages import problems_context
 from registry.register.renewals import Declarations, RenewalCalendar
 from registry.register.service import Entry, EntryMove
 from registry.register.tables import EntryState
-from registry.web.forms import read_form
+from registry.web.forms import FormErrors, read_form
 
 AnyRequest = Request[Any, Any, Any]
 SEE_OTHER: Literal[303] = 303
@@ -110,25 +110,25 @@ class YourRegistrationPages(Controller):
         action = _text(values, "action") or "check"
         if action == "change":
             return _page("renew.html", entry=entry, values=values, **problems_context({}))
-        try:
+        errors = FormErrors()
+        with errors.catch():
             declarations = read_declarations(values)
-        except applications.InvalidAnswers as wrong:
+        if errors:
             return _page(
                 "renew.html",
-                HTTP_422_UNPROCESSABLE_ENTITY,
+                errors.status,
                 entry=entry,
                 values=values,
-                **problems_context(wrong.problems),
+                **problems_context(errors.by_field),
             )
         if action != "confirm":
             return _check_page(entry, declarations, {})
-        try:
+        with errors.catch(Conflict):
             await renewals.renew(
                 entry.id, declarations, calendar=_calendar(request), by_user_id=user.id
             )
-        except Conflict as error:
-            return _check_page(entry, declarations, {"form": error.detail}, HTTP_409_CONFLICT)
-        return Redirect("/your-registration/renewed", status_code=SEE_OTHER)
+            return Redirect("/your-registration/renewed", status_code=SEE_OTHER)
+        return _check_page(entry, declarations, errors.by_field, errors.status)
 
     @get("/renewed", name="renewal_done")
     async def renewed(self, request: SignedInRequest) -> Template | Redirect:
@@ -166,17 +166,17 @@ class YourRegistrationPages(Controller):
                 values=values,
                 **problems_context(problems),
             )
-        try:
+        errors = FormErrors()
+        with errors.catch(Conflict):
             await service.request_voluntary_removal(entry.id, reason=reason)
-        except Conflict as error:
-            return _page(
-                "leave.html",
-                HTTP_409_CONFLICT,
-                entry=entry,
-                values=values,
-                **problems_context({"form": error.detail}),
-            )
-        return Redirect("/your-registration?left=1", status_code=SEE_OTHER)
+            return Redirect("/your-registration?left=1", status_code=SEE_OTHER)
+        return _page(
+            "leave.html",
+            errors.status,
+            entry=entry,
+            values=values,
+            **problems_context(errors.by_field),
+        )
 
 
 async def _renewable_entry(request: SignedInRequest) -> Entry | None:

@@ -7,12 +7,11 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
 from registry.errors import Conflict, InvalidInput
 from registry.register import reference
 from registry.register.reference import LABELS, ReferenceKind
-from registry.web.forms import FormErrors, errors_from, read_form
+from registry.web.forms import FormErrors, form_page, read_form
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -35,73 +34,66 @@ class ReferenceDataPages(Controller):
 
     @get("/{kind:str}", name="admin_reference_kind")
     async def kind_page(self, kind: FromPath[ReferenceKind]) -> Template:
-        return await _kind_page(kind, FormErrors(), 200, values={})
+        return await _kind_page(kind, FormErrors(), values={})
 
     @post("/{kind:str}", name="admin_reference_add")
     async def add(self, request: AnyRequest, kind: FromPath[ReferenceKind]) -> Template | Redirect:
         values = await read_form(request)
-        try:
+        errors = FormErrors()
+        with errors.catch(InvalidInput, Conflict, field="name"):
             item = await reference.add_item(
                 kind, str(values.get("code", "")), str(values.get("name", ""))
             )
-        except (InvalidInput, Conflict) as error:
-            status = (
-                HTTP_409_CONFLICT if isinstance(error, Conflict) else HTTP_422_UNPROCESSABLE_ENTITY
-            )
-            return await _kind_page(kind, errors_from(error, "name"), status, values=values)
-        return Redirect(f"/admin/reference/{kind.value}?added={item.code}", status_code=303)
+            return Redirect(f"/admin/reference/{kind.value}?added={item.code}", status_code=303)
+        return await _kind_page(kind, errors, values=values)
 
     @get("/{kind:str}/{code:str}", name="admin_reference_item")
     async def item_page(self, kind: FromPath[ReferenceKind], code: FromPath[str]) -> Template:
         item = await reference.get_item(kind, code)
-        return _item_page(kind, item, FormErrors(), 200, name=item.name)
+        return _item_page(kind, item, FormErrors(), name=item.name)
 
     @post("/{kind:str}/{code:str}", name="admin_reference_update")
     async def update(
         self, request: AnyRequest, kind: FromPath[ReferenceKind], code: FromPath[str]
     ) -> Template | Redirect:
         values = await read_form(request)
-        try:
+        errors = FormErrors()
+        with errors.catch(field="name"):
             await reference.update_item(
                 kind, code, name=str(values.get("name", "")), active=values.get("active") == "yes"
             )
-        except InvalidInput as error:
-            item = await reference.get_item(kind, code)
-            errors = errors_from(error, "name")
-            return _item_page(
-                kind, item, errors, HTTP_422_UNPROCESSABLE_ENTITY, name=values.get("name", "")
-            )
-        return Redirect(f"/admin/reference/{kind.value}?updated={code}", status_code=303)
+            return Redirect(f"/admin/reference/{kind.value}?updated={code}", status_code=303)
+        item = await reference.get_item(kind, code)
+        return _item_page(kind, item, errors, name=values.get("name", ""))
 
 
 async def _kind_page(
-    kind: ReferenceKind, errors: FormErrors, status: int, *, values: dict[str, Any]
+    kind: ReferenceKind, errors: FormErrors, *, values: dict[str, Any]
 ) -> Template:
-    context = {
-        "kind": kind.value,
-        "title": LABELS[kind][0],
-        "singular": LABELS[kind][1],
-        "items": await reference.list_items(kind),
-        "values": values,
-        **errors.context(),
-    }
-    return Template("register/admin/reference_kind.html", context=context, status_code=status)
+    return form_page(
+        "register/admin/reference_kind.html",
+        errors,
+        kind=kind.value,
+        title=LABELS[kind][0],
+        singular=LABELS[kind][1],
+        items=await reference.list_items(kind),
+        values=values,
+    )
 
 
 def _item_page(
     kind: ReferenceKind,
     item: reference.ReferenceItem,
     errors: FormErrors,
-    status: int,
     *,
     name: str,
 ) -> Template:
-    context = {
-        "kind": kind.value,
-        "title": LABELS[kind][0],
-        "singular": LABELS[kind][1],
-        "item": item,
-        "name": name,
-        **errors.context(),
-    }
-    return Template("register/admin/reference_item.html", context=context, status_code=status)
+    return form_page(
+        "register/admin/reference_item.html",
+        errors,
+        kind=kind.value,
+        title=LABELS[kind][0],
+        singular=LABELS[kind][1],
+        item=item,
+        name=name,
+    )

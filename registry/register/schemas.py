@@ -8,10 +8,12 @@ adds it here on purpose.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
 from registry.register.tables import RegisterStatus
+from registry.web.forms import Form
 
 STATUS_LABELS: dict[RegisterStatus, str] = {
     RegisterStatus.registered: "Registered",
@@ -83,3 +85,15 @@ class PublicSearchPage(BaseModel):
     page: int
     page_size: int
     generated_at: datetime
+
+
+class RegisterSearchQuery(Form):
+    """The search page's query, with the limits of the search API's parameters."""
+
+    q: str = Field(default="", max_length=100, title="Search terms")
+    region: str = Field(default="", max_length=40, title="Region")
+    role: str = Field(default="", max_length=40, title="Role")
+    status: str = Field(default="", max_length=32, title="Status")
+    page: int = Field(default=1, ge=1, le=10_000, title="Page")
+
+    not_on_page: ClassVar[frozenset[str]] = frozenset({"page"})

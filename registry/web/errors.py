@@ -6,6 +6,7 @@ trace. Unexpected errors are logged with the request id, and the response quotes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -32,6 +33,7 @@ from registry.errors import (
     TooManyRequests,
 )
 from registry.web.observability import request_id_from
+from registry.web.validation import InputError, Source, input_errors
 
 PROBLEM_JSON = "application/problem+json"
 API_PREFIX = "/api/"
@@ -72,11 +74,49 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
     return "text/html" in accept
 
 
-def _slug(status: int) -> str:
+def _slug(title: str) -> str:
+    return "-".join(title.lower().replace("'", "").split())
+
+
+# What each kind of problem is called in the API: one title per kind, as RFC 9457 asks, so a
+# client can tell kinds apart without reading the detail. Pages keep their own headings.
+_API_TITLES: dict[int, str] = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Resource not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    422: "Invalid request",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+_INVALID_TITLES: dict[Source, str] = {
+    "query": "Invalid query parameter",
+    "path": "Invalid path parameter",
+    "body": "Invalid request body",
+    "header": "Invalid header",
+    "cookie": "Invalid cookie",
+}
+# The heading of a page that cannot be shown because of what its address or form carried.
+_INVALID_PAGE_TITLES: dict[Source, str] = {
+    "query": "There is a problem with the page address",
+    "path": "There is a problem with the page address",
+}
+_INVALID_PAGE_TITLE = "There is a problem"
+
+
+def _api_title(status: int) -> str:
+    return _API_TITLES.get(status) or _phrase(status)
+
+
+def _phrase(status: int) -> str:
     try:
-        return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
+        return HTTPStatus(status).phrase
     except ValueError:
-        return "error"
+        return "Error"
 
 
 def problem(
@@ -85,35 +125,30 @@ def problem(
     detail: str,
     *,
     title: str | None = None,
-    errors: list[dict[str, Any]] | None = None,
+    page_title: str | None = None,
+    errors: Sequence[InputError] = (),
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
-    """Build the response for an error, as problem+json or as a page."""
+    """Build the response for an error: problem+json titled ``title`` (the kind of problem), or
+    a page headed ``page_title`` with each bad field in its error summary."""
     request_id = request_id_from(request.scope)
-    title = title or HTTPStatus(status).phrase
     if _wants_html(request):
         return Template(
             template_name="errors/error.html",
             context={
                 "status": status,
-                "title": title,
+                "title": page_title or _phrase(status),
                 "detail": detail,
-                "errors": [
-                    {
-                        "text": f"{error['field']}: {error['message']}"
-                        if error["field"]
-                        else error["message"]
-                    }
-                    for error in errors or []
-                ],
+                "errors": [{"text": error.message} for error in errors],
                 "request_id": request_id,
             },
             status_code=status,
             headers=headers,
             media_type=MediaType.HTML,
         )
+    title = title or _api_title(status)
     body: dict[str, Any] = {
-        "type": f"{PROBLEM_TYPE_BASE}{_slug(status)}",
+        "type": f"{PROBLEM_TYPE_BASE}{_slug(title)}",
         "title": title,
         "status": status,
         "detail": detail,
@@ -121,30 +156,31 @@ def problem(
         "request_id": request_id,
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = [error.as_json() for error in errors]
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _validation_errors(extra: Any) -> list[dict[str, Any]]:
-    errors: list[dict[str, Any]] = []
-    for item in extra if isinstance(extra, list) else []:
-        if isinstance(item, dict):
-            errors.append(
-                {
-                    "field": item.get("key", ""),
-                    "source": str(item.get("source", "body")),
-                    "message": item.get("message", "is not valid"),
-                }
-            )
-    return errors
+def _detail(errors: Sequence[InputError]) -> str:
+    return " ".join(f"{error.message}." for error in errors) or _ADVICE[422]
 
 
 def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    errors = _validation_errors(exc.extra)
-    fields = ", ".join(error["field"] for error in errors if error["field"])
-    detail = f"Check these fields: {fields}." if fields else _ADVICE[422]
+    errors = input_errors(request, exc)
+    if any(error.source == "path" for error in errors):
+        # A path segment that cannot be what the address names (``/admin/reference/widgets``)
+        # names nothing that exists: not found, however the segment is checked.
+        return problem(request, HTTP_404_NOT_FOUND, _ADVICE[404])
+    sources = {error.source for error in errors}
+    source = sources.pop() if len(sources) == 1 else None
     return problem(
-        request, HTTP_422_UNPROCESSABLE_ENTITY, detail, title="Check your answers", errors=errors
+        request,
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        _detail(errors),
+        title=_INVALID_TITLES.get(source) if source else None,
+        page_title=_INVALID_PAGE_TITLES.get(source, _INVALID_PAGE_TITLE)
+        if source
+        else _INVALID_PAGE_TITLE,
+        errors=errors,
     )
 
 
@@ -158,14 +194,39 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return problem(request, status, detail, headers=exc.headers)
 
 
-def on_registry_error(request: Request[Any, Any, Any], exc: RegistryError) -> Response[Any]:
-    status = next(
-        (code for kind, code in _STATUS_FOR_ERROR.items() if isinstance(exc, kind)),
+def status_for(error: RegistryError) -> int:
+    """The HTTP status that answers a refusal of this kind."""
+    return next(
+        (code for kind, code in _STATUS_FOR_ERROR.items() if isinstance(error, kind)),
         HTTP_422_UNPROCESSABLE_ENTITY,
     )
-    errors = [{"field": exc.field, "source": "body", "message": exc.detail}] if exc.field else None
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
-    return problem(request, status, exc.detail, title=exc.title, errors=errors, headers=headers)
+
+
+def _source_of(request: Request[Any, Any, Any], field: str | None) -> Source | None:
+    # A service names the field, not where it came from: the request says which it was.
+    if not field:
+        return None
+    if field in request.path_params:
+        return "path"
+    if field in request.query_params:
+        return "query"
+    return "body" if request.method in ("POST", "PUT", "PATCH") else None
+
+
+def on_registry_error(request: Request[Any, Any, Any], exc: RegistryError) -> Response[Any]:
+    status = status_for(exc)
+    source = _source_of(request, exc.field)
+    errors = [InputError(exc.field, source, exc.detail)] if exc.field else []
+    invalid = isinstance(exc, InvalidInput) and source is not None
+    return problem(
+        request,
+        status,
+        exc.detail,
+        title=_INVALID_TITLES[source] if invalid and source else None,
+        page_title=_INVALID_PAGE_TITLES.get(source, exc.title) if source else exc.title,
+        errors=errors,
+        headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None,
+    )
 
 
 def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -176,7 +237,7 @@ def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Resp
         f"Try again later; if it keeps happening, quote reference {request_id}."
     )
     return problem(
-        request, HTTP_500_INTERNAL_SERVER_ERROR, detail, title="Sorry, there is a problem"
+        request, HTTP_500_INTERNAL_SERVER_ERROR, detail, page_title="Sorry, there is a problem"
     )
 
 

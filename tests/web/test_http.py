@@ -106,8 +106,11 @@ async def test_bad_input_names_the_field_in_the_problem(
     assert response.status_code == 422
     body = response.json()
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert body["errors"][0]["field"] == "page"
-    assert "page" in body["detail"]
+    assert body["title"] == "Invalid query parameter"
+    assert body["errors"] == [
+        {"field": "page", "source": "query", "message": "Page must be a whole number"}
+    ]
+    assert body["detail"] == "Page must be a whole number."
 
 
 @pytest.mark.usefixtures("open_test_routes")
