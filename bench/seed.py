@@ -364,8 +364,8 @@ def generate(
         for role in held:
             batch.roles.append((role_id, entry_id, role.id))
             role_id += 1
-        for kind, awarded, institution in quals:
-            awarded_value = day(awarded) if awarded is not None else None
+        for kind, awarded_on, institution in quals:
+            awarded_value = day(awarded_on) if awarded_on is not None else None
             batch.qualifications.append(
                 (qualification_id, entry_id, kind.id, awarded_value, institution)
             )

@@ -21,7 +21,7 @@ from registry.app import create_app
 from registry.config import Settings
 from registry.db import bind_engine, create_engine, migrate, registry_tables
 from registry.register.tables import SEEDED_TABLES
-from tests.support import ENGINES, make_settings
+from tests.support import ENGINES, asgi_transport, make_settings
 
 
 @pytest.fixture(scope="session", params=ENGINES)
@@ -73,7 +73,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """A client for the app; its database has every migration applied and no rows."""
     bind_engine(app.state.engine)
     await empty_tables()
-    transport = httpx.ASGITransport(app=app)
+    transport = asgi_transport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
         yield http
 

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import httpx
 import pytest
+from litestar import Litestar
 
+from registry.app import create_app
 from registry.config import Settings
+from registry.core.domain import Domain
+from registry.db import bind_engine
+from registry.domains import DOMAINS
 
 POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "")
 ENGINES = ["sqlite", "postgres"]
@@ -36,6 +43,27 @@ def make_settings(engine_name: str, data_dir: Path, **overrides: Any) -> Setting
         **overrides,
     }
     return Settings(**values)
+
+
+BASE_URL = "http://testserver.local"
+
+
+def asgi_transport(app: Litestar) -> httpx.ASGITransport:
+    """httpx's transport straight into the application, with no server between."""
+    # Litestar's __call__ takes its own narrower scope types than httpx's ASGI callable.
+    return httpx.ASGITransport(app=cast(Any, app))
+
+
+@contextlib.asynccontextmanager
+async def client_with_domains(
+    app: Litestar, settings: Settings, *extra: Domain
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for the service with ``extra`` domains added to the list, on the session's
+    started engine (the new application's own is never started)."""
+    served = create_app(settings, domains=(*DOMAINS, *extra))
+    bind_engine(app.state.engine)
+    async with httpx.AsyncClient(transport=asgi_transport(served), base_url=BASE_URL) as http:
+        yield http
 
 
 def free_port() -> int:

@@ -49,7 +49,9 @@ def _expected_refusal(rule_key: str, user: CurrentUser | None) -> int | None:
 
 
 async def _call(client: httpx.AsyncClient, method: str, path: str, headers: dict[str, str]) -> int:
-    body = {} if method in ("POST", "PATCH", "PUT") and path.startswith("/api/") else None
+    body: dict[str, object] | None = (
+        {} if method in ("POST", "PATCH", "PUT") and path.startswith("/api/") else None
+    )
     response = await client.request(method, path, headers=headers, json=body)
     return response.status_code
 

@@ -36,7 +36,7 @@ async def admin(email: str = "ada@regulator.example") -> SignedIn:
 
 
 async def unchanged_since(users: int, entries: int) -> bool:
-    return await User.count() == users and await AuditEntry.count() == entries
+    return bool(await User.count() == users and await AuditEntry.count() == entries)
 
 
 # --- who is calling ---------------------------------------------------------------------------

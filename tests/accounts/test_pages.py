@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -38,6 +38,7 @@ from registry.core import clock
 from registry.db import bind_engine
 from registry.notifications.tables import OutboxMessage
 from tests.accounts.helpers import PASSWORD, make_user, sign_in, user_signed_in_as
+from tests.support import asgi_transport
 
 HOST = "testserver.local"
 NEW_PASSWORD = "a long and quite unusual passphrase"
@@ -85,7 +86,7 @@ def set_cookie(response: httpx.Response, name: str = SESSION_COOKIE) -> str | No
 @pytest.fixture
 async def elsewhere(app: Litestar, client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
     """Another browser, with cookies of its own: what it is sent leaves the test's browser as is."""
-    transport = httpx.ASGITransport(app=app)
+    transport = asgi_transport(app)
     async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as other:
         other.headers["accept"] = "text/html"
         yield other
@@ -105,7 +106,10 @@ def use_session(browser: httpx.AsyncClient, token: str) -> None:
 
 
 async def submit(
-    browser: httpx.AsyncClient, form_page: str, action: str, fields: dict[str, str | list[str]]
+    browser: httpx.AsyncClient,
+    form_page: str,
+    action: str,
+    fields: Mapping[str, str | list[str]],
 ) -> httpx.Response:
     """Open the page the form is on, then post the form with the page's CSRF token."""
     page = await browser.get(form_page)
@@ -176,7 +180,7 @@ async def test_the_session_cookie_is_secure_when_the_service_is_on_https(
     secure_app = create_app(settings.model_copy(update={"base_url": "https://register.example"}))
     bind_engine(app.state.engine)  # create_app binds its own engine; keep the test's started one
     await make_user(Role.practitioner, "pat@example.org")
-    transport = httpx.ASGITransport(app=secure_app)
+    transport = asgi_transport(secure_app)
     async with httpx.AsyncClient(transport=transport, base_url="https://register.example") as https:
         page = await https.get("/sign-in", headers={"accept": "text/html"})
         csrf_cookie = set_cookie(page, "registry_csrf")

@@ -12,8 +12,8 @@ import time
 import pyotp
 from playwright.async_api import Locator, Page, expect
 
+from registry import SERVICE_NAME
 from registry.accounts.roles import Role
-from registry.web.templating import SERVICE_NAME
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import (
     Authenticator,

@@ -16,16 +16,14 @@ from rich.progress import Progress
 
 from registry.accounts.access import ADMIN, PUBLIC
 from registry.accounts.roles import Role
-from registry.app import create_app
 from registry.cli import build_cli
 from registry.config import Settings
 from registry.core.domain import Domain, NavItem, anyone, route_access
 from registry.core.scheduler import JobContext, ScheduledJob
-from registry.db import bind_engine
 from registry.demo import DemoSummary
 from registry.domains import DOMAINS
 from tests.accounts.helpers import user_signed_in_as
-from tests.support import registry_env
+from tests.support import client_with_domains, registry_env
 
 PLANTS = ["fern", "ivy", "basil"]
 
@@ -72,10 +70,7 @@ WITH_GREENHOUSE = (*DOMAINS, GREENHOUSE)
 async def greenhouse_client(
     app: Litestar, client: httpx.AsyncClient, migrated: Settings
 ) -> AsyncIterator[httpx.AsyncClient]:
-    served = create_app(migrated, domains=WITH_GREENHOUSE)
-    bind_engine(app.state.engine)  # keep the tables on the session's started engine
-    transport = httpx.ASGITransport(app=served)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
+    async with client_with_domains(app, migrated, GREENHOUSE) as http:
         yield http
 
 

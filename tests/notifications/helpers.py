@@ -6,6 +6,7 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from email.message import EmailMessage
 from typing import Any
 
 from registry.config import Settings
@@ -13,6 +14,23 @@ from registry.notifications.delivery import Deliverer
 from registry.notifications.tables import DeliveryAttempt, OutboxMessage
 from registry.notifications.worker import Worker
 from tests.support import registry_env, registry_executable
+
+
+def body_of(email: EmailMessage, kind: str = "plain") -> str:
+    """The text of an email's ``plain`` or ``html`` part."""
+    part = email.get_body((kind,))
+    assert part is not None, f"the email has no {kind} part"
+    return str(part.get_content())
+
+
+async def only_message(**where: Any) -> dict[str, Any]:
+    """The one outbox message (matching ``where``, by column name)."""
+    query = OutboxMessage.select()
+    for column, value in where.items():
+        query = query.where(getattr(OutboxMessage, column) == value)
+    row = await query.first()
+    assert row is not None, f"no outbox message matching {where}"
+    return row
 
 
 async def drain(settings: Settings, *, name: str | None = None, batch_size: int = 50) -> Worker:

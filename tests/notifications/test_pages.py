@@ -9,6 +9,7 @@ from registry.audit.service import search
 from registry.notifications import service
 from registry.notifications.tables import MessageStatus, OutboxMessage
 from tests.accounts.helpers import csrf_headers, user_signed_in_as
+from tests.notifications.helpers import only_message
 
 HTML = {"accept": "text/html"}
 
@@ -82,7 +83,7 @@ async def test_a_dead_message_shows_its_error_and_can_be_retried(
     headers = {**HTML, **await csrf_headers(client)}
     retried = await client.post(f"/outbox/{first}/retry", headers=headers)
     assert retried.status_code == 303
-    row = await OutboxMessage.select().where(OutboxMessage.id == first).first()
+    row = await only_message(id=first)
     assert row["status"] == MessageStatus.pending
     assert row["attempts"] == 0
     trail = await search(action="notifications.message_retried")
@@ -101,7 +102,7 @@ async def test_retry_without_a_csrf_token_changes_nothing(client: httpx.AsyncCli
     client.cookies.set("registry_session", registrar.session_token)
     response = await client.post(f"/outbox/{first}/retry", headers=HTML)
     assert response.status_code == 403
-    row = await OutboxMessage.select().where(OutboxMessage.id == first).first()
+    row = await only_message(id=first)
     assert row["status"] == MessageStatus.dead
 
 

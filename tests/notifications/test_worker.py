@@ -12,9 +12,9 @@ from registry.core.scheduler import Scheduler, all_jobs
 from registry.core.tables import JobRun
 from registry.db import transaction
 from registry.notifications import service
-from registry.notifications.tables import MessageStatus, OutboxMessage
+from registry.notifications.tables import MessageStatus
 from registry.notifications.worker import Worker
-from tests.notifications.helpers import drain, outbox, worker_totals
+from tests.notifications.helpers import body_of, drain, only_message, outbox, worker_totals
 from tests.notifications.receivers import Mailbox, WebhookReceiver
 from tests.support import registry_command
 
@@ -37,8 +37,8 @@ async def test_an_email_reaches_the_smtp_server_with_text_and_html(
     assert worker.stats.sent == 1
     [email] = box.to("pat@example.org")
     assert email["Subject"] == "Reset your password"
-    text = email.get_body(("plain",)).get_content()
-    html = email.get_body(("html",)).get_content()
+    text = body_of(email)
+    html = body_of(email, "html")
     assert "http://testserver.local/reset-password?token=t" in text
     assert 'href="http://testserver.local/reset-password?token=t"' in html
 
@@ -52,7 +52,7 @@ async def test_a_webhook_that_fails_twice_is_retried_with_back_off_then_sent(
             receiver.url + "/hook", "register.status_changed", {"number": "PR1234567"}, key="w:1"
         )
         await drain(settings)
-        row = await OutboxMessage.select().first()
+        row = await only_message()
         assert row["status"] == MessageStatus.failed
         assert "500" in row["last_error"]
         assert timedelta(minutes=1) <= row["next_attempt_at"] - START <= timedelta(minutes=1.2)
@@ -62,13 +62,13 @@ async def test_a_webhook_that_fails_twice_is_retried_with_back_off_then_sent(
 
         advance(timedelta(minutes=2))
         await drain(settings)
-        row = await OutboxMessage.select().first()
+        row = await only_message()
         assert row["status"] == MessageStatus.failed
         assert timedelta(minutes=2) <= row["next_attempt_at"] - (START + timedelta(minutes=2))
 
         advance(timedelta(minutes=3))
         await drain(settings)
-    row = await OutboxMessage.select().first()
+    row = await only_message()
     assert row["status"] == MessageStatus.sent
     assert [d.json()["data"] for d in receiver.received()] == [{"number": "PR1234567"}] * 3
 
@@ -99,7 +99,7 @@ async def test_the_worker_command_sends_email_and_webhooks_through_the_configure
     assert worker_totals(output) == (2, 1)
     [email] = box.to("pat@example.org")
     assert email["Subject"] == "You have been invited"
-    assert "Sam Registrar has given you an account" in email.get_body(("plain",)).get_content()
+    assert "Sam Registrar has given you an account" in body_of(email)
     assert [d.path for d in receiver.received()] == ["/ok", "/refuses"]
     statuses = [row["status"] for row in await outbox()]
     assert statuses == [MessageStatus.sent, MessageStatus.sent, MessageStatus.failed]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,9 @@ from litestar.testing import AsyncTestClient
 
 from registry.accounts.access import PUBLIC
 from registry.app import create_app
-from tests.support import make_settings
+from registry.config import Settings
+from registry.core.domain import Domain
+from tests.support import client_with_domains, make_settings
 
 HTML = {"accept": "text/html"}
 
@@ -86,23 +89,32 @@ async def test_an_unknown_page_is_a_govuk_page(client: httpx.AsyncClient) -> Non
     assert "govuk-template" in response.text
 
 
+@get("/api/v1/_test/echo", sync_to_thread=False, name="test_echo")
+def echo(page: FromQuery[int]) -> dict[str, int]:
+    return {"page": page}
+
+
+@get("/api/v1/_test/boom", sync_to_thread=False, name="test_boom")
+def boom() -> None:
+    raise RuntimeError("secret internals: password=hunter2")
+
+
+# Two routes only these tests serve, opened to everyone.
+PROBES = Domain(
+    name="http_probes", pages=[echo, boom], access={"test_echo": PUBLIC, "test_boom": PUBLIC}
+)
+
+
 @pytest.fixture
-def open_test_routes(app: Litestar, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Routes the tests add are opened to everyone; unknown routes are otherwise refused."""
-    monkeypatch.setitem(app.state.access, "test_echo", PUBLIC)
-    monkeypatch.setitem(app.state.access, "test_boom", PUBLIC)
+async def probing(
+    app: Litestar, client: httpx.AsyncClient, migrated: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_with_domains(app, migrated, PROBES) as http:
+        yield http
 
 
-@pytest.mark.usefixtures("open_test_routes")
-async def test_bad_input_names_the_field_in_the_problem(
-    app: Litestar, client: httpx.AsyncClient
-) -> None:
-    @get("/api/v1/_test/echo", sync_to_thread=False, name="test_echo")
-    def echo(page: FromQuery[int]) -> dict[str, int]:
-        return {"page": page}
-
-    app.register(echo)
-    response = await client.get("/api/v1/_test/echo", params={"page": "two"})
+async def test_bad_input_names_the_field_in_the_problem(probing: httpx.AsyncClient) -> None:
+    response = await probing.get("/api/v1/_test/echo", params={"page": "two"})
     assert response.status_code == 422
     body = response.json()
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -113,16 +125,8 @@ async def test_bad_input_names_the_field_in_the_problem(
     assert body["detail"] == "Page must be a whole number."
 
 
-@pytest.mark.usefixtures("open_test_routes")
-async def test_an_unexpected_failure_shows_no_stack_trace(
-    app: Litestar, client: httpx.AsyncClient
-) -> None:
-    @get("/api/v1/_test/boom", sync_to_thread=False, name="test_boom")
-    def boom() -> None:
-        raise RuntimeError("secret internals: password=hunter2")
-
-    app.register(boom)
-    response = await client.get("/api/v1/_test/boom")
+async def test_an_unexpected_failure_shows_no_stack_trace(probing: httpx.AsyncClient) -> None:
+    response = await probing.get("/api/v1/_test/boom")
     assert response.status_code == 500
     body = response.json()
     assert "hunter2" not in response.text
