@@ -6,6 +6,7 @@ No HTTP here. The second factor that staff add on top is in :mod:`registry.accou
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from registry.accounts.users import Account, get_account
 from registry.audit import service as audit
 from registry.audit.context import current_actor
 from registry.core import clock
-from registry.db import transaction
+from registry.db import serialise_on, transaction
 from registry.errors import RegistryError
 
 LOCKOUT_FAILURES = 10
@@ -51,26 +52,40 @@ class SignedInSession:
     second_factor_verified: bool
 
 
-async def _recent_failures(column: Any, value: str, since: datetime) -> tuple[int, datetime | None]:
+async def _recent_failures(
+    column: Any, value: str, since: datetime, *, before: int
+) -> tuple[int, datetime | None]:
     rows = (
         await LoginAttempt.select(LoginAttempt.attempted_at)
         .where(
             (column == value)
             & (LoginAttempt.succeeded.eq(False))
             & (LoginAttempt.attempted_at >= since)
+            & (LoginAttempt.id < before)
         )
         .order_by(LoginAttempt.attempted_at)
     )
     return len(rows), (rows[0]["attempted_at"] if rows else None)
 
 
-async def _refuse_if_locked(email: str, client_address: str, moment: datetime) -> None:
+def lock_key(kind: str, value: str) -> int:
+    """A signed 64-bit key naming one account's or one address's attempts, for the advisory
+    lock that makes counting them and recording the next one a single step."""
+    digest = hashlib.sha256(f"{kind}:{value}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def _refuse_if_locked(
+    email: str, client_address: str, moment: datetime, *, own_attempt: int
+) -> None:
+    """Refuse when the failures before this attempt reached a limit. This attempt is already
+    recorded (as a failure until the password matches), so concurrent guesses each count."""
     since = moment - LOCKOUT_WINDOW
     for column, value, limit in (
         (LoginAttempt.email, email, LOCKOUT_FAILURES),
         (LoginAttempt.client_address, client_address, ADDRESS_FAILURES),
     ):
-        failures, oldest = await _recent_failures(column, value, since)
+        failures, oldest = await _recent_failures(column, value, since, before=own_attempt)
         if failures >= limit and oldest is not None:
             retry_at = oldest + LOCKOUT_WINDOW
             minutes = max(1, math.ceil((retry_at - moment).total_seconds() / 60))
@@ -81,11 +96,32 @@ async def _refuse_if_locked(email: str, client_address: str, moment: datetime) -
             )
 
 
+async def _record_attempt(email: str, client_address: str, moment: datetime) -> int:
+    """Record the attempt as a failure, then check the limits, as one step: on PostgreSQL under
+    advisory locks for the account and the address; on SQLite under the write lock."""
+    async with transaction():
+        await serialise_on(LoginAttempt, lock_key("email", email))
+        await serialise_on(LoginAttempt, lock_key("address", client_address))
+        inserted = await LoginAttempt.insert(
+            LoginAttempt(
+                email=email, client_address=client_address, attempted_at=moment, succeeded=False
+            )
+        ).returning(LoginAttempt.id)
+        attempt_id = int(inserted[0]["id"])
+        await _refuse_if_locked(email, client_address, moment, own_attempt=attempt_id)
+    return attempt_id
+
+
 async def authenticate(email: str, password: str, client_address: str) -> Account:
-    """Check an email and password; the same answer, in the same time, for every failure."""
+    """Check an email and password; the same answer, in the same time, for every failure.
+
+    The attempt is counted before the password is checked, so fifty guesses at once are
+    fifty attempts against the limit, not fifty checks that each saw none before them.
+    """
     moment = clock.now()
     email = email.strip().casefold()
-    await _refuse_if_locked(email, client_address, moment)
+    # A refused attempt is not kept: hammering a locked account must not keep it locked.
+    attempt_id = await _record_attempt(email, client_address, moment)
     row = await User.select().where(User.email == email).first()
     if row is None or not row["password_hash"]:
         await passwords.dummy_verify_in_thread(password)
@@ -96,13 +132,9 @@ async def authenticate(email: str, password: str, client_address: str) -> Accoun
         if check.matched and check.needs_rehash:
             rehashed = await passwords.hash_password_in_thread(password)
             await User.update({User.password_hash: rehashed}).where(User.id == row["id"])
-    await LoginAttempt.insert(
-        LoginAttempt(
-            email=email, client_address=client_address, attempted_at=moment, succeeded=matched
-        )
-    )
     if not matched or row is None:
         raise InvalidCredentials("Enter a correct email address and password")
+    await LoginAttempt.update({LoginAttempt.succeeded: True}).where(LoginAttempt.id == attempt_id)
     await User.update({User.last_login_at: moment}).where(User.id == row["id"])
     return await get_account(row["id"])
 

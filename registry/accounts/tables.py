@@ -6,6 +6,7 @@ from piccolo.columns import (
     BigInt,
     Boolean,
     ForeignKey,
+    Integer,
     OnDelete,
     Serial,
     Text,
@@ -64,6 +65,7 @@ class ApiToken(Table, tablename="account_api_token"):
     created_at = Timestamptz()
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    expires_at = Timestamptz(null=True, default=None)  # null: never (tokens made before expiry)
 
 
 class RecoveryCode(Table, tablename="account_recovery_code"):
@@ -102,6 +104,17 @@ class SignUpAttempt(Table, tablename="account_sign_up_attempt"):
     attempted_at = Timestamptz(index=True)
 
 
+class CodeAttempt(Table, tablename="account_code_attempt"):
+    """Every second-factor code entered at sign-in, kept to limit guessing per session and per
+    account across all workers."""
+
+    id: Serial  # made by Piccolo; declared so the type checker knows it
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    session_id = Integer(null=True, default=None, index=True)  # sessions come and go; no key
+    attempted_at = Timestamptz(index=True)
+    succeeded = Boolean(default=False)
+
+
 class LoginAttempt(Table, tablename="account_login_attempt"):
     """Every sign-in attempt, kept for rate limiting and lock-out across all workers."""
 
@@ -121,5 +134,6 @@ ACCOUNT_TABLES: list[type[Table]] = [
     PasswordResetToken,
     EmailConfirmation,
     SignUpAttempt,
+    CodeAttempt,
     LoginAttempt,
 ]

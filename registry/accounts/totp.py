@@ -61,6 +61,12 @@ def normalise_code(code: str) -> str:
     return "".join(code.split())
 
 
+def looks_like_code(code: str) -> bool:
+    """Six digits (spaces aside): what an authenticator app shows, right or wrong."""
+    code = normalise_code(code)
+    return len(code) == DIGITS and code.isascii() and code.isdigit()
+
+
 def verify_totp(
     secret: str,
     code: str,
@@ -73,9 +79,9 @@ def verify_totp(
     ``at`` is the moment of checking (now when omitted). A step at or before ``last_used_step``
     is refused, which also refuses an older code once a newer one has been used.
     """
-    code = normalise_code(code)
-    if len(code) != DIGITS or not code.isascii() or not code.isdigit():
+    if not looks_like_code(code):
         return None
+    code = normalise_code(code)
     totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
     now_step = time_step(at if at is not None else datetime.now(UTC))
     for step in range(now_step - VALID_WINDOW, now_step + VALID_WINDOW + 1):

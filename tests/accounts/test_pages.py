@@ -420,7 +420,10 @@ async def test_staff_without_an_authenticator_app_are_sent_to_set_one_up(
         data={"code": another_code(right), "_csrf_token": csrf_field(setup)},
     )
     assert wrong.status_code == 422
-    assert error_summary(wrong) == ["Enter the 6-digit code shown in your authenticator app"]
+    assert error_summary(wrong) == [  # a wrong code is wrong, not missing
+        "The code is not correct. Check the time on your phone is right, then enter the code "
+        "your authenticator app shows now"
+    ]
     assert (await users.get_account(account.id)).totp_enabled is False
     # A mistyped code must not change the key: the app already holds the one first shown.
     assert totp_secret_on(wrong) == secret
