@@ -18,8 +18,9 @@ from registry.web.observability import request_id_from
 
 SESSION_COOKIE = "registry_session"
 API_PREFIX = "/api/"
-# Stylesheets and scripts need no user; looking one up would cost a query per asset.
-ANONYMOUS_PREFIXES = ("/static/", "/assets/", "/health", "/ready")
+# Stylesheets and scripts need no user; looking one up would cost a query per asset. The status
+# checks and the service status page must answer while the database is down, so they never ask it.
+ANONYMOUS_PREFIXES = ("/static/", "/assets/", "/health", "/ready", "/service-status")
 
 
 @dataclass(frozen=True)
