@@ -17,8 +17,7 @@ from registry.errors import Conflict, PermissionDenied
 from registry.notifications import emails as rendering
 from registry.notifications.tables import OutboxMessage
 from registry.register import hooks, renewals, service
-from registry.register.renewals import Declarations
-from registry.register.service import RenewalCalendar
+from registry.register.renewals import Declarations, RenewalCalendar
 from registry.register.tables import EntryState, Practitioner
 from tests.accounts.helpers import make_user
 from tests.register.helpers import put_on_register

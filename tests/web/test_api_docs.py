@@ -15,7 +15,7 @@ from registry.core.domain import API_PREFIX, Domain, route_access
 from registry.domains import DOMAINS
 from tests.support import make_settings
 
-TOKEN = [{"apiToken": []}]
+TOKEN: list[dict[str, list[str]]] = [{"apiToken": []}]
 
 
 def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
