@@ -16,6 +16,7 @@ from litestar.types import ASGIApp
 
 from registry import SERVICE_NAME, __version__
 from registry.accounts.access import access_guard
+from registry.accounts.api_docs import TokenRequirements, security_components
 from registry.accounts.auth import AuthenticationMiddleware
 from registry.config import Settings, ensure_secret_key, load_settings
 from registry.core.domain import Domain, route_access
@@ -34,9 +35,11 @@ def _openapi_config() -> OpenAPIConfig:
         description=(
             "The public register of probation practitioners in England and Wales, and the API "
             "that practitioners, regulator staff and employers use. Errors are RFC 9457 "
-            "problem+json documents."
+            "problem+json documents. Operations marked with a padlock need an API token: "
+            "`Authorization: Bearer prr_…`."
         ),
         contact=Contact(name="Register support"),
+        components=security_components(),
         path="/schema",
         render_plugins=[
             SwaggerRenderPlugin(
@@ -94,7 +97,8 @@ def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOM
     bind_engine(engine)
     access = route_access(domains)
     return RegistryApp(
-        plugins=list(domains),
+        # The API description marks what needs a token from the same access table as the guard.
+        plugins=[*domains, TokenRequirements(access)],
         middleware=[AuthenticationMiddleware],
         guards=[access_guard(access)],
         csrf_config=_csrf_config(settings),

@@ -19,6 +19,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
+from registry.accounts.auth import is_api_call, token_refused
 from registry.accounts.roles import STAFF_ROLES, Role
 
 
@@ -86,6 +87,8 @@ def access_guard(table: AccessTable) -> Guard:
             raise PermissionDeniedException("This page has not been opened to anyone yet.")
         if allows(rule, user):
             return
+        if user is None and is_api_call(connection.scope):
+            raise token_refused(connection.scope)
         if user is None:
             raise NotAuthorizedException("Sign in to continue.")
         if not user.fully_signed_in:

@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 from litestar import Request
 from litestar.datastructures import State
 from litestar.enums import ScopeType
+from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from registry.accounts import sign_in, tokens
@@ -18,8 +19,11 @@ from registry.web.observability import request_id_from
 
 SESSION_COOKIE = "registry_session"
 API_PREFIX = "/api/"
-# Stylesheets and scripts need no user; looking one up would cost a query per asset.
-ANONYMOUS_PREFIXES = ("/static/", "/assets/", "/health", "/ready")
+# Stylesheets and scripts need no user; looking one up would cost a query per asset. The status
+# checks and the service status page must answer while the database is down, so they never ask it.
+ANONYMOUS_PREFIXES = ("/static/", "/assets/", "/health", "/ready", "/service-status")
+# What an API call refused for want of a token is told to do; pages ask people to sign in instead.
+TOKEN_HINT = "Send an API token in the Authorization header: Bearer prr_…"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -67,12 +71,37 @@ def _cookie(scope: Scope, name: str) -> str:
     return ""
 
 
+def _bearer_token(scope: Scope) -> str:
+    """The token in ``Authorization: Bearer …``, or "" when the request carries none."""
+    scheme, _, raw = _header(scope, b"authorization").partition(" ")
+    return raw.strip() if scheme.lower() == "bearer" else ""
+
+
+def is_api_call(scope: Scope) -> bool:
+    return str(scope.get("path", "")).startswith(API_PREFIX)
+
+
+def token_refused(scope: Scope) -> NotAuthorizedException:
+    """The 401 for an API call with no working token, as RFC 6750 words it: ``WWW-Authenticate:
+    Bearer``, with ``error="invalid_token"`` when a token came but is wrong or revoked, so a
+    client knows to get a new token rather than to add one."""
+    if _bearer_token(scope):
+        return NotAuthorizedException(
+            "That API token is not valid: it may be mistyped or revoked, or its account "
+            f"deactivated. {TOKEN_HINT}",
+            headers={
+                "WWW-Authenticate": 'Bearer error="invalid_token", '
+                'error_description="The token is not valid"'
+            },
+        )
+    return NotAuthorizedException(TOKEN_HINT, headers={"WWW-Authenticate": "Bearer"})
+
+
 async def _from_token(scope: Scope) -> CurrentUser | None:
-    authorization = _header(scope, b"authorization")
-    scheme, _, raw = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not raw:
+    raw = _bearer_token(scope)
+    if not raw:
         return None
-    account = await tokens.account_for_api_token(raw.strip())
+    account = await tokens.account_for_api_token(raw)
     if account is None:
         return None
     return CurrentUser(
@@ -132,8 +161,7 @@ class AuthenticationMiddleware:
         elif scope["path"].startswith(ANONYMOUS_PREFIXES):
             scope["user"] = None
         else:
-            is_api = scope["path"].startswith(API_PREFIX)
-            user = await (_from_token(scope) if is_api else _from_session(scope))
+            user = await (_from_token(scope) if is_api_call(scope) else _from_session(scope))
             scope["user"] = user
             set_actor(
                 Actor(

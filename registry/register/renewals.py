@@ -18,7 +18,7 @@ from registry.core import clock
 from registry.db import lock_row, transaction
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.notifications import service as notifications
-from registry.register import service, urls
+from registry.register import emails, service, urls
 from registry.register.service import Entry, EntryMove
 from registry.register.tables import EntryState, RegisterEntry, Renewal
 
@@ -179,12 +179,14 @@ async def renew(
                 "declared": declarations.character or declarations.health,
             },
         )
-        return await service.move_entry(
+        renewed = await service.move_entry(
             entry_id,
             EntryMove.renewal,
             reason="Renewed by the practitioner",
             values={RegisterEntry.registered_until: new_until},
         )
+        await emails.renewal_confirmed(renewed)
+        return renewed
 
 
 async def lapse_overdue(today: date, calendar: RenewalCalendar) -> int:

@@ -18,7 +18,7 @@ from registry.audit.context import current_actor
 from registry.core import clock
 from registry.db import fetch_one, lock_row, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.register import fields, hooks, names, numbers
+from registry.register import emails, fields, hooks, names, numbers
 from registry.register.schemas import (
     REMOVAL_REASONS,
     STATUS_LABELS,
@@ -639,9 +639,11 @@ async def request_voluntary_removal(entry_id: int, *, reason: str) -> Entry:
                 "You cannot leave the register while a concern or fitness to practise case "
                 "about you is open. Contact your caseworker."
             )
-        return await move_entry(
+        left = await move_entry(
             entry_id, EntryMove.voluntary_removal, reason=reason or "Asked to leave"
         )
+        await emails.left_register(left, clock.now().date())  # queued with the move, or not at all
+        return left
 
 
 # --- the public register ------------------------------------------------------------------

@@ -13,6 +13,7 @@ YOUR_REGISTRATION = "/your-registration"
 
 YOUR_APPLICATION = "/your-application"  # where an applicant follows theirs
 APPLY = "/apply"  # where someone with no application starts one
+APPLY_FOR_RESTORATION = "/apply/restoration"  # where a practitioner who left asks to come back
 REGISTRAR_APPLICATIONS = "/registrar/applications"
 
 

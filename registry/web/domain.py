@@ -1,5 +1,6 @@
-"""The service's own pages: the start page, health and readiness, static files and the API
-description. Not a domain of the regulator's, but it plugs in the same way."""
+"""The service's own pages: the start page, the footer's support pages (accessibility, privacy,
+cookies, contact, service status), health and readiness, static files and the API description.
+Not a domain of the regulator's, but it plugs in the same way."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from litestar.static_files import create_static_files_router
 from registry.accounts.access import PUBLIC
 from registry.core.domain import Domain
 from registry.web.health import HealthController
-from registry.web.pages import HomePage
+from registry.web.pages import HomePage, SupportPages
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 STATIC_DIR = PROJECT_ROOT / "static"
@@ -39,12 +40,18 @@ def static_routers() -> list[Router]:
 
 DOMAIN = Domain(
     name="service",
-    pages=[HealthController, HomePage, *static_routers()],
+    pages=[HealthController, HomePage, SupportPages, *static_routers()],
     access={
         # service
         "home": PUBLIC,
         "health": PUBLIC,
         "ready": PUBLIC,
+        # the footer's support pages
+        "accessibility": PUBLIC,
+        "privacy": PUBLIC,
+        "cookies": PUBLIC,
+        "contact": PUBLIC,
+        "service_status": PUBLIC,
         "static": PUBLIC,
         "static/head": PUBLIC,
         "govuk_assets": PUBLIC,

@@ -1,8 +1,7 @@
-"""Liveness and readiness, for load balancers and orchestrators."""
+"""Liveness and readiness, for load balancers and orchestrators (people read the same check on
+the service status page)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import msgspec
 import structlog
@@ -19,11 +18,18 @@ class Health(msgspec.Struct):
     status: str
 
 
+READY = "ready"
+
+
 class Readiness(msgspec.Struct):
     status: str
     database: str
     migrations: str
     reason: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.status == READY
 
 
 class HealthController(Controller):
@@ -45,27 +51,31 @@ class HealthController(Controller):
         cache=False,
     )
     async def ready(self) -> Response[Readiness]:
-        try:
-            migrations = await migration_state()
-        except Exception as error:  # any failure to reach the database means not ready
-            log.warning("not_ready", reason="database unreachable", error=str(error))
-            return _not_ready("unreachable", "unknown", "The database cannot be reached.")
-        if not migrations.initialised:
-            return _not_ready(
-                "ok", "missing", "The database has not been migrated: run `registry migrate`."
-            )
-        if migrations.pending:
-            pending = ", ".join(migrations.pending)
-            return _not_ready(
-                "ok", "pending", f"Migrations not applied: {pending}. Run `registry migrate`."
-            )
-        return Response(
-            Readiness(status="ready", database="ok", migrations="current"), status_code=HTTP_200_OK
+        readiness = await check_readiness()
+        status = HTTP_200_OK if readiness.ready else HTTP_503_SERVICE_UNAVAILABLE
+        return Response(readiness, status_code=status)
+
+
+async def check_readiness() -> Readiness:
+    """Can the service do its work: does the database answer, with every migration applied?
+
+    ``/ready`` answers it for load balancers and the service status page for people."""
+    try:
+        migrations = await migration_state()
+    except Exception as error:  # any failure to reach the database means not ready
+        log.warning("not_ready", reason="database unreachable", error=str(error))
+        return _not_ready("unreachable", "unknown", "The database cannot be reached.")
+    if not migrations.initialised:
+        return _not_ready(
+            "ok", "missing", "The database has not been migrated: run `registry migrate`."
         )
+    if migrations.pending:
+        pending = ", ".join(migrations.pending)
+        return _not_ready(
+            "ok", "pending", f"Migrations not applied: {pending}. Run `registry migrate`."
+        )
+    return Readiness(status=READY, database="ok", migrations="current")
 
 
-def _not_ready(database: str, migrations: str, reason: str) -> Response[Any]:
-    return Response(
-        Readiness(status="not_ready", database=database, migrations=migrations, reason=reason),
-        status_code=HTTP_503_SERVICE_UNAVAILABLE,
-    )
+def _not_ready(database: str, migrations: str, reason: str) -> Readiness:
+    return Readiness(status="not_ready", database=database, migrations=migrations, reason=reason)

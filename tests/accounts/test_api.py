@@ -57,19 +57,33 @@ async def test_me_describes_the_tokens_owner(client: httpx.AsyncClient) -> None:
     assert not {key for key in body if "password" in key or "secret" in key or "hash" in key}
 
 
+NO_TOKEN = "Bearer"
+INVALID_TOKEN = 'Bearer error="invalid_token", error_description="The token is not valid"'
+
+
 @pytest.mark.parametrize(
-    "authorization",
-    [None, "Bearer prr_" + "x" * 43, "Bearer not-a-token", "Basic cGF0OnBhc3N3b3Jk", "Bearer "],
+    ("authorization", "challenge"),
+    [
+        (None, NO_TOKEN),
+        ("Basic cGF0OnBhc3N3b3Jk", NO_TOKEN),
+        ("Bearer ", NO_TOKEN),
+        ("Bearer prr_" + "x" * 43, INVALID_TOKEN),
+        ("Bearer not-a-token", INVALID_TOKEN),
+    ],
 )
-async def test_no_valid_token_is_a_401_problem(
-    client: httpx.AsyncClient, authorization: str | None
+async def test_no_valid_token_is_a_401_problem_with_a_bearer_challenge(
+    client: httpx.AsyncClient, authorization: str | None, challenge: str
 ) -> None:
     headers = {"authorization": authorization} if authorization else {}
 
     response = await client.get("/api/v1/me", headers=headers)
 
     body = assert_problem(response, 401)
-    assert body["detail"] == "Sign in to continue."
+    assert response.headers["www-authenticate"] == challenge
+    assert "Send an API token in the Authorization header: Bearer prr_…" in body["detail"]
+    assert "Sign in" not in body["detail"]
+    if challenge == INVALID_TOKEN:
+        assert body["detail"].startswith("That API token is not valid")
 
 
 async def test_the_api_never_accepts_a_session_cookie(client: httpx.AsyncClient) -> None:
@@ -88,13 +102,16 @@ async def test_a_page_never_accepts_a_bearer_token(client: httpx.AsyncClient) ->
     response = await client.get("/account", headers=signed_in.bearer())
 
     assert response.status_code == 401
+    assert "www-authenticate" not in response.headers  # pages ask people to sign in instead
 
 
 async def test_a_deactivated_users_token_stops_working(client: httpx.AsyncClient) -> None:
     signed_in = await user_signed_in_as(Role.employer)
     await users.set_active(signed_in.account.id, False)
 
-    assert_problem(await client.get("/api/v1/me", headers=signed_in.bearer()), 401)
+    response = await client.get("/api/v1/me", headers=signed_in.bearer())
+    assert_problem(response, 401)
+    assert response.headers["www-authenticate"] == INVALID_TOKEN
 
 
 async def test_a_caller_without_the_role_gets_a_403_problem(client: httpx.AsyncClient) -> None:
@@ -143,7 +160,9 @@ async def test_a_token_is_created_listed_without_its_value_and_revoked(
 
     revoked = await client.delete(f"/api/v1/me/tokens/{issued['id']}", headers=signed_in.bearer())
     assert revoked.status_code == 204
-    assert_problem(await client.get("/api/v1/me", headers=new_bearer), 401)
+    refused = await client.get("/api/v1/me", headers=new_bearer)
+    assert_problem(refused, 401)
+    assert refused.headers["www-authenticate"] == INVALID_TOKEN
     after = {
         item["name"]: item
         for item in (await client.get("/api/v1/me/tokens", headers=signed_in.bearer())).json()

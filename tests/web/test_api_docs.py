@@ -1,0 +1,96 @@
+"""The API description: a bearer-token scheme, carried by exactly the operations that need one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from litestar import Controller, Litestar, get
+from litestar.routes import HTTPRoute
+
+from registry.accounts.access import PUBLIC, REGISTRAR, allows, route_key
+from registry.app import create_app
+from registry.core.domain import API_PREFIX, Domain, route_access
+from registry.domains import DOMAINS
+from tests.support import make_settings
+
+TOKEN: list[dict[str, list[str]]] = [{"apiToken": []}]
+
+
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method.upper(), path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "responses" in operation
+    }
+
+
+async def test_the_description_declares_the_bearer_token_scheme(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    scheme = document["components"]["securitySchemes"]["apiToken"]
+    assert scheme["type"] == "http"
+    assert scheme["scheme"] == "bearer"
+    assert scheme["bearerFormat"] == "prr_…"
+    assert "Authorization: Bearer prr_…" in scheme["description"]
+
+
+async def test_token_operations_carry_security_and_the_public_register_none(
+    client: httpx.AsyncClient,
+) -> None:
+    described = operations((await client.get("/schema/openapi.json")).json())
+    assert described[("GET", "/api/v1/me")]["security"] == TOKEN
+    assert described[("POST", "/api/v1/me/tokens")]["security"] == TOKEN
+    assert described[("GET", "/api/v1/audit")]["security"] == TOKEN
+    assert "security" not in described[("GET", "/api/v1/register")]
+    assert "security" not in described[("GET", "/api/v1/register/{registration_number}")]
+    assert "security" not in described[("GET", "/health")]
+
+
+async def test_every_api_operation_agrees_with_the_access_table(
+    app: Litestar, client: httpx.AsyncClient
+) -> None:
+    access = route_access(DOMAINS)
+    described = operations((await client.get("/schema/openapi.json")).json())
+    checked = 0
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith(API_PREFIX):
+            continue
+        for handler in route.route_handlers:
+            if not handler.include_in_schema:
+                continue
+            public = allows(access[route_key(handler, route.path_format)], None)
+            for method in handler.http_methods - {"HEAD", "OPTIONS"}:
+                operation = described[(method, route.path_format)]
+                assert operation.get("security") == (None if public else TOKEN), (
+                    f"{method} {route.path_format}"
+                )
+                checked += 1
+    assert checked > 5
+
+
+class LibraryApi(Controller):
+    path = "/library"
+
+    @get("/books", name="api_library_books")
+    async def books(self) -> list[str]:
+        return ["Middlemarch"]
+
+    @get("/loans", name="api_library_loans")
+    async def loans(self) -> list[str]:
+        return []
+
+
+async def test_a_new_domains_operations_are_marked_from_its_access_rows(tmp_path: Path) -> None:
+    library = Domain(
+        name="library",
+        api=[LibraryApi],
+        access={"api_library_books": PUBLIC, "api_library_loans": REGISTRAR},
+    )
+    app = create_app(make_settings("sqlite", tmp_path), domains=(*DOMAINS, library))
+    described = operations(app.openapi_schema.to_schema())
+    assert "security" not in described[("GET", "/api/v1/library/books")]
+    assert described[("GET", "/api/v1/library/loans")]["security"] == TOKEN
