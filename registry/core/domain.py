@@ -124,7 +124,7 @@ class Domain(InitPluginProtocol):
         app_config.route_handlers.extend(self.pages)
         if self.api:
             app_config.route_handlers.append(
-                Router(path=API_PREFIX, route_handlers=list(self.api), tags=[self.name])
+                Router(path=API_PREFIX, route_handlers=list(self.api))
             )
         return app_config
 
