@@ -85,7 +85,10 @@ class RegistryApp(Litestar):
     """
 
     def _create_asgi_handler(self) -> ASGIApp:
-        return RequestContextMiddleware(super()._create_asgi_handler())
+        settings: Settings = self.state.settings
+        return RequestContextMiddleware(
+            super()._create_asgi_handler(), strict_transport=settings.secure_cookies
+        )
 
 
 def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOMAINS) -> Litestar:

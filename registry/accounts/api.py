@@ -43,6 +43,7 @@ def token_out(summary: tokens.TokenSummary) -> TokenOut:
         created_at=summary.created_at,
         last_used_at=summary.last_used_at,
         revoked_at=summary.revoked_at,
+        expires_at=summary.expires_at,
     )
 
 

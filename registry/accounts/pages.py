@@ -44,6 +44,7 @@ from registry.accounts.schemas import (
     TokenForm,
 )
 from registry.config import Settings
+from registry.core import clock
 from registry.core.domain import landing_page
 from registry.errors import Conflict, InvalidInput, RegistryError
 from registry.web.forms import FormErrors, errors_from, read_form, validate
@@ -326,6 +327,7 @@ async def _account_page(
         account=account,
         role_labels=[ROLE_LABELS[role] for role in sorted(account.roles)],
         tokens=await tokens.list_api_tokens(user.id),
+        now=clock.now(),
         recovery_codes_left=await second_factor.unused_recovery_codes(user.id)
         if account.totp_enabled
         else None,

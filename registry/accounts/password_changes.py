@@ -5,13 +5,14 @@ Either way every other browser signed in as the user is signed out. No HTTP here
 
 from __future__ import annotations
 
-from registry.accounts import password_links, passwords
+from registry.accounts import password_links, passwords, tokens, urls
 from registry.accounts.tables import BrowserSession, PasswordResetToken, User
 from registry.accounts.users import Account, get_account
 from registry.audit import service as audit
 from registry.core import clock
 from registry.db import transaction
 from registry.errors import InvalidInput, NotFound
+from registry.notifications import service as notifications
 
 
 async def change_password(
@@ -38,6 +39,7 @@ async def change_password(
             others = others.where(BrowserSession.id != keep_session_id)
         await others
         await audit.record("accounts.password_changed", "user", user_id)
+        await _after_new_password(user_id, row["email"], "password changed")
 
 
 async def reset_password(token: str, new_password: str) -> Account:
@@ -65,4 +67,24 @@ async def reset_password(token: str, new_password: str) -> Account:
         )
         await BrowserSession.delete().where(BrowserSession.user == account.id)
         await audit.record("accounts.password_reset", "user", account.id)
+        await _after_new_password(account.id, account.email, "password reset")
     return account
+
+
+async def _after_new_password(user_id: int, email: str, why: str) -> None:
+    """Inside the change's transaction: whoever had the old password may have made API tokens,
+    so they go too, and the holder is told, in case it was not them."""
+    revoked = await tokens.revoke_all_tokens(user_id, why=why)
+    moment = clock.now()
+    await notifications.queue_email(
+        email,
+        "password_changed",
+        {
+            "changed_at": moment.strftime("%-d %B %Y at %H:%M UTC"),
+            "tokens_revoked": revoked,
+            "account": urls.ACCOUNT,
+            "forgotten_password": urls.FORGOTTEN_PASSWORD,
+        },
+        subject="Your password has been changed",
+        key=f"password-changed:{user_id}:{moment.isoformat()}",
+    )

@@ -171,6 +171,9 @@ class TokenOut(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None = Field(
+        default=None, description="When the token stops working; null for one that never does"
+    )
 
 
 class IssuedTokenOut(TokenOut):

@@ -6,7 +6,7 @@ No HTTP here. The token's shape and hashing are in :mod:`registry.accounts.crede
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from registry.accounts import credentials
 from registry.accounts.sign_in import SESSION_TOUCH_INTERVAL
@@ -18,6 +18,10 @@ from registry.db import transaction
 from registry.errors import InvalidInput, NotFound
 
 MAX_TOKEN_NAME = 80
+# A token outlives any one session, so it cannot live for ever: a year for practitioners and
+# employers, 90 days for staff, whose tokens reach more.
+PRACTITIONER_TOKEN_LIFETIME = timedelta(days=365)
+STAFF_TOKEN_LIFETIME = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,10 @@ class TokenSummary:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+
+    def expired(self, moment: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= moment
 
 
 async def issue_api_token(user_id: int, name: str) -> tuple[TokenSummary, str]:
@@ -39,6 +47,8 @@ async def issue_api_token(user_id: int, name: str) -> tuple[TokenSummary, str]:
         )
     issued = credentials.new_api_token()
     moment = clock.now()
+    owner = await get_account(user_id)
+    expires_at = moment + (STAFF_TOKEN_LIFETIME if owner.is_staff else PRACTITIONER_TOKEN_LIFETIME)
     async with transaction():
         token = ApiToken(
             user=user_id,
@@ -46,12 +56,17 @@ async def issue_api_token(user_id: int, name: str) -> tuple[TokenSummary, str]:
             token_prefix=issued.prefix,
             token_hash=issued.hash,
             created_at=moment,
+            expires_at=expires_at,
         )
         await token.save()
         await audit.record(
-            "accounts.token_issued", "api_token", token.id, after={"name": name, "user": user_id}
+            "accounts.token_issued",
+            "api_token",
+            token.id,
+            after={"name": name, "user": user_id, "expires_at": expires_at.isoformat()},
         )
-    return TokenSummary(token.id, name, issued.prefix, moment, None, None), issued.token
+    summary = TokenSummary(token.id, name, issued.prefix, moment, None, None, expires_at)
+    return summary, issued.token
 
 
 async def list_api_tokens(user_id: int) -> list[TokenSummary]:
@@ -68,6 +83,7 @@ async def list_api_tokens(user_id: int) -> list[TokenSummary]:
             r["created_at"],
             r["last_used_at"],
             r["revoked_at"],
+            r["expires_at"],
         )
         for r in rows
     ]
@@ -88,22 +104,43 @@ async def revoke_api_token(user_id: int, token_id: int) -> None:
             await audit.record("accounts.token_revoked", "api_token", token_id)
 
 
+async def revoke_all_tokens(user_id: int, *, why: str) -> int:
+    """Revoke every live token of the user, inside the caller's transaction (a password change
+    or reset: whoever had the old password may have made one). Returns how many."""
+    revoked = (
+        await ApiToken.update({ApiToken.revoked_at: clock.now()})
+        .where((ApiToken.user == user_id) & ApiToken.revoked_at.is_null())
+        .returning(ApiToken.id)
+    )
+    if revoked:
+        await audit.record(
+            "accounts.tokens_revoked", "user", user_id, after={"tokens": len(revoked), "why": why}
+        )
+    return len(revoked)
+
+
 async def account_for_api_token(raw: str) -> Account | None:
     if not credentials.looks_like_api_token(raw):
         return None
     row = (
         await ApiToken.select(
-            ApiToken.id, ApiToken.user, ApiToken.revoked_at, ApiToken.last_used_at
+            ApiToken.id,
+            ApiToken.user,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+            ApiToken.expires_at,
         )
         .where(ApiToken.token_hash == credentials.hash_token(raw))
         .first()
     )
+    moment = clock.now()
     if row is None or row["revoked_at"] is not None:
+        return None
+    if row["expires_at"] is not None and row["expires_at"] <= moment:
         return None
     account = await get_account(row["user"])
     if not account.active:
         return None
-    moment = clock.now()
     # Like a session, "last used" is only written once a minute, not on every call.
     if row["last_used_at"] is None or moment - row["last_used_at"] > SESSION_TOUCH_INTERVAL:
         await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row["id"])

@@ -123,9 +123,7 @@ class Domain(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.extend(self.pages)
         if self.api:
-            app_config.route_handlers.append(
-                Router(path=API_PREFIX, route_handlers=list(self.api))
-            )
+            app_config.route_handlers.append(Router(path=API_PREFIX, route_handlers=list(self.api)))
         return app_config
 
 

@@ -24,8 +24,12 @@ _CONTENT_SECURITY_POLICY = (
     "img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# The interactive API page loads its own inline configuration script.
+# The interactive API page loads its own inline configuration script, so it gets no script
+# policy; it still may not be framed by another site.
 _NO_CSP_PREFIXES = ("/schema",)
+_FRAME_ONLY_POLICY = "frame-ancestors 'none'"
+# Browsers that once reached the service over https keep to https for a year.
+_STRICT_TRANSPORT = "max-age=31536000; includeSubDomains"
 _ASSET_PREFIXES = ("/static/", "/assets/")  # files that are the same for everyone
 
 log = structlog.get_logger("registry.http")
@@ -94,8 +98,9 @@ class RequestContextMiddleware:
     followed across a proxy; otherwise a fresh one is made.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, strict_transport: bool = False) -> None:
         self.app = app
+        self.strict_transport = strict_transport  # the service is served over https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -125,7 +130,12 @@ class RequestContextMiddleware:
                     # not in the browser's history after signing out. Public register answers
                     # set their own caching; a page made for a signed-in person never shares it.
                     headers["Cache-Control"] = "no-store"
-                if html and not path.startswith(_NO_CSP_PREFIXES):
+                if self.strict_transport:
+                    headers["Strict-Transport-Security"] = _STRICT_TRANSPORT
+                if path.startswith(_NO_CSP_PREFIXES):
+                    headers["Content-Security-Policy"] = _FRAME_ONLY_POLICY
+                    headers["X-Frame-Options"] = "DENY"
+                elif html:
                     headers["Content-Security-Policy"] = _CONTENT_SECURITY_POLICY.format(
                         nonce=nonce
                     )

@@ -15,7 +15,7 @@ from registry.accounts.access import PUBLIC
 from registry.app import create_app
 from registry.config import Settings
 from registry.core.domain import Domain
-from tests.support import client_with_domains, make_settings
+from tests.support import asgi_transport, client_with_domains, make_settings
 
 HTML = {"accept": "text/html"}
 
@@ -149,3 +149,22 @@ async def test_the_interactive_api_page_uses_assets_served_here(
     assert "/assets/swagger-ui/swagger-ui-bundle.js" in page.text
     bundle = await client.get("/assets/swagger-ui/swagger-ui-bundle.js")
     assert bundle.status_code == 200
+
+
+async def test_https_service_sends_strict_transport_security_everywhere(tmp_path: Path) -> None:
+    secure = create_app(make_settings("sqlite", tmp_path, base_url="https://register.example"))
+    plain = create_app(make_settings("sqlite", tmp_path, base_url="http://127.0.0.1:8000"))
+    async with (
+        httpx.AsyncClient(transport=asgi_transport(secure), base_url="https://t") as https,
+        httpx.AsyncClient(transport=asgi_transport(plain), base_url="http://t") as http,
+    ):
+        for path in ("/health", "/", "/no-such-page", "/schema/openapi.json"):
+            answered = await https.get(path, headers={"accept": "text/html"})
+            assert answered.headers["strict-transport-security"].startswith("max-age="), path
+            assert "strict-transport-security" not in (await http.get(path)).headers
+
+
+async def test_the_api_page_cannot_be_framed(client: httpx.AsyncClient) -> None:
+    page = await client.get("/schema")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
