@@ -6,6 +6,8 @@ variable (see :func:`load_settings`), so a misconfigured deployment fails before
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import os
 import secrets
 from datetime import datetime
@@ -62,6 +64,11 @@ class Settings(BaseSettings):
     )
     renewal_grace_days: int = Field(default=21, ge=0, le=365)
     log_format: Literal["console", "json"] = "console"
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of the load balancers and "
+        "proxies in front of the service; X-Forwarded-For is believed only from these.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -96,6 +103,18 @@ class Settings(BaseSettings):
             raise ValueError("must be a month and day as MM-DD, like 11-30") from None
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        for part in _listed(value):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{part!r} is not an address or network, like 10.0.0.0/8 or 192.0.2.7"
+                ) from None
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _secret_key(cls, value: str) -> str:
@@ -118,6 +137,19 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @functools.cached_property
+    def trusted_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(
+            ipaddress.ip_network(part, strict=False) for part in _listed(self.trusted_proxies)
+        )
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _listed(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

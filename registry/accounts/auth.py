@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -14,6 +15,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from registry.accounts import sign_in, tokens
 from registry.accounts.roles import Role
 from registry.audit.context import Actor, set_actor
+from registry.config import IPNetwork
 from registry.core.domain import active_domains
 from registry.web.observability import request_id_from
 
@@ -52,8 +54,43 @@ VisitorRequest: TypeAlias = Request[CurrentUser | None, Any, State]
 
 
 def client_address(scope: Scope) -> str:
+    """Who is asking: the socket's peer, or, when that peer is one of the trusted proxies
+    (``REGISTRY_TRUSTED_PROXIES``), the nearest address in ``X-Forwarded-For`` that is not one
+    of them. Anyone can send the header, so it is read only through the proxies that set it."""
+    state = scope.setdefault("state", {})
+    if "client_address" not in state:
+        state["client_address"] = _client_address(scope)
+    return str(state["client_address"])
+
+
+def _client_address(scope: Scope) -> str:
     client = scope.get("client")
-    return str(client[0]) if client else ""
+    peer = str(client[0]) if client else ""
+    app = scope.get("app")
+    trusted = app.state.settings.trusted_networks if app is not None else ()
+    if not trusted or not _within(peer, trusted):
+        return peer
+    forwarded = [part.strip() for part in _header(scope, b"x-forwarded-for").split(",")]
+    for hop in reversed([part for part in forwarded if part]):
+        if not _within(hop, trusted):
+            return hop if _is_address(hop) else peer
+    return peer
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 def _header(scope: Scope, name: bytes) -> str:

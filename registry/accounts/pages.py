@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -245,9 +246,11 @@ class PasswordPages(Controller):
             return _form_page(
                 "forgotten_password.html", errors, HTTP_422_UNPROCESSABLE_ENTITY, values=values
             )
-        # The same answer whether or not the address has an account.
-        await password_links.request_password_reset(form.email)
-        return _page("reset_link_sent.html", email=form.email)
+        # The same answer whether or not the address has an account, and in the same time: the
+        # link is made after the answer has gone, so how long it takes tells nothing.
+        answer = _page("reset_link_sent.html", email=form.email)
+        answer.background = BackgroundTask(password_links.request_password_reset, form.email)
+        return answer
 
     @get(urls.RESET_PASSWORD, name="reset_password")
     async def reset_password(self, token: FromQuery[str] = "") -> Template:
