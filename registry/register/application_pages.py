@@ -599,7 +599,10 @@ class RegistrarApplicationPages(Controller):
             application_id,
             "form",
             lambda registrar, values: workflow.approve(
-                application_id, registrar_id=registrar, calendar=calendar
+                application_id,
+                registrar_id=registrar,
+                calendar=calendar,
+                seen_version=_seen_version(values),
             ),
         )
 
@@ -612,7 +615,10 @@ class RegistrarApplicationPages(Controller):
             application_id,
             "reason",
             lambda registrar, values: workflow.reject(
-                application_id, registrar_id=registrar, reason=_text(values, "reason")
+                application_id,
+                registrar_id=registrar,
+                reason=_text(values, "reason"),
+                seen_version=_seen_version(values),
             ),
         )
 
@@ -628,7 +634,10 @@ class RegistrarApplicationPages(Controller):
             application_id,
             "question",
             lambda registrar, values: workflow.request_information(
-                application_id, registrar_id=registrar, question=_text(values, "question")
+                application_id,
+                registrar_id=registrar,
+                question=_text(values, "question"),
+                seen_version=_seen_version(values),
             ),
         )
 
@@ -643,6 +652,13 @@ class RegistrarApplicationPages(Controller):
             content_disposition_type="attachment",
             headers={"Cache-Control": "no-store"},
         )
+
+
+def _seen_version(values: Mapping[str, Any]) -> int:
+    """The version of the application on the page the registrar decided on (0, which no
+    application has, when the form lost it: the decision is then refused as out of date)."""
+    text = str(values.get("version", ""))
+    return int(text) if text.isdigit() and len(text) <= 9 else 0
 
 
 async def _decide(

@@ -231,6 +231,8 @@ class Application(Table, tablename="register_application"):
     health_details = Text(default="")
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # Goes up with every change, so a registrar's decision is taken against what they saw.
+    version = Integer(default=1)
     submitted_at = Timestamptz(null=True, default=None, index=True)
     decided_at = Timestamptz(null=True, default=None)
     decided_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)

@@ -36,10 +36,13 @@ async def post_form(
     page: str | None = None,
     files: dict[str, Any] | None = None,
 ) -> httpx.Response:
-    """Open ``page`` (by default ``action``) and post its form to ``action``."""
+    """Open ``page`` (by default ``action``) and post its form to ``action``, with the page's
+    CSRF token and, as a browser would, the version of the record the page shows."""
     opened = await client.get(page or action)
+    version = re.search(r'<input type="hidden" name="version" value="(\d+)">', opened.text)
+    shown = {"version": version.group(1)} if version else {}
     return await client.post(
-        action, data={**(fields or {}), "_csrf_token": csrf_field(opened)}, files=files
+        action, data={**shown, **(fields or {}), "_csrf_token": csrf_field(opened)}, files=files
     )
 
 

@@ -3,6 +3,7 @@ check your answers, the registrar's queue and decisions, and every refusal the G
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from registry.register.tables import Application, ApplicationKind, ApplicationSt
 from tests.accounts.helpers import make_user
 from tests.register.applying import PDF, emails, submitted_application
 from tests.register.browsing import (
+    csrf_field,
     error_links,
     error_summary,
     inline_error,
@@ -409,11 +411,13 @@ async def test_a_registrar_approves_and_the_entry_is_on_the_public_register(
     assert entry.registration_number in done.text
     search = await registrar_browser.get(f"/register?q={entry.registration_number}")
     assert "Ada Lovelace" in search.text
-    # Deciding again is refused, and says why.
+    # Deciding again (the page offers no decision now, but a form kept open would) is refused,
+    # and says why.
     again = await registrar_browser.post(
         f"/registrar/applications/{record.id}/reject",
         data={
             "reason": "Changed my mind",
+            "version": str((await records.get(record.id)).version),
             "_csrf_token": registrar_browser.cookies["registry_csrf"],
         },
     )
@@ -441,6 +445,34 @@ async def test_a_rejection_needs_a_reason_on_the_page(
     )
     assert rejected.status_code == 303
     assert (await records.get(record.id)).status is ApplicationStatus.rejected
+
+
+async def test_a_decision_is_taken_against_the_application_the_registrar_saw(
+    registrar_browser: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Two registrars with the page open: one asks a question, the other then rejects from the
+    page they still have. The second is refused; the applicant gets one email, not both."""
+    record = await submitted_application(settings.data_dir)
+    path = f"/registrar/applications/{record.id}"
+    seen = await registrar_browser.get(path)
+    version = re.search(r'name="version" value="(\d+)"', seen.text)
+    assert version is not None
+    token = csrf_field(seen)
+    asked = await registrar_browser.post(
+        f"{path}/request-information",
+        data={"question": "Which module?", "version": version.group(1), "_csrf_token": token},
+    )
+    assert asked.status_code == 303
+    stale = await registrar_browser.post(
+        f"{path}/reject",
+        data={"reason": "Not recognised", "version": version.group(1), "_csrf_token": token},
+    )
+    assert stale.status_code == 409
+    assert "has changed since you opened it" in error_summary(stale)[0]
+    assert (await records.get(record.id)).status is ApplicationStatus.further_information_requested
+    sent = [str(row["template"]) for row in await emails()]
+    assert "application_rejected" not in sent
+    assert sent.count("application_information_requested") == 1
 
 
 async def test_a_question_goes_to_the_applicant_who_answers_it(

@@ -393,7 +393,7 @@ async def test_a_lost_race_is_refused_too(engine: Any, settings: Settings) -> No
     record = await submitted_application(settings.data_dir)
     first, second = await registrar(), await registrar()
     await workflow.reject(record.id, registrar_id=first.id, reason="Duplicate")
-    with pytest.raises(Conflict, match="is rejected, so it cannot be approved"):
+    with pytest.raises(Conflict, match="has changed since you opened it: it is now rejected"):
         await workflow._transition(record, Move.approve, {})
     with pytest.raises(Conflict):
         await workflow.approve(record.id, registrar_id=second.id, calendar=CALENDAR)

@@ -102,6 +102,7 @@ class ApplicationRecord:
     decision_reason: str
     information_request: str
     information_response: str
+    version: int = 1
 
     @property
     def reference(self) -> str:
@@ -187,6 +188,7 @@ async def _record(row: Mapping[str, Any]) -> ApplicationRecord:
         decision_reason=row["decision_reason"],
         information_request=row["information_request"],
         information_response=row["information_response"],
+        version=int(row["version"]),
     )
 
 
@@ -415,7 +417,9 @@ async def _own_draft(application_id: int, applicant_id: int) -> ApplicationRecor
 async def _update_draft(application_id: int, values: Mapping[Any, Any]) -> None:
     """Refused if the draft was submitted since it was read: the update's condition decides."""
     updated = (
-        await Application.update({**values, Application.updated_at: now()})
+        await Application.update(
+            {**values, Application.updated_at: now(), Application.version: Application.version + 1}
+        )
         .where(
             (Application.id == application_id)
             & (Application.status == ApplicationStatus.draft.value)

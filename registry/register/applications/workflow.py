@@ -262,26 +262,38 @@ async def _transition(record: ApplicationRecord, move: Move, values: Mapping[Any
                 **values,
                 Application.status: transition.to.value,
                 Application.updated_at: records.now(),
+                Application.version: Application.version + 1,
             }
         )
         .where(
             (Application.id == record.id)
+            & (Application.version == record.version)
             & Application.status.is_in([status.value for status in transition.allowed_from])
         )
         .returning(Application.id)
     )
-    if not updated:  # someone else moved it first
+    if not updated:  # someone else changed it first
         current = await records.get(record.id)
-        raise Conflict(
-            f"Application {record.reference} is {current.status_label.lower()}, so it cannot "
-            f"be {transition.refusal}."
-        )
+        raise _changed_since(current)
 
 
-async def _decidable(application_id: int, registrar_id: int) -> ApplicationRecord:
+def _changed_since(current: ApplicationRecord) -> Conflict:
+    return Conflict(
+        f"Application {current.reference} has changed since you opened it: it is now "
+        f"{current.status_label.lower()}. Check it again before you decide."
+    )
+
+
+async def _decidable(
+    application_id: int, registrar_id: int, seen_version: int | None
+) -> ApplicationRecord:
+    """The application, if this registrar may decide it as they last saw it (``seen_version``,
+    from the page they decided on; None from callers with no page, such as the demo)."""
     record = await records.get(application_id)
     if record.applicant_id == registrar_id:
         raise PermissionDenied("You cannot decide your own application. Ask another registrar.")
+    if seen_version is not None and seen_version != record.version:
+        raise _changed_since(record)
     return record
 
 
@@ -290,10 +302,14 @@ def _decision(by: int) -> dict[Any, Any]:
 
 
 async def approve(
-    application_id: int, *, registrar_id: int, calendar: RenewalCalendar
+    application_id: int,
+    *,
+    registrar_id: int,
+    calendar: RenewalCalendar,
+    seen_version: int | None = None,
 ) -> ApplicationRecord:
     """Put the applicant on the register (or back on it) and welcome them, in one transaction."""
-    record = await _decidable(application_id, registrar_id)
+    record = await _decidable(application_id, registrar_id, seen_version)
     today = records.now().date()
     async with transaction():
         await _transition(record, Move.approve, _decision(registrar_id))
@@ -390,10 +406,12 @@ async def _restore_entry(
     )
 
 
-async def reject(application_id: int, *, registrar_id: int, reason: str) -> ApplicationRecord:
+async def reject(
+    application_id: int, *, registrar_id: int, reason: str, seen_version: int | None = None
+) -> ApplicationRecord:
     """Refuse the application, telling the applicant why."""
     why = answers.required_answer("reason", reason, "Enter the reason for rejecting", "Reason")
-    record = await _decidable(application_id, registrar_id)
+    record = await _decidable(application_id, registrar_id, seen_version)
     async with transaction():
         await _move(
             record, Move.reject, {**_decision(registrar_id), Application.decision_reason: why}
@@ -409,13 +427,13 @@ async def reject(application_id: int, *, registrar_id: int, reason: str) -> Appl
 
 
 async def request_information(
-    application_id: int, *, registrar_id: int, question: str
+    application_id: int, *, registrar_id: int, question: str, seen_version: int | None = None
 ) -> ApplicationRecord:
     """Ask the applicant something; the application waits for their answer."""
     asked = answers.required_answer(
         "question", question, "Enter what you need the applicant to tell you", "Question"
     )
-    record = await _decidable(application_id, registrar_id)
+    record = await _decidable(application_id, registrar_id, seen_version)
     async with transaction():
         await _move(
             record,
