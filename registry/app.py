@@ -22,6 +22,7 @@ from registry.config import Settings, ensure_secret_key, load_settings
 from registry.core.domain import Domain, route_access
 from registry.db import RegistryEngine, bind_engine, create_engine
 from registry.domains import DOMAINS
+from registry.web.api_errors import ProblemResponses
 from registry.web.errors import EXCEPTION_HANDLERS
 from registry.web.observability import RequestContextMiddleware, configure_logging
 from registry.web.templating import template_config
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOM
     access = route_access(domains)
     return RegistryApp(
         # The API description marks what needs a token from the same access table as the guard.
-        plugins=[*domains, TokenRequirements(access)],
+        plugins=[*domains, TokenRequirements(access), ProblemResponses()],
         middleware=[AuthenticationMiddleware],
         guards=[access_guard(access)],
         csrf_config=_csrf_config(settings),

@@ -94,3 +94,30 @@ async def test_a_new_domains_operations_are_marked_from_its_access_rows(tmp_path
     described = operations(app.openapi_schema.to_schema())
     assert "security" not in described[("GET", "/api/v1/library/books")]
     assert described[("GET", "/api/v1/library/loans")]["security"] == TOKEN
+
+
+async def test_every_api_operation_documents_its_problem_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    problem = document["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) >= {"type", "title", "status", "detail", "instance"}
+    for path, operations in document["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in operations.items():
+            for status in ("400", "401", "403", "404", "409", "413", "422", "429"):
+                content = operation["responses"][status]["content"]
+                schema = content["application/problem+json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Problem"}, (method, path, status)
+
+
+async def test_a_problem_the_api_sends_has_the_documented_fields(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    fields = set(document["components"]["schemas"]["Problem"]["properties"])
+    sent = await client.get("/api/v1/register", params={"q": "x" * 101})
+    assert sent.headers["content-type"].startswith("application/problem+json")
+    assert set(sent.json()) <= fields
+    assert set(sent.json()["errors"][0]) == set(
+        document["components"]["schemas"]["ProblemField"]["properties"]
+    )
