@@ -16,6 +16,7 @@ import click
 from registry.config import Settings, SettingsError, redact_url
 from registry.core.commands import (
     CommandContext,
+    domains_of,
     progress_bar,
     run_with_engine,
     settings_of,
@@ -214,7 +215,38 @@ def restore(ctx: click.Context, directory: Path, force: bool) -> None:
         )
 
 
-SERVICE_COMMANDS = (migrate, serve, demo, backup, restore)
+@click.command("export-person")
+@click.argument("who", metavar="REGISTRATION_NUMBER_OR_EMAIL")
+@click.argument("out", metavar="OUTDIR", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def export_person(ctx: click.Context, who: str, out: Path) -> None:
+    """Write everything held about one person into OUTDIR (new or empty), for a subject access
+    request: OUTDIR/person.json, with a part from each domain, and copies of their files.
+
+    No password, token or link hash and no second-factor secret is written.
+    """
+    from registry.core import subject_access
+
+    settings = settings_of(ctx)
+    domains = domains_of(ctx)
+
+    async def work(engine: Any) -> subject_access.Export:
+        return await subject_access.gather(domains, who, settings.data_dir)
+
+    try:
+        subject_access.check_new_folder(out)  # before the work, which may be long
+        export = run_with_engine(settings, work)
+        written = subject_access.write(export, out)
+    except (subject_access.UnknownPerson, FileExistsError) as refusal:
+        raise click.ClickException(str(refusal)) from None
+    parts = [domain.name for domain in domains if domain.subject_access]
+    click.echo(
+        f"Wrote {written} ({', '.join(parts)}) and {len(export.files)} file(s) "
+        f"held about {who.strip()}"
+    )
+
+
+SERVICE_COMMANDS = (migrate, serve, demo, backup, restore, export_person)
 
 
 def build_cli(domains: Sequence[Domain]) -> click.Group:
