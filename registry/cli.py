@@ -8,12 +8,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 
 from registry.config import Settings, SettingsError, redact_url
-from registry.core.commands import CommandContext, progress_bar, run_with_engine, settings_of
+from registry.core.commands import (
+    CommandContext,
+    domains_of,
+    progress_bar,
+    run_with_engine,
+    settings_of,
+)
 from registry.core.domain import Domain, domains_in_force
 from registry.domains import DOMAINS
 
@@ -131,7 +138,115 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
         worker.wait(timeout=30)
 
 
-SERVICE_COMMANDS = (migrate, serve, demo)
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, directory: Path) -> None:
+    """Back up the database, the uploaded files and the keys into DIRECTORY (new or empty).
+
+    Safe while the service runs. DIRECTORY/manifest.json records when, the engine, the
+    migrations applied and the SHA-256 of every file, which `registry restore` checks.
+    """
+    from registry.core import backup as backups
+    from registry.db import migration_state
+
+    settings = settings_of(ctx)
+
+    async def work(engine: Any) -> backups.Manifest:
+        applied = (await migration_state()).applied
+        return backups.make_backup(settings, directory, applied)
+
+    try:
+        manifest = run_with_engine(settings, work)
+    except backups.BackupRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(
+        f"Backed up the {manifest.engine} database ({len(manifest.migrations)} migrations "
+        f"applied) and {manifest.data_file_count} data file(s) to {directory}"
+    )
+    if not manifest.secret_key_in_backup:
+        click.echo(
+            "The secret key comes from REGISTRY_SECRET_KEY and is not in the backup: "
+            "keep it with the backup, or staff must enrol their authenticator apps again."
+        )
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds tables.")
+@click.pass_context
+def restore(ctx: click.Context, directory: Path, force: bool) -> None:
+    """Restore a backup made by `registry backup`: the database, the uploaded files and the keys.
+
+    Refuses a DIRECTORY whose manifest does not match its files, a backup of the other engine
+    or of a newer version, and a database that already holds tables unless --force. Stop the
+    service first.
+    """
+    from registry.core import backup as backups
+    from registry.db import migration_ids, migration_state
+
+    settings = settings_of(ctx)
+    try:
+        manifest = backups.read_manifest(directory)
+        backups.check_restorable(settings, manifest, migration_ids())
+        present = run_with_engine(settings, lambda engine: backups.tables_in_database())
+        if present and not force:
+            raise backups.BackupRefused(
+                f"the database already holds {len(present)} table(s) "
+                f"({', '.join(present[:3])}{', …' if len(present) > 3 else ''}): "
+                "restore into an empty database, or give --force to replace it"
+            )
+        backups.restore_database(settings, directory, manifest)
+        restored = backups.restore_files(settings, directory, manifest)
+    except backups.BackupRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
+    pending = run_with_engine(settings, lambda engine: migration_state()).pending
+    where = redact_url(settings.resolved_database_url)
+    click.echo(
+        f"Restored the backup made at {manifest.made_at} into {where} "
+        f"({len(manifest.migrations)} migrations applied) and {restored} data file(s) into "
+        f"{settings.data_dir}"
+    )
+    if not manifest.secret_key_in_backup:
+        click.echo("The backup holds no secret key: set REGISTRY_SECRET_KEY to the one it used.")
+    if pending:
+        click.echo(
+            f"{len(pending)} migration(s) are newer than the backup: run `registry migrate`."
+        )
+
+
+@click.command("export-person")
+@click.argument("who", metavar="REGISTRATION_NUMBER_OR_EMAIL")
+@click.argument("out", metavar="OUTDIR", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def export_person(ctx: click.Context, who: str, out: Path) -> None:
+    """Write everything held about one person into OUTDIR (new or empty), for a subject access
+    request: OUTDIR/person.json, with a part from each domain, and copies of their files.
+
+    No password, token or link hash and no second-factor secret is written.
+    """
+    from registry.core import subject_access
+
+    settings = settings_of(ctx)
+    domains = domains_of(ctx)
+
+    async def work(engine: Any) -> subject_access.Export:
+        return await subject_access.gather(domains, who, settings.data_dir)
+
+    try:
+        subject_access.check_new_folder(out)  # before the work, which may be long
+        export = run_with_engine(settings, work)
+        written = subject_access.write(export, out)
+    except (subject_access.UnknownPerson, FileExistsError) as refusal:
+        raise click.ClickException(str(refusal)) from None
+    parts = [domain.name for domain in domains if domain.subject_access]
+    click.echo(
+        f"Wrote {written} ({', '.join(parts)}) and {len(export.files)} file(s) "
+        f"held about {who.strip()}"
+    )
+
+
+SERVICE_COMMANDS = (migrate, serve, demo, backup, restore, export_person)
 
 
 def build_cli(domains: Sequence[Domain]) -> click.Group:

@@ -11,6 +11,7 @@ from registry.accounts.demo import seed_demo_users
 from registry.accounts.jobs import JOBS
 from registry.accounts.pages import AccountPages, PasswordPages, SignInPages, StaffAdminPages
 from registry.accounts.sign_up_pages import SignUpPages
+from registry.accounts.subject_access import SUBJECT_ACCESS
 from registry.accounts.tables import ACCOUNT_TABLES
 from registry.core.domain import Domain, NavItem, holding, signed_in, signed_out
 
@@ -68,4 +69,5 @@ DOMAIN = Domain(
     commands=[users],
     tables=ACCOUNT_TABLES,
     email_templates=Path(__file__).resolve().parent / "templates" / "email",
+    subject_access=[SUBJECT_ACCESS],
 )

@@ -6,6 +6,7 @@ from registry.accounts.access import STAFF
 from registry.audit.api import AuditController
 from registry.audit.cli import audit
 from registry.audit.pages import AuditPages
+from registry.audit.subject_access import SUBJECT_ACCESS
 from registry.audit.tables import AUDIT_TABLES
 from registry.core.domain import Domain, NavItem, staff
 
@@ -21,4 +22,5 @@ DOMAIN = Domain(
     navigation=[NavItem("/audit", "Audit trail", staff, position=60)],
     commands=[audit],
     tables=AUDIT_TABLES,
+    subject_access=[SUBJECT_ACCESS],
 )

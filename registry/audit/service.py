@@ -295,7 +295,7 @@ def _entry(row: Mapping[str, Any]) -> RecordedEntry:
         action=row["action"],
         target_type=row["target_type"],
         target_id=row["target_id"],
-        changes=_parse_changes(row["changes"]),
+        changes=parse_changes(row["changes"]),
         client_address=row["client_address"],
         request_id=row["request_id"],
         prev_hash=row["prev_hash"],
@@ -303,7 +303,7 @@ def _entry(row: Mapping[str, Any]) -> RecordedEntry:
     )
 
 
-def _parse_changes(text: str) -> dict[str, Any]:
+def parse_changes(text: str) -> dict[str, Any]:
     # A tampered entry must still show on the staff page, as the text it now holds.
     try:
         parsed = json.loads(text)

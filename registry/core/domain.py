@@ -2,9 +2,10 @@
 
 Each domain package declares one :class:`Domain` in its ``domain.py``: its API controllers and
 pages, who may reach each of its routes, its navigation, scheduled jobs, demo seeder, commands,
-tables, email templates and what it tells the register. ``registry.domains.DOMAINS`` lists them
-in order, and the application, the ``registry`` command, the scheduler, ``registry demo`` and the
-register's hooks all read that one list, so adding a domain is: write the package, add it there.
+tables, email templates, what it tells the register and what it holds about a person.
+``registry.domains.DOMAINS`` lists them in order, and the application, the ``registry`` command,
+the scheduler, ``registry demo`` and the register's hooks all read that one list, so adding a
+domain is: write the package, add it there.
 
 A domain is also a Litestar plugin: given to ``Litestar(plugins=…)`` it adds its own routes.
 """
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from registry.accounts.access import Rule
     from registry.core.scheduler import ScheduledJob
+    from registry.core.subject_access import SubjectAccess
     from registry.demo import DemoSummary
     from registry.register.hooks import ChangeSubscriber, ConcernSource, RestrictionSource
 
@@ -119,6 +121,8 @@ class Domain(InitPluginProtocol):
     change_subscribers: Sequence[ChangeSubscriber] = ()
     landing_pages: Sequence[LandingPage] = ()
     visitor_facts: Sequence[VisitorFacts] = ()
+    # What the domain holds about one person, for `registry export-person` (subject access).
+    subject_access: Sequence[SubjectAccess] = ()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.extend(self.pages)

@@ -8,6 +8,7 @@ from registry.accounts.access import STAFF
 from registry.core.domain import Domain, NavItem, staff
 from registry.notifications.cli import jobs, worker
 from registry.notifications.pages import OutboxPages
+from registry.notifications.subject_access import SUBJECT_ACCESS
 from registry.notifications.tables import NOTIFICATION_TABLES
 
 DOMAIN = Domain(
@@ -24,4 +25,5 @@ DOMAIN = Domain(
     tables=NOTIFICATION_TABLES,
     # The base every email extends; each domain keeps its own messages.
     email_templates=Path(__file__).resolve().parent / "templates" / "email",
+    subject_access=[SUBJECT_ACCESS],
 )

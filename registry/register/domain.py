@@ -22,6 +22,7 @@ from registry.register.pages import PublicRegisterPages
 from registry.register.practitioner_pages import YourRegistrationPages
 from registry.register.reference_pages import ReferenceDataPages
 from registry.register.signposts import HAS_APPLICATION, practitioner_facts, practitioner_landing
+from registry.register.subject_access import SUBJECT_ACCESS
 from registry.register.tables import REGISTER_TABLES
 
 DOMAIN = Domain(
@@ -102,4 +103,5 @@ DOMAIN = Domain(
     commands=[import_register],
     tables=REGISTER_TABLES,
     email_templates=Path(__file__).resolve().parent / "templates" / "email",
+    subject_access=[SUBJECT_ACCESS],
 )
