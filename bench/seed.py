@@ -30,6 +30,7 @@ from registry.core import clock
 from registry.register.names import name_keys, search_name
 from registry.register.numbers import DIGITS, registration_number
 from registry.register.schemas import (
+    REMOVAL_REASONS,
     STATUS_LABELS,
     CodeAndName,
     PublicEntry,
@@ -322,6 +323,9 @@ def generate(
             registered_until=until,
             qualifications=[PublicQualification(name=q.name, awarded_on=a) for q, a, _ in quals],
             restrictions=[],
+            # status_changed_at is the seeding moment, as the service would have written it.
+            removed_on=moment.astimezone(UTC).date() if status in REMOVAL_REASONS else None,
+            removal_reason=REMOVAL_REASONS.get(status),
             updated_at=moment,
         ).model_dump_json()
         email = f"{_ascii(given.split()[0])}.{_ascii(family)}{index}@example.org".lower()
