@@ -3,14 +3,17 @@ description. Not a domain of the regulator's, but it plugs in the same way."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from litestar import Router
+from litestar.config.app import AppConfig
 from litestar.static_files import create_static_files_router
 
 from registry.accounts.access import PUBLIC
 from registry.core.domain import Domain
 from registry.web.health import HealthController
+from registry.web.inputs import AddressGuard
 from registry.web.pages import HomePage
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -37,7 +40,17 @@ def static_routers() -> list[Router]:
     ]
 
 
-DOMAIN = Domain(
+@dataclass(frozen=True, eq=False)
+class ServiceDomain(Domain):
+    """The service's own domain also guards the address of every route, whichever domain owns
+    it: one check, so no route is left out (``registry.web.inputs``)."""
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.middleware.append(AddressGuard())
+        return super().on_app_init(app_config)
+
+
+DOMAIN = ServiceDomain(
     name="service",
     pages=[HealthController, HomePage, *static_routers()],
     access={
