@@ -20,6 +20,7 @@ from registry.accounts.schemas import (
     UserIn,
     UserPatch,
 )
+from registry.web.inputs import PageNumber
 
 
 def account_out(account: users.Account) -> AccountOut:
@@ -90,7 +91,7 @@ class UsersController(Controller):
         self,
         role: FromQuery[Role | None] = None,
         q: Annotated[str, QueryParameter(max_length=100)] = "",
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        page: PageNumber = 1,
         page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> AccountPage:
         accounts, total = await users.list_accounts(

@@ -49,6 +49,7 @@ from registry.core import clock
 from registry.core.domain import landing_page
 from registry.errors import Conflict, InvalidInput, RegistryError
 from registry.web.forms import FormErrors, errors_from, read_form, validate
+from registry.web.inputs import PageNumber
 
 AnyRequest = Request[Any, Any, Any]
 SEE_OTHER: Literal[303] = 303
@@ -344,7 +345,7 @@ class StaffAdminPages(Controller):
 
     @get("/", name="admin_users")
     async def users(
-        self, role: FromQuery[str] = "", q: FromQuery[str] = "", page: FromQuery[int] = 1
+        self, role: FromQuery[str] = "", q: FromQuery[str] = "", page: PageNumber = 1
     ) -> Template:
         chosen = Role(role) if role in Role.__members__ else None
         accounts, total = await users.list_accounts(role=chosen, search=q, page=max(page, 1))

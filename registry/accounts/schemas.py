@@ -19,19 +19,13 @@ from registry.accounts.roles import Role
 from registry.accounts.users import normalise_email
 from registry.errors import InvalidInput
 from registry.web.forms import Form
-
-
-def _text(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+from registry.web.inputs import Text
 
 
 def _as_list(value: Any) -> Any:
     if value is None or value == "":
         return []
     return value if isinstance(value, list) else [value]
-
-
-Text = Annotated[str, BeforeValidator(_text)]
 
 
 def _some_role(value: list[str]) -> list[str]:
@@ -161,7 +155,7 @@ class AccountOut(BaseModel):
 
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=80, description="What the token is for")
+    name: Text = Field(min_length=1, max_length=80, description="What the token is for")
 
 
 class TokenOut(BaseModel):
@@ -182,8 +176,8 @@ class IssuedTokenOut(TokenOut):
 
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=254)
-    display_name: str = Field(min_length=1, max_length=120)
+    email: Text = Field(min_length=3, max_length=254)
+    display_name: Text = Field(min_length=1, max_length=120)
     roles: list[Role] = Field(min_length=1)
 
 

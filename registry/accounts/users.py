@@ -13,7 +13,7 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
-from registry import SERVICE_NAME
+from registry import SERVICE_NAME, text
 from registry.accounts import password_links, passwords
 from registry.accounts.roles import ROLE_LABELS, STAFF_ROLES, Role, is_staff
 from registry.accounts.tables import ApiToken, BrowserSession, User, UserRole
@@ -77,6 +77,8 @@ def check_display_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
         raise InvalidInput("Enter a name", field="display_name")
+    if wrong := text.text_problem(cleaned, "Name"):
+        raise InvalidInput(wrong, field="display_name")
     if not any(character.isalpha() for character in cleaned):
         raise InvalidInput("Name must include letters", field="display_name")
     if len(cleaned) > MAX_DISPLAY_NAME:

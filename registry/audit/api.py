@@ -10,6 +10,8 @@ from litestar.params import QueryParameter
 
 from registry.audit import service
 from registry.audit.schemas import AuditEntryOut, AuditEntryPage
+from registry.web import inputs
+from registry.web.inputs import PageNumber
 
 
 class AuditController(Controller):
@@ -27,9 +29,11 @@ class AuditController(Controller):
         target_id: Annotated[str, QueryParameter(max_length=80)] = "",
         occurred_from: Annotated[datetime | None, QueryParameter(description="included")] = None,
         occurred_before: Annotated[datetime | None, QueryParameter(description="excluded")] = None,
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        page: PageNumber = 1,
         page_size: Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE_SIZE)] = 50,
     ) -> AuditEntryPage:
+        inputs.check_moment("occurred_from", occurred_from)
+        inputs.check_moment("occurred_before", occurred_before)
         found = await service.search(
             action=action,
             actor_label=actor,

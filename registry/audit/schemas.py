@@ -9,30 +9,21 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from registry.audit.service import RecordedEntry
 from registry.web.forms import Form
+from registry.web.inputs import Day, Text, page_field
 
 
 class AuditFilterForm(Form):
     """The filters on the audit trail page; dates are whole days in UTC, both ends included."""
 
-    action: str = Field(default="", max_length=80)
-    actor: str = Field(default="", max_length=254)
-    target_type: str = Field(default="", max_length=60)
-    target_id: str = Field(default="", max_length=80)
-    from_date: date | None = None
-    to_date: date | None = None
-    page: int = Field(default=1, ge=1)
+    action: Text = Field(default="", max_length=80)
+    actor: Text = Field(default="", max_length=254)
+    target_type: Text = Field(default="", max_length=60)
+    target_id: Text = Field(default="", max_length=80)
+    from_date: Day = None
+    to_date: Day = None
+    page: int = page_field()
 
     not_on_page: ClassVar[frozenset[str]] = frozenset({"page"})
-
-    @field_validator("action", "actor", "target_type", "target_id", mode="before")
-    @classmethod
-    def _strip(cls, value: Any) -> Any:
-        return value.strip() if isinstance(value, str) else value
-
-    @field_validator("from_date", "to_date", mode="before")
-    @classmethod
-    def _blank_date(cls, value: Any) -> Any:
-        return None if value == "" else value
 
     @field_validator("to_date")
     @classmethod

@@ -24,7 +24,7 @@ from litestar.plugins import InitPluginProtocol
 
 if TYPE_CHECKING:
     import click
-    from litestar.types import ControllerRouterHandler
+    from litestar.types import ControllerRouterHandler, Middleware
     from piccolo.table import Table
     from rich.progress import Progress
 
@@ -119,12 +119,14 @@ class Domain(InitPluginProtocol):
     restriction_sources: Sequence[RestrictionSource] = ()
     concern_sources: Sequence[ConcernSource] = ()
     change_subscribers: Sequence[ChangeSubscriber] = ()
+    middleware: Sequence[Middleware] = ()
     landing_pages: Sequence[LandingPage] = ()
     visitor_facts: Sequence[VisitorFacts] = ()
     # What the domain holds about one person, for `registry export-person` (subject access).
     subject_access: Sequence[SubjectAccess] = ()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.middleware.extend(self.middleware)
         app_config.route_handlers.extend(self.pages)
         if self.api:
             app_config.route_handlers.append(Router(path=API_PREFIX, route_handlers=list(self.api)))

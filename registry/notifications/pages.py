@@ -13,6 +13,7 @@ from registry.errors import Conflict
 from registry.notifications import service
 from registry.notifications.tables import MessageKind, MessageStatus
 from registry.web.forms import FormErrors
+from registry.web.inputs import PageNumber
 
 PAGE_SIZE = 50
 STATUS_LABELS = {
@@ -33,7 +34,7 @@ class OutboxPages(Controller):
         self,
         status: Annotated[MessageStatus | None, QueryParameter()] = None,
         kind: Annotated[MessageKind | None, QueryParameter()] = None,
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        page: PageNumber = 1,
     ) -> Template:
         found = await service.list_messages(
             status=status, kind=kind, page=page, page_size=PAGE_SIZE

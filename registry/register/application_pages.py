@@ -25,12 +25,13 @@ from registry.accounts.users import get_account
 from registry.config import Settings
 from registry.core import clock
 from registry.errors import Conflict, InvalidInput
-from registry.register import evidence, renewals, service
+from registry.register import evidence, fields, renewals, service
 from registry.register.applications import answers, eligibility, records, workflow
 from registry.register.applications.answers import InvalidAnswers
 from registry.register.applications.records import ApplicationRecord
 from registry.register.tables import ApplicationKind, ApplicationStatus
 from registry.web.forms import FormErrors, read_form
+from registry.web.inputs import PageNumber
 
 AnyRequest = Request[Any, Any, Any]
 SEE_OTHER: Literal[303] = 303
@@ -569,7 +570,7 @@ class RegistrarApplicationPages(Controller):
     async def queue(
         self,
         status: Annotated[str, QueryParameter(max_length=40)] = "awaiting_decision",
-        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+        page: PageNumber = 1,
     ) -> Template:
         if status not in records.QUEUE_FILTERS:
             status = "awaiting_decision"
@@ -703,6 +704,7 @@ async def _registrar_page(
         can_reject=record.status in workflow.MOVES[workflow.Move.reject].allowed_from,
         own=record.applicant_id == request.user.id,
         duplicates=await records.possible_duplicates(record),
+        lookalike=fields.lookalike_warning(record.given_names, record.family_name),
         **problems_context(problems),
     )
 

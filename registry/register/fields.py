@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from registry import text as typed_text
 from registry.errors import InvalidInput
 
 MIN_AGE = 18
@@ -39,13 +40,12 @@ def refuse(problems: Mapping[str, str]) -> None:
 
 
 def text_problem(text: str, label: str, limit: int = TEXT_LIMIT) -> str | None:
-    """What is wrong with a piece of free text, if anything: too long, or a control character
-    other than a line break or a tab (they corrupt the open data and the emails it reaches)."""
+    """What is wrong with a piece of free text, if anything: too long, a control character
+    other than a line break or a tab (they corrupt the open data and the emails it reaches), or
+    a character that changes the direction of the text around it (staff would misread it)."""
     if len(text) > limit:
         return f"{label} must be {limit:,} characters or fewer"
-    if any(ord(char) < 32 and char not in "\r\n\t" for char in text):
-        return f"{label} must not contain control characters"
-    return None
+    return typed_text.text_problem(text, label, multiline=True)
 
 
 def name_problems(given_names: str, family_name: str, voice: Voice) -> dict[str, str]:
@@ -61,6 +61,20 @@ def name_problems(given_names: str, family_name: str, voice: Voice) -> dict[str,
             # Names reach spreadsheets through the open data: nothing a formula could start with.
             problems[field] = f"{label} must be on one line and must not start with =, + or @"
     return problems
+
+
+def lookalike_warning(given_names: str, family_name: str) -> str | None:
+    """A warning for the registrar when a name mixes alphabets that look alike (a Cyrillic "S",
+    U+0405, in "Siân"), as a name made to pass for someone else's would. Only a warning: a real name
+    may do it, so a person decides."""
+    name = f"{given_names} {family_name}"
+    if not typed_text.mixes_scripts(name):
+        return None
+    alphabets = " and ".join(sorted(script.capitalize() for script in typed_text.scripts_of(name)))
+    return (
+        f"The name mixes letters from different alphabets ({alphabets}) that look alike. "
+        "Check it against the evidence before deciding."
+    )
 
 
 def age_on(born: date, today: date) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,10 @@ JSON_MEDIA_TYPE = "application/json"
 LIST_SEPARATOR = "; "
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet set to split on another separator (a semicolon, a tab, a bar) starts a new cell
+# after each, so a formula may also start there: "Smith;=HYPERLINK(...)" is two cells in Excel
+# set to semicolons. An apostrophe after the separator (and any spaces) makes it text.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([,;|\t\r\n] *)(?=[=+\-@])")
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,9 @@ JSON_FIELDS: tuple[Field, ...] = (
 
 
 def csv_cell(text: str) -> str:
-    """``text`` as a CSV cell a spreadsheet shows as text: an apostrophe before a formula."""
+    """``text`` as a CSV cell a spreadsheet shows as text, whatever separator it splits on: an
+    apostrophe before anything that could start a formula. The JSON file keeps the exact text."""
+    text = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

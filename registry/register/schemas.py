@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from registry.register.tables import RegisterStatus
 from registry.web.forms import Form
+from registry.web.inputs import Text
 
 STATUS_LABELS: dict[RegisterStatus, str] = {
     RegisterStatus.registered: "Registered",
@@ -90,10 +91,10 @@ class PublicSearchPage(BaseModel):
 class RegisterSearchQuery(Form):
     """The search page's query, with the limits of the search API's parameters."""
 
-    q: str = Field(default="", max_length=100, title="Search terms")
-    region: str = Field(default="", max_length=40, title="Region")
-    role: str = Field(default="", max_length=40, title="Role")
-    status: str = Field(default="", max_length=32, title="Status")
+    q: Text = Field(default="", max_length=100, title="Search terms")
+    region: Text = Field(default="", max_length=40, title="Region")
+    role: Text = Field(default="", max_length=40, title="Role")
+    status: Text = Field(default="", max_length=32, title="Status")
     page: int = Field(default=1, ge=1, le=10_000, title="Page")
 
     not_on_page: ClassVar[frozenset[str]] = frozenset({"page"})

@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 from registry.accounts.access import PUBLIC
 from registry.core.domain import Domain
 from registry.web.health import HealthController
+from registry.web.inputs import AddressGuard
 from registry.web.pages import HomePage, SupportPages
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -40,6 +41,9 @@ def static_routers() -> list[Router]:
 
 DOMAIN = Domain(
     name="service",
+    # Guards the address of every route, whichever domain owns it: one check, so no route is
+    # left out (registry.web.inputs).
+    middleware=[AddressGuard()],
     pages=[HealthController, HomePage, SupportPages, *static_routers()],
     access={
         # service

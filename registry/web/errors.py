@@ -12,9 +12,10 @@ from typing import Any
 
 import structlog
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
@@ -189,7 +190,9 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if status >= HTTP_500_INTERNAL_SERVER_ERROR:
         return on_unexpected_error(request, exc)
     detail = exc.detail
-    if not detail or detail == HTTPStatus(status).phrase:
+    if isinstance(exc.__cause__, SerializationException):  # msgspec's words about the body
+        detail = _unreadable(_MALFORMED_BODY)
+    elif not detail or detail == HTTPStatus(status).phrase:
         detail = _ADVICE.get(status, HTTPStatus(status).phrase)
     return problem(request, status, detail, headers=exc.headers)
 
@@ -229,6 +232,38 @@ def on_registry_error(request: Request[Any, Any, Any], exc: RegistryError) -> Re
     )
 
 
+# Why a body Litestar could not decode is refused. Malformed JSON reaches ``on_http_error`` as
+# a 400 whose cause is a SerializationException; the decoder raises the others itself.
+_MALFORMED_BODY = "check its brackets, quotes and commas"
+_UNREADABLE_BODY: dict[type[Exception], str] = {
+    UnicodeDecodeError: "it must be encoded as UTF-8",
+    RecursionError: "it is nested too deeply",
+}
+_BODY_DECODERS = frozenset({"decode_json", "decode_msgpack"})
+
+
+def _decoding_the_body(exc: Exception) -> bool:
+    # These kinds of error are only the client's fault when raised by Litestar decoding the
+    # request body; anywhere else they are the service's own fault, answered 500 and logged.
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_name in _BODY_DECODERS:
+            return True
+        trace = trace.tb_next
+    return False
+
+
+def on_unreadable_body(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if not _decoding_the_body(exc):
+        return on_unexpected_error(request, exc)
+    why = next(words for kind, words in _UNREADABLE_BODY.items() if isinstance(exc, kind))
+    return problem(request, HTTP_400_BAD_REQUEST, _unreadable(why))
+
+
+def _unreadable(why: str) -> str:
+    return f"The request body is not valid JSON: {why}."
+
+
 def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("unhandled_error", path=request.url.path, exc_info=exc)
     request_id = request_id_from(request.scope)
@@ -245,5 +280,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
     RegistryError: on_registry_error,
+    **dict.fromkeys(_UNREADABLE_BODY, on_unreadable_body),
     Exception: on_unexpected_error,
 }

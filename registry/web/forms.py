@@ -15,10 +15,12 @@ from types import TracebackType
 from typing import Any, ClassVar, Generic, TypeVar
 
 from litestar import Request
+from litestar.datastructures import UploadFile
 from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from registry import text
 from registry.errors import Conflict, InvalidInput, RegistryError
 from registry.web.errors import status_for
 from registry.web.validation import body_labels, from_pydantic, label_for, say
@@ -136,15 +138,29 @@ def form_page(template: str, errors: FormErrors, **context: Any) -> Template:
 
 
 async def read_form(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """The posted fields; a field given several times (checkboxes) becomes a list."""
+    """The posted fields; a field given several times (checkboxes) becomes a list.
+
+    A field holding a control character other than a line break or a tab is refused here, for
+    every form, whether or not its page reads it through a schema: nobody types one, and the
+    database cannot keep a NUL (one-line fields refuse line breaks in their schema)."""
     form = await request.form()
     values: dict[str, Any] = {}
     for key in form:
         if key == "_csrf_token":
             continue
         items = form.getall(key)
+        for item in items:
+            _refuse_control_characters(key, item)
         values[key] = items if len(items) > 1 else items[0]
     return values
+
+
+def _refuse_control_characters(name: str, value: Any) -> None:
+    # An uploaded file's content is judged by its own rules; its name is text like any other.
+    typed = value.filename if isinstance(value, UploadFile) else value
+    if isinstance(typed, str) and text.has_control_characters(typed, multiline=True):
+        field = "form" if text.has_control_characters(name) else name
+        raise InvalidInput(text.control_message(label_for(field)), field=field)
 
 
 @dataclass

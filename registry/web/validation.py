@@ -24,6 +24,8 @@ from litestar.params import ParameterKwarg
 from litestar.typing import FieldDefinition
 from pydantic import BaseModel
 
+from registry import text
+
 Source = Literal["query", "path", "body", "header", "cookie"]
 
 # Names the service uses for the same thing everywhere, whose words are not in the name itself.
@@ -75,6 +77,9 @@ _SAYINGS: dict[str, Callable[[str, Problem], str]] = {
     "list": lambda label, p: f"{label} must be a list",
     "object": lambda label, p: f"{label} must be an object with named fields",
     "unexpected": lambda label, p: f"{label} is not something this accepts: leave it out",
+    "control_characters": lambda label, p: text.control_message(label),
+    "direction_characters": lambda label, p: text.direction_message(label),
+    "year_range": lambda label, p: f"{label} must be from the year {' to '.join(p.options)}",
     "own_words": lambda label, p: p.own_words,
 }
 
@@ -141,6 +146,9 @@ _PYDANTIC_PLAIN: dict[str, str] = {
     "model_attributes_type": "object",
     "dict_type": "object",
     "extra_forbidden": "unexpected",
+    # registry.web.inputs' own kinds
+    "control_characters": "control_characters",
+    "direction_characters": "direction_characters",
 }
 
 
@@ -157,6 +165,8 @@ def from_pydantic(error: Mapping[str, Any]) -> Problem:
         if said == "too_short" and limit == 1:
             return Problem("empty")
         return Problem(said, limit=limit if isinstance(limit, (int, float)) else None)
+    if kind == "year_range":
+        return Problem(kind, options=(str(context.get("earliest")), str(context.get("latest"))))
     if kind in ("enum", "literal_error"):
         expected = str(context.get("expected", ""))
         return Problem("one_of", options=tuple(re.findall(r"'([^']*)'", expected)))
@@ -176,6 +186,7 @@ _MSGSPEC_LIMITS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Expected `[^`]*` < (-?[\d.]+)"), "less_than"),
 ]
 _MSGSPEC_PLAIN: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"contains control characters"), "control_characters"),  # registry.web.inputs
     (re.compile(r"Invalid enum value|Expected `enum|Expected `literal"), "one_of"),
     (re.compile(r"[Mm]issing required"), "missing"),
     (re.compile(r"Expected `int"), "whole_number"),

@@ -104,3 +104,20 @@ async def test_a_refused_change_of_roles_and_status_together_changes_neither(
     account = await users.get_account(admin.id)
     assert account.active
     assert account.roles == {Role.admin}
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Sam\x00Jones", "Name must not contain control characters"),
+        ("Sam \u202eSenoj", "Name must not contain characters that change the direction of text"),
+        ("Sam \u2067Jones", "Name must not contain characters that change the direction of text"),
+    ],
+)
+async def test_a_display_name_that_could_mislead_is_refused(
+    client: httpx.AsyncClient, name: str, message: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        await users.create_user("sam@example.org", name, [Role.practitioner])
+    assert (refused.value.field, refused.value.detail) == ("display_name", message)
+    assert await User.count() == 0

@@ -580,3 +580,15 @@ async def test_the_registrar_is_warned_of_a_possible_duplicate(
     assert "This may be someone already known to us" in text
     assert f"Amara Okoye, application {first.reference} (submitted)" in text
     assert f'href="/registrar/applications/{first.id}"' in page.text
+
+
+async def test_the_registrar_is_warned_of_a_name_mixing_look_alike_alphabets(
+    registrar_browser: httpx.AsyncClient, settings: Settings
+) -> None:
+    mixed = await submitted_application(settings.data_dir, given="\u0405i\u00e2n")  # Cyrillic S
+    plain = await submitted_application(settings.data_dir, given="Si\u00e2n")
+
+    page = await registrar_browser.get(f"/registrar/applications/{mixed.id}")
+    assert "mixes letters from different alphabets (Cyrillic and Latin)" in visible_text(page)
+    page = await registrar_browser.get(f"/registrar/applications/{plain.id}")
+    assert "mixes letters" not in visible_text(page)

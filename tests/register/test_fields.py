@@ -37,6 +37,13 @@ def test_a_missing_name_is_asked_for_in_the_voice_of_who_reads_it(
         ("=HYPERLINK(1)", "Family name must be on one line and must not start with =, + or @"),
         ("  " + "x" * 100 + "  ", None),  # the limit is on the name, not the spaces around it
         ("O'Neil-Smith", None),
+        *(
+            (
+                f"Oko{mark}ye",
+                "Family name must not contain characters that change the direction of text",
+            )
+            for mark in ("\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c")
+        ),
     ],
 )
 def test_a_name_is_one_printable_line_that_no_spreadsheet_would_run(
@@ -102,3 +109,23 @@ def test_the_service_refuses_on_the_first_problem_with_its_field() -> None:
         service.check_person(person, TODAY)
     assert (refused.value.field, refused.value.detail) == ("family_name", "Enter the family name")
     fields.refuse({})  # nothing wrong: nothing raised
+
+
+@pytest.mark.parametrize(
+    ("given_names", "family_name", "alphabets"),
+    [
+        ("\u0405i\u00e2n", "Jones", "Cyrillic and Latin"),  # a Cyrillic S in "Siân"
+        ("Si\u00e2n", "J\u03bfnes", "Greek and Latin"),  # a Greek omicron in "Jones"
+        ("Si\u00e2n", "Jones", None),  # accented Latin is Latin
+        ("Zo\u00eb \u0141ucja", "\u00c6thelstan-M\u00fcller", None),
+        ("\u0410\u043d\u043d\u0430", "\u041f\u0435\u0442\u0440\u043e\u0432\u0430", None),
+    ],
+)
+def test_a_name_mixing_look_alike_alphabets_is_flagged(
+    given_names: str, family_name: str, alphabets: str | None
+) -> None:
+    warning = fields.lookalike_warning(given_names, family_name) or ""
+    if alphabets:
+        assert f"({alphabets})" in warning
+    else:
+        assert warning == ""

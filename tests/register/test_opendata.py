@@ -169,6 +169,39 @@ async def test_restrictions_are_summarised_and_formulas_defused_in_the_csv(
     assert document["entries"][0]["restrictions"][0]["decision_url"].endswith("/decisions/1")
 
 
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        ("Smith", "Smith"),
+        ("Smith-Jones", "Smith-Jones"),
+        ("=1+1", "'=1+1"),
+        ("-1", "'-1"),
+        ("\t=1", "'\t'=1"),
+        ("Smith;=HYPERLINK(1)", "Smith;'=HYPERLINK(1)"),
+        ("Smith; =1", "Smith; '=1"),
+        ("Smith,@SUM(1)", "Smith,'@SUM(1)"),
+        ("Smith\t+1", "Smith\t'+1"),
+        ("Smith|-1", "Smith|'-1"),
+        ("a;=1;+2", "a;'=1;'+2"),
+    ],
+)
+def test_a_cell_that_a_spreadsheet_could_run_is_made_text_whatever_the_separator(
+    text: str, cell: str
+) -> None:
+    assert opendata.csv_cell(text) == cell
+
+
+async def test_a_formula_after_a_separator_is_defused_in_the_csv_and_exact_in_the_json(
+    client: httpx.AsyncClient,
+) -> None:
+    await put_on_register("Ann", "Smith;=HYPERLINK(1)")
+
+    rows = _rows((await client.get("/register/download.csv")).text)
+    assert rows[0]["family_name"] == "Smith;'=HYPERLINK(1)"
+    document = (await client.get("/register/download.json")).json()
+    assert document["entries"][0]["family_name"] == "Smith;=HYPERLINK(1)"
+
+
 async def test_the_download_page_explains_every_field_and_links_to_both_files(
     client: httpx.AsyncClient,
 ) -> None:

@@ -1,0 +1,385 @@
+"""Hostile input, route by route: each is answered 4xx in plain English and stores nothing.
+
+``HOSTILE`` is the catalogue. A route that takes input adds its own cases to it: what to send
+(method, path, query, form or body), as whom, and the words the answer must carry. Each case runs
+on SQLite and PostgreSQL, where a NUL byte or an integer beyond a column's range used to reach
+the database and come back as a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from piccolo.table import Table
+
+from registry.accounts.roles import Role
+from registry.db import registry_tables
+from registry.register.applications import workflow
+from registry.register.tables import ApplicationKind
+from tests.accounts.helpers import SignedIn, csrf_headers, user_signed_in_as
+
+HTML = {"accept": "text/html"}
+NUL = "\x00"
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "invoice\u202efdp.exe" shows as "invoiceexe.pdf"
+HUGE = "9223372036854775807"
+HUGER = "100000000000000000000"
+BEYOND_INT = "2147483648"  # one past PostgreSQL's integer, the type of every id column
+VALIDATOR_WORDING = ("Expected `", "Input should be", "Invalid enum value", "String should")
+
+Setup = Callable[[SignedIn], Awaitable[None]]
+
+
+async def _draft_application(person: SignedIn) -> None:
+    await workflow.start(person.account.id, ApplicationKind.initial)
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One hostile request and what its answer must say."""
+
+    case: str
+    method: str
+    path: str
+    says: str  # words the answer must carry, in plain English
+    status: int = 422
+    role: Role | None = None  # signed in with this role; None for the public
+    page: bool = False  # as a browser (an HTML page, the session cookie and a CSRF token)
+    params: Mapping[str, str] = field(default_factory=dict)
+    form: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    body: bytes | None = None
+    setup: Setup | None = None
+
+
+NOT_FOUND = "Check the address or the number and try again"
+
+HOSTILE: list[Hostile] = [
+    # --- control characters in text ---------------------------------------------------------
+    Hostile(
+        "sign-in email with NUL",
+        "POST",
+        "/sign-in",
+        "Email must not contain control characters",
+        page=True,
+        form={"email": f"ada{NUL}@example.org", "password": "whatever it is"},
+    ),
+    Hostile(
+        "forgotten password with NUL",
+        "POST",
+        "/forgotten-password",
+        "Email must not contain control characters",
+        page=True,
+        form={"email": f"ada{NUL}@example.org"},
+    ),
+    Hostile(
+        "create account with NUL",
+        "POST",
+        "/create-account",
+        "Display name must not contain control characters",
+        page=True,
+        form={
+            "display_name": f"Ada{NUL}",
+            "email": "ada@example.org",
+            "password": "a long passphrase here",
+        },
+    ),
+    Hostile(
+        "register search page with NUL",
+        "GET",
+        "/register",
+        "Search terms must not contain control characters",
+        page=True,
+        params={"q": f"smith{NUL}"},
+    ),
+    Hostile(
+        "register search API with NUL",
+        "GET",
+        "/api/v1/register",
+        "Search terms must not contain control characters",
+        params={"q": f"smith{NUL}"},
+    ),
+    Hostile(
+        "register search API with 101 characters",
+        "GET",
+        "/api/v1/register",
+        "Search terms must be 100 characters or fewer",
+        params={"q": "a" * 101},
+    ),
+    Hostile(
+        "register entry with NUL",
+        "GET",
+        "/api/v1/register/PR%00",
+        NOT_FOUND,
+        status=404,
+    ),
+    Hostile(
+        "token name with NUL in the API",
+        "POST",
+        "/api/v1/me/tokens",
+        "Name must not contain control characters",
+        role=Role.practitioner,
+        json={"name": f"case{NUL}system"},
+    ),
+    Hostile(
+        "token name with RLO in the API",
+        "POST",
+        "/api/v1/me/tokens",
+        "Name must not contain characters that change the direction of text",
+        role=Role.practitioner,
+        json={"name": f"export{RLO}txt.exe"},
+    ),
+    Hostile(
+        "token name with NUL on the page",
+        "POST",
+        "/account/tokens",
+        "Name must not contain control characters",
+        role=Role.practitioner,
+        page=True,
+        form={"name": f"case{NUL}system"},
+    ),
+    Hostile(
+        "token name with RLO on the page",
+        "POST",
+        "/account/tokens",
+        "Name must not contain characters that change the direction of text",
+        role=Role.practitioner,
+        page=True,
+        form={"name": f"export{RLO}txt.exe"},
+    ),
+    Hostile(
+        "invite with NUL on the page",
+        "POST",
+        "/admin/users/new",
+        "Display name must not contain control characters",
+        role=Role.admin,
+        page=True,
+        form={"email": "new@example.org", "display_name": f"Ada{NUL}", "roles": "registrar"},
+    ),
+    Hostile(
+        "invite with NUL in the API",
+        "POST",
+        "/api/v1/admin/users",
+        "Display name must not contain control characters",
+        role=Role.admin,
+        json={"email": "new@example.org", "display_name": f"Ada{NUL}", "roles": ["registrar"]},
+    ),
+    Hostile(
+        "invite with an email holding NUL in the API",
+        "POST",
+        "/api/v1/admin/users",
+        "Email must not contain control characters",
+        role=Role.admin,
+        json={"email": f"new{NUL}@example.org", "display_name": "Ada", "roles": ["registrar"]},
+    ),
+    Hostile(
+        "invite with RLO in the name in the API",
+        "POST",
+        "/api/v1/admin/users",
+        "Display name must not contain characters that change the direction of text",
+        role=Role.admin,
+        json={"email": "new@example.org", "display_name": f"Ada{RLO}", "roles": ["registrar"]},
+    ),
+    Hostile(
+        "user search page with NUL",
+        "GET",
+        "/admin/users",
+        "Search terms must not contain control characters",
+        role=Role.admin,
+        page=True,
+        params={"q": f"ada{NUL}"},
+    ),
+    Hostile(
+        "user search API with NUL",
+        "GET",
+        "/api/v1/admin/users",
+        "Search terms must not contain control characters",
+        role=Role.admin,
+        params={"q": f"ada{NUL}"},
+    ),
+    Hostile(
+        "audit filter API with NUL",
+        "GET",
+        "/api/v1/audit",
+        "Actor must not contain control characters",
+        role=Role.admin,
+        params={"actor": f"ada{NUL}"},
+    ),
+    Hostile(
+        "audit filter page with NUL",
+        "GET",
+        "/audit",
+        "Target id must not contain control characters",
+        role=Role.admin,
+        page=True,
+        params={"target_id": f"1{NUL}"},
+    ),
+    Hostile(
+        "application contact email with NUL",
+        "POST",
+        "/apply/contact",
+        "Email must not contain control characters",
+        role=Role.practitioner,
+        page=True,
+        form={"email": f"amara{NUL}@example.org", "phone": ""},
+        setup=_draft_application,
+    ),
+    Hostile(
+        "application name with RLO",
+        "POST",
+        "/apply/name",
+        "Family name must not contain characters that change the direction of text",
+        role=Role.practitioner,
+        page=True,
+        form={"given_names": "Amara", "family_name": f"Oko{RLO}ye"},
+        setup=_draft_application,
+    ),
+    Hostile(
+        "reference item with NUL in the address",
+        "GET",
+        "/admin/reference/regions/x%00",
+        NOT_FOUND,
+        status=404,
+        role=Role.admin,
+        page=True,
+    ),
+    # --- numbers beyond what can exist --------------------------------------------------------
+    *(
+        Hostile(
+            f"page {number} of {path}",
+            "GET",
+            path,
+            says,
+            role=role,
+            page=page,
+            params={"page": number},
+        )
+        for number in (HUGE, HUGER)
+        for path, role, page, says in (
+            ("/api/v1/register", None, False, "Page must be 10,000 or less"),
+            ("/register", None, True, "Page must be 10,000 or less"),
+            ("/api/v1/admin/users", Role.admin, False, "Page must be 100,000 or less"),
+            ("/admin/users", Role.admin, True, "Page must be 100,000 or less"),
+            ("/api/v1/audit", Role.admin, False, "Page must be 100,000 or less"),
+            ("/audit", Role.admin, True, "Page must be 100,000 or less"),
+            ("/outbox", Role.admin, True, "Page must be 100,000 or less"),
+            ("/registrar/applications", Role.registrar, True, "Page must be 100,000 or less"),
+        )
+    ),
+    *(
+        Hostile(f"id {BEYOND_INT} in {method} {path}", method, path, NOT_FOUND, 404, role, page)
+        for method, path, role, page in (
+            ("DELETE", f"/api/v1/me/tokens/{BEYOND_INT}", Role.practitioner, False),
+            ("PATCH", f"/api/v1/admin/users/{BEYOND_INT}", Role.admin, False),
+            ("POST", f"/account/tokens/{BEYOND_INT}/revoke", Role.practitioner, True),
+            ("GET", f"/admin/users/{BEYOND_INT}", Role.admin, True),
+            ("GET", f"/outbox/{BEYOND_INT}", Role.admin, True),
+            ("GET", f"/registrar/applications/{BEYOND_INT}", Role.registrar, True),
+            ("DELETE", f"/api/v1/me/tokens/{HUGER}", Role.practitioner, False),
+        )
+    ),
+    # --- dates beyond the calendar -----------------------------------------------------------
+    Hostile(
+        "audit API from the year 1 east of UTC",
+        "GET",
+        "/api/v1/audit",
+        "Occurred from must be from the year 1900 to 2999",
+        role=Role.admin,
+        params={"occurred_from": "0001-01-01T00:00:00+14:00"},
+    ),
+    Hostile(
+        "audit API before the year 10000",
+        "GET",
+        "/api/v1/audit",
+        "Occurred before must be from the year 1900 to 2999",
+        role=Role.admin,
+        params={"occurred_before": "9999-12-31T23:59:59-14:00"},
+    ),
+    Hostile(
+        "audit page to the last day of 9999",
+        "GET",
+        "/audit",
+        "To date must be from the year 1900 to 2999",
+        role=Role.admin,
+        page=True,
+        params={"to_date": "9999-12-31"},
+    ),
+    # --- bodies that are not what they claim --------------------------------------------------
+    Hostile(
+        "JSON body with invalid UTF-8",
+        "POST",
+        "/api/v1/me/tokens",
+        "The request body is not valid JSON",
+        status=400,
+        role=Role.practitioner,
+        body=b'{"name": "\xff\xfe"}',
+    ),
+    Hostile(
+        "JSON nested 1,000 deep",
+        "POST",
+        "/api/v1/me/tokens",
+        "The request body is not valid JSON",
+        status=400,
+        role=Role.practitioner,
+        body=b'{"name": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+    ),
+    Hostile(
+        "JSON body cut short",
+        "POST",
+        "/api/v1/me/tokens",
+        "The request body is not valid JSON",
+        status=400,
+        role=Role.practitioner,
+        body=b'{"name": ',
+    ),
+    Hostile("a NUL in a static file's name", "GET", "/static/%00", NOT_FOUND, 404),
+]
+
+
+async def _row_counts() -> dict[str, int]:
+    tables: list[type[Table]] = registry_tables()
+    return {table._meta.tablename: await table.count() for table in tables}
+
+
+async def _send(client: httpx.AsyncClient, hostile: Hostile) -> httpx.Response:
+    headers: dict[str, str] = {}
+    person = await user_signed_in_as(hostile.role) if hostile.role else None
+    if person is not None and hostile.setup is not None:
+        await hostile.setup(person)
+    if hostile.page:
+        headers |= HTML | await csrf_headers(client)
+        if person is not None:
+            client.cookies.update(person.cookies())
+    elif person is not None:
+        headers |= person.bearer()
+    if hostile.body is not None:
+        headers["content-type"] = "application/json"
+    before = await _row_counts()
+    response = await client.request(
+        hostile.method,
+        hostile.path,
+        params=dict(hostile.params),
+        data=dict(hostile.form) or None,
+        json=hostile.json,
+        content=hostile.body,
+        headers=headers,
+    )
+    assert await _row_counts() == before, "a refused request stored something"
+    return response
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=[hostile.case for hostile in HOSTILE])
+async def test_hostile_input_is_refused_in_plain_english(
+    client: httpx.AsyncClient, hostile: Hostile
+) -> None:
+    response = await _send(client, hostile)
+
+    assert response.status_code == hostile.status, response.text[:2000]
+    assert hostile.says in response.text, response.text[:2000]
+    for words in VALIDATOR_WORDING:
+        assert words not in response.text, response.text[:2000]
+    if not hostile.page:
+        assert response.headers["content-type"].startswith("application/problem+json")
