@@ -127,6 +127,18 @@ BAD_ANSWERS: list[tuple[answers.Section, dict[str, str]]] = [
         {"awarded_on": "The date it was awarded must be today or in the past"},
     ),
     (
+        answers.Name("12345", "!!!"),
+        {
+            "given_names": "Given names must include letters",
+            "family_name": "Family name must include letters",
+        },
+    ),
+    (
+        # fill_in answers a date of birth of 17 May 1990
+        answers.Qualification("pqip", date(2006, 5, 16), "Leeds"),
+        {"awarded_on": "The date it was awarded must be on or after your 16th birthday"},
+    ),
+    (
         answers.Qualification("pqip", TODAY, "z" * 201),
         {"institution": "Institution must be 200 characters or fewer"},
     ),
@@ -195,6 +207,21 @@ async def test_submitting_needs_every_answer(engine: Any, settings: Settings) ->
     ]
     assert (await records.get(draft.id)).status is ApplicationStatus.draft
     assert await emails() == []
+
+
+async def test_a_date_of_birth_changed_after_the_qualification_is_checked_again_on_sending(
+    engine: Any, settings: Settings
+) -> None:
+    applicant = await new_account()
+    draft = await workflow.start(applicant.id, ApplicationKind.initial)
+    await fill_in(draft.id, applicant.id, settings.data_dir)  # awarded 1 July 2020
+    await records.save(draft.id, applicant.id, answers.DateOfBirth(date(2005, 1, 1)))
+    with pytest.raises(InvalidAnswers) as refused:
+        await workflow.submit(draft.id, applicant.id)
+    assert refused.value.problems == {
+        "qualification": "The date it was awarded must be on or after your 16th birthday"
+    }
+    assert (await records.get(draft.id)).status is ApplicationStatus.draft
 
 
 async def test_a_submitted_application_is_audited_and_confirmed_by_email(

@@ -188,6 +188,7 @@ async def submit(application_id: int, applicant_id: int) -> ApplicationRecord:
     today = records.now().date()
     if record.kind is ApplicationKind.initial and record.date_of_birth is not None:
         answers.check_date_of_birth(record.date_of_birth, today)
+        answers.check_awarded_on(record, today)
     async with transaction():
         if record.status is ApplicationStatus.draft:
             await eligibility.check_still_eligible(record)
