@@ -404,7 +404,15 @@ async def test_every_move_from_every_status_is_allowed_or_refused_by_the_machine
                 assert moved.status is transition.to, (status, move)
                 assert len(await audit_actions()) > audited
             else:
-                with pytest.raises(Conflict, match=f"is {record.status_label.lower()}, so it"):
+                label = record.status_label.lower()
+                said = (
+                    transition.already
+                    if status is transition.to
+                    else f"This application has already been {label}, so it"
+                    if status in (ApplicationStatus.approved, ApplicationStatus.rejected)
+                    else f"Application {record.reference} is {label}, so it"
+                )
+                with pytest.raises(Conflict, match=f"^{said}"):
                     await _mover(move)(record, applicant.id, decider.id)
                 after = await Application.select().where(Application.id == draft.id).first()
                 assert after == before, (status, move)
@@ -420,11 +428,27 @@ async def test_a_lost_race_is_refused_too(engine: Any, settings: Settings) -> No
     record = await submitted_application(settings.data_dir)
     first, second = await registrar(), await registrar()
     await workflow.reject(record.id, registrar_id=first.id, reason="Duplicate")
-    with pytest.raises(Conflict, match="is rejected, so it cannot be approved"):
+    with pytest.raises(
+        Conflict, match=r"^This application has already been rejected, so it cannot be approved"
+    ):
         await workflow._transition(record, Move.approve, {})
     with pytest.raises(Conflict):
         await workflow.approve(record.id, registrar_id=second.id, calendar=CALENDAR)
     assert await RegisterEntry.count() == 0
+
+
+async def test_a_decision_made_twice_is_told_it_was_made(engine: Any, settings: Settings) -> None:
+    record = await submitted_application(settings.data_dir)
+    first, second = await registrar(), await registrar()
+    await workflow.approve(record.id, registrar_id=first.id, calendar=CALENDAR)
+    with pytest.raises(Conflict) as refused:
+        await workflow.approve(record.id, registrar_id=second.id, calendar=CALENDAR)
+    assert refused.value.detail == "This application has already been approved."
+    other = await submitted_application(settings.data_dir)
+    await workflow.reject(other.id, registrar_id=first.id, reason="Duplicate")
+    with pytest.raises(Conflict) as again:
+        await workflow.reject(other.id, registrar_id=second.id, reason="Duplicate")
+    assert again.value.detail == "This application has already been rejected."
 
 
 async def test_a_registrar_cannot_decide_their_own_application(
