@@ -168,9 +168,12 @@ async def test_an_application_is_made_questioned_approved_and_found_on_the_regis
 
     await expect(page).to_have_url(re.compile(r"/apply/health$"))
     await checked(page)
+    # The details box belongs to "Yes": it is revealed when yes is chosen, and only then.
+    details = page.get_by_label("Give details of the condition and how you manage it")
+    await expect(details).to_be_hidden()
     await page.get_by_label("Yes", exact=True).check()
-    details = page.get_by_label(re.compile("give details of the condition"))
     await expect(details).to_be_visible()
+    await expect(page.get_by_label("Yes", exact=True)).to_have_attribute("aria-expanded", "true")
     await details.fill("Asthma, well controlled")
     await page.get_by_role("button", name="Continue").click()
 
