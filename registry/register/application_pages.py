@@ -32,6 +32,7 @@ from registry.register.applications.records import ApplicationRecord
 from registry.register.tables import ApplicationKind, ApplicationStatus
 from registry.web.forms import FormErrors, read_form
 from registry.web.inputs import PageNumber
+from registry.web.templating import multiline
 
 AnyRequest = Request[Any, Any, Any]
 SEE_OTHER: Literal[303] = 303
@@ -751,7 +752,7 @@ def answer_sections(
             }
         return result
 
-    address = Markup("<br>").join([*record.address.splitlines(), record.postcode])
+    address = multiline(f"{record.address}\n{record.postcode}")
     stored = record.evidence
     sections: list[dict[str, Any]] = [
         {
@@ -817,9 +818,10 @@ def answer_sections(
         declarations.append(
             row(
                 "Details of convictions or cautions",
-                record.character_details,
+                multiline(record.character_details),
                 "character",
                 "details of convictions or cautions",
+                html=True,
             )
         )
     declarations.append(
@@ -829,9 +831,10 @@ def answer_sections(
         declarations.append(
             row(
                 "Details of health condition",
-                record.health_details,
+                multiline(record.health_details),
                 "health",
                 "details of health condition",
+                html=True,
             )
         )
     sections.append({"heading": "Declarations", "rows": declarations})

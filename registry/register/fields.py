@@ -16,6 +16,7 @@ from registry import text as typed_text
 from registry.errors import InvalidInput
 
 MIN_AGE = 18
+MIN_AWARD_AGE = 16  # no probation qualification is awarded to a child
 EARLIEST_YEAR = 1900  # nothing on the register (a birth, an award) is dated before it
 NAME_LIMIT = 100
 TEXT_LIMIT = 5000  # a declaration's details, a registrar's reason or question, the answer to it
@@ -27,10 +28,11 @@ class Voice:
 
     whose: str  # "Enter your family name", "Enter the family name"
     too_young: str
+    birthday: str  # whose 16th birthday: "your", "the practitioner's"
 
 
-APPLICANT = Voice("your", f"You must be at least {MIN_AGE} years old to apply")
-STAFF = Voice("the", f"A practitioner must be at least {MIN_AGE}")
+APPLICANT = Voice("your", f"You must be at least {MIN_AGE} years old to apply", "your")
+STAFF = Voice("the", f"A practitioner must be at least {MIN_AGE}", "the practitioner's")
 
 
 def refuse(problems: Mapping[str, str]) -> None:
@@ -60,6 +62,9 @@ def name_problems(given_names: str, family_name: str, voice: Voice) -> dict[str,
         elif not name.isprintable() or name[0] in "=+@":
             # Names reach spreadsheets through the open data: nothing a formula could start with.
             problems[field] = f"{label} must be on one line and must not start with =, + or @"
+        elif not any(char.isalpha() for char in name):
+            # "12345" or "!!!" is a slip or a test, never someone's name.
+            problems[field] = f"{label} must include letters"
     return problems
 
 
@@ -89,6 +94,23 @@ def date_of_birth_problems(born: date, today: date, voice: Voice) -> dict[str, s
     if age_on(born, today) < MIN_AGE:
         return {"date_of_birth": voice.too_young}
     return {}
+
+
+def awarded_on_problem(
+    awarded_on: date, born: date | None, today: date, voice: Voice
+) -> str | None:
+    """A qualification's award date: not in the future, and (when the date of birth is known)
+    not before the holder was old enough to have earned it, which is a mistyped year."""
+    if awarded_on > today:
+        return "The date it was awarded must be today or in the past"
+    if awarded_on.year < EARLIEST_YEAR:
+        return f"The date it was awarded must be after {EARLIEST_YEAR}"
+    if born is not None and age_on(born, awarded_on) < MIN_AWARD_AGE:
+        return (
+            f"The date it was awarded must be on or after {voice.birthday} "
+            f"{MIN_AWARD_AGE}th birthday"
+        )
+    return None
 
 
 def details_problem(declared: bool, details: str) -> str | None:

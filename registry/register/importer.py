@@ -249,6 +249,8 @@ def check_row(
         row.rule("qualification", reference.qualification, qualification)
     elif awarded_on:
         row.problem("qualification_awarded_on", "Give the qualification this date is for")
+    if awarded_on and (wrong := fields.awarded_on_problem(awarded_on, born, today, fields.STAFF)):
+        row.problem("qualification_awarded_on", wrong)
     if row.problems:
         return None, row.problems
     assert born is not None

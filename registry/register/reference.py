@@ -80,6 +80,7 @@ async def add_item(kind: ReferenceKind, code: str, name: str) -> ReferenceItem:
             raise Conflict(
                 f"There is already a {LABELS[kind][1]} with the code {code}", field="code"
             )
+        await _refuse_same_name(kind, name)
         last = (
             await table.select(table.sort_order).order_by(table.sort_order, ascending=False).first()
         )
@@ -94,6 +95,8 @@ async def update_item(kind: ReferenceKind, code: str, *, name: str, active: bool
     table = TABLES[kind]
     async with transaction():
         before = await get_item(kind, code)
+        if active:
+            await _refuse_same_name(kind, name, other_than=code)
         await table.update({table.name: name, table.active: active}).where(table.code == code)
         if name != before.name:
             await _rewrite_public_entries(kind, before.id)
@@ -125,6 +128,22 @@ def _check_name(name: str) -> str:
     if len(name) > 120:
         raise InvalidInput("The name must be 120 characters or fewer", field="name")
     return name
+
+
+def _same_name(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+async def _refuse_same_name(kind: ReferenceKind, name: str, *, other_than: str = "") -> None:
+    """Two items in use with one name could not be told apart in a list to choose from; a
+    retired item's name may be reused."""
+    table = TABLES[kind]
+    rows = await table.select(table.code, table.name).where(table.active.eq(True))
+    for row in rows:
+        if row["code"] != other_than and _same_name(row["name"]) == _same_name(name):
+            raise Conflict(
+                f"There is already a {LABELS[kind][1]} called {row['name']}", field="name"
+            )
 
 
 async def _entries_using(kind: ReferenceKind, item_id: int) -> list[int]:

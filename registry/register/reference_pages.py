@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from registry.errors import Conflict, InvalidInput
@@ -33,8 +33,13 @@ class ReferenceDataPages(Controller):
         return Template("register/admin/reference.html", context={"kinds": kinds})
 
     @get("/{kind:str}", name="admin_reference_kind")
-    async def kind_page(self, kind: FromPath[ReferenceKind]) -> Template:
-        return await _kind_page(kind, FormErrors(), values={})
+    async def kind_page(
+        self,
+        kind: FromPath[ReferenceKind],
+        added: FromQuery[str] = "",
+        updated: FromQuery[str] = "",
+    ) -> Template:
+        return await _kind_page(kind, FormErrors(), values={}, added=added, updated=updated)
 
     @post("/{kind:str}", name="admin_reference_add")
     async def add(self, request: AnyRequest, kind: FromPath[ReferenceKind]) -> Template | Redirect:
@@ -68,16 +73,33 @@ class ReferenceDataPages(Controller):
 
 
 async def _kind_page(
-    kind: ReferenceKind, errors: FormErrors, *, values: dict[str, Any]
+    kind: ReferenceKind,
+    errors: FormErrors,
+    *,
+    values: dict[str, Any],
+    added: str = "",
+    updated: str = "",
 ) -> Template:
+    """The list, with a banner naming what was just added or changed (by its name: the code
+    means little to the person who typed the name)."""
+    items = await reference.list_items(kind)
+    names = {item.code: item.name for item in items}
+    banner = (
+        f"Added {names[added]}"
+        if added in names
+        else f"Updated {names[updated]}"
+        if updated in names
+        else ""
+    )
     return form_page(
         "register/admin/reference_kind.html",
         errors,
         kind=kind.value,
         title=LABELS[kind][0],
         singular=LABELS[kind][1],
-        items=await reference.list_items(kind),
+        items=items,
         values=values,
+        banner=banner,
     )
 
 

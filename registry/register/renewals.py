@@ -119,6 +119,14 @@ async def renewal_state(entry: Entry, calendar: RenewalCalendar, today: date) ->
         return state(
             False, "Only a registered practitioner can renew. Apply for restoration instead."
         )
+    if today < opens and renewed_to is not None:
+        # Renewed already: the next window is a year off, and saying only when it opens reads
+        # as if the renewal just made had not counted.
+        return state(
+            False,
+            f"You have already renewed for {renewed_to.year}. "
+            f"Renewal for {renewed_to.year + 1} opens on {opens:%-d %B %Y}.",
+        )
     if today < opens:
         return state(False, f"Renewal opens on {opens:%-d %B %Y}.")
     if today > lapses_on:

@@ -1,5 +1,6 @@
 """The public register's search: by name (any case or accents; the start of each word is
-enough) or by registration number, filtered by region, role and status, in name order.
+enough) or by registration number, filtered by region, role and status, in name order. A page
+past the last (the count limit included) is not found.
 
 Names are read from ``register_name_key`` (written with the entry by ``service``), so a page of
 a common name is a short index range however large the register grows. No HTTP here.
@@ -7,10 +8,10 @@ a common name is a short index range however large the register grows. No HTTP h
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, NotFound
 from registry.register import names, numbers
 from registry.register.schemas import PublicEntry
 from registry.register.service import reference_data
@@ -91,15 +92,18 @@ async def search(
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidInput(f"Page size must be from 1 to {MAX_PAGE_SIZE}", field="page_size")
     plan = await _plan(query, region=region, role=role, status=status)
-    rows = await RegisterEntry.raw(*_flat(plan.page(page, page_size)))
     counted = await RegisterEntry.raw(*_flat(plan.count()))
     total = int(counted[0]["n"])
-    return SearchResult(
-        [PublicEntry.model_validate_json(r["public_document"]) for r in rows],
-        min(total, COUNT_LIMIT),
-        page,
-        page_size,
-        more=total > COUNT_LIMIT,
+    found = SearchResult([], min(total, COUNT_LIMIT), page, page_size, more=total > COUNT_LIMIT)
+    if page > found.last_page:
+        # An empty "page 151" reads as a register with nobody on it; past the count limit the
+        # search asks for more of the name instead of paging on.
+        raise NotFound(
+            f"There is no page {page:,} of these results: they end at page {found.last_page:,}"
+        )
+    rows = await RegisterEntry.raw(*_flat(plan.page(page, page_size)))
+    return replace(
+        found, entries=[PublicEntry.model_validate_json(r["public_document"]) for r in rows]
     )
 
 

@@ -137,14 +137,22 @@ class Entry:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def check_person(person: PersonIn, today: date) -> None:
-    """The rules every route into the register applies to a person's details."""
-    fields.refuse(
-        {
-            **fields.name_problems(person.given_names, person.family_name, fields.STAFF),
-            **fields.date_of_birth_problems(person.date_of_birth, today, fields.STAFF),
-        }
-    )
+def check_person(
+    person: PersonIn, today: date, qualifications: Sequence[QualificationIn] = ()
+) -> None:
+    """The rules every route into the register applies to a person's details and the dates
+    their qualifications were awarded."""
+    problems = {
+        **fields.name_problems(person.given_names, person.family_name, fields.STAFF),
+        **fields.date_of_birth_problems(person.date_of_birth, today, fields.STAFF),
+    }
+    for qualification in qualifications:
+        awarded = qualification.awarded_on
+        if awarded and (
+            wrong := fields.awarded_on_problem(awarded, person.date_of_birth, today, fields.STAFF)
+        ):
+            problems.setdefault("qualification_awarded_on", wrong)
+    fields.refuse(problems)
 
 
 def check_names(given_names: str, family_name: str) -> None:
@@ -159,7 +167,7 @@ async def create_entry(
     ``reference`` saves loading the reference data again when one caller creates many entries.
     """
     today = clock.now().date()
-    check_person(details.person, today)
+    check_person(details.person, today, details.qualifications)
     reference = reference or await reference_data()
     roles = [reference.role(code) for code in dict.fromkeys(details.role_codes)]
     if not roles:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from litestar import MediaType, Request, Response
@@ -107,6 +108,16 @@ _INVALID_PAGE_TITLES: dict[Source, str] = {
     "path": "There is a problem with the page address",
 }
 _INVALID_PAGE_TITLE = "There is a problem"
+# The service's own headings for the pages people most often reach by mistake, whatever the code
+# that refused them called the problem.
+_PAGE_TITLES: dict[int, str] = {
+    401: "You need to sign in",
+    403: "You cannot see this page",
+    404: "Page not found",
+}
+# What Litestar's CSRF middleware says when a form's token is missing or stale: most often a
+# form left open past its session, or sent again after signing out and in.
+CSRF_FAILED = "CSRF token verification failed"
 
 
 def _api_title(status: int) -> str:
@@ -138,7 +149,7 @@ def problem(
             template_name="errors/error.html",
             context={
                 "status": status,
-                "title": page_title or _phrase(status),
+                "title": page_title or _PAGE_TITLES.get(status) or _phrase(status),
                 "detail": detail,
                 "errors": [{"text": error.message} for error in errors],
                 "request_id": request_id,
@@ -190,11 +201,27 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if status >= HTTP_500_INTERNAL_SERVER_ERROR:
         return on_unexpected_error(request, exc)
     detail = exc.detail
+    if detail == CSRF_FAILED and _wants_html(request):
+        return _form_expired(request)
     if isinstance(exc.__cause__, SerializationException):  # msgspec's words about the body
         detail = _unreadable(_MALFORMED_BODY)
     elif not detail or detail == HTTPStatus(status).phrase:
         detail = _ADVICE.get(status, HTTPStatus(status).phrase)
     return problem(request, status, detail, headers=exc.headers)
+
+
+def _form_expired(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Not "Forbidden": the person did nothing wrong, their form went stale. Nothing was
+    changed; the link goes back to the page the form was on (a path on this service only)."""
+    referrer = urlsplit(request.headers.get("referer", ""))
+    ours = referrer.netloc == request.url.netloc and referrer.path.startswith("/")
+    back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return Template(
+        template_name="errors/form_expired.html",
+        context={"back": back if ours else request.url.path},
+        status_code=HTTP_403_FORBIDDEN,
+        media_type=MediaType.HTML,
+    )
 
 
 def status_for(error: RegistryError) -> int:
@@ -226,7 +253,8 @@ def on_registry_error(request: Request[Any, Any, Any], exc: RegistryError) -> Re
         status,
         exc.detail,
         title=_INVALID_TITLES[source] if invalid and source else None,
-        page_title=_INVALID_PAGE_TITLES.get(source, exc.title) if source else exc.title,
+        page_title=_PAGE_TITLES.get(status)
+        or (_INVALID_PAGE_TITLES.get(source, exc.title) if source else exc.title),
         errors=errors,
         headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None,
     )

@@ -17,6 +17,7 @@ from jinja2 import (
 )
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup, escape
 
 from registry import REGULATOR_NAME, SERVICE_NAME
 from registry.core.domain import Domain, navigation
@@ -45,6 +46,7 @@ def create_environment(domains: Sequence[Domain] = ()) -> Environment:
         enable_async=False,
     )
     environment.filters["display"] = display_value
+    environment.filters["multiline"] = multiline
     environment.globals.update(
         service_name=SERVICE_NAME,
         regulator_name=REGULATOR_NAME,
@@ -64,6 +66,12 @@ def display_value(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{key}: {display_value(item)}" for key, item in value.items())
     return str(value)
+
+
+def multiline(text: str | None) -> Markup:
+    """Text as it was typed, escaped, its line breaks kept: an answer, a declaration's details,
+    a registrar's question or reason. HTML folds newlines into spaces, so each becomes <br>."""
+    return Markup("<br>").join(escape(line) for line in (text or "").splitlines())
 
 
 def main_navigation(domains: Sequence[Domain], user: Any, path: str) -> list[dict[str, Any]]:

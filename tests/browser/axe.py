@@ -26,10 +26,34 @@ async def assert_accessible(page: Page) -> None:
     results: dict[str, Any] = await page.evaluate(
         "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", STANDARDS
     )
-    violations = results["violations"]
+    violations = [
+        {**v, "nodes": kept}
+        for v in results["violations"]
+        if (kept := [node for node in v["nodes"] if not _known_govuk_issue(v["id"], node)])
+    ]
     report = "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']}\n    "
         + "\n    ".join(str(node["target"]) for node in v["nodes"])
         for v in violations
     )
     assert not violations, f"axe-core found {len(violations)} violation(s) on {page.url}:\n{report}"
+
+
+def _known_govuk_issue(rule: str, node: dict[str, Any]) -> bool:
+    """GOV.UK Frontend marks a radio that reveals a question with aria-expanded: outside the ARIA
+    specification, but kept on purpose because screen readers announce it, and listed as a known
+    axe-core finding (alphagov/govuk-frontend#979). Only that attribute on such a radio is let
+    through; anything else about the radio still fails."""
+    found = [
+        str(value)
+        for kind in ("any", "all", "none")
+        for check in node.get(kind, [])
+        for value in (check.get("data") or {}).get("values", [])
+    ]
+    return (
+        rule == "aria-allowed-attr"
+        and "govuk-radios__input" in node["html"]
+        and 'aria-controls="conditional-' in node["html"]
+        and bool(found)
+        and all(value.startswith("aria-expanded=") for value in found)
+    )

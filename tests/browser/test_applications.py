@@ -168,9 +168,12 @@ async def test_an_application_is_made_questioned_approved_and_found_on_the_regis
 
     await expect(page).to_have_url(re.compile(r"/apply/health$"))
     await checked(page)
+    # The details box belongs to "Yes": it is revealed when yes is chosen, and only then.
+    details = page.get_by_label("Give details of the condition and how you manage it")
+    await expect(details).to_be_hidden()
     await page.get_by_label("Yes", exact=True).check()
-    details = page.get_by_label(re.compile("give details of the condition"))
     await expect(details).to_be_visible()
+    await expect(page.get_by_label("Yes", exact=True)).to_have_attribute("aria-expanded", "true")
     await details.fill("Asthma, well controlled")
     await page.get_by_role("button", name="Continue").click()
 
@@ -231,6 +234,13 @@ async def test_an_application_is_made_questioned_approved_and_found_on_the_regis
     registrar_page, page = page, applicant_page
     await page.goto("/your-application")
     await expect(page.get_by_text("Which modules did your PQiP include?")).to_be_visible()
+    # A status is one phrase: its tag is not broken over lines while there is room for it.
+    tag = summary_value(page, "Status").locator(".govuk-tag")
+    await expect(tag).to_have_text("Further information requested")
+    lines = await tag.evaluate(
+        "t => t.getBoundingClientRect().height / parseFloat(getComputedStyle(t).lineHeight)"
+    )
+    assert lines < 1.9, lines
     await checked(page)
     await page.get_by_role("button", name="Send your answer").click()
     await expect_problems(

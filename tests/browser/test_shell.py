@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Page, expect
 
 from tests.browser.axe import assert_accessible
@@ -32,5 +34,20 @@ async def test_the_not_found_page_is_accessible(page: Page) -> None:
     response = await page.goto("/no-such-page")
     assert response is not None
     assert response.status == 404
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Not Found")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
     await assert_accessible(page)
+
+
+async def test_a_stale_form_says_it_has_expired_and_leads_back_to_it(page: Page) -> None:
+    await page.goto("/sign-in")
+    # The form's token no longer matches: as after a session ends with the page left open.
+    await page.context.clear_cookies()
+    await page.get_by_label("Email address").fill("someone@example.org")
+    await page.get_by_label("Password", exact=True).fill("not checked")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("This form has expired")
+    await expect(page.get_by_role("main")).not_to_contain_text("Forbidden")
+    await assert_accessible(page)
+    await page.get_by_role("link", name="Go back to the form and try again").click()
+    await expect(page).to_have_url(re.compile(r"/sign-in$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")

@@ -423,7 +423,7 @@ async def test_a_registrar_approves_and_the_entry_is_on_the_public_register(
     )
     assert again.status_code == 409
     assert error_summary(again) == [
-        f"Application {record.reference} is approved, so it cannot be rejected."
+        "This application has already been approved, so it cannot be rejected."
     ]
     assert (await records.get(record.id)).status is ApplicationStatus.approved
 

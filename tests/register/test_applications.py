@@ -127,6 +127,18 @@ BAD_ANSWERS: list[tuple[answers.Section, dict[str, str]]] = [
         {"awarded_on": "The date it was awarded must be today or in the past"},
     ),
     (
+        answers.Name("12345", "!!!"),
+        {
+            "given_names": "Given names must include letters",
+            "family_name": "Family name must include letters",
+        },
+    ),
+    (
+        # fill_in answers a date of birth of 17 May 1990
+        answers.Qualification("pqip", date(2006, 5, 16), "Leeds"),
+        {"awarded_on": "The date it was awarded must be on or after your 16th birthday"},
+    ),
+    (
         answers.Qualification("pqip", TODAY, "z" * 201),
         {"institution": "Institution must be 200 characters or fewer"},
     ),
@@ -195,6 +207,21 @@ async def test_submitting_needs_every_answer(engine: Any, settings: Settings) ->
     ]
     assert (await records.get(draft.id)).status is ApplicationStatus.draft
     assert await emails() == []
+
+
+async def test_a_date_of_birth_changed_after_the_qualification_is_checked_again_on_sending(
+    engine: Any, settings: Settings
+) -> None:
+    applicant = await new_account()
+    draft = await workflow.start(applicant.id, ApplicationKind.initial)
+    await fill_in(draft.id, applicant.id, settings.data_dir)  # awarded 1 July 2020
+    await records.save(draft.id, applicant.id, answers.DateOfBirth(date(2005, 1, 1)))
+    with pytest.raises(InvalidAnswers) as refused:
+        await workflow.submit(draft.id, applicant.id)
+    assert refused.value.problems == {
+        "qualification": "The date it was awarded must be on or after your 16th birthday"
+    }
+    assert (await records.get(draft.id)).status is ApplicationStatus.draft
 
 
 async def test_a_submitted_application_is_audited_and_confirmed_by_email(
@@ -377,7 +404,15 @@ async def test_every_move_from_every_status_is_allowed_or_refused_by_the_machine
                 assert moved.status is transition.to, (status, move)
                 assert len(await audit_actions()) > audited
             else:
-                with pytest.raises(Conflict, match=f"is {record.status_label.lower()}, so it"):
+                label = record.status_label.lower()
+                said = (
+                    transition.already
+                    if status is transition.to
+                    else f"This application has already been {label}, so it"
+                    if status in (ApplicationStatus.approved, ApplicationStatus.rejected)
+                    else f"Application {record.reference} is {label}, so it"
+                )
+                with pytest.raises(Conflict, match=f"^{said}"):
                     await _mover(move)(record, applicant.id, decider.id)
                 after = await Application.select().where(Application.id == draft.id).first()
                 assert after == before, (status, move)
@@ -398,6 +433,20 @@ async def test_a_lost_race_is_refused_too(engine: Any, settings: Settings) -> No
     with pytest.raises(Conflict):
         await workflow.approve(record.id, registrar_id=second.id, calendar=CALENDAR)
     assert await RegisterEntry.count() == 0
+
+
+async def test_a_decision_made_twice_is_told_it_was_made(engine: Any, settings: Settings) -> None:
+    record = await submitted_application(settings.data_dir)
+    first, second = await registrar(), await registrar()
+    await workflow.approve(record.id, registrar_id=first.id, calendar=CALENDAR)
+    with pytest.raises(Conflict) as refused:
+        await workflow.approve(record.id, registrar_id=second.id, calendar=CALENDAR)
+    assert refused.value.detail == "This application has already been approved."
+    other = await submitted_application(settings.data_dir)
+    await workflow.reject(other.id, registrar_id=first.id, reason="Duplicate")
+    with pytest.raises(Conflict) as again:
+        await workflow.reject(other.id, registrar_id=second.id, reason="Duplicate")
+    assert again.value.detail == "This application has already been rejected."
 
 
 async def test_a_registrar_cannot_decide_their_own_application(

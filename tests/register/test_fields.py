@@ -44,6 +44,10 @@ def test_a_missing_name_is_asked_for_in_the_voice_of_who_reads_it(
             )
             for mark in ("\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c")
         ),
+        ("12345", "Family name must include letters"),
+        ("!!!", "Family name must include letters"),
+        ("Nguyễn", None),
+        ("李", None),
     ],
 )
 def test_a_name_is_one_printable_line_that_no_spreadsheet_would_run(
@@ -89,6 +93,30 @@ def test_someone_born_on_29_february_comes_of_age_on_1_march() -> None:
 
 
 @pytest.mark.parametrize(
+    ("awarded_on", "applicant", "staff"),
+    [
+        (date(2026, 3, 2), "The date it was awarded must be today or in the past", None),
+        (date(1899, 12, 31), "The date it was awarded must be after 1900", None),
+        (
+            date(2006, 5, 16),  # the day before the holder turned 16
+            "The date it was awarded must be on or after your 16th birthday",
+            "The date it was awarded must be on or after the practitioner's 16th birthday",
+        ),
+        (date(2006, 5, 17), None, None),
+        (TODAY, None, None),
+    ],
+)
+def test_a_qualification_is_awarded_after_the_holder_turned_16_and_not_in_the_future(
+    awarded_on: date, applicant: str | None, staff: str | None
+) -> None:
+    born = date(1990, 5, 17)
+    assert fields.awarded_on_problem(awarded_on, born, TODAY, fields.APPLICANT) == applicant
+    assert fields.awarded_on_problem(awarded_on, born, TODAY, fields.STAFF) == (staff or applicant)
+    # Before the date of birth is known, only the date itself is checked.
+    assert fields.awarded_on_problem(date(1991, 1, 1), None, TODAY, fields.APPLICANT) is None
+
+
+@pytest.mark.parametrize(
     ("declared", "details", "problem"),
     [
         (True, "  ", "Give the details of what you are declaring"),
@@ -129,3 +157,15 @@ def test_a_name_mixing_look_alike_alphabets_is_flagged(
         assert f"({alphabets})" in warning
     else:
         assert warning == ""
+
+
+def test_staff_and_imports_are_held_to_the_same_award_date_rule() -> None:
+    person = service.PersonIn("Amara", "Okoye", date(1990, 5, 17))
+    child = [service.QualificationIn("pqip", date(2001, 7, 1))]
+    with pytest.raises(InvalidInput) as refused:
+        service.check_person(person, TODAY, child)
+    assert (refused.value.field, refused.value.detail) == (
+        "qualification_awarded_on",
+        "The date it was awarded must be on or after the practitioner's 16th birthday",
+    )
+    service.check_person(person, TODAY, [service.QualificationIn("pqip", date(2012, 7, 1))])

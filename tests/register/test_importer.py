@@ -33,6 +33,7 @@ GOOD_ROWS = [
 BAD_ROWS = [
     f"{WRONG_CHECK},Bad,Check,1980-01-01,,london,probation_officer,2015-01-01,2027-11-30,,,",
     ",Too,Young,2015-06-01,,atlantis,probation_officer,2099-01-01,2027-11-30,,,",
+    ",Child,Graduate,1990-01-01,,london,probation_officer,2015-01-01,2027-11-30,,dips,2005-07-01",
 ]
 
 
@@ -62,8 +63,12 @@ async def test_a_bad_row_stops_the_import_and_every_problem_is_named(
         line.startswith("line 6, field region: 'atlantis' is not a region") for line in lines
     )
     assert "line 6, field registered_since: 2099-01-01 is in the future" in lines
+    assert (
+        "line 7, field qualification_awarded_on: The date it was awarded must be on or after "
+        "the practitioner's 16th birthday"
+    ) in lines
     assert lines[-1] == (
-        "2 of 5 rows are not valid, so nothing was imported. Correct them, or run again with "
+        "3 of 6 rows are not valid, so nothing was imported. Correct them, or run again with "
         "--skip-invalid to import only the valid rows."
     )
     assert await _count(RegisterEntry) == 0
@@ -80,7 +85,7 @@ async def test_skip_invalid_imports_the_rest_and_running_again_changes_nothing(
     assert status == 0, output
     assert "Importing" in output  # the progress bar, on standard error
     assert "3/3" in output
-    assert output.splitlines()[-1] == "imported 3, already on the register 0, skipped 2 invalid"
+    assert output.splitlines()[-1] == "imported 3, already on the register 0, skipped 3 invalid"
 
     kept = await service.get_entry(await service.entry_id_for(KEPT))
     assert kept.public.name == "Aled Evans"
@@ -104,7 +109,7 @@ async def test_skip_invalid_imports_the_rest_and_running_again_changes_nothing(
 
     again, output = await registry_command(migrated, "import-register", path, "--skip-invalid")
     assert again == 0, output
-    assert output.splitlines()[-1] == "imported 0, already on the register 3, skipped 2 invalid"
+    assert output.splitlines()[-1] == "imported 0, already on the register 3, skipped 3 invalid"
     assert await _count(RegisterEntry) == 3
     assert await _count(EntryHistory) == 3
 

@@ -118,6 +118,26 @@ async def test_a_search_past_the_count_limit_says_more_and_how_to_narrow_it(
     assert (exact["total"], exact["more"]) == (1, False)
 
 
+async def test_paging_past_the_last_page_is_not_found_not_an_empty_page(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(public_register, "COUNT_LIMIT", 3)
+    for given in ("Ann", "Bea", "Cat", "Dee", "Eve"):
+        await put_on_register(given, "Smith")
+    last = await client.get("/register", params={"q": "smith", "page": 1}, headers=HTML)
+    assert last.status_code == 200  # 20 a page: the count limit of 3 fits on page 1
+    for past in (2, 151):
+        page = await client.get("/register", params={"q": "smith", "page": past}, headers=HTML)
+        assert page.status_code == 404
+        assert "Page not found" in page.text
+        assert f"There is no page {past} of these results: they end at page 1" in page.text
+    api = await client.get("/api/v1/register", params={"q": "smith", "page_size": 2, "page": 3})
+    assert api.status_code == 404
+    assert api.json()["detail"] == "There is no page 3 of these results: they end at page 2"
+    nobody = await client.get("/register", params={"q": "zzz", "page": 1}, headers=HTML)
+    assert "No practitioners match your search" in nobody.text
+
+
 async def test_the_search_page_shows_a_mistyped_number_as_an_error(
     client: httpx.AsyncClient,
 ) -> None:

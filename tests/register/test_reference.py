@@ -81,6 +81,23 @@ async def test_adding_checks_the_code_and_refuses_a_duplicate(engine: Any) -> No
     assert refused.value.field == "name"
 
 
+async def test_a_second_item_with_the_name_of_one_in_use_is_refused(engine: Any) -> None:
+    with pytest.raises(Conflict) as refused:
+        await reference.add_item(ReferenceKind.regions, "wales_again", "  wALES ")
+    assert (refused.value.field, refused.value.detail) == (
+        "name",
+        "There is already a region called Wales",
+    )
+    north = await reference.add_item(ReferenceKind.regions, "north", "North")
+    with pytest.raises(Conflict):  # nor by renaming another to it
+        await reference.update_item(ReferenceKind.regions, north.code, name="wales", active=True)
+    # A retired name may be used again, but not brought back while another has it.
+    await reference.update_item(ReferenceKind.regions, "wales", name="Wales", active=False)
+    await reference.update_item(ReferenceKind.regions, north.code, name="Wales", active=True)
+    with pytest.raises(Conflict):
+        await reference.update_item(ReferenceKind.regions, "wales", name="Wales", active=True)
+
+
 async def test_admins_add_a_region_through_the_page(client: httpx.AsyncClient) -> None:
     admin = await user_signed_in_as(Role.admin)
     client.cookies.set("registry_session", admin.session_token)
@@ -104,6 +121,17 @@ async def test_admins_add_a_region_through_the_page(client: httpx.AsyncClient) -
     )
     assert added.status_code == 303
     assert await Region.count() == 13
+    listed = await client.get(added.headers["location"], headers=HTML)
+    assert "Added Isle of Man" in listed.text  # by its name, not its code
+
+    again = await client.post(
+        "/admin/reference/regions",
+        data={"code": "mann", "name": "isle of  man"},
+        headers=headers,
+    )
+    assert again.status_code == 409
+    assert "There is already a region called Isle of Man" in again.text
+    assert 'href="#name"' in again.text
 
 
 async def test_only_admins_reach_reference_data(client: httpx.AsyncClient) -> None:

@@ -53,7 +53,10 @@ async def test_a_practitioner_renews_in_the_window_once(engine: Any) -> None:
         state = await renewals.renewal_state(renewed, CALENDAR, clock.now().date())
         assert not state.can_renew
         assert state.renewed_to == date(2027, 11, 30)
-        with pytest.raises(Conflict):
+        with pytest.raises(
+            Conflict,
+            match=r"^You have already renewed for 2027\. Renewal for 2028 opens on 1 Sept",
+        ):
             await renewals.renew(
                 entry.id, NOTHING_TO_DECLARE, calendar=CALENDAR, by_user_id=account.id
             )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, NotFound
 from registry.register import search as public_register
 from registry.register import service
 from registry.register.service import EntryMove
@@ -64,8 +64,10 @@ async def test_past_the_count_limit_a_search_says_more(
     many = await public_register.search(query="smith", page_size=2)
     assert (many.total, many.more, many.last_page) == (3, True, 2)
     assert [e.name for e in many.entries] == ["Ann Smith", "Bea Smith"]
-    last = await public_register.search(query="smith", page=3, page_size=2)
-    assert [e.name for e in last.entries] == ["Eve Smith"]
+    last = await public_register.search(query="smith", page=2, page_size=2)
+    assert [e.name for e in last.entries] == ["Cat Smith", "Dee Smith"]
+    with pytest.raises(NotFound, match="There is no page 3 of these results"):
+        await public_register.search(query="smith", page=3, page_size=2)
     few = await public_register.search(query="jones")
     assert (few.total, few.more) == (1, False)
     assert (await public_register.search()).more

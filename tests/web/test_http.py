@@ -12,9 +12,11 @@ from litestar.params import FromQuery
 from litestar.testing import AsyncTestClient
 
 from registry.accounts.access import PUBLIC
+from registry.accounts.roles import Role
 from registry.app import create_app
 from registry.config import Settings
 from registry.core.domain import Domain
+from tests.accounts.helpers import user_signed_in_as
 from tests.support import asgi_transport, client_with_domains, make_settings
 
 HTML = {"accept": "text/html"}
@@ -87,6 +89,49 @@ async def test_an_unknown_page_is_a_govuk_page(client: httpx.AsyncClient) -> Non
     assert response.headers["content-type"].startswith("text/html")
     assert "Go to the start of the service" in response.text
     assert "govuk-template" in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "heading"),
+    [
+        ("/no-such-page", 404, "Page not found"),
+        ("/register/PR1234563", 404, "Page not found"),  # a service's NotFound
+        ("/audit", 401, "You need to sign in"),
+    ],
+)
+async def test_error_pages_use_the_services_own_headings(
+    client: httpx.AsyncClient, path: str, status: int, heading: str
+) -> None:
+    response = await client.get(path, headers=HTML)
+    assert response.status_code == status
+    assert f'<h1 class="govuk-heading-l">{heading}</h1>' in response.text
+    api = await client.get("/api/v1/register/PR1234563")
+    assert api.json()["title"] == "Resource not found"  # the API keeps its kinds of problem
+
+
+async def test_a_page_someone_may_not_see_says_so(client: httpx.AsyncClient) -> None:
+    practitioner = await user_signed_in_as(Role.practitioner)
+    client.cookies.set("registry_session", practitioner.session_token)
+    response = await client.get("/audit", headers=HTML)
+    assert response.status_code == 403
+    assert '<h1 class="govuk-heading-l">You cannot see this page</h1>' in response.text
+
+
+async def test_a_form_sent_without_its_token_has_expired_not_forbidden(
+    client: httpx.AsyncClient,
+) -> None:
+    base = str(client.base_url).rstrip("/")
+    for referer, back in (
+        (f"{base}/sign-in?next=%2Faudit", "/sign-in?next=%2Faudit"),
+        ("https://elsewhere.example/phish", "/sign-in"),  # only ever a link to this service
+    ):
+        response = await client.post(
+            "/sign-in", data={"email": "a@example.org"}, headers={**HTML, "referer": referer}
+        )
+        assert response.status_code == 403
+        assert "This form has expired" in response.text
+        assert "Forbidden" not in response.text
+        assert f'href="{back}">Go back to the form and try again' in response.text
 
 
 @get("/api/v1/_test/echo", sync_to_thread=False, name="test_echo")

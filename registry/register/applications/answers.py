@@ -1,8 +1,10 @@
 """An application's answers: one section per question page, each with its own checks.
 
 A section turns what the applicant gave into the columns it fills, or refuses with every
-problem on its page (:class:`InvalidAnswers`). The rules for a name, a date of birth and free
-text are the register's own, in :mod:`registry.register.fields`.
+problem on its page (:class:`InvalidAnswers`). It sees the draft it joins, since some answers
+are checked against earlier ones (a qualification is not awarded before its holder turned 16).
+The rules for a name, a date of birth and free text are the register's own, in
+:mod:`registry.register.fields`.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class Name:
     given_names: str
     family_name: str
 
-    async def columns(self, today: date) -> dict[Any, Any]:
+    async def columns(self, today: date, draft: ApplicationRecord) -> dict[Any, Any]:
         given, family = self.given_names.strip(), self.family_name.strip()
         if problems := fields.name_problems(given, family, fields.APPLICANT):
             raise InvalidAnswers(problems)
@@ -90,11 +92,19 @@ def check_date_of_birth(born: date, today: date) -> None:
         raise InvalidAnswers(problems)
 
 
+def check_awarded_on(record: ApplicationRecord, today: date) -> None:
+    """At submission: the date of birth may have been changed since the qualification was
+    answered, so the two are checked together again, and the qualification page is named."""
+    awarded, born = record.qualification_awarded_on, record.date_of_birth
+    if awarded and (wrong := fields.awarded_on_problem(awarded, born, today, fields.APPLICANT)):
+        raise InvalidAnswers({"qualification": wrong})
+
+
 @dataclass(frozen=True)
 class DateOfBirth:
     date_of_birth: date
 
-    async def columns(self, today: date) -> dict[Any, Any]:
+    async def columns(self, today: date, draft: ApplicationRecord) -> dict[Any, Any]:
         check_date_of_birth(self.date_of_birth, today)
         return {Application.date_of_birth: self.date_of_birth}
 
@@ -104,7 +114,7 @@ class Contact:
     email: str
     phone: str = ""
 
-    async def columns(self, today: date) -> dict[Any, Any]:
+    async def columns(self, today: date, draft: ApplicationRecord) -> dict[Any, Any]:
         problems = Problems()
         email = self.email.strip()
         if not email:
@@ -134,7 +144,7 @@ class Address:
     address: str
     postcode: str
 
-    async def columns(self, today: date) -> dict[Any, Any]:
+    async def columns(self, today: date, draft: ApplicationRecord) -> dict[Any, Any]:
         problems = Problems()
         address = required_text(
             problems, "address", self.address, ADDRESS_LIMIT, "Enter your address", "Address"
@@ -165,7 +175,7 @@ def _chosen(
 class RoleAnswer:
     code: str
 
-    async def columns(self, today: date) -> dict[Any, Any]:
+    async def columns(self, today: date, draft: ApplicationRecord) -> dict[Any, Any]:
         roles = (await service.reference_data()).roles
         return {
             Application.role: _chosen(
@@ -182,7 +192,7 @@ class RoleAnswer:
 class RegionAnswer:
     code: str
 
-    async def columns(self, today: date) -> dict[Any, Any]:
+    async def columns(self, today: date, draft: ApplicationRecord) -> dict[Any, Any]:
         regions = (await service.reference_data()).regions
         return {
             Application.region: _chosen(
@@ -204,7 +214,7 @@ class Qualification:
     # the page is reported together.
     awarded_on_problem: str = ""
 
-    async def columns(self, today: date) -> dict[Any, Any]:
+    async def columns(self, today: date, draft: ApplicationRecord) -> dict[Any, Any]:
         problems = Problems()
         reference = await service.reference_data()
         if not self.code.strip():
@@ -215,12 +225,10 @@ class Qualification:
             problems.add("awarded_on", self.awarded_on_problem)
         elif self.awarded_on is None:
             problems.add("awarded_on", "Enter the date the qualification was awarded")
-        elif self.awarded_on > today:
-            problems.add("awarded_on", "The date it was awarded must be today or in the past")
-        elif self.awarded_on.year < fields.EARLIEST_YEAR:
-            problems.add(
-                "awarded_on", f"The date it was awarded must be after {fields.EARLIEST_YEAR}"
-            )
+        elif wrong := fields.awarded_on_problem(
+            self.awarded_on, draft.date_of_birth, today, fields.APPLICANT
+        ):
+            problems.add("awarded_on", wrong)
         institution = required_text(
             problems,
             "institution",
@@ -245,7 +253,7 @@ class Declaration:
     declared: bool | None
     details: str = ""
 
-    async def columns(self, today: date) -> dict[Any, Any]:
+    async def columns(self, today: date, draft: ApplicationRecord) -> dict[Any, Any]:
         if self.topic not in ("character", "health"):
             raise ValueError(f"no declaration about {self.topic}")
         question = {

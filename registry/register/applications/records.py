@@ -432,8 +432,8 @@ async def _update_draft(application_id: int, values: Mapping[Any, Any]) -> None:
 
 async def save(application_id: int, applicant_id: int, section: Section) -> ApplicationRecord:
     """Keep one page's answers in the draft; wrong answers are refused and nothing is saved."""
-    await _own_draft(application_id, applicant_id)
-    columns = await section.columns(now().date())
+    draft = await _own_draft(application_id, applicant_id)
+    columns = await section.columns(now().date(), draft)
     async with transaction():
         await _update_draft(application_id, columns)
     return await get(application_id)

@@ -60,6 +60,7 @@ class Transition:
     to: ApplicationStatus
     action: str  # the audit action
     refusal: str  # "... cannot be <refusal>"
+    already: str  # the refusal of the move made twice, as whoever repeats it reads it
 
 
 MOVES: dict[Move, Transition] = {
@@ -68,30 +69,35 @@ MOVES: dict[Move, Transition] = {
         ApplicationStatus.submitted,
         "register.application_submitted",
         "submitted again",
+        "This application has already been sent",
     ),
     Move.approve: Transition(
         AWAITING_DECISION,
         ApplicationStatus.approved,
         "register.application_approved",
         "approved",
+        "This application has already been approved",
     ),
     Move.reject: Transition(
         AWAITING_DECISION | {ApplicationStatus.further_information_requested},
         ApplicationStatus.rejected,
         "register.application_rejected",
         "rejected",
+        "This application has already been rejected",
     ),
     Move.request_information: Transition(
         AWAITING_DECISION,
         ApplicationStatus.further_information_requested,
         "register.application_information_requested",
         "sent a request for further information",
+        "The applicant has already been asked for more information",
     ),
     Move.respond: Transition(
         frozenset({ApplicationStatus.further_information_requested}),
         ApplicationStatus.under_review,
         "register.application_information_given",
         "answered: no further information has been asked for",
+        "Your answer has already been sent to the registrar",
     ),
 }
 
@@ -188,6 +194,7 @@ async def submit(application_id: int, applicant_id: int) -> ApplicationRecord:
     today = records.now().date()
     if record.kind is ApplicationKind.initial and record.date_of_birth is not None:
         answers.check_date_of_birth(record.date_of_birth, today)
+        answers.check_awarded_on(record, today)
     async with transaction():
         if record.status is ApplicationStatus.draft:
             await eligibility.check_still_eligible(record)
@@ -250,12 +257,8 @@ async def _transition(record: ApplicationRecord, move: Move, values: Mapping[Any
     the move starts from: the update's own condition decides, so two registrars deciding at once
     cannot both succeed."""
     transition = MOVES[move]
-    refusal = Conflict(
-        f"Application {record.reference} is {record.status_label.lower()}, so it cannot "
-        f"be {transition.refusal}."
-    )
     if record.status not in transition.allowed_from:
-        raise refusal
+        raise _refusal(record, transition)
     updated = (
         await Application.update(
             {
@@ -275,6 +278,21 @@ async def _transition(record: ApplicationRecord, move: Move, values: Mapping[Any
     if not updated:  # someone else changed it first
         current = await records.get(record.id)
         raise _changed_since(current)
+
+
+def _refusal(record: ApplicationRecord, transition: Transition) -> Conflict:
+    """Why a move cannot be made, in words that make sense to whoever tried it: a second
+    approval is told the application was approved, not that "approved" cannot be approved."""
+    if record.status is transition.to:
+        return Conflict(f"{transition.already}.")
+    label = record.status_label.lower()
+    if record.status in (ApplicationStatus.approved, ApplicationStatus.rejected):
+        return Conflict(
+            f"This application has already been {label}, so it cannot be {transition.refusal}."
+        )
+    return Conflict(
+        f"Application {record.reference} is {label}, so it cannot be {transition.refusal}."
+    )
 
 
 def _changed_since(current: ApplicationRecord) -> Conflict:
