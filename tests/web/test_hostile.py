@@ -336,6 +336,60 @@ HOSTILE: list[Hostile] = [
         body=b'{"name": ',
     ),
     Hostile("a NUL in a static file's name", "GET", "/static/%00", NOT_FOUND, 404),
+    # --- creating an account and confirming its address ---------------------------------------
+    *(
+        Hostile(
+            f"create account: {case}",
+            "POST",
+            "/create-account",
+            says,
+            page=True,
+            form={
+                "display_name": "Ada Okafor",
+                "email": "ada@example.org",
+                "password": "a long passphrase here",
+                **changes,
+            },
+        )
+        for case, changes, says in (
+            ("a name of digits", {"display_name": "12345"}, "Name must include letters"),
+            ("a name of punctuation", {"display_name": "!!!"}, "Name must include letters"),
+            (
+                "a name with a right-to-left override",
+                {"display_name": f"Ada{RLO}rofakO"},
+                "must not contain characters that change the direction of text",
+            ),
+            ("a name too long", {"display_name": "A" * 121}, "120 characters or fewer"),
+            ("no password", {"password": ""}, "Create a password"),
+            ("a common password", {"password": "password12"}, "common"),
+        )
+    ),
+    Hostile(
+        "email confirmation with a link nobody was sent",
+        "POST",
+        "/create-account/confirm",
+        "This link has expired or has already been used",
+        status=409,
+        page=True,
+        form={"token": "not-a-token-anyone-was-sent"},
+    ),
+    Hostile(
+        "email confirmation with NUL in the token",
+        "POST",
+        "/create-account/confirm",
+        "must not contain control characters",
+        page=True,
+        form={"token": f"abc{NUL}def"},
+    ),
+    Hostile(
+        "a second confirmation link for a confirmed address",
+        "POST",
+        "/create-account/resend",
+        "Your email address is already confirmed",
+        status=409,
+        role=Role.practitioner,
+        page=True,
+    ),
 ]
 
 
