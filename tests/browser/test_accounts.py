@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 
 import pyotp
 from playwright.async_api import Locator, Page, expect
 
 from registry import SERVICE_NAME
+from registry.accounts import tokens
 from registry.accounts.roles import Role
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import (
@@ -321,8 +323,9 @@ async def test_people_change_their_password_and_manage_api_tokens(
     await page.get_by_role("link", name="Back to your account").click()
     await expect(page).to_have_url(re.compile(r"/account#tokens$"))
     row = page.get_by_role("row").filter(has_text="case management export")
+    expires = f"{datetime.now(UTC) + tokens.PRACTITIONER_TOKEN_LIFETIME:%-d %B %Y}"
     await expect(row.get_by_role("cell")).to_have_text(
-        ["case management export", prefix, "Never", "Revoke case management export"]
+        ["case management export", prefix, "Never", expires, "Revoke case management export"]
     )
     await assert_accessible(page)
     await assert_reflows(page)
@@ -331,7 +334,7 @@ async def test_people_change_their_password_and_manage_api_tokens(
     await expect_success(page, "The token has been revoked")
     await expect(
         page.get_by_role("row").filter(has_text="case management export").get_by_role("cell")
-    ).to_have_text(["case management export", prefix, "Never", "Revoked"])
+    ).to_have_text(["case management export", prefix, "Never", expires, "Revoked"])
     await assert_accessible(page)
 
     await sign_out(page)
@@ -404,10 +407,10 @@ async def test_administrators_find_invite_and_change_staff(page: Page, people: P
     await expect(page).to_have_url(re.compile(r"/admin/users/new$"))
     await expect(page).to_have_title(title("Invite a member of staff"))
     await expect(page.get_by_role("heading", level=1)).to_have_text("Invite a member of staff")
-    await expect(page.get_by_label("Registrar")).to_be_checked()
+    for role in ("Registrar", "Practitioner", "Administrator"):  # nothing chosen for the admin
+        await expect(page.get_by_label(role)).not_to_be_checked()
     await assert_accessible(page)
 
-    await page.get_by_label("Registrar").uncheck()
     await page.get_by_role("button", name="Send invitation").click()
     await expect_problems(
         page,
