@@ -68,6 +68,7 @@ async def test_staff_find_what_was_done_by_whom_to_what(page: Page, people: Peop
     await page.goto("/admin/users/new")
     await page.get_by_label("Email address").fill(email)
     await page.get_by_label("Full name").fill(name)
+    await page.get_by_label("Registrar").check()
     await page.get_by_role("button", name="Send invitation").click()
     await expect_success(page, "Invitation sent")
     found = re.search(r"/admin/users/(\d+)", page.url)

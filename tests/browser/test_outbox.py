@@ -22,6 +22,7 @@ async def test_staff_find_a_message_that_gave_up_and_retry_it(page: Page, people
     await page.goto("/admin/users/new")
     await page.get_by_label("Email address").fill(email)
     await page.get_by_label("Full name").fill(name)
+    await page.get_by_label("Registrar").check()
     await page.get_by_role("button", name="Send invitation").click()
     await expect_success(page, "Invitation sent")
     with people.bound():

@@ -124,7 +124,7 @@ async def test_an_admin_renames_a_region_and_the_public_entry_follows(
     new_name = f"South Central {family[-4:]}"
     await page.get_by_label("Name").fill(new_name)
     await page.get_by_role("button", name="Save").click()
-    await expect_success(page, "Updated south_central")
+    await expect_success(page, f"Updated {new_name}")  # by its name, not its code
 
     await page.goto(f"/register/{entry.registration_number}")
     await expect(page.locator(".govuk-summary-list")).to_contain_text(new_name)
