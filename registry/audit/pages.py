@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,6 +12,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from registry.audit import service
 from registry.audit.schemas import AuditFilterForm
+from registry.web.dates import PARTS, date_values, typed
 from registry.web.forms import read_query
 
 PAGE_SIZE = 50
@@ -24,7 +26,13 @@ class AuditPages(Controller):
         query = read_query(request, AuditFilterForm)
         values, form, errors = query.values, query.form, query.errors
         if form is None:
-            context = {"values": values, "entries": [], "total": 0, **errors.context()}
+            context = {
+                "values": values,
+                "dates": _date_boxes(values),
+                "entries": [],
+                "total": 0,
+                **errors.context(),
+            }
             return Template(
                 "audit/trail.html", context=context, status_code=HTTP_422_UNPROCESSABLE_ENTITY
             )
@@ -44,6 +52,7 @@ class AuditPages(Controller):
             "audit/trail.html",
             context={
                 "values": values,
+                "dates": _date_boxes(values, form.from_date, form.to_date),
                 "entries": found.entries,
                 "total": found.total,
                 "page": form.page,
@@ -56,3 +65,17 @@ class AuditPages(Controller):
 
 def _page_href(filters: dict[str, str], page: int) -> str:
     return "/audit?" + urlencode({**filters, "page": page})
+
+
+def _date_boxes(
+    values: dict[str, Any], from_date: date | None = None, to_date: date | None = None
+) -> dict[str, str]:
+    """What the date boxes show: what was typed in them, or the dates the filter is using (a
+    link may carry them as from_date=YYYY-MM-DD)."""
+    boxes: dict[str, str] = {}
+    for name, day in (("from_date", from_date), ("to_date", to_date)):
+        if typed(values, name):
+            boxes |= {f"{name}-{part}": str(values.get(f"{name}-{part}", "")) for part in PARTS}
+        else:
+            boxes |= date_values(name, day)
+    return boxes

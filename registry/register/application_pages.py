@@ -30,6 +30,7 @@ from registry.register.applications import answers, eligibility, records, workfl
 from registry.register.applications.answers import InvalidAnswers
 from registry.register.applications.records import ApplicationRecord
 from registry.register.tables import ApplicationKind, ApplicationStatus
+from registry.web.dates import date_values, read_date
 from registry.web.forms import FormErrors, read_form
 from registry.web.inputs import PageNumber
 from registry.web.templating import multiline
@@ -69,37 +70,6 @@ def problems_context(problems: Mapping[str, str]) -> dict[str, Any]:
 def _text(values: Mapping[str, Any], name: str) -> str:
     value = values.get(name, "")
     return value if isinstance(value, str) else ""
-
-
-# --- dates in three boxes ------------------------------------------------------------------
-
-
-def read_date(values: Mapping[str, Any], name: str, label: str, missing: str) -> date | str:
-    """A GOV.UK date input's day, month and year as a date, or what is wrong with them."""
-    parts = {part: _text(values, f"{name}-{part}").strip() for part in ("day", "month", "year")}
-    if not any(parts.values()):
-        return missing
-    absent = [part for part, value in parts.items() if not value]
-    if absent:
-        return f"{label} must include a {' and a '.join(absent)}"
-    if not all(value.isdigit() for value in parts.values()):
-        return f"{label} must be a real date"
-    if len(parts["year"]) != 4:
-        return "Year must include 4 numbers"
-    try:
-        return date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-    except ValueError:
-        return f"{label} must be a real date"
-
-
-def date_values(name: str, value: date | None) -> dict[str, str]:
-    if value is None:
-        return {}
-    return {
-        f"{name}-day": str(value.day),
-        f"{name}-month": str(value.month),
-        f"{name}-year": str(value.year),
-    }
 
 
 def _yes_no(values: Mapping[str, Any], name: str) -> bool | None:

@@ -37,6 +37,8 @@ class Form(BaseModel):
     # Fields with no input on the page (a page number, reached by a link): the error summary
     # names them without linking to a field that is not there.
     not_on_page: ClassVar[frozenset[str]] = frozenset()
+    # Dates typed in a GOV.UK date input: the summary links to the day box.
+    date_fields: ClassVar[frozenset[str]] = frozenset()
 
 
 @dataclass
@@ -46,6 +48,7 @@ class FormErrors:
     by_field: dict[str, str] = field(default_factory=dict)
     status: int = HTTP_422_UNPROCESSABLE_ENTITY
     not_on_page: frozenset[str] = frozenset()
+    date_fields: frozenset[str] = frozenset()
     # The service's refusal, when that is where the errors came from.
     refusal: RegistryError | None = None
 
@@ -88,7 +91,10 @@ class FormErrors:
         return [
             {"text": message}
             if name == "form" or name in self.not_on_page
-            else {"text": message, "href": f"#{name}"}
+            else {
+                "text": message,
+                "href": f"#{name}-day" if name in self.date_fields else f"#{name}",
+            }
             for name, message in self.by_field.items()
         ]
 
@@ -176,13 +182,18 @@ def read_query(request: Request[Any, Any, Any], model: type[Model]) -> QueryInpu
     """Validate the query parameters ``model`` names. A page reads its query this way, rather
     than through Litestar's parameters, so a bad value shows that page again with its error
     beside the field, instead of an error page. A blank value is the field's default."""
-    values = {name: request.query_params.get(name, "") for name in model.model_fields}
+    # A field may go by another name in the address (``from_date-day``): read it by that.
+    names = [field.alias or name for name, field in model.model_fields.items()]
+    values = {name: request.query_params.get(name, "") for name in names}
     form, errors = validate(model, {name: value for name, value in values.items() if value != ""})
     return QueryInput(values, form, errors)
 
 
 def validate(model: type[Model], values: dict[str, Any]) -> tuple[Model | None, FormErrors]:
-    errors = FormErrors(not_on_page=getattr(model, "not_on_page", frozenset()))
+    errors = FormErrors(
+        not_on_page=getattr(model, "not_on_page", frozenset()),
+        date_fields=getattr(model, "date_fields", frozenset()),
+    )
     try:
         return model.model_validate(values), errors
     except ValidationError as error:

@@ -137,7 +137,7 @@ async def test_a_backwards_date_range_is_explained_on_the_page(client: httpx.Asy
     assert "The &#39;to&#39; date must be the same as or after the &#39;from&#39; date" in (
         response.text
     )
-    assert 'href="#to_date"' in response.text
+    assert 'href="#to_date-day"' in response.text  # the first box of the date
 
 
 async def test_a_date_range_includes_both_whole_days(client: httpx.AsyncClient) -> None:

@@ -252,13 +252,20 @@ async def sign_in(page: Page, person: Person) -> None:
 # --- what a person sees ---------------------------------------------------------------------
 
 
-async def expect_problems(page: Page, problems: dict[str, str], *, inline: bool = True) -> None:
+async def expect_problems(
+    page: Page,
+    problems: dict[str, str],
+    *,
+    inline: bool = True,
+    date_fields: Iterable[str] = (),
+) -> None:
     """The page says exactly ``problems`` (field id: message) the GOV.UK way.
 
     The title starts "Error:", the error summary lists each message as a link to its field (and
     has the focus, so a screen reader reads it first) and, with ``inline``, each field repeats
-    its own message.
+    its own message. A date's link goes to its day box.
     """
+    dates = set(date_fields)
     await expect(page).to_have_title(re.compile(r"^Error: "))
     summary = page.locator(".govuk-error-summary")
     await expect(summary.get_by_role("heading", level=2)).to_have_text("There is a problem")
@@ -266,7 +273,8 @@ async def expect_problems(page: Page, problems: dict[str, str], *, inline: bool 
     await expect(links).to_have_text(list(problems.values()))
     await expect(summary).to_be_focused()
     for index, (field_id, message) in enumerate(problems.items()):
-        await expect(links.nth(index)).to_have_attribute("href", f"#{field_id}")
+        target = f"{field_id}-day" if field_id in dates else field_id
+        await expect(links.nth(index)).to_have_attribute("href", f"#{target}")
         await expect(page.locator(f"#{field_id}")).to_have_count(1)
         if inline:
             await expect(page.locator(f"#{field_id}-error")).to_have_text(f"Error: {message}")
