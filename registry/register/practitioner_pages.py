@@ -17,8 +17,10 @@ from registry.accounts.auth import SignedInRequest
 from registry.config import Settings
 from registry.core import clock
 from registry.errors import Conflict, InvalidInput
-from registry.register import applications, renewals, service
+from registry.register import renewals, service
 from registry.register.application_pages import problems_context
+from registry.register.applications import eligibility, records
+from registry.register.applications.answers import InvalidAnswers
 from registry.register.renewals import Declarations, RenewalCalendar
 from registry.register.service import Entry, EntryMove
 from registry.register.tables import EntryState
@@ -62,7 +64,7 @@ def read_declarations(values: Mapping[str, Any]) -> Declarations:
         except InvalidInput as error:
             problems[f"{topic}_details"] = error.detail
     if problems:
-        raise applications.InvalidAnswers(problems)
+        raise InvalidAnswers(problems)
     return Declarations(
         character=answers["character"],
         character_details=_text(values, "character_details").strip()
@@ -88,8 +90,8 @@ class YourRegistrationPages(Controller):
             renewal=await renewals.renewal_state(entry, _calendar(request), today)
             if entry
             else None,
-            application=await applications.latest_for(user.id),
-            restorable=entry is not None and entry.state in applications.RESTORABLE,
+            application=await records.latest_for(user.id),
+            restorable=entry is not None and entry.state in eligibility.RESTORABLE,
             on_register=entry is not None and entry.state is EntryState.registered,
         )
 

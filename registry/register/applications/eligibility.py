@@ -14,6 +14,7 @@ from typing import Any
 from registry.accounts.tables import User
 from registry.db import lock_row
 from registry.errors import Conflict
+from registry.register import service
 from registry.register.applications.records import (
     OPEN,
     ApplicationRecord,
@@ -31,7 +32,8 @@ from registry.register.tables import (
 )
 
 RESTORATION_AFTER_REMOVAL_YEARS = 5  # (default) the sanctions guidance's limit
-RESTORABLE = frozenset({EntryState.lapsed, EntryState.voluntarily_removed, EntryState.removed})
+# Whoever the restoration move may put back on the register may apply for it.
+RESTORABLE = service.ENTRY_MOVES[service.EntryMove.restoration].allowed_from
 
 
 async def entry_of(applicant_id: int) -> dict[str, Any] | None:
