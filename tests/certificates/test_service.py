@@ -27,7 +27,7 @@ CLEAN = {"revocation": False, "suspension": False}
 
 
 @pytest.fixture(autouse=True)
-def _frozen() -> Any:
+def advance_clock() -> Any:
     with clock.frozen_at(NOW) as advance:
         yield advance
 
@@ -133,10 +133,10 @@ async def test_a_new_name_supersedes_the_certificate(engine: Any) -> None:
     assert (await service.verify(new.serial)).verdict.startswith("Valid: Jane Okafor")
 
 
-async def test_the_lapse_job_revokes_with_the_reason(engine: Any, _frozen: Any) -> None:
+async def test_the_lapse_job_revokes_with_the_reason(engine: Any, advance_clock: Any) -> None:
     entry = await put_on_register("Jane", "Smith", until=date(2026, 11, 30))
     certificate = await live_certificate(entry.id)
-    _frozen(timedelta(days=30))
+    advance_clock(timedelta(days=30))
     assert await renewals.lapse_overdue(clock.now().date(), renewals.RenewalCalendar()) == 1
     assert await bits(certificate) == {"revocation": True, "suspension": False}
     answer = await service.verify(certificate.serial)
@@ -181,10 +181,13 @@ async def test_a_change_that_rolls_back_leaves_every_bit_as_it_was(engine: Any) 
     class Abandoned(Exception):
         pass
 
-    with pytest.raises(Abandoned):
+    async def lapse_then_abandon() -> None:
         async with transaction():
             await register.move_entry(entry.id, EntryMove.lapse, reason="test")
             raise Abandoned
+
+    with pytest.raises(Abandoned):
+        await lapse_then_abandon()
     assert await bits(certificate) == CLEAN
     assert (await service.verify(certificate.serial)).valid
 
