@@ -52,14 +52,12 @@ class VerifyController(Controller):
         request_max_body_size=service.MAX_CREDENTIAL_BYTES,
     )
     async def verify(self, data: JSONBody[VerifyIn]) -> VerificationOut:
-        if (data.serial is None) == (data.credential is None):
+        if bool(data.serial) == (data.credential is not None):
             raise InvalidInput(
                 "Send either the certificate's serial or its credential, not both",
                 field="serial",
             )
-        target: str | dict[str, Any] = (
-            data.serial if data.serial is not None else data.credential or {}
-        )
+        target: str | dict[str, Any] = data.serial if data.credential is None else data.credential
         return verification_out(await service.verify(target))
 
 

@@ -132,7 +132,10 @@ def verify(secured: Mapping[str, Any], public_keys: Mapping[str, Ed25519PublicKe
     return ProofCheck(True, True, method)
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def _starts_with(document_context: Any, proof_context: Any) -> bool:
-    as_list = lambda value: value if isinstance(value, list) else [value]  # noqa: E731
-    ours, theirs = as_list(document_context), as_list(proof_context)
+    ours, theirs = _as_list(document_context), _as_list(proof_context)
     return ours[: len(theirs)] == theirs

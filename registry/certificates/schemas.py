@@ -7,11 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from registry.web.inputs import Text
+
 
 class VerifyIn(BaseModel):
     """A serial as printed on a certificate, or the whole credential (its JSON document)."""
 
-    serial: str | None = Field(default=None, max_length=60, description="e.g. 0ABC-DEF1-…")
+    serial: Text = Field(default="", max_length=60, description="e.g. 0ABC-DEF1-…")
     credential: dict[str, Any] | None = Field(
         default=None, description="The certificate's Verifiable Credential, as downloaded"
     )

@@ -93,7 +93,7 @@ def _number(name: str) -> int:
 
 async def _new_list(purpose: StatusPurpose, number: int) -> dict[str, Any]:
     name = purpose.value if number == 1 else f"{purpose.value}-{number}"
-    values = {
+    values: dict[str, Any] = {
         "name": name,
         "purpose": purpose.value,
         "size": LIST_SIZE,
