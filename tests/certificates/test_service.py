@@ -12,14 +12,17 @@ import pytest
 from registry.audit.tables import AuditEntry
 from registry.certificates import service
 from registry.certificates.tables import Certificate
+from registry.config import Settings
 from registry.core import clock
 from registry.db import transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import hooks, renewals
 from registry.register import service as register
+from registry.register.applications import workflow
 from registry.register.service import EntryMove
 from registry.register.tables import RegisterEntry
 from tests.certificates.helpers import bits, live_certificate, registration_certificates, set_bits
+from tests.register.applying import CALENDAR, registrar, submitted_application
 from tests.register.helpers import put_on_register
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -243,3 +246,17 @@ async def test_unknown_and_malformed_serials(engine: Any) -> None:
         await service.verify("0000-0000-0000-0000-0000-0000-000")
     with pytest.raises(InvalidInput, match="not a certificate serial"):
         await service.verify("hello")
+
+
+async def test_approving_an_application_issues_the_certificate(
+    engine: Any, migrated: Settings
+) -> None:
+    record = await submitted_application(migrated.data_dir)
+    approved = await workflow.approve(
+        record.id, registrar_id=(await registrar()).id, calendar=CALENDAR
+    )
+    assert approved.entry_id is not None
+    certificate = await live_certificate(approved.entry_id)
+    answer = await service.verify(certificate.serial)
+    assert answer.verdict == "Valid: Amara Okoye is registered with no restrictions"
+    assert answer.registration_number == approved.registration_number
