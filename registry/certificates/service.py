@@ -33,6 +33,7 @@ from registry.register import hooks
 from registry.register import service as register
 from registry.register.schemas import STATUS_LABELS, PublicEntry
 from registry.register.tables import RegisterEntry, RegisterStatus
+from registry.web.validation import lower_first
 
 ON_REGISTER = {
     RegisterStatus.registered,
@@ -567,7 +568,8 @@ def _revocation_check(revoked: bool | None, record: CertificateRecord | None) ->
     if revoked is None:
         detail = "Cannot be checked: no status list of this register holds it"
     elif revoked and record is not None and record.revoked_at is not None:
-        detail = f"Revoked on {record.revoked_at:%-d %B %Y} because {record.revocation_reason}"
+        because = lower_first(record.revocation_reason)
+        detail = f"Revoked on {record.revoked_at:%-d %B %Y} because {because}"
     elif revoked:
         detail = "Revoked"
     else:
@@ -631,7 +633,7 @@ def _verdict(
     if "not_revoked" in failed and record is not None and record.revoked_at is not None:
         return (
             f"Not valid: this certificate was revoked on {record.revoked_at:%-d %B %Y} "
-            f"because {record.revocation_reason}"
+            f"because {lower_first(record.revocation_reason)}"
         )
     if "not_revoked" in failed:
         return "Not valid: this certificate was revoked"

@@ -216,6 +216,9 @@ async def test_staff_revoke_and_reissue_are_audited(engine: Any) -> None:
     assert (await service.get(first.serial)).superseded_by == second.id
     revoked = await service.revoke(second.serial, reason="Issued in error")
     assert revoked.revocation_reason == "Issued in error"
+    assert (await service.verify(second.serial)).verdict == (
+        "Not valid: this certificate was revoked on 27 November 2026 because issued in error"
+    )
     with pytest.raises(Conflict, match="revoked already"):
         await service.revoke(second.serial, reason="again")
     assert await audit_actions() == [
