@@ -127,7 +127,8 @@ def verify(secured: Mapping[str, Any], public_keys: Mapping[str, Ed25519PublicKe
             True,
             False,
             method,
-            "the signature does not match the document: it was changed after signing",
+            "the signature does not match the document: it was changed after signing, or was "
+            "not signed with this key",
         )
     return ProofCheck(True, True, method)
 

@@ -263,6 +263,11 @@ def configure(settings: Settings) -> None:
 
 
 def issuer() -> Issuer:
+    """The issuer the settings in force describe. The application and the ``registry`` command
+    configure it; anything else that changes the register (a script) gets the settings from the
+    environment, as the command would, rather than failing the change."""
     if not _issuer:
-        raise IssuerKeysError("certificates are not configured: no settings were given to them")
+        from registry.config import load_settings
+
+        configure(load_settings())
     return _issuer[0]

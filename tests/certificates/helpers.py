@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from registry.certificates import service, status_lists
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from registry.certificates import keys, service, status_lists
 from registry.certificates.tables import Certificate, CertificateKind
+from registry.config import Settings
 
 
 async def registration_certificates(entry_id: int) -> list[service.CertificateRecord]:
@@ -39,3 +44,14 @@ async def set_bits() -> dict[str, int]:
     revoked = await Certificate.count().where(Certificate.revoked_at.is_not_null())
     suspended = await Certificate.count().where(Certificate.suspended.eq(True))
     return {"revocation": revoked, "suspension": suspended}
+
+
+@contextlib.contextmanager
+def issuer_keeping_keys_in(data_dir: Path, settings: Settings) -> Iterator[None]:
+    """Sign with keys of a folder of the test's own inside the block (so rotating them leaves
+    the session's keys alone), then with the session's again."""
+    keys.configure(settings.model_copy(update={"data_dir": data_dir}))
+    try:
+        yield
+    finally:
+        keys.configure(settings)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from registry.certificates import keys, status_lists
+from registry.certificates import credentials, keys, status_lists
 from registry.certificates.tables import Certificate
 from registry.register import service as register
 from registry.register.service import EntryMove
@@ -131,3 +133,23 @@ async def test_the_did_document_publishes_the_keys_and_never_the_private_one(
     text = json.dumps(document)
     assert "PRIVATE" not in text
     assert "privateKey" not in text
+
+
+async def test_a_credential_signed_by_a_key_never_published_is_named(
+    client: httpx.AsyncClient,
+) -> None:
+    entry = await put_on_register("Jane", "Smith")
+    credential = (await live_certificate(entry.id)).credential
+    unsecured = {k: v for k, v in credential.items() if k != "proof"}
+    forged = credentials.sign(
+        unsecured,
+        key=Ed25519PrivateKey.generate(),
+        method_id="did:web:testserver.local#key-99",
+        created=datetime(2026, 11, 27, tzinfo=UTC),
+    )
+    answer = (await client.post("/api/v1/verify", json={"credential": forged})).json()
+    assert answer["valid"] is False
+    assert answer["verdict"] == "Not valid: not signed with any key this register has published"
+    checks = {c["name"]: c["passed"] for c in answer["checks"]}
+    assert checks["issued_by_register"] is False
+    assert checks["signature_valid"] is False

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from registry.audit.tables import AuditEntry
-from registry.certificates import service
+from registry.certificates import keys, service
 from registry.certificates.tables import Certificate
 from registry.config import Settings
 from registry.core import clock
@@ -21,7 +22,13 @@ from registry.register import service as register
 from registry.register.applications import workflow
 from registry.register.service import EntryMove
 from registry.register.tables import RegisterEntry
-from tests.certificates.helpers import bits, live_certificate, registration_certificates, set_bits
+from tests.certificates.helpers import (
+    bits,
+    issuer_keeping_keys_in,
+    live_certificate,
+    registration_certificates,
+    set_bits,
+)
 from tests.register.applying import CALENDAR, registrar, submitted_application
 from tests.register.helpers import put_on_register
 
@@ -263,3 +270,23 @@ async def test_approving_an_application_issues_the_certificate(
     answer = await service.verify(certificate.serial)
     assert answer.verdict == "Valid: Amara Okoye is registered with no restrictions"
     assert answer.registration_number == approved.registration_number
+
+
+async def test_rotating_the_key_keeps_earlier_certificates_valid(
+    engine: Any, migrated: Settings, tmp_path: Path
+) -> None:
+    with issuer_keeping_keys_in(tmp_path, migrated):
+        entry = await put_on_register("Jane", "Smith")
+        before = await live_certificate(entry.id)
+        keys.rotate(tmp_path)
+        statement = await service.issue_cpd_statement(
+            entry.id, year=2026, summary={"hours": 30}, valid_until=date(2027, 11, 30), reason="t"
+        )
+        assert before.credential["proof"]["verificationMethod"].endswith("#key-1")
+        assert statement.credential["proof"]["verificationMethod"].endswith("#key-2")
+        assert (await service.verify(before.serial)).valid
+        assert (await service.verify(statement.serial)).valid
+    # checked against other keys under the same key id, the signature does not hold
+    foreign = await service.verify(before.serial)
+    assert not foreign.check("signature_valid").passed
+    assert foreign.verdict.startswith("Not valid: the signature does not match the document")
