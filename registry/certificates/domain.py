@@ -6,7 +6,7 @@ from __future__ import annotations
 from registry.accounts.access import PUBLIC
 from registry.certificates import keys, service
 from registry.certificates.api import PublishedDocuments, VerifyController
-from registry.certificates.cli import keys_command
+from registry.certificates.cli import keys_command, verify
 from registry.certificates.demo import seed_demo_certificates
 from registry.certificates.tables import CERTIFICATE_TABLES
 from registry.core.domain import Domain
@@ -20,7 +20,7 @@ DOMAIN = Domain(
         "status_list": PUBLIC,
         "did_document": PUBLIC,
     },
-    commands=[keys_command],
+    commands=[keys_command, verify],
     tables=CERTIFICATE_TABLES,
     change_subscribers=[service.entry_changed],
     demo_seeders=[seed_demo_certificates],

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.progress import Progress
 
 from registry.certificates import keys
 from registry.certificates.demo import seed_demo_certificates
 from registry.certificates.tables import Certificate
+from registry.config import Settings
 from registry.core import clock
 from registry.core.backup import make_backup
 from registry.demo import DemoSummary
 from registry.register import demo
+from registry.register import service as register
+from registry.register.service import EntryMove
 from registry.register.tables import RegisterEntry
+from tests.certificates.helpers import live_certificate
+from tests.register.helpers import put_on_register
 from tests.support import make_settings, registry_command
 
 TODAY = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
@@ -67,3 +74,50 @@ async def test_the_demo_issues_a_certificate_for_every_entry_on_the_register(eng
     assert summary.counts["certificates"] == live
     await seed_demo_certificates(DemoSummary(), Progress(disable=True))
     assert await Certificate.count() == live  # seeding again issues nothing more
+
+
+async def test_registry_verify_checks_a_credential_offline_from_saved_files(
+    client: httpx.AsyncClient, migrated: Settings, tmp_path: Path
+) -> None:
+    entry = await put_on_register("Jane", "Smith")
+    credential = (await live_certificate(entry.id)).credential
+    saved = tmp_path / "certificate.json"
+    saved.write_text(json.dumps(credential))
+    did = tmp_path / "did.json"
+    did.write_text((await client.get("/.well-known/did.json")).text)
+
+    async def save_lists() -> list[str]:
+        paths = []
+        for purpose in ("revocation", "suspension"):
+            path = tmp_path / f"{purpose}.json"
+            path.write_text((await client.get(f"/status-lists/{purpose}")).text)
+            paths += ["--status-list", str(path)]
+        return paths
+
+    lists = await save_lists()
+    status, output = await registry_command(
+        migrated, "verify", str(saved), "--keys", str(did), *lists
+    )
+    assert status == 0, output
+    assert output.splitlines()[-1] == "Valid"
+    assert "pass  Not revoked: The revocation bit is clear" in output
+
+    status, output = await registry_command(migrated, "verify", str(saved), "--keys", str(did))
+    assert status == 1
+    assert "FAIL  Not revoked: Not checked: give the status list" in output
+
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(credential).replace("Jane Smith", "Jane Smyth"))
+    status, output = await registry_command(
+        migrated, "verify", str(tampered), "--keys", str(did), *lists
+    )
+    assert status == 1
+    assert "FAIL  Signature valid: the signature does not match" in output
+
+    await register.move_entry(entry.id, EntryMove.lapse, reason="Not renewed")
+    status, output = await registry_command(
+        migrated, "verify", str(saved), "--keys", str(did), *await save_lists()
+    )
+    assert status == 1
+    assert "FAIL  Not revoked: The revocation bit is set" in output
+    assert output.splitlines()[-1] == "Not valid"
