@@ -5,7 +5,8 @@ A backup folder holds::
     manifest.json          when, which engine, the migrations applied, the SHA-256 of every file
     database.sqlite3       SQLite: a copy made with SQLite's online backup API
     database.pgdump        PostgreSQL: ``pg_dump --format=custom``
-    data/…                 the data directory's files: uploads (``files/``), keys (``secret_key``)
+    data/…                 the data directory's files: uploads (``files/``), keys (``secret_key``,
+                           the certificate issuer's ``issuer-keys/``)
 
 The database is copied before the files: an upload is written to disk before the row that
 names it commits, so every file the copied database names is on disk by the time files are

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from registry.accounts.access import Rule
+    from registry.config import Settings
     from registry.core.scheduler import ScheduledJob
     from registry.core.subject_access import SubjectAccess
     from registry.demo import DemoSummary
@@ -41,6 +42,9 @@ Visitor = Any  # a CurrentUser, or None when signed out (duck-typed: no domain i
 # Where a person lands after signing in, when they did not ask for a page: a path, or None to
 # leave it to the next domain (the account page when no domain has one).
 LandingPage = Callable[[Any], Awaitable[str | None]]
+# What a domain takes from the settings before it serves or runs a command (a key's folder, the
+# public address): called by the application as it is made and by ``registry`` once it reads them.
+Configure = Callable[["Settings"], None]
 # What a domain knows about a signed-in person that pages show (navigation, signposts):
 # (user id, roles) -> facts such as "has_application".
 VisitorFacts = Callable[[int, frozenset[Any]], Awaitable[frozenset[str]]]
@@ -124,8 +128,13 @@ class Domain(InitPluginProtocol):
     visitor_facts: Sequence[VisitorFacts] = ()
     # What the domain holds about one person, for `registry export-person` (subject access).
     subject_access: Sequence[SubjectAccess] = ()
+    configure: Sequence[Configure] = ()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        settings = app_config.state.get("settings")
+        if settings is not None:
+            for configure in self.configure:
+                configure(settings)
         app_config.middleware.extend(self.middleware)
         app_config.route_handlers.extend(self.pages)
         if self.api:

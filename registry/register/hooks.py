@@ -45,13 +45,23 @@ class Restriction:
 class EntryChange:
     """What the public could see change about one entry, told to every change subscriber inside
     the transaction that changed it (``status`` equals ``previous_status`` when only other
-    public facts changed: a renewal, a new name)."""
+    public facts changed: a renewal, a new name).
+
+    ``cause`` says what happened when the register knows: :data:`CREATED` for a new entry
+    (``previous_status`` is then empty), an entry move's name (``renewal``, ``restoration``,
+    ``lapse``, …), :data:`NAME_CHANGED`; empty for any other rewrite (an order in force, a
+    renamed role)."""
 
     entry_id: int
     registration_number: str
     previous_status: str
     status: str
     changed_at: datetime
+    cause: str = ""
+
+
+CREATED = "created"
+NAME_CHANGED = "name_changed"
 
 
 RestrictionSource = Callable[[Sequence[int], date], Awaitable[dict[int, list[Restriction]]]]

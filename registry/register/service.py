@@ -246,6 +246,16 @@ async def create_entry(
                 "roles": [r.code for r in roles],
             },
         )
+        await hooks.entry_changed(
+            hooks.EntryChange(
+                entry_id=entry_id,
+                registration_number=number,
+                previous_status="",
+                status=entry.status.value,
+                changed_at=moment,
+                cause=hooks.CREATED,
+            )
+        )
     return entry
 
 
@@ -270,11 +280,14 @@ async def _write_name_keys(entry_id: int, search_name: str) -> None:
         await NameKey.insert(*[NameKey(key=k, name=search_name, entry=entry_id) for k in keys])
 
 
-async def refresh_entry(entry_id: int, today: date, *, count_as_change: bool = True) -> Entry:
+async def refresh_entry(
+    entry_id: int, today: date, *, count_as_change: bool = True, cause: str = ""
+) -> Entry:
     """Derive the status from the entry and the orders in force, and rewrite the public entry.
 
     Call it, inside the transaction, after anything that may change what the public sees: it
-    is the register's one change point, and tells every domain's change subscribers.
+    is the register's one change point, and tells every domain's change subscribers (with
+    ``cause``, what happened, when the caller knows: see :class:`hooks.EntryChange`).
     """
     row = await _entry_row(entry_id)
     restrictions = (await hooks.restrictions_in_force([entry_id], today))[entry_id]
@@ -314,6 +327,7 @@ async def refresh_entry(entry_id: int, today: date, *, count_as_change: bool = T
                 previous_status=previous.value,
                 status=status.value,
                 changed_at=moment,
+                cause=cause,
             )
         )
     # Built from what was just written rather than read back: this runs for every change.
@@ -587,7 +601,7 @@ async def move_entry(
                 {"state": transition.to.value},
                 reason,
             )
-        return await refresh_entry(entry_id, clock.now().date())
+        return await refresh_entry(entry_id, clock.now().date(), cause=move.value)
 
 
 def _refusal(number: str, state: EntryState, transition: EntryTransition) -> Conflict:
@@ -630,7 +644,7 @@ async def change_name(entry_id: int, given_names: str, family_name: str, *, reas
             before=before,
             after=after,
         )
-        return await refresh_entry(entry_id, clock.now().date())
+        return await refresh_entry(entry_id, clock.now().date(), cause=hooks.NAME_CHANGED)
 
 
 async def request_voluntary_removal(entry_id: int, *, reason: str) -> Entry:

@@ -34,3 +34,13 @@ async def put_on_register(
         ),
         reason="Test entry",
     )
+
+
+async def register_history(entry_id: int) -> list[service.HistoryItem]:
+    """The entry's history as the register writes it: certificates add their own items (each
+    issue, suspension and revocation), which tests/certificates checks."""
+    return [
+        item
+        for item in await service.history(entry_id)
+        if not item.change.startswith("certificate_")
+    ]

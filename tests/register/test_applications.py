@@ -41,7 +41,7 @@ from tests.register.applying import (
     registrar,
     submitted_application,
 )
-from tests.register.helpers import put_on_register
+from tests.register.helpers import put_on_register, register_history
 
 
 def at(moment: datetime) -> Any:
@@ -650,7 +650,7 @@ async def test_a_lapsed_or_departed_practitioner_is_restored_with_their_number(
     assert restored.state is EntryState.registered
     assert restored.public.registered_until == date(2026, 11, 30)
     assert (await service.get_entry(entry.id)).email == "nia.new@example.org"
-    assert [h.change for h in await service.history(entry.id)][-3:] == [
+    assert [h.change for h in await register_history(entry.id)][-3:] == [
         "restored",
         "state_changed",
         "status_changed",

@@ -13,7 +13,7 @@ from registry.register import hooks, service
 from registry.register.schemas import STATUS_LABELS
 from registry.register.service import ENTRY_MOVES, EntryMove
 from registry.register.tables import EntryHistory, EntryState, RegisterEntry, RegisterStatus
-from tests.register.helpers import put_on_register
+from tests.register.helpers import put_on_register, register_history
 
 
 def test_the_moves_say_who_may_leave_and_who_may_come_back() -> None:
@@ -59,7 +59,7 @@ async def test_every_move_from_every_state_is_allowed_or_refused_by_the_machine(
         moved = await service.move_entry(entry.id, move, reason="Decision FTP-3")
         assert moved.state is transition.to
         if transition.to is not state:
-            [*_, changed, derived] = await service.history(entry.id)
+            [*_, changed, derived] = await register_history(entry.id)
             assert (changed.change, changed.before, changed.after, changed.reason) == (
                 "state_changed",
                 {"state": state.value},

@@ -19,7 +19,7 @@ from registry.register import renewals, service
 from registry.register.renewals import Declarations, RenewalCalendar
 from registry.register.tables import RegisterStatus, Renewal
 from tests.accounts.helpers import make_user
-from tests.register.helpers import put_on_register
+from tests.register.helpers import put_on_register, register_history
 
 CALENDAR = RenewalCalendar()
 DEADLINE = date(2026, 11, 30)
@@ -61,7 +61,7 @@ async def test_a_practitioner_renews_in_the_window_once(engine: Any) -> None:
                 entry.id, NOTHING_TO_DECLARE, calendar=CALENDAR, by_user_id=account.id
             )
     assert await Renewal.count() == 1
-    assert [h.change for h in await service.history(entry.id)][-1] == "renewed"
+    assert [h.change for h in await register_history(entry.id)][-1] == "renewed"
 
 
 async def test_only_the_practitioner_may_renew_and_declarations_need_details(engine: Any) -> None:
@@ -111,7 +111,7 @@ async def test_two_lapse_passes_at_once_lapse_each_entry_once(engine: Any) -> No
     assert first + second == len(overdue)
     for entry in overdue:
         assert (await service.get_entry(entry.id)).status is RegisterStatus.lapsed
-        changes = [(h.change, h.after) for h in await service.history(entry.id)]
+        changes = [(h.change, h.after) for h in await register_history(entry.id)]
         assert changes[1:] == [
             ("state_changed", {"state": "lapsed"}),
             ("status_changed", {"status": "lapsed"}),

@@ -27,7 +27,7 @@ from tests.register.browsing import (
     signed_in,
     visible_text,
 )
-from tests.register.helpers import put_on_register
+from tests.register.helpers import put_on_register, register_history
 
 DEADLINE = date(2026, 11, 30)
 IN_THE_WINDOW = datetime(2026, 10, 5, 10, tzinfo=UTC)
@@ -229,7 +229,7 @@ async def test_a_practitioner_leaves_the_register(client: httpx.AsyncClient) -> 
     assert 'href="/apply/restoration"' in page.text
     after = await service.get_entry(entry.id)
     assert after.status is RegisterStatus.voluntarily_removed
-    assert [h.reason for h in await service.history(entry.id)][-2] == "Retiring"
+    assert [h.reason for h in await register_history(entry.id)][-2] == "Retiring"
     assert (await client.get("/your-registration/leave")).status_code == 303
 
 
@@ -251,7 +251,7 @@ async def test_a_removed_practitioner_cannot_leave_to_escape_the_bar_on_restorat
     ]
     after = await service.get_entry(entry.id)
     assert (after.state, after.version) == (EntryState.removed, entry.version + 1)
-    assert [h.reason for h in await service.history(entry.id)][-2] == "Decision FTP-7"
+    assert [h.reason for h in await register_history(entry.id)][-2] == "Decision FTP-7"
     with pytest.raises(Conflict, match="cannot apply for restoration until"):
         await workflow.start(account.id, ApplicationKind.restoration)
 

@@ -24,7 +24,7 @@ from registry.register.tables import (
     RegisterEntry,
     RegisterStatus,
 )
-from tests.register.helpers import person, put_on_register
+from tests.register.helpers import person, put_on_register, register_history
 
 
 async def test_a_new_entry_has_a_valid_number_public_fields_and_history(engine: Any) -> None:
@@ -39,7 +39,7 @@ async def test_a_new_entry_has_a_valid_number_public_fields_and_history(engine: 
     dumped = public.model_dump()
     assert "date_of_birth" not in dumped
     assert "email" not in dumped
-    [created] = await service.history(entry.id)
+    [created] = await register_history(entry.id)
     assert created.change == "created"
     trail = await audit_search(action="register.entry_created")
     assert trail.entries[0].target_id == entry.registration_number
@@ -138,7 +138,7 @@ async def test_an_order_in_force_changes_the_status_and_the_public_entry_at_once
     assert refreshed.version == entry.version + 1
     served = await service.public_document(entry.registration_number)
     assert '"status":"suspended"' in served.json
-    changes = [item.change for item in await service.history(entry.id)]
+    changes = [item.change for item in await register_history(entry.id)]
     assert changes == ["created", "status_changed"]
 
 
@@ -150,7 +150,7 @@ async def test_state_changes_need_a_reason_and_are_kept(engine: Any) -> None:
     assert removed.status is RegisterStatus.removed
     with pytest.raises(Conflict):
         await service.move_entry(entry.id, EntryMove.removal, reason="again")
-    history = await service.history(entry.id)
+    history = await register_history(entry.id)
     assert [(h.change, h.reason) for h in history][1] == ("state_changed", "Decision FTP-12")
 
 
@@ -192,7 +192,7 @@ async def test_a_change_of_name_is_searchable_at_once_and_kept_in_history(engine
         assert [e.name for e in (await public_register.search(query=found)).entries] == [
             "Kim Åfterwards"
         ], found
-    change = (await service.history(entry.id))[-1]
+    change = (await register_history(entry.id))[-1]
     assert (change.change, change.before, change.after, change.reason) == (
         "name_changed",
         {"given_names": "Kim", "family_name": "Beforehand"},

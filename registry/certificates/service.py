@@ -1,0 +1,645 @@
+"""Certificates: issued, superseded, revoked and suspended in step with the register, and verified.
+
+No HTTP here. The register tells :func:`entry_changed` of every change to an entry inside the
+transaction that makes it (the manifest's change subscriber), so a certificate and its status
+bits change with the register or not at all:
+
+* on the register with no live registration certificate (approval, restoration), or renewed,
+  or with a new name, roles or dates: a new certificate, superseding the old (its revocation bit);
+* suspended (a suspension or interim suspension in force): the suspension bit set; the
+  suspension ended: cleared;
+* lapsed, removed, voluntarily removed: the revocation bit of the live registration certificate.
+
+Every issue, revocation and suspension is written to the entry's history and the audit trail.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from registry.audit import service as audit
+from registry.audit.context import current_actor
+from registry.certificates import credentials, serials, status_lists
+from registry.certificates.keys import issuer
+from registry.certificates.tables import Certificate, CertificateKind, StatusPurpose
+from registry.core import clock
+from registry.db import fetch_one, lock_row, transaction
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.register import hooks
+from registry.register import service as register
+from registry.register.schemas import STATUS_LABELS, PublicEntry
+from registry.register.tables import RegisterEntry, RegisterStatus
+from registry.web.validation import lower_first
+
+ON_REGISTER = {
+    RegisterStatus.registered,
+    RegisterStatus.registered_with_conditions,
+    RegisterStatus.suspended,
+}
+REISSUED_ON = {hooks.CREATED, "renewal", "restoration"}
+# What a registration certificate states; a change to any of these replaces it.
+STATED = ("registrationNumber", "name", "roles", "registeredSince", "registeredUntil")
+REVOKED_BECAUSE = {
+    RegisterStatus.lapsed: "the registration lapsed",
+    RegisterStatus.removed: "the practitioner was removed from the register",
+    RegisterStatus.voluntarily_removed: "the practitioner left the register",
+}
+CREDENTIAL_TYPES = {
+    CertificateKind.registration: "ProbationRegistrationCertificate",
+    CertificateKind.cpd_statement: "ProbationCPDStatement",
+}
+ISSUER_NAME = "Probation practitioner register"
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    id: int
+    serial: str
+    entry_id: int
+    kind: CertificateKind
+    issued_at: datetime
+    valid_until: datetime
+    certified: dict[str, Any]
+    credential: dict[str, Any]
+    suspended: bool
+    revoked_at: datetime | None
+    revocation_reason: str
+    superseded_by: int | None
+
+    @property
+    def display_serial(self) -> str:
+        return serials.display(self.serial)
+
+
+def _record(row: Mapping[str, Any]) -> CertificateRecord:
+    return CertificateRecord(
+        id=int(row["id"]),
+        serial=row["serial"],
+        entry_id=int(row["entry"]),
+        kind=CertificateKind(row["kind"]),
+        issued_at=row["issued_at"],
+        valid_until=row["valid_until"],
+        certified=json.loads(row["certified"]),
+        credential=json.loads(row["credential"]),
+        suspended=bool(row["suspended"]),
+        revoked_at=row["revoked_at"],
+        revocation_reason=row["revocation_reason"],
+        superseded_by=row["superseded_by"],
+    )
+
+
+# --- issuing ----------------------------------------------------------------------------------
+
+
+def registration_facts(public: PublicEntry) -> dict[str, Any]:
+    """What a registration certificate certifies, from the public entry as just rewritten."""
+    return {
+        "registrationNumber": public.registration_number,
+        "name": public.name,
+        "givenNames": public.given_names,
+        "familyName": public.family_name,
+        "roles": [role.name for role in public.roles],
+        "region": public.region.name,
+        "registeredSince": public.registered_since.isoformat(),
+        "registeredUntil": public.registered_until.isoformat(),
+        "conditions": [r.summary for r in public.restrictions if "conditions" in r.kind],
+    }
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+async def _issue(
+    entry_id: int,
+    kind: CertificateKind,
+    facts: dict[str, Any],
+    valid_until: datetime,
+    *,
+    reason: str,
+    suspended: bool = False,
+    replacing: CertificateRecord | None = None,
+) -> CertificateRecord:
+    """Sign and store one certificate with its two status slots, in the caller's transaction."""
+    the_issuer = issuer()
+    now = clock.now().astimezone(UTC)
+    serial = serials.new_serial()
+    revocation = await status_lists.allocate(StatusPurpose.revocation)
+    suspension = await status_lists.allocate(StatusPurpose.suspension)
+    document = {
+        "@context": [credentials.VC_CONTEXT],
+        "id": the_issuer.url(f"/verify/{serial}"),
+        "type": ["VerifiableCredential", CREDENTIAL_TYPES[kind]],
+        "issuer": {"id": the_issuer.did, "name": ISSUER_NAME},
+        "validFrom": credentials.timestamp(now),
+        "validUntil": credentials.timestamp(valid_until),
+        "credentialSubject": {"type": CREDENTIAL_TYPES[kind], "serial": serial, **facts},
+        "credentialStatus": status_lists.status_entries(revocation, suspension),
+    }
+    method, key = the_issuer.signing_method()
+    signed = credentials.sign(document, key=key, method_id=method, created=now)
+    actor = current_actor()
+    inserted = await Certificate.insert(
+        Certificate(
+            serial=serial,
+            entry=entry_id,
+            kind=kind.value,
+            issued_at=now,
+            valid_until=valid_until,
+            certified=json.dumps(facts, sort_keys=True),
+            credential=json.dumps(signed, separators=(",", ":")),
+            revocation_list=revocation.list_id,
+            revocation_index=revocation.index,
+            suspension_list=suspension.list_id,
+            suspension_index=suspension.index,
+            suspended=suspended,
+            suspended_at=now if suspended else None,
+            issued_by=actor.label,
+        )
+    ).returning(Certificate.id)
+    if suspended:
+        await status_lists.changed([suspension.list_id])
+    new_id = int(inserted[0]["id"])
+    number = facts.get("registrationNumber", "")
+    after = {"serial": serial, "kind": kind.value, "valid_until": valid_until.isoformat()}
+    before = {"serial": replacing.serial} if replacing else {}
+    if replacing is not None:
+        await _revoke(replacing, f"replaced by certificate {serials.display(serial)}", new_id)
+    await register.record_change(entry_id, "certificate_issued", before, after, reason)
+    await audit.record(
+        "certificates.issued",
+        "certificate",
+        serial,
+        before=before,
+        after={**after, "registration_number": number, "reason": reason},
+    )
+    return await _by_id(new_id)
+
+
+async def _revoke(
+    certificate: CertificateRecord, reason: str, superseded_by: int | None = None
+) -> None:
+    now = clock.now().astimezone(UTC)
+    values: dict[Any, Any] = {
+        Certificate.revoked_at: now,
+        Certificate.revocation_reason: reason,
+        Certificate.revoked_by: current_actor().label,
+    }
+    if superseded_by is not None:
+        values[Certificate.superseded_by] = superseded_by
+    await Certificate.update(values).where(
+        (Certificate.id == certificate.id) & Certificate.revoked_at.is_null()
+    )
+    row = await fetch_one("SELECT revocation_list FROM certificate WHERE id = {}", certificate.id)
+    assert row is not None
+    await status_lists.changed([int(row["revocation_list"])])
+    change = "certificate_superseded" if superseded_by else "certificate_revoked"
+    await register.record_change(
+        certificate.entry_id, change, {"serial": certificate.serial}, {"revoked": True}, reason
+    )
+    await audit.record(
+        f"certificates.{change.removeprefix('certificate_')}",
+        "certificate",
+        certificate.serial,
+        before={"revoked": False},
+        after={"revoked": True, "reason": reason},
+    )
+
+
+async def _set_suspended(certificate: CertificateRecord, suspended: bool, reason: str) -> None:
+    now = clock.now().astimezone(UTC)
+    await Certificate.update(
+        {Certificate.suspended: suspended, Certificate.suspended_at: now if suspended else None}
+    ).where(Certificate.id == certificate.id)
+    row = await fetch_one("SELECT suspension_list FROM certificate WHERE id = {}", certificate.id)
+    assert row is not None
+    await status_lists.changed([int(row["suspension_list"])])
+    change = "certificate_suspended" if suspended else "certificate_suspension_ended"
+    await register.record_change(
+        certificate.entry_id, change, {"suspended": not suspended}, {"suspended": suspended}, reason
+    )
+    await audit.record(
+        f"certificates.{change.removeprefix('certificate_')}",
+        "certificate",
+        certificate.serial,
+        before={"suspended": not suspended},
+        after={"suspended": suspended},
+    )
+
+
+async def _live_registration(entry_id: int) -> CertificateRecord | None:
+    rows = (
+        await Certificate.select()
+        .where(
+            (Certificate.entry == entry_id)
+            & (Certificate.kind == CertificateKind.registration.value)
+            & Certificate.revoked_at.is_null()
+        )
+        .order_by(Certificate.id, ascending=False)
+    )
+    return _record(rows[0]) if rows else None
+
+
+async def _public_entry(entry_id: int) -> PublicEntry:
+    row = await fetch_one("SELECT public_document FROM register_entry WHERE id = {}", entry_id)
+    if row is None:
+        raise NotFound(f"There is no register entry {entry_id}")
+    return PublicEntry.model_validate_json(row["public_document"])
+
+
+async def entry_changed(change: hooks.EntryChange) -> None:
+    """The register's change subscriber: keep the entry's registration certificate in step, in
+    the transaction of the change."""
+    status = RegisterStatus(change.status)
+    live = await _live_registration(change.entry_id)
+    if status not in ON_REGISTER:
+        if live is not None:
+            await _revoke(live, REVOKED_BECAUSE.get(status, "the registration ended"))
+        return
+    public = await _public_entry(change.entry_id)
+    facts = registration_facts(public)
+    suspended = status is RegisterStatus.suspended
+    stale = live is not None and any(live.certified.get(k) != facts[k] for k in STATED)
+    if live is None or stale or change.cause in REISSUED_ON:
+        await _issue(
+            change.entry_id,
+            CertificateKind.registration,
+            facts,
+            _end_of(public.registered_until),
+            reason=_issue_reason(change.cause, live),
+            suspended=suspended,
+            replacing=live,
+        )
+    elif live.suspended != suspended:
+        reason = "Suspended from the register" if suspended else "The suspension ended"
+        await _set_suspended(live, suspended, reason)
+
+
+def _issue_reason(cause: str, live: CertificateRecord | None) -> str:
+    reasons = {
+        hooks.CREATED: "Entered on the register",
+        "renewal": "Registration renewed",
+        "restoration": "Restored to the register",
+        hooks.NAME_CHANGED: "Name changed",
+    }
+    if cause in reasons:
+        return reasons[cause]
+    return "The register entry changed" if live is not None else "Registration certificate issued"
+
+
+async def issue_cpd_statement(
+    entry_id: int, *, year: int, summary: Mapping[str, Any], valid_until: date, reason: str
+) -> CertificateRecord:
+    """An annual CPD statement for the CPD domain: ``summary`` is what it states (hours, rules
+    met, …), alongside the practitioner's name and number. Its own transaction, or the caller's."""
+    async with transaction():
+        public = await _public_entry(entry_id)
+        facts = {
+            "registrationNumber": public.registration_number,
+            "name": public.name,
+            "registrationYear": year,
+            "cpd": dict(summary),
+        }
+        return await _issue(
+            entry_id, CertificateKind.cpd_statement, facts, _end_of(valid_until), reason=reason
+        )
+
+
+async def issue_missing(entry_ids: Sequence[int] | None = None) -> int:
+    """A registration certificate for every entry on the register that has none (entries made
+    before certificates existed, or by a bulk path); returns how many were issued."""
+    rows = await RegisterEntry.raw(
+        "SELECT e.id, e.status, e.registration_number FROM register_entry e WHERE e.status IN"
+        " ('registered', 'registered_with_conditions', 'suspended') AND NOT EXISTS (SELECT 1"
+        " FROM certificate c WHERE c.entry = e.id AND c.kind = 'registration'"
+        " AND c.revoked_at IS NULL) ORDER BY e.id"
+    )
+    issued = 0
+    for row in rows:
+        if entry_ids is not None and row["id"] not in entry_ids:
+            continue
+        async with transaction():
+            await lock_row(RegisterEntry, row["id"])
+            await entry_changed(
+                hooks.EntryChange(
+                    row["id"], row["registration_number"], row["status"], row["status"], clock.now()
+                )
+            )
+        issued += 1
+    return issued
+
+
+# --- staff: revoke and reissue ------------------------------------------------------------
+
+
+async def revoke(serial: str, *, reason: str) -> CertificateRecord:
+    """Revoke one certificate with the reason staff give (audited)."""
+    if not reason.strip():
+        raise InvalidInput("Give the reason for revoking the certificate", field="reason")
+    async with transaction():
+        certificate = await get(serial)
+        await lock_row(Certificate, certificate.id)
+        if (await _by_id(certificate.id)).revoked_at is not None:
+            raise Conflict(f"Certificate {certificate.display_serial} is revoked already")
+        await _revoke(certificate, reason.strip())
+        return await _by_id(certificate.id)
+
+
+async def reissue(serial: str, *, reason: str) -> CertificateRecord:
+    """A new registration certificate in place of this one (a lost or damaged copy, a
+    correction): the old one is superseded. Refused for an entry off the register."""
+    if not reason.strip():
+        raise InvalidInput("Give the reason for reissuing the certificate", field="reason")
+    async with transaction():
+        certificate = await get(serial)
+        await lock_row(RegisterEntry, certificate.entry_id)
+        if certificate.kind is not CertificateKind.registration:
+            raise Conflict("Only a registration certificate can be reissued")
+        public = await _public_entry(certificate.entry_id)
+        if public.status not in ON_REGISTER:
+            raise Conflict(
+                f"{public.registration_number} is {STATUS_LABELS[public.status].lower()}, "
+                "so no registration certificate can be issued."
+            )
+        live = await _live_registration(certificate.entry_id)
+        return await _issue(
+            certificate.entry_id,
+            CertificateKind.registration,
+            registration_facts(public),
+            _end_of(public.registered_until),
+            reason=reason.strip(),
+            suspended=public.status is RegisterStatus.suspended,
+            replacing=live,
+        )
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+async def _by_id(certificate_id: int) -> CertificateRecord:
+    row = await Certificate.select().where(Certificate.id == certificate_id).first()
+    if row is None:
+        raise NotFound("There is no such certificate")
+    return _record(row)
+
+
+async def get(serial: str) -> CertificateRecord:
+    """The certificate with this serial: malformed (422) or not found (404) said plainly."""
+    parsed = serials.parse_serial(serial)
+    row = await Certificate.select().where(Certificate.serial == parsed).first()
+    if row is None:
+        raise NotFound(
+            f"No certificate has the serial {serials.display(parsed)}. Check it against the "
+            "certificate."
+        )
+    return _record(row)
+
+
+async def certificates_of(entry_id: int) -> list[CertificateWithValidity]:
+    """Every certificate of one entry, newest first, each with whether it is valid now."""
+    rows = (
+        await Certificate.select()
+        .where(Certificate.entry == entry_id)
+        .order_by(Certificate.id, ascending=False)
+    )
+    found = []
+    for row in rows:
+        record = _record(row)
+        found.append(CertificateWithValidity(record, await verify_record(record)))
+    return found
+
+
+@dataclass(frozen=True)
+class CertificateWithValidity:
+    certificate: CertificateRecord
+    verification: Verification
+
+
+# --- verifying ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # signature_valid, issued_by_register, not_revoked, not_suspended, not_expired,
+    # registered
+    passed: bool
+    label: str  # what was checked, in words
+    detail: str  # what was found, in words
+
+
+@dataclass(frozen=True)
+class Verification:
+    valid: bool
+    verdict: str
+    checks: list[Check]
+    serial: str = ""
+    registration_number: str = ""
+    name: str = ""
+    status: str = ""
+    restrictions: list[str] | None = None
+
+    def check(self, name: str) -> Check:
+        return next(check for check in self.checks if check.name == name)
+
+
+MAX_CREDENTIAL_BYTES = 64 * 1024
+
+
+async def verify(serial_or_credential: str | Mapping[str, Any]) -> Verification:
+    """Verify a certificate by its serial or a whole credential: the separate checks and a
+    plain-English verdict. A serial that is malformed is :class:`InvalidInput`; one not issued
+    here is :class:`NotFound`; a credential that is not one of ours says which checks fail."""
+    if isinstance(serial_or_credential, str):
+        return await verify_record(await get(serial_or_credential))
+    return await _verify_credential(serial_or_credential)
+
+
+async def verify_record(record: CertificateRecord) -> Verification:
+    return await _verify_credential(record.credential, record)
+
+
+def _subject(credential: Mapping[str, Any]) -> Mapping[str, Any]:
+    subject = credential.get("credentialSubject")
+    return subject if isinstance(subject, Mapping) else {}
+
+
+async def _verify_credential(
+    credential: Mapping[str, Any], record: CertificateRecord | None = None
+) -> Verification:
+    if "credentialSubject" not in credential or "proof" not in credential:
+        raise InvalidInput(
+            "That is not a certificate credential: it has no credentialSubject or no proof.",
+            field="credential",
+        )
+    the_issuer = issuer()
+    proof = credentials.verify(credential, the_issuer.public_keys())
+    subject = _subject(credential)
+    serial = str(subject.get("serial", ""))
+    if record is None and proof.signature_valid:
+        row = await Certificate.select().where(Certificate.serial == serial).first()
+        record = _record(row) if row else None
+    checks = [
+        Check(
+            "signature_valid",
+            proof.signature_valid,
+            "Signature valid",
+            "The signature matches the certificate"
+            if proof.signature_valid
+            else _cap(proof.problem),
+        ),
+        Check(
+            "issued_by_register",
+            proof.known_key,
+            "Issued by this register's key",
+            f"Signed with {proof.verification_method}"
+            if proof.known_key
+            else "Not signed with any key this register has published",
+        ),
+    ]
+    trusted = proof.signature_valid and proof.known_key
+    revoked, suspended = await _status_bits(credential) if trusted else (None, None)
+    checks.append(_revocation_check(revoked, record))
+    checks.append(
+        Check(
+            "not_suspended",
+            suspended is False,
+            "Not suspended",
+            "Cannot be checked: the certificate is not one this register issued"
+            if suspended is None
+            else ("The practitioner is suspended" if suspended else "Not suspended"),
+        )
+    )
+    expired = _expired(credential)
+    checks.append(
+        Check(
+            "not_expired",
+            trusted and not expired,
+            "Not expired",
+            f"Valid until {_day(str(credential.get('validUntil', '')))}"
+            + (": it has expired" if expired else ""),
+        )
+    )
+    live = await _live_entry(str(subject.get("registrationNumber", ""))) if trusted else None
+    checks.append(_register_check(live))
+    valid = all(check.passed for check in checks)
+    return Verification(
+        valid=valid,
+        verdict=_verdict(valid, checks, subject, live, record),
+        checks=checks,
+        serial=serial,
+        registration_number=str(subject.get("registrationNumber", "")),
+        name=str(subject.get("name", "")),
+        status=live.status.value if live else "",
+        restrictions=[r.summary for r in live.restrictions] if live else [],
+    )
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+async def _status_bits(credential: Mapping[str, Any]) -> tuple[bool | None, bool | None]:
+    """Each purpose's bit, read from this register's own served list as any verifier would."""
+    found: dict[str, bool | None] = {"revocation": None, "suspension": None}
+    entries = credential.get("credentialStatus")
+    for entry in entries if isinstance(entries, list) else [entries]:
+        if not isinstance(entry, Mapping) or entry.get("type") != status_lists.ENTRY_TYPE:
+            continue
+        purpose = entry.get("statusPurpose")
+        url = str(entry.get("statusListCredential", ""))
+        prefix = issuer().url(status_lists.PATH)
+        if purpose not in found or not url.startswith(prefix):
+            continue
+        try:
+            served = await status_lists.served(url.removeprefix(prefix))
+            found[str(purpose)] = status_lists.bit_at(
+                served.encoded, int(str(entry.get("statusListIndex", "")))
+            )
+        except (NotFound, ValueError, IndexError):
+            continue
+    return found["revocation"], found["suspension"]
+
+
+def _revocation_check(revoked: bool | None, record: CertificateRecord | None) -> Check:
+    if revoked is None:
+        detail = "Cannot be checked: no status list of this register holds it"
+    elif revoked and record is not None and record.revoked_at is not None:
+        because = lower_first(record.revocation_reason)
+        detail = f"Revoked on {record.revoked_at:%-d %B %Y} because {because}"
+    elif revoked:
+        detail = "Revoked"
+    else:
+        detail = "Not revoked"
+    return Check("not_revoked", revoked is False, "Not revoked", detail)
+
+
+def _expired(credential: Mapping[str, Any]) -> bool:
+    text = str(credential.get("validUntil", ""))
+    try:
+        until = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    return until.tzinfo is None or clock.now() > until
+
+
+def _day(text: str) -> str:
+    try:
+        return f"{datetime.fromisoformat(text.replace('Z', '+00:00')):%-d %B %Y}"
+    except ValueError:
+        return "an unreadable date"
+
+
+async def _live_entry(number: str) -> PublicEntry | None:
+    try:
+        document = await register.public_document(number)
+    except (NotFound, InvalidInput):
+        return None
+    return PublicEntry.model_validate_json(document.json)
+
+
+def _register_check(live: PublicEntry | None) -> Check:
+    if live is None:
+        return Check("registered", False, "On the register now", "Not found on the register")
+    on = live.status in ON_REGISTER and live.status is not RegisterStatus.suspended
+    detail = f"{live.registration_number} is {STATUS_LABELS[live.status].lower()}"
+    if live.restrictions:
+        detail += ": " + "; ".join(r.summary for r in live.restrictions)
+    return Check("registered", on, "On the register now", detail)
+
+
+def _verdict(
+    valid: bool,
+    checks: list[Check],
+    subject: Mapping[str, Any],
+    live: PublicEntry | None,
+    record: CertificateRecord | None,
+) -> str:
+    name = str(subject.get("name", "")) or "the practitioner"
+    if valid and live is not None:
+        if live.restrictions:
+            said = "; ".join(r.summary for r in live.restrictions)
+            return (
+                f"Valid: {name} is {STATUS_LABELS[live.status].lower()}, with restrictions: {said}"
+            )
+        return f"Valid: {name} is registered with no restrictions"
+    failed = {check.name: check for check in checks if not check.passed}
+    if "signature_valid" in failed or "issued_by_register" in failed:
+        first = failed.get("issued_by_register") or failed["signature_valid"]
+        return f"Not valid: {first.detail[:1].lower()}{first.detail[1:]}"
+    if "not_revoked" in failed and record is not None and record.revoked_at is not None:
+        return (
+            f"Not valid: this certificate was revoked on {record.revoked_at:%-d %B %Y} "
+            f"because {lower_first(record.revocation_reason)}"
+        )
+    if "not_revoked" in failed:
+        return "Not valid: this certificate was revoked"
+    if "not_suspended" in failed:
+        return f"Not valid: {name} is suspended from the register"
+    if "not_expired" in failed:
+        until = failed["not_expired"].detail.removeprefix("Valid until ").split(":")[0]
+        return f"Not valid: this certificate expired; it was valid until {until}"
+    return f"Not valid: {failed['registered'].detail}" if "registered" in failed else "Not valid"
