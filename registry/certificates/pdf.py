@@ -2,7 +2,8 @@
 for machines to check.
 
 :func:`render_certificate` is a pure function of :class:`CertificateFacts` (no database, no
-clock): the same facts give the same page. The PDF holds
+service clock): the same facts give the same page; only the PDF's own creation time and file
+identifier, which reportlab writes, differ from one rendering to the next. The PDF holds
 
 - the practitioner's facts as real text in an openly licensed sans (Liberation Sans, which has
   Arial's metrics, GOV.UK's fallback font), so screen readers, search and copying work;

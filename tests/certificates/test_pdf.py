@@ -295,3 +295,12 @@ def test_an_activity_row_with_the_wrong_number_of_cells_is_refused() -> None:
 
     with pytest.raises(ValueError, match="1 cells, not 2"):
         render_certificate(facts(kind="cpd_statement", activities=table))
+
+
+def test_text_that_looks_like_markup_is_printed_as_typed() -> None:
+    condition = "Must not work at <b>HMP Example</b> & must report <br/> weekly."
+    pdf = render_certificate(facts(practitioner_name="Zoë O'Brien & Co", conditions=[condition]))
+
+    text = text_of(pdf)
+    assert "Zoë O'Brien & Co" in text
+    assert condition in text
