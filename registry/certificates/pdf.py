@@ -378,13 +378,26 @@ def verification_block(facts: CertificateFacts) -> Flowable:
     )
 
 
+class LinkedQrCode(QrCode):
+    """reportlab's QR flowable, also a link to what it encodes for whoever reads the PDF on a
+    screen (a click where a phone would scan)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, width=QR_SIZE, height=QR_SIZE, qrLevel="M", qrBorder=4)
+        self.url = url
+
+    def draw(self) -> None:
+        super().draw()
+        self.canv.linkURL(self.url, (0, 0, self.width, self.height), relative=1)
+
+
 def qr_code(url: str) -> QrCode:
     """The QR code for ``url``, QR_SIZE square with its 4-module quiet zone, error correction M.
 
     reportlab's QR flowable draws each run of dark modules straight onto the page; its widget
     (``QrCodeWidget``) builds the same code out of validated shapes, drawn by the graphics
     renderer, which costs more and brings in an unused Helvetica."""
-    return QrCode(url, width=QR_SIZE, height=QR_SIZE, qrLevel="M", qrBorder=4)
+    return LinkedQrCode(url)
 
 
 def header(canvas: Canvas) -> None:

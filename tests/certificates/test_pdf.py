@@ -211,7 +211,14 @@ def test_the_signed_credential_is_attached_byte_for_byte() -> None:
 
 
 def test_the_qr_code_opens_the_verification_page_for_the_serial() -> None:
-    assert qr_codes(render_certificate(facts())) == [VERIFY_URL]
+    pdf = render_certificate(facts())
+
+    assert qr_codes(pdf) == [VERIFY_URL]
+    # On a screen the QR code and the printed address are links to the same page.
+    annotations = reader(pdf).pages[0].get("/Annots")
+    assert annotations is not None
+    links = [dictionary(dictionary(link)["/A"])["/URI"] for link in annotations]
+    assert links == [VERIFY_URL, VERIFY_URL]
 
 
 def test_a_long_name_many_roles_and_ten_conditions_stay_on_the_page() -> None:
