@@ -420,13 +420,10 @@ def footer(canvas: Canvas, facts: CertificateFacts) -> None:
     canvas.saveState()
     canvas.setFillColor(SECONDARY_TEXT)
     canvas.setFont(REGULAR, 10)
-    canvas.drawString(
-        MARGIN,
-        MARGIN,
-        f"{facts.registration_number}. Serial {facts.serial}. "
-        f"Issued on {long_date(facts.issued_on)}.",
-    )
-    canvas.drawRightString(PAGE_WIDTH - MARGIN, MARGIN, f"Page {canvas.getPageNumber()}")
+    # Two short lines, so a long serial never runs into the page number.
+    canvas.drawString(MARGIN, MARGIN + 12, f"{facts.registration_number}. Serial {facts.serial}.")
+    canvas.drawString(MARGIN, MARGIN, f"Issued on {long_date(facts.issued_on)}.")
+    canvas.drawRightString(PAGE_WIDTH - MARGIN, MARGIN + 12, f"Page {canvas.getPageNumber()}")
     canvas.restoreState()
 
 
