@@ -396,11 +396,20 @@ def section(
         "encode streams for both pages, taking some 18% off each render (measured by hand "
         "without and with them: certificate 20.6 → 16.9 CPU ms, bare page 16.6 → 13.5).",
         f"- **Batch.** 2 workers render {two.rate / one.rate:.2f} times as fast as 1, on "
-        f"{meta['cpus']} CPUs. "
-        "The parent receives every PDF over a pipe; the machine is shared, so the gain is "
-        "what was left of the second core (machine busy "
+        f"{meta['cpus']} CPUs, getting {statistics.median(two.cpu):.2f} cores against "
+        f"{statistics.median(one.cpu):.2f}. The parent receives every PDF over a pipe; the "
+        "machine is shared, so the gain is what was left of the second core (machine busy "
         f"{meta['machine busy']} during the run, load average {meta['load average']} at the "
-        "end).",
+        "end)."
+        + (
+            f" Other work held {statistics.median(two.others):.2f} cores while the 2 workers "
+            "ran, so this run cannot show what they do on a quiet machine; CPU ms per "
+            f"certificate ({one.cpu_ms:.1f} with 1 worker, {two.cpu_ms:.1f} with 2) is the "
+            "figure to plan by: a batch's time is that times the count, divided by the cores "
+            "it gets."
+            if statistics.median(two.others) > 0.5
+            else ""
+        ),
         "",
         f"Machine: {meta['cpus']} CPUs ({meta['cpu']}), python {meta['python']}, reportlab "
         f"{meta['reportlab']}.",
