@@ -19,7 +19,7 @@ from registry.accounts.roles import ROLE_LABELS, STAFF_ROLES, Role, is_staff
 from registry.accounts.tables import ApiToken, BrowserSession, User, UserRole
 from registry.audit import service as audit
 from registry.core import clock
-from registry.db import escape_like, transaction
+from registry.db import escape_like, lock_key, serialise_on, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 
 MAX_DISPLAY_NAME = 120
@@ -178,6 +178,10 @@ async def create_user(
         password_hash = await passwords.hash_password_in_thread(password)
     moment = clock.now()
     async with transaction():
+        # Two requests for one new address (a sign-up sent twice, two admins inviting the same
+        # person) queue here, so the second finds the first's account instead of colliding
+        # with it on the unique email.
+        await serialise_on(User, lock_key("new-account", email))
         if await User.exists().where(User.email == email):
             raise Conflict(f"There is already an account for {email}", field="email")
         user = User(
