@@ -394,23 +394,25 @@ async def run_round(load: Round, cast: Cast, number: int) -> int:
 
 # --- what must hold after every crash -------------------------------------------------------
 
+
+def _audited(what: str, table: str, action: str) -> dict[str, str]:
+    """The rules that every row of ``table`` has its ``action`` audit entry, and the reverse."""
+    return {
+        f"{what} without its audit entry": f"""
+            SELECT t.id FROM {table} t WHERE NOT EXISTS (
+                SELECT 1 FROM audit_entry a WHERE a.action = '{action}'
+                AND a.target_id = CAST(t.id AS TEXT))""",
+        f"an audit entry for {what} that is not there": f"""
+            SELECT a.id FROM audit_entry a WHERE a.action = '{action}' AND NOT EXISTS (
+                SELECT 1 FROM {table} t WHERE CAST(t.id AS TEXT) = a.target_id)""",
+    }
+
+
 # Each query names rows that break a rule; every one must come back empty. Written for both
 # engines: ids are compared with the audit trail's text target ids through CAST.
 WHOLE = {
-    "a token without its audit entry": """
-        SELECT t.id FROM account_api_token t WHERE NOT EXISTS (
-            SELECT 1 FROM audit_entry a WHERE a.action = 'accounts.token_issued'
-            AND a.target_id = CAST(t.id AS TEXT))""",
-    "a token audit entry without its token": """
-        SELECT a.id FROM audit_entry a WHERE a.action = 'accounts.token_issued' AND NOT EXISTS (
-            SELECT 1 FROM account_api_token t WHERE CAST(t.id AS TEXT) = a.target_id)""",
-    "an account without its audit entry": """
-        SELECT u.id FROM account_user u WHERE NOT EXISTS (
-            SELECT 1 FROM audit_entry a WHERE a.action = 'accounts.user_created'
-            AND a.target_id = CAST(u.id AS TEXT))""",
-    "an account audit entry without its account": """
-        SELECT a.id FROM audit_entry a WHERE a.action = 'accounts.user_created' AND NOT EXISTS (
-            SELECT 1 FROM account_user u WHERE CAST(u.id AS TEXT) = a.target_id)""",
+    **_audited("a token", "account_api_token", "accounts.token_issued"),
+    **_audited("an account", "account_user", "accounts.user_created"),
     "an account without a role": """
         SELECT u.id FROM account_user u WHERE NOT EXISTS (
             SELECT 1 FROM account_user_role r WHERE r."user" = u.id)""",
