@@ -21,17 +21,20 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from registry.accounts import sign_up, users
 from registry.accounts.auth import SESSION_COOKIE
 from registry.accounts.roles import Role
-from registry.accounts.tables import ApiToken, SignUpAttempt, User
+from registry.accounts.tables import ApiToken, EmailConfirmation, SignUpAttempt, User
 from registry.app import create_app
 from registry.audit.tables import AuditEntry
 from registry.config import Settings
 from registry.core import clock
 from registry.db import bind_engine
 from registry.notifications.tables import OutboxMessage
+from registry.register.applications import workflow
 from registry.register.tables import (
     Application,
+    ApplicationKind,
     ApplicationStatus,
     EntryHistory,
     RegisterEntry,
@@ -39,11 +42,12 @@ from registry.register.tables import (
 )
 from tests.accounts.helpers import make_user, sign_in, user_signed_in_as
 from tests.conftest import empty_tables
-from tests.register.applying import registrar, submitted_application
+from tests.register.applying import fill_in, new_account, registrar, submitted_application
 from tests.register.helpers import put_on_register
 from tests.support import BASE_URL, asgi_transport
 
 AT_ONCE = 50
+APPROVALS = 20
 # Every request its own connection, and a few to spare for the test's own reads.
 POOL_SIZE = AT_ONCE + 5
 PAGES = {"accept": "text/html,application/xhtml+xml"}
@@ -79,6 +83,15 @@ async def service(wide_app: Litestar) -> AsyncIterator[Callable[[], httpx.AsyncC
     yield browser
     for client in made:
         await client.aclose()
+
+
+async def _browsing_as(
+    service: Callable[[], httpx.AsyncClient], account: users.Account
+) -> httpx.AsyncClient:
+    """A browser signed in as ``account`` (second factor done for staff)."""
+    browser = service()
+    browser.cookies.set(SESSION_COOKIE, (await sign_in(account)).session_token)
+    return browser
 
 
 async def _csrf(browser: httpx.AsyncClient, page: str) -> tuple[str, dict[str, str]]:
@@ -135,9 +148,7 @@ async def test_one_application_decided_fifty_ways_at_once_has_one_decision(
     path = f"/registrar/applications/{record.id}"
     registrars = []
     for _ in range(5):  # five registrars with the application open, ten clicks each
-        browser = service()
-        session = await sign_in(await registrar())
-        browser.cookies.set(SESSION_COOKIE, session.session_token)
+        browser = await _browsing_as(service, await registrar())
         token, hidden = await _csrf(browser, path)
         assert hidden == {"version": str(record.version)}
         registrars.append((browser, token, hidden))
@@ -172,9 +183,7 @@ async def test_one_entry_renewed_fifty_times_at_once_is_renewed_once(
         entry = await put_on_register(
             "Pat", "Renewer", until=date(2026, 11, 30), account_id=account.id
         )
-        browser = service()
-        session = await sign_in(account)
-        browser.cookies.set(SESSION_COOKIE, session.session_token)
+        browser = await _browsing_as(service, account)
         token, _ = await _csrf(browser, "/your-registration/renew")
         fields = {
             "character_declaration": "no",
@@ -254,14 +263,13 @@ async def test_one_token_revoked_fifty_times_at_once_is_revoked_once(
     assert revoked[0]["revoked_at"] is not None
 
 
-async def test_fifty_applications_approved_at_once_get_fifty_numbers(
+async def test_twenty_applications_approved_at_once_get_twenty_numbers(
     service: Callable[[], httpx.AsyncClient], migrated: Settings
 ) -> None:
-    """Not a conflict but a queue: every approval takes the next registration number."""
-    applications = [await submitted_application(migrated.data_dir) for _ in range(AT_ONCE)]
-    browser = service()
-    session = await sign_in(await registrar())
-    browser.cookies.set(SESSION_COOKIE, session.session_token)
+    """Not a conflict but a queue: every approval takes the next registration number (twenty,
+    not fifty: each application takes a dozen writes to make)."""
+    applications = [await submitted_application(migrated.data_dir) for _ in range(APPROVALS)]
+    browser = await _browsing_as(service, await registrar())
     token, _ = await _csrf(browser, f"/registrar/applications/{applications[0].id}")
     statuses = await _at_once(
         [
@@ -273,7 +281,84 @@ async def test_fifty_applications_approved_at_once_get_fifty_numbers(
         ]
     )
 
-    assert statuses == {303: AT_ONCE}
+    assert statuses == {303: APPROVALS}
     numbers = [row["registration_number"] for row in await RegisterEntry.select()]
-    assert len(set(numbers)) == AT_ONCE
-    assert await _emails("application_approved") == AT_ONCE
+    assert len(set(numbers)) == APPROVALS
+    assert await _emails("application_approved") == APPROVALS
+
+
+async def test_fifty_invitations_of_one_address_make_one_account(
+    service: Callable[[], httpx.AsyncClient],
+) -> None:
+    admin = await user_signed_in_as(Role.admin, "ada@example.org")
+    api = service()
+    api.headers.update({**admin.bearer(), "accept": "application/json"})
+    person = {"email": "new.registrar@example.org", "display_name": "Nell", "roles": ["registrar"]}
+
+    statuses = await _at_once(
+        [api.post("/api/v1/admin/users", json=person) for _ in range(AT_ONCE)]
+    )
+
+    assert statuses == {201: 1, 409: AT_ONCE - 1}
+    assert await User.count().where(User.email == "new.registrar@example.org") == 1
+    assert await _emails("invitation") == 1
+
+
+async def test_fifty_clicks_on_start_make_one_application(
+    service: Callable[[], httpx.AsyncClient],
+) -> None:
+    applicant = await new_account()
+    browser = await _browsing_as(service, applicant)
+    token, _ = await _csrf(browser, "/apply")
+
+    statuses = await _at_once(
+        [browser.post("/apply", data={"_csrf_token": token}) for _ in range(AT_ONCE)]
+    )
+
+    # The first starts the draft; the rest are sent to it, or told one is open.
+    assert set(statuses) <= {303, 409}
+    assert await Application.count().where(Application.applicant == applicant.id) == 1
+    assert await _audit_count("register.application_started") == 1
+
+
+async def test_fifty_clicks_on_send_submit_one_application_once(
+    service: Callable[[], httpx.AsyncClient], migrated: Settings
+) -> None:
+    applicant = await new_account()
+    draft = await workflow.start(applicant.id, ApplicationKind.initial)
+    await fill_in(draft.id, applicant.id, migrated.data_dir)
+    browser = await _browsing_as(service, applicant)
+    token, _ = await _csrf(browser, "/apply/check")
+
+    statuses = await _at_once(
+        [browser.post("/apply/check", data={"_csrf_token": token}) for _ in range(AT_ONCE)]
+    )
+
+    assert set(statuses) <= {303, 409}
+    submitted = await Application.select(Application.status).where(Application.id == draft.id)
+    assert submitted[0]["status"] == ApplicationStatus.submitted.value
+    assert await _audit_count("register.application_submitted") == 1
+    assert await _emails("application_submitted") == 1
+
+
+async def test_one_confirmation_link_followed_fifty_times_confirms_once(
+    service: Callable[[], httpx.AsyncClient],
+) -> None:
+    answers = sign_up.check_sign_up("sam@example.org", "Sam Newcomer", "Lantern-harbour-violet-47")
+    await sign_up.request_account(answers, "192.0.2.1")
+    sent = await OutboxMessage.select(OutboxMessage.body).where(
+        OutboxMessage.template == "confirm_email"
+    )
+    link = re.search(r"/create-account/confirm\?token=([\w-]+)", sent[0]["body"])
+    assert link is not None
+    browser = service()
+    csrf, _ = await _csrf(browser, f"/create-account/confirm?token={link.group(1)}")
+    form = {"token": link.group(1), "_csrf_token": csrf}
+
+    statuses = await _at_once(
+        [browser.post("/create-account/confirm", data=form) for _ in range(AT_ONCE)]
+    )
+
+    assert statuses == {200: 1, 409: AT_ONCE - 1}
+    assert await _audit_count("accounts.email_confirmed") == 1
+    assert await EmailConfirmation.count().where(EmailConfirmation.used_at.is_not_null()) == 1
