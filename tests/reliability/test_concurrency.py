@@ -366,3 +366,45 @@ async def test_one_confirmation_link_followed_fifty_times_confirms_once(
     assert statuses == {200: 1, 409: AT_ONCE - 1}
     assert await _audit_count("accounts.email_confirmed") == 1
     assert await EmailConfirmation.count().where(EmailConfirmation.used_at.is_not_null()) == 1
+
+
+# What one admin sends to take another's powers away: deactivate them, or take their admin role.
+TAKING_AWAY = {"deactivate": {"active": False}, "demote": {"roles": ["registrar"]}}
+
+
+@pytest.mark.parametrize("change", list(TAKING_AWAY))
+async def test_two_admins_taking_each_others_powers_at_once_leave_one_admin(
+    service: Callable[[], httpx.AsyncClient], change: str
+) -> None:
+    """Neither may take away their own powers, so that an admin is always left; two taking each
+    other's at the same moment must not leave none."""
+    admins = [
+        await user_signed_in_as(Role.admin, "ada@example.org"),
+        await user_signed_in_as(Role.admin, "bea@example.org"),
+    ]
+    apis = []
+    for admin in admins:
+        api = service()
+        api.headers.update({**admin.bearer(), "accept": "application/json"})
+        apis.append(api)
+    requests = [
+        apis[number % 2].patch(
+            f"/api/v1/admin/users/{admins[1 - number % 2].account.id}", json=TAKING_AWAY[change]
+        )
+        for number in range(AT_ONCE)
+    ]
+
+    statuses = await _at_once(requests)
+
+    # The winner's requests are answered 200 (the first changes, the rest find it changed); the
+    # loser's are refused: their token stopped (401) or their admin powers went (403).
+    assert 200 in statuses
+    assert set(statuses) <= {200, 401, 403}
+    still_admins = [
+        account
+        for account in [await users.get_account(admin.account.id) for admin in admins]
+        if account.active and Role.admin in account.roles
+    ]
+    assert len(still_admins) == 1
+    action = "accounts.user_deactivated" if change == "deactivate" else "accounts.roles_changed"
+    assert await _audit_count(action) == 1
