@@ -27,6 +27,7 @@ from registry.accounts.roles import Role
 from registry.accounts.tables import ApiToken, EmailConfirmation, SignUpAttempt, User
 from registry.app import create_app
 from registry.audit.tables import AuditEntry
+from registry.certificates.tables import Certificate
 from registry.config import Settings
 from registry.core import clock
 from registry.db import bind_engine
@@ -289,6 +290,12 @@ async def test_twenty_applications_approved_at_once_get_twenty_numbers(
     numbers = [row["registration_number"] for row in await RegisterEntry.select()]
     assert len(set(numbers)) == APPROVALS
     assert await _emails("application_approved") == APPROVALS
+    # Each certificate issued with its approval has a bit of its own in each status list.
+    issued = await Certificate.select()
+    assert len(issued) == APPROVALS
+    for kind in ("revocation", "suspension"):
+        bits = {(row[f"{kind}_list"], row[f"{kind}_index"]) for row in issued}
+        assert len(bits) == APPROVALS, kind
 
 
 async def test_fifty_invitations_of_one_address_make_one_account(

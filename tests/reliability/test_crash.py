@@ -55,8 +55,8 @@ from tests.support import (
 
 ROUNDS = 3
 ACKS_PER_ROUND = 25  # the server is killed once this many writes have been acknowledged
-DECISIONS_PER_ROUND = 10  # applications set aside for each round
-RENEWALS_PER_ROUND = 8  # and entries due for renewal
+DECISIONS_PER_ROUND = 8  # applications set aside for each round
+RENEWALS_PER_ROUND = 6  # and entries due for renewal
 SERVER_START_SECONDS = 30
 ROUND_SECONDS = 60
 PASSWORD = "Lantern-harbour-violet-47"
@@ -460,6 +460,16 @@ WHOLE = {
                 WHERE h.entry = e.id AND h.change = 'created')
             OR NOT EXISTS (SELECT 1 FROM register_entry_role r WHERE r.entry = e.id)
             OR NOT EXISTS (SELECT 1 FROM register_name_key k WHERE k.entry = e.id)""",
+    "a registered entry without exactly one current registration certificate": """
+        SELECT e.id FROM register_entry e WHERE e.state = 'registered' AND (
+            SELECT COUNT(*) FROM certificate c WHERE c.entry = e.id
+            AND c.kind = 'registration' AND c.revoked_at IS NULL
+            AND c.superseded_by IS NULL) <> 1""",
+    "two certificates at one index of a status list": """
+        SELECT c.revocation_list FROM certificate c GROUP BY c.revocation_list,
+            c.revocation_index HAVING COUNT(*) > 1
+        UNION ALL SELECT c.suspension_list FROM certificate c GROUP BY c.suspension_list,
+            c.suspension_index HAVING COUNT(*) > 1""",
     "a renewal without its history, audit entry, email or new date": """
         SELECT n.id FROM register_renewal n JOIN register_entry e ON e.id = n.entry
         WHERE e.registered_until <> n.registered_until_after
