@@ -6,7 +6,6 @@ No HTTP here. The second factor that staff add on top is in :mod:`registry.accou
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from registry.accounts.users import Account, get_account
 from registry.audit import service as audit
 from registry.audit.context import current_actor
 from registry.core import clock
-from registry.db import serialise_on, transaction
+from registry.db import lock_key, serialise_on, transaction
 from registry.errors import RegistryError
 
 LOCKOUT_FAILURES = 10
@@ -66,13 +65,6 @@ async def _recent_failures(
         .order_by(LoginAttempt.attempted_at)
     )
     return len(rows), (rows[0]["attempted_at"] if rows else None)
-
-
-def lock_key(kind: str, value: str) -> int:
-    """A signed 64-bit key naming one account's or one address's attempts, for the advisory
-    lock that makes counting them and recording the next one a single step."""
-    digest = hashlib.sha256(f"{kind}:{value}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 async def _refuse_if_locked(

@@ -80,24 +80,26 @@ async def request_account(answers: SignUp, client_address: str) -> None:
         if known is not None:
             await _tell_the_holder(known["id"], answers.email)
             return
-    # create_user opens its own transaction; the attempt above is already recorded.
+    # Outside the attempt's transaction, so the attempt stays recorded whatever happens next.
     await _create(answers, password_hash)
 
 
 async def _create(answers: SignUp, password_hash: str) -> None:
+    # The account, its confirmation link and the record of the sign-up in one transaction: a
+    # crash between them would leave an account whose holder was never sent a link.
     try:
-        account = await create_user(
-            answers.email,
-            answers.display_name,
-            [Role.practitioner],
-            email_confirmed=False,
-            password_hash=password_hash,
-        )
+        async with transaction():
+            account = await create_user(
+                answers.email,
+                answers.display_name,
+                [Role.practitioner],
+                email_confirmed=False,
+                password_hash=password_hash,
+            )
+            await _send_confirmation(account)
+            await audit.record("accounts.signed_up", "user", account.id)
     except Conflict:
         return  # made at this very moment by a twin request: that one sent the link
-    async with transaction():
-        await _send_confirmation(account)
-        await audit.record("accounts.signed_up", "user", account.id)
 
 
 async def _tell_the_holder(user_id: int, email: str) -> None:

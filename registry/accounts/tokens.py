@@ -92,15 +92,18 @@ async def list_api_tokens(user_id: int) -> list[TokenSummary]:
 async def revoke_api_token(user_id: int, token_id: int) -> None:
     """Revoke one of the user's own tokens; another user's token is 'not found', not 'forbidden'."""
     async with transaction():
-        row = (
-            await ApiToken.select(ApiToken.id, ApiToken.revoked_at)
-            .where((ApiToken.id == token_id) & (ApiToken.user == user_id))
-            .first()
-        )
-        if row is None:
+        if not await ApiToken.exists().where(
+            (ApiToken.id == token_id) & (ApiToken.user == user_id)
+        ):
             raise NotFound("You have no token with that id")
-        if row["revoked_at"] is None:
-            await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(ApiToken.id == token_id)
+        # Only the request that finds it live revokes (and records) it: the update's own
+        # condition decides, so fifty revocations at once make one audit entry, not fifty.
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: clock.now()})
+            .where((ApiToken.id == token_id) & ApiToken.revoked_at.is_null())
+            .returning(ApiToken.id)
+        )
+        if revoked:
             await audit.record("accounts.token_revoked", "api_token", token_id)
 
 

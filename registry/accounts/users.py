@@ -19,8 +19,8 @@ from registry.accounts.roles import ROLE_LABELS, STAFF_ROLES, Role, is_staff
 from registry.accounts.tables import ApiToken, BrowserSession, User, UserRole
 from registry.audit import service as audit
 from registry.core import clock
-from registry.db import escape_like, transaction
-from registry.errors import Conflict, InvalidInput, NotFound
+from registry.db import escape_like, lock_key, lock_row, serialise_on, transaction
+from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 MAX_DISPLAY_NAME = 120
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -178,6 +178,10 @@ async def create_user(
         password_hash = await passwords.hash_password_in_thread(password)
     moment = clock.now()
     async with transaction():
+        # Two requests for one new address (a sign-up sent twice, two admins inviting the same
+        # person) queue here, so the second finds the first's account instead of colliding
+        # with it on the unique email.
+        await serialise_on(User, lock_key("new-account", email))
         if await User.exists().where(User.email == email):
             raise Conflict(f"There is already an account for {email}", field="email")
         user = User(
@@ -230,9 +234,12 @@ async def set_roles(
     if not role_set:
         raise InvalidInput("Choose at least one role", field="roles")
     async with transaction():
+        await _hold_for_change(user_id, by_user_id)
         before = await get_account(user_id)
         if user_id == by_user_id and Role.admin in before.roles and Role.admin not in role_set:
             raise Conflict("You cannot remove your own admin role", field="roles")
+        if before.roles == role_set:
+            return before  # nothing to change: a twin request has already made it
         await UserRole.delete().where(UserRole.user == user_id)
         await UserRole.insert(
             *[UserRole(user=user_id, role=role.value) for role in sorted(role_set)]
@@ -250,6 +257,19 @@ async def set_roles(
     return await get_account(user_id)
 
 
+async def _hold_for_change(user_id: int, by_user_id: int | None) -> None:
+    """Hold the account being changed and the admin changing it (lower id first, so two admins
+    changing each other queue rather than deadlock) to the end of the transaction, then check
+    the admin may still act. Each admin is refused only their own powers, so an admin is always
+    left; without this, two taking each other's at the same moment would both succeed."""
+    for held in sorted({user_id} if by_user_id is None else {user_id, by_user_id}):
+        await lock_row(User, held)
+    if by_user_id is not None and by_user_id != user_id:
+        actor = await get_account(by_user_id)
+        if not actor.active or Role.admin not in actor.roles:
+            raise PermissionDenied("Your account can no longer change other accounts")
+
+
 async def update_user(
     user_id: int,
     *,
@@ -259,6 +279,7 @@ async def update_user(
 ) -> Account:
     """Change roles and the active flag together: both happen, or, if either is refused, neither."""
     async with transaction():
+        await _hold_for_change(user_id, by_user_id)
         account = await get_account(user_id)
         if active is not None and active != account.active:
             account = await set_active(user_id, active, by_user_id=by_user_id)
@@ -275,7 +296,10 @@ async def set_active(user_id: int, active: bool, *, by_user_id: int | None = Non
     if not active and user_id == by_user_id:
         raise Conflict("You cannot deactivate your own account", field="active")
     async with transaction():
+        await _hold_for_change(user_id, by_user_id)
         before = await get_account(user_id)
+        if before.active == active:
+            return before  # nothing to change: a twin request has already made it
         await User.update({User.active: active}).where(User.id == user_id)
         if not active:
             await BrowserSession.delete().where(BrowserSession.user == user_id)
