@@ -41,9 +41,10 @@ async def test_fifty_guesses_at_once_are_checked_no_more_than_the_limit(
     await make_user(Role.practitioner, "pat@example.org")
     guesses = [f"wrong-guess-{number}" for number in range(49)] + [PASSWORD]
     outcomes = await asyncio.gather(*[_outcome("pat@example.org", g) for g in guesses])
-    checked = [o for o in outcomes if o != "locked"]
-    assert len(checked) == sign_in.LOCKOUT_FAILURES
-    assert outcomes.count("locked") == len(guesses) - sign_in.LOCKOUT_FAILURES
+    # The order in which fifty waiting guesses take the lock is the engine's: the right one may
+    # be checked early (and sign in) or be refused; either way only the limit of wrong ones is.
+    assert outcomes.count("wrong") == sign_in.LOCKOUT_FAILURES
+    assert outcomes.count("signed in") <= 1
     # Locked out for the window, whatever is sent now, the right password included.
     assert await _outcome("pat@example.org", PASSWORD) == "locked"
 
