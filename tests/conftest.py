@@ -7,11 +7,13 @@ which turns any skip into a failure.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
@@ -21,7 +23,13 @@ from registry.app import create_app
 from registry.config import Settings
 from registry.db import bind_engine, create_engine, migrate, registry_tables
 from registry.register.tables import SEEDED_TABLES
-from tests.support import ENGINES, asgi_transport, make_settings
+from tests.support import (
+    CONFIGURED_POSTGRES_URL,
+    ENGINES,
+    POSTGRES_URL,
+    asgi_transport,
+    make_settings,
+)
 
 
 @pytest.fixture(scope="session", params=ENGINES)
@@ -111,11 +119,32 @@ BROWSER = "browser"
 BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 
 
+DROP_WORKER_DATABASE = "DROP DATABASE IF EXISTS {} WITH (FORCE)"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{POSTGRES_ONLY}: a test of PostgreSQL's behaviour alone; it is not collected for SQLite",
     )
+    if POSTGRES_URL != CONFIGURED_POSTGRES_URL:
+        asyncio.run(_worker_database(DROP_WORKER_DATABASE, "CREATE DATABASE {}"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if POSTGRES_URL != CONFIGURED_POSTGRES_URL:
+        asyncio.run(_worker_database(DROP_WORKER_DATABASE))
+
+
+async def _worker_database(*statements: str) -> None:
+    """Make or drop this xdist worker's own database, from the configured one."""
+    name = POSTGRES_URL.rpartition("/")[2]
+    connection = await asyncpg.connect(CONFIGURED_POSTGRES_URL)
+    try:
+        for statement in statements:
+            await connection.execute(statement.format(f'"{name}"'))
+    finally:
+        await connection.close()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

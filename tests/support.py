@@ -21,7 +21,20 @@ from registry.core.domain import Domain
 from registry.db import bind_engine
 from registry.domains import DOMAINS
 
-POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "")
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker owns a database of its own, named after the configured one
+    (``registry_ci`` → ``registry_ci_gw0``), so parallel workers never empty each other's tables;
+    ``tests/conftest.py`` creates it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    base, _, database = url.rpartition("/")
+    return f"{base}/{database}_{worker}"
+
+
+CONFIGURED_POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "")
+POSTGRES_URL = _database_of_this_worker(CONFIGURED_POSTGRES_URL)
 ENGINES = ["sqlite", "postgres"]
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-to-use"
 
