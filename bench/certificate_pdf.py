@@ -331,7 +331,8 @@ def section(
         f"{one.rate:,.0f} certificates/s ({one.count / one.rate:.1f} s) | |",
         f"| batch of {two.count:,} certificates, 2 worker processes | "
         f"{two.rate:,.0f} certificates/s ({two.count / two.rate:.1f} s), "
-        f"{two.rate / one.rate:.2f} times 1 worker | uses both cores |",
+        f"{two.rate / one.rate:.2f} times 1 worker, {statistics.median(two.cpu):.2f} cores "
+        f"used | both cores: {both_cores(two)} |",
         "",
         f"Single renders: {args.rounds} interleaved rounds of {args.repeat} renders of each "
         "(the order rotates every round), one after another in one process; each figure is "
@@ -416,6 +417,16 @@ def section(
         END,
     ]
     return "\n".join(out) + "\n"
+
+
+def both_cores(two: Batch) -> str:
+    """Did the 2 workers get both cores, or say why this run cannot tell."""
+    cores, others = statistics.median(two.cpu), statistics.median(two.others)
+    if cores >= 1.5:
+        return verdict(True)
+    if others > 0.5:
+        return f"not shown (other work held {others:.2f} cores)"
+    return verdict(False)
 
 
 def write_section(text: str, path: Path) -> None:
