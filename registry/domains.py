@@ -11,8 +11,9 @@ from __future__ import annotations
 from registry.accounts.domain import DOMAIN as ACCOUNTS
 from registry.audit.domain import DOMAIN as AUDIT
 from registry.core.domain import Domain
+from registry.cpd.domain import DOMAIN as CPD
 from registry.notifications.domain import DOMAIN as NOTIFICATIONS
 from registry.register.domain import DOMAIN as REGISTER
 from registry.web.domain import DOMAIN as SERVICE
 
-DOMAINS: tuple[Domain, ...] = (SERVICE, AUDIT, ACCOUNTS, NOTIFICATIONS, REGISTER)
+DOMAINS: tuple[Domain, ...] = (SERVICE, AUDIT, ACCOUNTS, NOTIFICATIONS, REGISTER, CPD)

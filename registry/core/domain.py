@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from registry.accounts.access import Rule
+    from registry.core.reference import ReferenceList
     from registry.core.scheduler import ScheduledJob
     from registry.core.subject_access import SubjectAccess
     from registry.demo import DemoSummary
@@ -124,6 +125,8 @@ class Domain(InitPluginProtocol):
     visitor_facts: Sequence[VisitorFacts] = ()
     # What the domain holds about one person, for `registry export-person` (subject access).
     subject_access: Sequence[SubjectAccess] = ()
+    # Short lists admins keep at /admin/reference (see registry.core.reference).
+    reference_lists: Sequence[ReferenceList] = ()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.middleware.extend(self.middleware)
