@@ -156,6 +156,8 @@ async def _codes_to_ids(
     """The ids of ``codes``; an unknown code or a retired one (unless the activity already
     carries it: history is kept) is refused by name."""
     wanted = list(dict.fromkeys(code.strip().lower() for code in codes))
+    if not wanted:
+        return []
     rows = await table.select(table.id, table.code, table.active).where(table.code.is_in(wanted))
     found = {row["code"]: row for row in rows}
     for code in wanted:
@@ -503,7 +505,7 @@ async def evidence_file(
     query = ActivityEvidence.select(
         ActivityEvidence.activity,
         ActivityEvidence.file,
-        ActivityEvidence.activity.practitioner.account.as_alias("owner"),
+        ActivityEvidence.activity._.practitioner._.account.as_alias("owner"),
     ).where(ActivityEvidence.id == attachment_id)
     link = await query.first()
     if link is None or (not cpd_staff and link["owner"] != viewer_id):

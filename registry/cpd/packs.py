@@ -117,7 +117,7 @@ async def create_pack(data: RulePackIn, *, by_user_id: int | None) -> Pack:
                 "A pack already comes into force on or after that date: choose a later date",
                 field="effective_from",
             )
-        values = {
+        values: dict[str, Any] = {
             "name": data.name,
             "effective_from": data.effective_from,
             "min_total_quarters": _quarters(data.min_total_hours),

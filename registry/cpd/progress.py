@@ -106,7 +106,7 @@ class YearProgress:
         return sum(rule.met for rule in self.rules)
 
 
-def _hours(quarters: int) -> Decimal:
+def hours(quarters: int) -> Decimal:
     return Decimal(quarters) / 4
 
 
@@ -122,15 +122,15 @@ async def year_progress(
         RuleProgress(
             "total_hours",
             "Total hours",
-            _hours(int(row["counted_quarters"])),
-            _hours(pack.min_total_quarters),
+            hours(int(row["counted_quarters"])),
+            hours(pack.min_total_quarters),
             "hours",
         ),
         RuleProgress(
             "participatory_hours",
             "Participatory hours",
-            _hours(int(row["participatory_quarters"])),
-            _hours(pack.min_participatory_quarters),
+            hours(int(row["participatory_quarters"])),
+            hours(pack.min_participatory_quarters),
             "hours",
         ),
         RuleProgress(

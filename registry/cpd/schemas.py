@@ -63,7 +63,20 @@ def quarters_of(value: Any, label: str, *, low: Decimal, high: int, inclusive_lo
     return int(quarters)
 
 
+def _chosen(message: str) -> Any:
+    """A choice a page leaves blank when nothing is picked: say what to choose."""
+
+    def check(value: Any) -> Any:
+        if value is None or value == "":
+            raise ValueError(message)
+        return value
+
+    return check
+
+
 def _activity_hours(value: Any) -> Decimal:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("Enter how many hours the activity took, like 1.5")
     quarters = quarters_of(
         value, "Hours", low=Decimal(0), high=MAX_ACTIVITY_HOURS, inclusive_low=False
     )
@@ -113,13 +126,17 @@ class ActivityIn(Form):
 
     model_config = ConfigDict(validate_default=True, extra="forbid")
 
-    title: Text = Field(min_length=1, max_length=200, title="Title")
+    title: Annotated[Text, AfterValidator(_chosen("Enter the title of the activity"))] = Field(
+        max_length=200, title="Title"
+    )
     done_on: date = Field(title="Date of the activity", examples=["2026-10-14"])
     hours: ActivityHours = Field(title="Hours", examples=["1.5"])
-    activity_type: ActivityType = Field(title="Type of activity")
-    participatory: bool = Field(
-        title="Participatory", description="Learning with others (a course, a conference, …)"
-    )
+    activity_type: Annotated[
+        ActivityType, BeforeValidator(_chosen("Select the type of activity"))
+    ] = Field(title="Type of activity")
+    participatory: Annotated[
+        bool, BeforeValidator(_chosen("Select yes if you learned with others"))
+    ] = Field(title="Participatory", description="Learning with others (a course, a conference, …)")
     practice_areas: AreaCodes = Field(
         max_length=20, title="Practice areas", examples=[["risk_assessment"]]
     )
@@ -133,7 +150,9 @@ class ActivityIn(Form):
     practice_changed: MultilineText = Field(
         default="", max_length=MAX_REFLECTION, title="How your practice changed"
     )
-    peer_reflection: bool = Field(default=False, title="Reflected with a peer")
+    peer_reflection: Annotated[
+        bool, BeforeValidator(_chosen("Select yes if you reflected on it with a peer"))
+    ] = Field(default=False, title="Reflected with a peer")
     peer_role: Text = Field(default="", max_length=120, title="The peer's role")
 
     date_fields: ClassVar[frozenset[str]] = frozenset({"done_on"})

@@ -38,7 +38,7 @@ from registry.web.templating import multiline
 AnyRequest = Request[Any, Any, Any]
 SEE_OTHER: Literal[303] = 303
 # The evidence page posts a file of up to 10 MB; the form around it needs a little more room.
-UPLOAD_BODY_LIMIT = evidence.MAX_BYTES + 2 * 1024 * 1024
+UPLOAD_BODY_LIMIT = evidence.UPLOAD_BODY_LIMIT
 DATE_FIELDS = ("date_of_birth", "awarded_on")
 
 

@@ -25,6 +25,8 @@ from registry.errors import InvalidInput, NotFound
 from registry.register.tables import EvidenceFile
 
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB
+# A request carrying one file of MAX_BYTES: the body around it needs a little more room.
+UPLOAD_BODY_LIMIT = MAX_BYTES + 2 * 1024 * 1024
 MAX_FILENAME = 200
 FIELD = "evidence"
 

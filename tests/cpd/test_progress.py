@@ -45,7 +45,7 @@ async def test_total_hours_below_at_and_above_the_target(engine: Any) -> None:
     )
     await log(person, hours=Decimal("17.5"), done_on=date(2027, 1, 7))
     total = _rule(await _current(person), "total_hours")
-    assert (total.summary, total.met, total.still_needed) == ("30 / 30 hours", True, 0)
+    assert (total.summary, total.met, total.still_needed) == ("30 / 30 hours", True, Decimal(0))
     await log(person, hours=Decimal("0.25"), done_on=date(2027, 1, 8))
     total = _rule(await _current(person), "total_hours")
     assert (total.summary, total.met) == ("30.25 / 30 hours", True)
