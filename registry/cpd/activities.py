@@ -273,6 +273,11 @@ async def _records(
     return records
 
 
+async def records_of(rows: list[dict[str, Any]], calendar: RenewalCalendar) -> list[ActivityRecord]:
+    """Activity rows read by someone other than their owner (a subject access export)."""
+    return await _records(rows, calendar, set())
+
+
 async def get(account_id: int, activity_id: int, calendar: RenewalCalendar) -> ActivityRecord:
     owner = await owner_of(account_id)
     row = await _own_row(owner, activity_id)

@@ -9,12 +9,12 @@ from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
-from litestar.response import File
+from litestar.response import File, Response
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from registry.accounts.auth import SignedInRequest
 from registry.config import Settings
-from registry.cpd import activities, packs, progress
+from registry.cpd import activities, export, packs, progress
 from registry.cpd.schemas import (
     ActivityIn,
     ActivityOut,
@@ -225,6 +225,26 @@ class MyCpdController(Controller):
         await activities.remove_evidence(
             request.user.id, activity_id, evidence_id, calendar_of(request)
         )
+
+    @get(
+        "/export.json",
+        name="api_cpd_export_json",
+        summary="Your whole CPD record as one JSON document, evidence by name and SHA-256",
+        media_type="application/json",
+    )
+    async def export_json(self, request: SignedInRequest) -> Response[bytes]:
+        content = await export.json_document(request.user.id, calendar_of(request))
+        return Response(content, headers=export.download_headers("json"))
+
+    @get(
+        "/export.csv",
+        name="api_cpd_export_csv",
+        summary="Your whole CPD record as CSV, one activity a row",
+        media_type="text/csv; charset=utf-8",
+    )
+    async def export_csv(self, request: SignedInRequest) -> Response[bytes]:
+        content = await export.csv_document(request.user.id, calendar_of(request))
+        return Response(content, headers=export.download_headers("csv"))
 
     @get(
         "/progress",

@@ -8,6 +8,7 @@ from registry.core.domain import Domain, NavItem, holding, knowing
 from registry.cpd.api import MyCpdController, RulePackController
 from registry.cpd.pages import CpdPages, RulePackPages
 from registry.cpd.reference import REFERENCE_LISTS
+from registry.cpd.subject_access import SUBJECT_ACCESS
 from registry.cpd.tables import CPD_TABLES
 from registry.register.signposts import ON_REGISTER
 
@@ -31,6 +32,8 @@ DOMAIN = Domain(
         "cpd_evidence_upload": PRACTITIONER,
         "cpd_evidence_remove": PRACTITIONER,
         "cpd_evidence_download": OWNER_OR_CPD_STAFF,
+        "cpd_export_csv": PRACTITIONER,
+        "cpd_export_json": PRACTITIONER,
         # and through the API, with their token
         "api_cpd_activities": PRACTITIONER,
         "api_cpd_activity_create": PRACTITIONER,
@@ -41,6 +44,8 @@ DOMAIN = Domain(
         "api_cpd_evidence": PRACTITIONER,
         "api_cpd_evidence_remove": PRACTITIONER,
         "api_cpd_progress": PRACTITIONER,
+        "api_cpd_export_json": PRACTITIONER,
+        "api_cpd_export_csv": PRACTITIONER,
         # rule packs
         "cpd_rule_packs": ADMIN,
         "cpd_rule_pack_create": ADMIN,
@@ -53,4 +58,5 @@ DOMAIN = Domain(
     ],
     tables=CPD_TABLES,
     reference_lists=REFERENCE_LISTS,
+    subject_access=[SUBJECT_ACCESS],
 )

@@ -11,13 +11,13 @@ from typing import Any, Literal
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
-from litestar.response import File, Redirect, Template
+from litestar.response import File, Redirect, Response, Template
 
 from registry.accounts.auth import SignedInRequest
 from registry.accounts.roles import Role
 from registry.core import clock
 from registry.core.reference import list_items
-from registry.cpd import activities, packs, progress
+from registry.cpd import activities, export, packs, progress
 from registry.cpd.api import Year, calendar_of, data_dir_of, download
 from registry.cpd.reference import PRACTICE_AREAS, STANDARDS
 from registry.cpd.schemas import ActivityIn, RulePackIn, hours_text
@@ -169,6 +169,21 @@ class CpdPages(Controller):
                 "banner": request.query_params.get("done", ""),
                 "days_left": (chosen.ends_on - clock.now().date()).days,
             },
+        )
+
+    @get("/export.csv", name="cpd_export_csv")
+    async def export_csv(self, request: SignedInRequest) -> Response[bytes]:
+        """Every activity as CSV, to keep or to open in a spreadsheet."""
+        content = await export.csv_document(request.user.id, calendar_of(request))
+        return Response(
+            content, media_type="text/csv; charset=utf-8", headers=export.download_headers("csv")
+        )
+
+    @get("/export.json", name="cpd_export_json")
+    async def export_json(self, request: SignedInRequest) -> Response[bytes]:
+        content = await export.json_document(request.user.id, calendar_of(request))
+        return Response(
+            content, media_type="application/json", headers=export.download_headers("json")
         )
 
     @get("/activities/new", name="cpd_activity_new")

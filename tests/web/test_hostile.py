@@ -553,6 +553,24 @@ HOSTILE: list[Hostile] = [
         params={"year": "99999"},
         setup=_on_register,
     ),
+    *(
+        Hostile(
+            f"CPD export {path} with NUL in the query",
+            "GET",
+            path,
+            "Format must not contain control characters",
+            role=Role.practitioner,
+            page=page,
+            params={"format": f"csv{NUL}"},
+            setup=_on_register,
+        )
+        for path, page in (
+            ("/cpd/export.csv", True),
+            ("/cpd/export.json", True),
+            ("/api/v1/me/cpd/export.csv", False),
+            ("/api/v1/me/cpd/export.json", False),
+        )
+    ),
     Hostile(
         "CPD rule pack API with NUL in the name",
         "POST",
