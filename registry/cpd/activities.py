@@ -356,6 +356,13 @@ def _audited(
 
 async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -> ActivityRecord:
     owner = await owner_of(account_id)
+    activity_id = await record_for(owner, data, calendar)
+    return await get(account_id, activity_id, calendar)
+
+
+async def record_for(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) -> int:
+    """Record an activity in ``owner``'s log (the practitioner's own call goes through
+    ``record``; the demo seeder comes here for practitioners without an account)."""
     _check_date(owner, data.done_on)
     await _refuse_if_declared(owner, data.done_on, calendar)
     area_ids = await _codes_to_ids(
@@ -379,7 +386,7 @@ async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -
             activity_id,
             after=_audited(columns, data.practice_areas, data.standards),
         )
-    return await get(account_id, activity_id, calendar)
+    return activity_id
 
 
 async def update(

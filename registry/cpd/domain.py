@@ -6,6 +6,7 @@ from registry.accounts.access import ADMIN, PRACTITIONER, Rule
 from registry.accounts.roles import Role
 from registry.core.domain import Domain, NavItem, holding, knowing
 from registry.cpd.api import MyCpdController, RulePackController
+from registry.cpd.demo import seed_demo_cpd
 from registry.cpd.pages import CpdPages, RulePackPages
 from registry.cpd.reference import REFERENCE_LISTS
 from registry.cpd.subject_access import SUBJECT_ACCESS
@@ -56,6 +57,7 @@ DOMAIN = Domain(
         NavItem("/cpd", "Your CPD", knowing(ON_REGISTER, role="practitioner"), position=32),
         NavItem("/admin/cpd/rule-packs", "CPD rule packs", holding("admin"), position=53),
     ],
+    demo_seeders=[seed_demo_cpd],
     tables=CPD_TABLES,
     reference_lists=REFERENCE_LISTS,
     subject_access=[SUBJECT_ACCESS],
