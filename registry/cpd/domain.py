@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from registry.accounts.access import ADMIN, PRACTITIONER, Rule
 from registry.accounts.roles import Role
 from registry.core.domain import Domain, NavItem, holding, knowing
@@ -9,6 +11,7 @@ from registry.cpd.api import MyCpdController, RulePackController
 from registry.cpd.demo import seed_demo_cpd
 from registry.cpd.pages import CpdPages, RulePackPages
 from registry.cpd.reference import REFERENCE_LISTS
+from registry.cpd.reminders import JOBS
 from registry.cpd.subject_access import SUBJECT_ACCESS
 from registry.cpd.tables import CPD_TABLES
 from registry.register.signposts import ON_REGISTER
@@ -57,8 +60,10 @@ DOMAIN = Domain(
         NavItem("/cpd", "Your CPD", knowing(ON_REGISTER, role="practitioner"), position=32),
         NavItem("/admin/cpd/rule-packs", "CPD rule packs", holding("admin"), position=53),
     ],
+    jobs=JOBS,
     demo_seeders=[seed_demo_cpd],
     tables=CPD_TABLES,
+    email_templates=Path(__file__).resolve().parent / "templates" / "email",
     reference_lists=REFERENCE_LISTS,
     subject_access=[SUBJECT_ACCESS],
 )
