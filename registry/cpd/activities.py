@@ -195,6 +195,18 @@ async def _own_row(owner: Owner, activity_id: int) -> dict[str, Any]:
     return row
 
 
+async def _named_by_activity(link: Any, item: Any, ids: list[int]) -> dict[int, list[Named]]:
+    """The reference items (practice areas or standards) each activity names, in list order."""
+    found: dict[int, list[Named]] = {}
+    for row in (
+        await link.select(link.activity, item.code.as_alias("code"), item.name.as_alias("name"))
+        .where(link.activity.is_in(ids))
+        .order_by(item.sort_order)
+    ):
+        found.setdefault(row["activity"], []).append(Named(row["code"], row["name"]))
+    return found
+
+
 async def _records(
     rows: list[dict[str, Any]], calendar: RenewalCalendar, declared: set[int]
 ) -> list[ActivityRecord]:
@@ -202,28 +214,8 @@ async def _records(
     ids = [row["id"] for row in rows]
     if not ids:
         return []
-    areas: dict[int, list[Named]] = {}
-    for link in (
-        await ActivityPracticeArea.select(
-            ActivityPracticeArea.activity,
-            ActivityPracticeArea.practice_area.code.as_alias("code"),
-            ActivityPracticeArea.practice_area.name.as_alias("name"),
-        )
-        .where(ActivityPracticeArea.activity.is_in(ids))
-        .order_by(ActivityPracticeArea.practice_area.sort_order)
-    ):
-        areas.setdefault(link["activity"], []).append(Named(link["code"], link["name"]))
-    standards: dict[int, list[Named]] = {}
-    for link in (
-        await ActivityStandard.select(
-            ActivityStandard.activity,
-            ActivityStandard.standard.code.as_alias("code"),
-            ActivityStandard.standard.name.as_alias("name"),
-        )
-        .where(ActivityStandard.activity.is_in(ids))
-        .order_by(ActivityStandard.standard.sort_order)
-    ):
-        standards.setdefault(link["activity"], []).append(Named(link["code"], link["name"]))
+    areas = await _named_by_activity(ActivityPracticeArea, ActivityPracticeArea.practice_area, ids)
+    standards = await _named_by_activity(ActivityStandard, ActivityStandard.standard, ids)
     files: dict[int, list[AttachedFile]] = {}
     for link in (
         await ActivityEvidence.select(

@@ -190,11 +190,11 @@ class MyCpdController(Controller):
         activity_id: FromPath[int],
         data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> ActivityOut:
-        content = await data.read(evidence.MAX_BYTES + 1)
+        filename, content = await evidence.read_upload(data)
         changed = await activities.attach_evidence(
             request.user.id,
             activity_id,
-            data.filename or "",
+            filename,
             content,
             data_dir_of(request),
             calendar_of(request),

@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any, Literal
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import File, Redirect, Response, Template
 
@@ -259,11 +258,7 @@ class CpdPages(Controller):
     ) -> Template | Redirect:
         calendar = calendar_of(request)
         values = await read_form(request)
-        upload = values.get("evidence")
-        filename, data = "", None
-        if isinstance(upload, UploadFile):
-            filename = upload.filename or ""
-            data = await upload.read(evidence.MAX_BYTES + 1)
+        filename, data = await evidence.read_upload(values.get(evidence.FIELD))
         errors = FormErrors()
         with errors.catch(InvalidInput, Conflict, field=evidence.FIELD):
             await activities.attach_evidence(

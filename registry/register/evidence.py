@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from litestar.datastructures import UploadFile
+
 from registry.core import clock
 from registry.db import transaction
 from registry.errors import InvalidInput, NotFound
@@ -112,6 +114,14 @@ def download_name(filename: str, content_type: str) -> str:
     if dot and stem and ALIASES.get(f".{current.lower()}", f".{current.lower()}") == extension:
         return filename
     return f"{stem if dot and stem else filename}{extension}"
+
+
+async def read_upload(value: object) -> tuple[str, bytes | None]:
+    """A posted file field as (its name, at most one byte more than the limit of its bytes), or
+    ("", None) when no file was posted: enough to tell a file over the limit from one at it."""
+    if not isinstance(value, UploadFile):
+        return "", None
+    return value.filename or "", await value.read(MAX_BYTES + 1)
 
 
 def check_upload(
