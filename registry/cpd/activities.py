@@ -76,9 +76,7 @@ async def owner_of(account_id: int) -> Owner:
     )
     if row is None:
         raise Conflict("Your CPD record starts when you join the register")
-    return Owner(
-        account_id, row["practitioner"], row["id"], packs._as_date(row["registered_since"])
-    )
+    return Owner(account_id, row["practitioner"], row["id"], packs.as_date(row["registered_since"]))
 
 
 async def find_owner(account_id: int) -> Owner | None:
@@ -236,7 +234,7 @@ async def _records(
         files.setdefault(link["activity"], []).append(AttachedFile(link["id"], stored))
     records = []
     for row in rows:
-        done_on = packs._as_date(row["done_on"])
+        done_on = packs.as_date(row["done_on"])
         year = registration_year(done_on, calendar)
         records.append(
             ActivityRecord(
@@ -431,7 +429,7 @@ async def delete(account_id: int, activity_id: int, calendar: RenewalCalendar) -
     async with transaction():
         await lock_row(Activity, activity_id)
         row = await _own_row(owner, activity_id)
-        await _refuse_if_declared(owner, packs._as_date(row["done_on"]), calendar)
+        await _refuse_if_declared(owner, packs.as_date(row["done_on"]), calendar)
         await Activity.delete().where(Activity.id == activity_id)
         await audit.record(
             "cpd.activity_removed",
@@ -460,7 +458,7 @@ async def attach_evidence(
     leaves no trace."""
     owner = await owner_of(account_id)
     row = await _own_row(owner, activity_id)
-    await _refuse_if_declared(owner, packs._as_date(row["done_on"]), calendar)
+    await _refuse_if_declared(owner, packs.as_date(row["done_on"]), calendar)
     checked = evidence.check_upload(filename, data, missing=EVIDENCE_MISSING)
 
     async def attach(stored: evidence.StoredFile) -> None:
@@ -485,7 +483,7 @@ async def remove_evidence(
 ) -> ActivityRecord:
     owner = await owner_of(account_id)
     row = await _own_row(owner, activity_id)
-    await _refuse_if_declared(owner, packs._as_date(row["done_on"]), calendar)
+    await _refuse_if_declared(owner, packs.as_date(row["done_on"]), calendar)
     async with transaction():
         link = (
             await ActivityEvidence.select(ActivityEvidence.id, ActivityEvidence.file)

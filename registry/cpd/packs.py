@@ -49,7 +49,7 @@ def _pack(row: dict[str, Any]) -> Pack:
     return Pack(
         id=int(row["id"]),
         name=str(row["name"]),
-        effective_from=_as_date(row["effective_from"]),
+        effective_from=as_date(row["effective_from"]),
         min_total_quarters=int(row["min_total_quarters"]),
         min_participatory_quarters=int(row["min_participatory_quarters"]),
         min_reflective_accounts=int(row["min_reflective_accounts"]),
@@ -61,7 +61,8 @@ def _pack(row: dict[str, Any]) -> Pack:
     )
 
 
-def _as_date(value: object) -> date:
+def as_date(value: object) -> date:
+    """A date column as read on either engine (a raw read on SQLite may give its text)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -112,7 +113,7 @@ async def create_pack(data: RulePackIn, *, by_user_id: int | None) -> Pack:
             .order_by(RulePack.effective_from, ascending=False)
             .first()
         )
-        if latest is not None and data.effective_from <= _as_date(latest["effective_from"]):
+        if latest is not None and data.effective_from <= as_date(latest["effective_from"]):
             raise Conflict(
                 "A pack already comes into force on or after that date: choose a later date",
                 field="effective_from",
