@@ -23,11 +23,12 @@ from pydantic import (
 
 from registry.cpd.tables import ActivityType
 from registry.web.forms import Form
-from registry.web.inputs import MultilineText, Text
+from registry.web.inputs import YEARS, MultilineText, Text, in_years
 
 MAX_REFLECTION = 10_000
 MAX_ACTIVITY_HOURS = 24
 MAX_PACK_HOURS = 1_000
+MAX_CODE = 40  # as long as a reference item's code may be
 
 
 def _as_list(value: Any) -> Any:
@@ -107,8 +108,25 @@ def _some_area(value: list[str]) -> list[str]:
 
 
 ActivityHours = Annotated[Decimal, BeforeValidator(_activity_hours)]
-Codes = Annotated[list[Text], BeforeValidator(_as_list)]
-AreaCodes = Annotated[list[Text], BeforeValidator(_as_list), AfterValidator(_some_area)]
+
+
+def _in_years(value: date) -> date:
+    if not in_years(value):
+        raise ValueError(f"The date must be from the year {YEARS[0]} to {YEARS[1]}")
+    return value
+
+
+def _short_code(value: str) -> str:
+    if len(value) > MAX_CODE:
+        raise ValueError(f"A code must be {MAX_CODE} characters or fewer, like risk_assessment")
+    return value
+
+
+Code = Annotated[Text, AfterValidator(_short_code)]
+Codes = Annotated[list[Code], BeforeValidator(_as_list)]
+AreaCodes = Annotated[list[Code], BeforeValidator(_as_list), AfterValidator(_some_area)]
+# A date within the years the service holds anything about (registry.web.inputs.YEARS).
+Dated = Annotated[date, AfterValidator(_in_years)]
 
 
 def hours_text(quarters: int) -> str:
@@ -129,7 +147,7 @@ class ActivityIn(Form):
     title: Annotated[Text, AfterValidator(_chosen("Enter the title of the activity"))] = Field(
         max_length=200, title="Title"
     )
-    done_on: date = Field(title="Date of the activity", examples=["2026-10-14"])
+    done_on: Dated = Field(title="Date of the activity", examples=["2026-10-14"])
     hours: ActivityHours = Field(title="Hours", examples=["1.5"])
     activity_type: Annotated[
         ActivityType, BeforeValidator(_chosen("Select the type of activity"))
@@ -209,7 +227,7 @@ class RulePackIn(Form):
     model_config = ConfigDict(validate_default=True, extra="forbid")
 
     name: Text = Field(min_length=1, max_length=120, title="Name")
-    effective_from: date = Field(title="In force from")
+    effective_from: Dated = Field(title="In force from")
     min_total_hours: Annotated[Decimal, BeforeValidator(_pack_hours("Minimum total hours"))] = (
         Field(title="Minimum total hours")
     )

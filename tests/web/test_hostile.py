@@ -492,7 +492,12 @@ HOSTILE: list[Hostile] = [
                 {"practice_changed": "x" * 10_001},
                 "How your practice changed must be 10,000 characters or fewer",
             ),
-            ("a date beyond the calendar", {"done_on": "9999-12-31"}, "must be today or in"),
+            (
+                "a date beyond the calendar",
+                {"done_on": "9999-12-31"},
+                "The date must be from the year 1900 to 2999",
+            ),
+            ("a code of 41 characters", {"standards": ["s" * 41]}, "A code must be 40 characters"),
         )
     ),
     Hostile(
