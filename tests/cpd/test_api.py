@@ -186,3 +186,23 @@ async def test_admins_make_rule_packs_through_the_api(client: httpx.AsyncClient)
         "2028 requirement",
         "Default CPD requirement",
     ]
+
+
+async def test_an_evidence_file_is_taken_off_and_others_cannot_reach_it(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await practitioner_with_record()
+    other = await practitioner_with_record("other@example.org")
+    made = (await client.post(ACTIVITIES, json=body(), headers=owner.bearer())).json()
+    added = await client.post(
+        f"{ACTIVITIES}/{made['id']}/evidence",
+        files={"data": ("notes.png", PNG, "image/png")},
+        headers=owner.bearer(),
+    )
+    (file,) = added.json()["evidence"]
+    assert (await client.get(file["url"], headers=other.bearer())).status_code == 404
+    assert (await client.delete(file["url"], headers=other.bearer())).status_code == 404
+    assert (await client.delete(file["url"], headers=owner.bearer())).status_code == 204
+    again = await client.get(f"{ACTIVITIES}/{made['id']}", headers=owner.bearer())
+    assert again.json()["evidence"] == []
+    assert (await client.get(file["url"], headers=owner.bearer())).status_code == 404

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 
 from registry.accounts.roles import Role
+from registry.core import reference
+from registry.cpd.reference import PRACTICE_AREAS
 from registry.cpd.tables import Activity, RulePack
 from tests.accounts.helpers import SignedIn, csrf_headers, user_signed_in_as
 from tests.cpd.helpers import log, practitioner_with_record
@@ -199,3 +201,29 @@ async def test_admins_add_a_rule_pack_on_its_page(client: httpx.AsyncClient) -> 
         "Added From December" in (await client.get(made.headers["location"], headers=headers)).text
     )
     assert await RulePack.count() == 2
+
+
+async def test_a_retired_area_an_activity_carries_is_still_offered_when_changing_it(
+    client: httpx.AsyncClient,
+) -> None:
+    person = await practitioner_with_record()
+    record = await log(person, practice_areas=["victims"])
+    await reference.update_item(
+        PRACTICE_AREAS, "victims", name="Victims and restorative justice", active=False
+    )
+    try:
+        headers = await _signed_in(client, person)
+        edit = await client.get(f"/cpd/activities/{record.id}/edit", headers=headers)
+        assert re.search(r'value="victims"\s+checked', edit.text)
+        fresh = await client.get("/cpd/activities/new", headers=headers)
+        assert 'value="victims"' not in fresh.text
+        kept = await client.post(
+            f"/cpd/activities/{record.id}/edit",
+            data=form(practice_areas=["victims"]),
+            headers=headers,
+        )
+        assert kept.status_code == 303
+    finally:
+        await reference.update_item(
+            PRACTICE_AREAS, "victims", name="Victims and restorative justice", active=True
+        )
