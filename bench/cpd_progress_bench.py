@@ -3,7 +3,9 @@
 Makes a fresh database (SQLite in a temporary folder, or the empty PostgreSQL database named by
 ``--postgres-url``), puts two practitioners on the register, logs 10 activities for one and
 1,000 for the other through the service's own rules, then times a year's progress for each,
-alternately, in one process, and prints the medians and their ratio (target: at most 3).
+alternately, in one process: the service call, and ``GET /api/v1/me/cpd/progress?year=`` with
+the practitioner's token through the whole application (in process, no network; its request
+log goes to standard error). It prints the medians and their ratios (target: at most 3).
 
     .venv/bin/python bench/cpd_progress_bench.py                 # SQLite
     .venv/bin/python bench/cpd_progress_bench.py --postgres-url postgresql://…/empty_db
@@ -26,7 +28,7 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -34,13 +36,19 @@ SECRET = "bench-secret-key-that-is-long-enough-to-use"
 ROUNDS = 200
 
 
-async def _practitioner(given: str, count: int, today: date) -> Any:
+async def _practitioner(given: str, count: int, today: date) -> tuple[Any, str]:
+    from registry.accounts import tokens, users
+    from registry.accounts.roles import Role
     from registry.cpd import activities
     from registry.cpd.activities import Owner
     from registry.cpd.schemas import ActivityIn
     from registry.register import service
     from registry.register.renewals import RenewalCalendar
 
+    account = await users.create_user(
+        f"{given.lower()}@bench.example", f"{given} Bench", [Role.practitioner], None
+    )
+    _, token = await tokens.issue_api_token(account.id, "bench")
     entry = await service.create_entry(
         service.EntryIn(
             person=service.PersonIn(given, "Bench", date(1980, 1, 1)),
@@ -48,6 +56,7 @@ async def _practitioner(given: str, count: int, today: date) -> Any:
             region_code="london",
             registered_since=date(2015, 1, 1),
             registered_until=date(today.year + 1, 11, 30),
+            account_id=account.id,
         ),
         reason="Benchmark",
     )
@@ -70,10 +79,13 @@ async def _practitioner(given: str, count: int, today: date) -> Any:
             }
         )
         await activities.record_for(owner, data, calendar)
-    return owner
+    return owner, token
 
 
 async def run(url: str, data_dir: Path) -> dict[str, float]:
+    import httpx
+
+    from registry.app import create_app
     from registry.config import Settings
     from registry.core import clock
     from registry.cpd import activities, progress
@@ -88,16 +100,30 @@ async def run(url: str, data_dir: Path) -> dict[str, float]:
             await migrate(engine)
         bind_engine(engine)
         today = clock.now().date()
-        small = await _practitioner("Ten", 10, today)
-        large = await _practitioner("Thousand", 1000, today)
+        small, small_token = await _practitioner("Ten", 10, today)
+        large, large_token = await _practitioner("Thousand", 1000, today)
         calendar = RenewalCalendar()
         year = activities.registration_year(today, calendar)
-        timings: dict[str, list[float]] = {"10": [], "1000": []}
+        timings: dict[str, list[float]] = {"10": [], "1000": [], "api 10": [], "api 1000": []}
         for _ in range(ROUNDS):
             for label, owner in (("10", small), ("1000", large)):
                 started = time.perf_counter()
                 await progress.year_progress(owner, year, calendar, declared=set())
                 timings[label].append(time.perf_counter() - started)
+        app = create_app(settings)
+        bind_engine(engine)  # the application's own engine is never started here
+        transport = httpx.ASGITransport(app=cast(Any, app))
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            for _ in range(ROUNDS):
+                for label, token in (("api 10", small_token), ("api 1000", large_token)):
+                    started = time.perf_counter()
+                    answer = await client.get(
+                        "/api/v1/me/cpd/progress",
+                        params={"year": year},
+                        headers={"authorization": f"Bearer {token}"},
+                    )
+                    timings[label].append(time.perf_counter() - started)
+                    assert answer.status_code == 200, answer.text
     finally:
         await engine.stop()
     return {label: statistics.median(values) * 1000 for label, values in timings.items()}
@@ -111,11 +137,12 @@ def main() -> None:
         url = args.postgres_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         medians = asyncio.run(run(url, Path(folder)))
     engine = "postgres" if args.postgres_url else "sqlite"
-    ratio = medians["1000"] / medians["10"]
-    print(
-        f"{engine}: progress with 10 activities {medians['10']:.2f} ms, with 1,000"
-        f" {medians['1000']:.2f} ms (medians of {ROUNDS}); ratio {ratio:.2f} (target at most 3)"
-    )
+    for what, small, large in (("service", "10", "1000"), ("API", "api 10", "api 1000")):
+        print(
+            f"{engine} {what}: progress with 10 activities {medians[small]:.2f} ms, with 1,000"
+            f" {medians[large]:.2f} ms (medians of {ROUNDS});"
+            f" ratio {medians[large] / medians[small]:.2f} (target at most 3)"
+        )
 
 
 if __name__ == "__main__":
