@@ -500,17 +500,21 @@ async def remove_evidence(
 
 
 async def evidence_file(
-    viewer_id: int, attachment_id: int, *, cpd_staff: bool
+    viewer_id: int, attachment_id: int, *, cpd_staff: bool, activity_id: int | None = None
 ) -> evidence.StoredFile:
     """An attached file for its owner or CPD staff (anyone else: not found), its viewing
-    written to the audit trail."""
+    written to the audit trail; with ``activity_id``, only a file of that activity."""
     query = ActivityEvidence.select(
         ActivityEvidence.activity,
         ActivityEvidence.file,
         ActivityEvidence.activity._.practitioner._.account.as_alias("owner"),
     ).where(ActivityEvidence.id == attachment_id)
     link = await query.first()
-    if link is None or (not cpd_staff and link["owner"] != viewer_id):
+    if (
+        link is None
+        or (not cpd_staff and link["owner"] != viewer_id)
+        or (activity_id is not None and link["activity"] != activity_id)
+    ):
         raise NotFound("There is no such file")
     stored = await evidence.get(link["file"])
     await audit.record(

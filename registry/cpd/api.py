@@ -209,8 +209,9 @@ class MyCpdController(Controller):
     async def evidence_file(
         self, request: SignedInRequest, activity_id: FromPath[int], evidence_id: FromPath[int]
     ) -> File:
-        await activities.get(request.user.id, activity_id, calendar_of(request))
-        stored = await activities.evidence_file(request.user.id, evidence_id, cpd_staff=False)
+        stored = await activities.evidence_file(
+            request.user.id, evidence_id, cpd_staff=False, activity_id=activity_id
+        )
         return download(request, stored)
 
     @delete(

@@ -202,6 +202,9 @@ async def test_an_evidence_file_is_taken_off_and_others_cannot_reach_it(
     (file,) = added.json()["evidence"]
     assert (await client.get(file["url"], headers=other.bearer())).status_code == 404
     assert (await client.delete(file["url"], headers=other.bearer())).status_code == 404
+    second = (await client.post(ACTIVITIES, json=body(), headers=owner.bearer())).json()
+    elsewhere = f"{ACTIVITIES}/{second['id']}/evidence/{file['id']}"
+    assert (await client.get(elsewhere, headers=owner.bearer())).status_code == 404
     assert (await client.delete(file["url"], headers=owner.bearer())).status_code == 204
     again = await client.get(f"{ACTIVITIES}/{made['id']}", headers=owner.bearer())
     assert again.json()["evidence"] == []
