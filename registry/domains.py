@@ -12,8 +12,17 @@ from registry.accounts.domain import DOMAIN as ACCOUNTS
 from registry.audit.domain import DOMAIN as AUDIT
 from registry.certificates.domain import DOMAIN as CERTIFICATES
 from registry.core.domain import Domain
+from registry.cpd.domain import DOMAIN as CPD
 from registry.notifications.domain import DOMAIN as NOTIFICATIONS
 from registry.register.domain import DOMAIN as REGISTER
 from registry.web.domain import DOMAIN as SERVICE
 
-DOMAINS: tuple[Domain, ...] = (SERVICE, AUDIT, ACCOUNTS, NOTIFICATIONS, REGISTER, CERTIFICATES)
+DOMAINS: tuple[Domain, ...] = (
+    SERVICE,
+    AUDIT,
+    ACCOUNTS,
+    NOTIFICATIONS,
+    REGISTER,
+    CERTIFICATES,
+    CPD,
+)

@@ -21,6 +21,7 @@ from piccolo.table import sort_table_classes
 
 from registry.app import create_app
 from registry.config import Settings
+from registry.cpd.tables import CPD_SEEDED_TABLES
 from registry.db import bind_engine, create_engine, migrate, registry_tables
 from registry.register.tables import SEEDED_TABLES
 from tests.support import (
@@ -88,7 +89,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
 async def empty_tables() -> None:
     for table in reversed(sort_table_classes(registry_tables())):
-        if table not in SEEDED_TABLES:
+        if table not in SEEDED_TABLES and table not in CPD_SEEDED_TABLES:
             await table.delete(force=True)
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from registry.accounts.access import Rule
     from registry.config import Settings
+    from registry.core.reference import ReferenceList
     from registry.core.scheduler import ScheduledJob
     from registry.core.subject_access import SubjectAccess
     from registry.demo import DemoSummary
@@ -129,6 +130,8 @@ class Domain(InitPluginProtocol):
     # What the domain holds about one person, for `registry export-person` (subject access).
     subject_access: Sequence[SubjectAccess] = ()
     configure: Sequence[Configure] = ()
+    # Short lists admins keep at /admin/reference (see registry.core.reference).
+    reference_lists: Sequence[ReferenceList] = ()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = app_config.state.get("settings")

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import File, Redirect, Template
@@ -38,7 +37,7 @@ from registry.web.templating import multiline
 AnyRequest = Request[Any, Any, Any]
 SEE_OTHER: Literal[303] = 303
 # The evidence page posts a file of up to 10 MB; the form around it needs a little more room.
-UPLOAD_BODY_LIMIT = evidence.MAX_BYTES + 2 * 1024 * 1024
+UPLOAD_BODY_LIMIT = evidence.UPLOAD_BODY_LIMIT
 DATE_FIELDS = ("date_of_birth", "awarded_on")
 
 
@@ -423,11 +422,7 @@ class ApplicationPages(Controller):
         errors = FormErrors()
         with errors.catch(InvalidInput, Conflict, field=found.slug):
             if found.parse is None:
-                upload = values.get("evidence")
-                filename, data = "", None
-                if isinstance(upload, UploadFile):
-                    filename = upload.filename or ""
-                    data = await upload.read(evidence.MAX_BYTES + 1)
+                filename, data = await evidence.read_upload(values.get(evidence.FIELD))
                 await records.attach_evidence(
                     draft.id, user.id, filename, data, _settings(request).data_dir
                 )

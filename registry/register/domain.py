@@ -20,6 +20,7 @@ from registry.register.jobs import JOBS
 from registry.register.opendata import OpenDataController
 from registry.register.pages import PublicRegisterPages
 from registry.register.practitioner_pages import YourRegistrationPages
+from registry.register.reference import LISTS as REFERENCE_LISTS
 from registry.register.reference_pages import ReferenceDataPages
 from registry.register.signposts import HAS_APPLICATION, practitioner_facts, practitioner_landing
 from registry.register.subject_access import SUBJECT_ACCESS
@@ -104,4 +105,5 @@ DOMAIN = Domain(
     tables=REGISTER_TABLES,
     email_templates=Path(__file__).resolve().parent / "templates" / "email",
     subject_access=[SUBJECT_ACCESS],
+    reference_lists=list(REFERENCE_LISTS.values()),
 )

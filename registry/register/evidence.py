@@ -14,15 +14,21 @@ from __future__ import annotations
 import hashlib
 import os
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from litestar.datastructures import UploadFile
+
 from registry.core import clock
+from registry.db import transaction
 from registry.errors import InvalidInput, NotFound
 from registry.register.tables import EvidenceFile
 
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB
+# A request carrying one file of MAX_BYTES: the body around it needs a little more room.
+UPLOAD_BODY_LIMIT = MAX_BYTES + 2 * 1024 * 1024
 MAX_FILENAME = 200
 FIELD = "evidence"
 
@@ -110,10 +116,24 @@ def download_name(filename: str, content_type: str) -> str:
     return f"{stem if dot and stem else filename}{extension}"
 
 
-def check_upload(filename: str, data: bytes | None) -> CheckedFile:
-    """Refuse a missing, empty, oversized or unrecognised file; say what is wrong with it."""
+async def read_upload(value: object) -> tuple[str, bytes | None]:
+    """A posted file field as (its name, at most one byte more than the limit of its bytes), or
+    ("", None) when no file was posted: enough to tell a file over the limit from one at it."""
+    if not isinstance(value, UploadFile):
+        return "", None
+    return value.filename or "", await value.read(MAX_BYTES + 1)
+
+
+def check_upload(
+    filename: str,
+    data: bytes | None,
+    *,
+    missing: str = "Select a file showing your qualification",
+) -> CheckedFile:
+    """Refuse a missing, empty, oversized or unrecognised file; say what is wrong with it
+    (``missing``: what to say when no file was chosen, in the words of the page asking)."""
     if data is None or (not data and not filename):
-        raise InvalidInput("Select a file showing your qualification", field=FIELD)
+        raise InvalidInput(missing, field=FIELD)
     if not data:
         raise InvalidInput("The selected file is empty", field=FIELD)
     if len(data) > MAX_BYTES:
@@ -169,6 +189,28 @@ async def record(checked: CheckedFile, *, uploaded_by: int | None) -> StoredFile
     return StoredFile(
         inserted[0]["id"], checked.sha256, checked.filename, checked.content_type, checked.size
     )
+
+
+async def store(
+    data_dir: Path,
+    checked: CheckedFile,
+    *,
+    uploaded_by: int | None,
+    then: Callable[[StoredFile], Awaitable[None]],
+) -> StoredFile:
+    """Keep a checked file: its bytes in place, its row, and what it is attached to (``then``,
+    run in the same transaction). If any of that is refused, a file this call wrote is taken
+    away again, unless another row already stands for the same bytes."""
+    created = write(data_dir, checked)
+    try:
+        async with transaction():
+            stored = await record(checked, uploaded_by=uploaded_by)
+            await then(stored)
+    except BaseException:
+        if created and not await EvidenceFile.exists().where(EvidenceFile.sha256 == checked.sha256):
+            discard(data_dir, checked.sha256)
+        raise
+    return stored
 
 
 async def get(file_id: int) -> StoredFile:

@@ -1,4 +1,5 @@
-"""Admin pages for reference data: designated roles, regions and qualification types."""
+"""Admin pages for reference data: every list a domain declares (the register's designated
+roles, regions and qualification types; CPD's standards and practice areas)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from registry.core import reference
+from registry.core.reference import ReferenceList, reference_list, reference_lists
 from registry.errors import Conflict, InvalidInput
-from registry.register import reference
-from registry.register.reference import LABELS, ReferenceKind
 from registry.web.forms import FormErrors, form_page, read_form
 
 AnyRequest = Request[Any, Any, Any]
@@ -23,57 +24,58 @@ class ReferenceDataPages(Controller):
     @get("/", name="admin_reference")
     async def overview(self) -> Template:
         kinds = [
-            {
-                "kind": kind.value,
-                "title": LABELS[kind][0],
-                "items": await reference.list_items(kind),
-            }
-            for kind in ReferenceKind
+            {"kind": each.kind, "title": each.title, "items": await reference.list_items(each)}
+            for each in reference_lists().values()
         ]
         return Template("register/admin/reference.html", context={"kinds": kinds})
 
     @get("/{kind:str}", name="admin_reference_kind")
     async def kind_page(
         self,
-        kind: FromPath[ReferenceKind],
+        kind: FromPath[str],
         added: FromQuery[str] = "",
         updated: FromQuery[str] = "",
     ) -> Template:
-        return await _kind_page(kind, FormErrors(), values={}, added=added, updated=updated)
+        return await _kind_page(
+            reference_list(kind), FormErrors(), values={}, added=added, updated=updated
+        )
 
     @post("/{kind:str}", name="admin_reference_add")
-    async def add(self, request: AnyRequest, kind: FromPath[ReferenceKind]) -> Template | Redirect:
+    async def add(self, request: AnyRequest, kind: FromPath[str]) -> Template | Redirect:
+        of = reference_list(kind)
         values = await read_form(request)
         errors = FormErrors()
         with errors.catch(InvalidInput, Conflict, field="name"):
             item = await reference.add_item(
-                kind, str(values.get("code", "")), str(values.get("name", ""))
+                of, str(values.get("code", "")), str(values.get("name", ""))
             )
-            return Redirect(f"/admin/reference/{kind.value}?added={item.code}", status_code=303)
-        return await _kind_page(kind, errors, values=values)
+            return Redirect(f"/admin/reference/{of.kind}?added={item.code}", status_code=303)
+        return await _kind_page(of, errors, values=values)
 
     @get("/{kind:str}/{code:str}", name="admin_reference_item")
-    async def item_page(self, kind: FromPath[ReferenceKind], code: FromPath[str]) -> Template:
-        item = await reference.get_item(kind, code)
-        return _item_page(kind, item, FormErrors(), name=item.name)
+    async def item_page(self, kind: FromPath[str], code: FromPath[str]) -> Template:
+        of = reference_list(kind)
+        item = await reference.get_item(of, code)
+        return _item_page(of, item, FormErrors(), name=item.name)
 
     @post("/{kind:str}/{code:str}", name="admin_reference_update")
     async def update(
-        self, request: AnyRequest, kind: FromPath[ReferenceKind], code: FromPath[str]
+        self, request: AnyRequest, kind: FromPath[str], code: FromPath[str]
     ) -> Template | Redirect:
+        of = reference_list(kind)
         values = await read_form(request)
         errors = FormErrors()
         with errors.catch(field="name"):
             await reference.update_item(
-                kind, code, name=str(values.get("name", "")), active=values.get("active") == "yes"
+                of, code, name=str(values.get("name", "")), active=values.get("active") == "yes"
             )
-            return Redirect(f"/admin/reference/{kind.value}?updated={code}", status_code=303)
-        item = await reference.get_item(kind, code)
-        return _item_page(kind, item, errors, name=values.get("name", ""))
+            return Redirect(f"/admin/reference/{of.kind}?updated={code}", status_code=303)
+        item = await reference.get_item(of, code)
+        return _item_page(of, item, errors, name=values.get("name", ""))
 
 
 async def _kind_page(
-    kind: ReferenceKind,
+    of: ReferenceList,
     errors: FormErrors,
     *,
     values: dict[str, Any],
@@ -82,7 +84,7 @@ async def _kind_page(
 ) -> Template:
     """The list, with a banner naming what was just added or changed (by its name: the code
     means little to the person who typed the name)."""
-    items = await reference.list_items(kind)
+    items = await reference.list_items(of)
     names = {item.code: item.name for item in items}
     banner = (
         f"Added {names[added]}"
@@ -94,9 +96,10 @@ async def _kind_page(
     return form_page(
         "register/admin/reference_kind.html",
         errors,
-        kind=kind.value,
-        title=LABELS[kind][0],
-        singular=LABELS[kind][1],
+        kind=of.kind,
+        title=of.title,
+        singular=of.singular,
+        used_by=of.used_by,
         items=items,
         values=values,
         banner=banner,
@@ -104,7 +107,7 @@ async def _kind_page(
 
 
 def _item_page(
-    kind: ReferenceKind,
+    of: ReferenceList,
     item: reference.ReferenceItem,
     errors: FormErrors,
     *,
@@ -113,9 +116,12 @@ def _item_page(
     return form_page(
         "register/admin/reference_item.html",
         errors,
-        kind=kind.value,
-        title=LABELS[kind][0],
-        singular=LABELS[kind][1],
+        kind=of.kind,
+        title=of.title,
+        singular=of.singular,
+        used_by=of.used_by,
+        in_use_question=of.in_use_question,
+        renamed_note=of.renamed_note,
         item=item,
         name=name,
     )

@@ -11,6 +11,7 @@ from registry.accounts import second_factor, tokens, users
 from registry.accounts.auth import SESSION_COOKIE
 from registry.accounts.roles import Role
 from registry.accounts.sign_in import session_for, start_session
+from registry.core import clock
 from tests.support import TEST_SECRET_KEY
 
 PASSWORD = "correct horse battery staple"
@@ -47,7 +48,10 @@ async def sign_in(account: users.Account) -> SignedIn:
     if account.needs_second_factor:
         secret = await second_factor.begin_totp_enrolment(account.id, TEST_SECRET_KEY)
         await second_factor.confirm_totp_enrolment(
-            account.id, signed_in.session_id, pyotp.TOTP(secret).now(), TEST_SECRET_KEY
+            account.id,
+            signed_in.session_id,
+            pyotp.TOTP(secret).at(clock.now()),  # the service's clock, which a test may set
+            TEST_SECRET_KEY,
         )
     _, api_token = await tokens.issue_api_token(account.id, "tests")
     return SignedIn(await users.get_account(account.id), token, api_token, secret)

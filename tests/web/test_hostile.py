@@ -17,10 +17,15 @@ import pytest
 from piccolo.table import Table
 
 from registry.accounts.roles import Role
+from registry.core import clock
+from registry.cpd import activities as cpd_activities
+from registry.cpd.schemas import ActivityIn
 from registry.db import registry_tables
 from registry.register.applications import workflow
+from registry.register.renewals import RenewalCalendar
 from registry.register.tables import ApplicationKind
 from tests.accounts.helpers import SignedIn, csrf_headers, user_signed_in_as
+from tests.register.helpers import put_on_register
 
 HTML = {"accept": "text/html"}
 NUL = "\x00"
@@ -30,11 +35,77 @@ HUGER = "100000000000000000000"
 BEYOND_INT = "2147483648"  # one past PostgreSQL's integer, the type of every id column
 VALIDATOR_WORDING = ("Expected `", "Input should be", "Invalid enum value", "String should")
 
-Setup = Callable[[SignedIn], Awaitable[None]]
+# Makes what a case needs first; may name ids its path takes (``/cpd/activities/{activity}``).
+Setup = Callable[[SignedIn], Awaitable[Mapping[str, int] | None]]
 
 
 async def _draft_application(person: SignedIn) -> None:
     await workflow.start(person.account.id, ApplicationKind.initial)
+    return
+
+
+async def _on_register(person: SignedIn) -> None:
+    await put_on_register(account_id=person.account.id)
+    return
+
+
+async def _one_activity(person: SignedIn) -> dict[str, int]:
+    await _on_register(person)
+    logged = await cpd_activities.record(
+        person.account.id,
+        ActivityIn.model_validate(
+            {
+                "title": "Reading",
+                "done_on": clock.now().date(),
+                "hours": "1",
+                "activity_type": "reading_research",
+                "participatory": False,
+                "practice_areas": ["ethics"],
+            }
+        ),
+        RenewalCalendar(),
+    )
+    return {"activity": logged.id}
+
+
+def _activity_json(**changes: Any) -> dict[str, Any]:
+    return {
+        "title": "Reading",
+        "done_on": "2020-06-01",
+        "hours": "1.5",
+        "activity_type": "reading_research",
+        "participatory": False,
+        "practice_areas": ["ethics"],
+        **changes,
+    }
+
+
+def _activity_form(**changes: str) -> dict[str, str]:
+    return {
+        "title": "Reading",
+        "done_on-day": "1",
+        "done_on-month": "6",
+        "done_on-year": "2020",
+        "hours": "1.5",
+        "activity_type": "reading_research",
+        "participatory": "no",
+        "practice_areas": "ethics",
+        "peer_reflection": "no",
+        **changes,
+    }
+
+
+def _pack_json(**changes: Any) -> dict[str, Any]:
+    return {
+        "name": "Next year",
+        "effective_from": "2999-12-01",
+        "min_total_hours": 30,
+        "min_participatory_hours": 10,
+        "min_reflective_accounts": 2,
+        "min_peer_reflections": 1,
+        "min_practice_areas": 3,
+        **changes,
+    }
 
 
 @dataclass(frozen=True)
@@ -52,6 +123,7 @@ class Hostile:
     form: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
     body: bytes | None = None
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
     setup: Setup | None = None
 
 
@@ -279,6 +351,12 @@ HOSTILE: list[Hostile] = [
             ("GET", f"/outbox/{BEYOND_INT}", Role.admin, True),
             ("GET", f"/registrar/applications/{BEYOND_INT}", Role.registrar, True),
             ("DELETE", f"/api/v1/me/tokens/{HUGER}", Role.practitioner, False),
+            ("GET", f"/api/v1/me/cpd/activities/{BEYOND_INT}", Role.practitioner, False),
+            ("PUT", f"/api/v1/me/cpd/activities/{BEYOND_INT}", Role.practitioner, False),
+            ("DELETE", f"/api/v1/me/cpd/activities/{BEYOND_INT}", Role.practitioner, False),
+            ("GET", f"/cpd/activities/{BEYOND_INT}", Role.practitioner, True),
+            ("POST", f"/cpd/activities/{BEYOND_INT}/delete", Role.practitioner, True),
+            ("GET", f"/cpd/evidence/{BEYOND_INT}", Role.practitioner, True),
         )
     ),
     # --- dates beyond the calendar -----------------------------------------------------------
@@ -380,6 +458,147 @@ HOSTILE: list[Hostile] = [
         "must not contain control characters",
         page=True,
         form={"token": f"abc{NUL}def"},
+    ),
+    # --- CPD: the activity log and rule packs (issue 14's "Bad input") ------------------------
+    *(
+        Hostile(
+            f"CPD activity API: {case}",
+            "POST",
+            "/api/v1/me/cpd/activities",
+            says,
+            role=Role.practitioner,
+            json=_activity_json(**changes),
+            setup=_on_register,
+        )
+        for case, changes, says in (
+            ("title with NUL", {"title": f"Read{NUL}ing"}, "Title must not contain control"),
+            (
+                "peer role with RLO",
+                {"peer_reflection": True, "peer_role": f"Tutor{RLO}"},
+                "The peer's role must not contain characters that change the direction",
+            ),
+            ("hours of zero", {"hours": 0}, "Hours must be more than 0"),
+            ("hours not a quarter", {"hours": 0.3}, "Hours must be in quarter hours"),
+            ("hours over 24", {"hours": 24.25}, "Hours must be 24 or fewer"),
+            ("hours as words", {"hours": "an hour"}, "Hours must be a number"),
+            ("hours NaN", {"hours": "NaN"}, "Hours must be a number"),
+            ("hours infinite", {"hours": "-Infinity"}, "Hours must be a number"),
+            ("a future date", {"done_on": "2999-01-01"}, "must be today or in the past"),
+            ("a date before joining", {"done_on": "2020-03-31"}, "on or after the day you joined"),
+            ("an unknown area", {"practice_areas": ["astrology"]}, "not a practice area"),
+            ("an unknown standard", {"standards": ["x_files"]}, "not a standard of CPD"),
+            (
+                "a reflection over 10,000 characters",
+                {"practice_changed": "x" * 10_001},
+                "How your practice changed must be 10,000 characters or fewer",
+            ),
+            (
+                "a date beyond the calendar",
+                {"done_on": "9999-12-31"},
+                "The date must be from the year 1900 to 2999",
+            ),
+            ("a code of 41 characters", {"standards": ["s" * 41]}, "A code must be 40 characters"),
+        )
+    ),
+    Hostile(
+        "CPD activity API with hours of 1e309",
+        "POST",
+        "/api/v1/me/cpd/activities",
+        "The request body is not valid JSON",  # an infinite number is no JSON number
+        status=400,
+        role=Role.practitioner,
+        body=b'{"title": "Reading", "done_on": "2020-06-01", "hours": 1e309,'
+        b' "activity_type": "other", "participatory": false, "practice_areas": ["ethics"]}',
+        setup=_on_register,
+    ),
+    *(
+        Hostile(
+            f"CPD activity page: {case}",
+            "POST",
+            "/cpd/activities/new",
+            says,
+            role=Role.practitioner,
+            page=True,
+            form=_activity_form(**changes),
+            setup=_on_register,
+        )
+        for case, changes, says in (
+            ("title with NUL", {"title": f"Read{NUL}ing"}, "Title must not contain control"),
+            ("hours Infinity", {"hours": "Infinity"}, "Hours must be a number"),
+            ("hours 25", {"hours": "25"}, "Hours must be 24 or fewer"),
+            ("a date in the year 10000", {"done_on-year": "10000"}, "Year must include 4 numbers"),
+            ("no practice area", {"practice_areas": ""}, "Select at least one practice area"),
+        )
+    ),
+    Hostile(
+        "CPD evidence: an executable named .pdf",
+        "POST",
+        "/cpd/activities/{activity}/evidence",
+        "The selected file must be a PDF, PNG or JPEG",
+        role=Role.practitioner,
+        page=True,
+        files={"evidence": ("report.pdf", b"MZ\x90\x00\x03 not a pdf", "application/pdf")},
+        setup=_one_activity,
+    ),
+    Hostile(
+        "CPD evidence API: a file over 10 MB",
+        "POST",
+        "/api/v1/me/cpd/activities/{activity}/evidence",
+        "The selected file must be smaller than 10 MB",
+        role=Role.practitioner,
+        files={"data": ("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024), "application/pdf")},
+        setup=_one_activity,
+    ),
+    Hostile(
+        "CPD progress API for the year 99999",
+        "GET",
+        "/api/v1/me/cpd/progress",
+        "Registration year must be 2,999 or less",
+        role=Role.practitioner,
+        params={"year": "99999"},
+        setup=_on_register,
+    ),
+    *(
+        Hostile(
+            f"CPD export {path} with NUL in the query",
+            "GET",
+            path,
+            "Format must not contain control characters",
+            role=Role.practitioner,
+            page=page,
+            params={"format": f"csv{NUL}"},
+            setup=_on_register,
+        )
+        for path, page in (
+            ("/cpd/export.csv", True),
+            ("/cpd/export.json", True),
+            ("/api/v1/me/cpd/export.csv", False),
+            ("/api/v1/me/cpd/export.json", False),
+        )
+    ),
+    Hostile(
+        "CPD rule pack API with NUL in the name",
+        "POST",
+        "/api/v1/admin/cpd/rule-packs",
+        "Name must not contain control characters",
+        role=Role.admin,
+        json=_pack_json(name=f"Next{NUL}"),
+    ),
+    Hostile(
+        "CPD rule pack API with NaN hours",
+        "POST",
+        "/api/v1/admin/cpd/rule-packs",
+        "Minimum total hours must be a number",
+        role=Role.admin,
+        json=_pack_json(min_total_hours="nan"),
+    ),
+    Hostile(
+        "CPD rule pack API starting today",
+        "POST",
+        "/api/v1/admin/cpd/rule-packs",
+        "must be in the future",
+        role=Role.admin,
+        json=_pack_json(effective_from="2000-01-01"),
     ),
     Hostile(
         "a second confirmation link for a confirmed address",
@@ -490,8 +709,9 @@ async def _row_counts() -> dict[str, int]:
 async def _send(client: httpx.AsyncClient, hostile: Hostile) -> httpx.Response:
     headers: dict[str, str] = {}
     person = await user_signed_in_as(hostile.role) if hostile.role else None
+    path = hostile.path
     if person is not None and hostile.setup is not None:
-        await hostile.setup(person)
+        path = path.format(**(await hostile.setup(person) or {}))
     if hostile.page:
         headers |= HTML | await csrf_headers(client)
         if person is not None:
@@ -503,11 +723,12 @@ async def _send(client: httpx.AsyncClient, hostile: Hostile) -> httpx.Response:
     before = await _row_counts()
     response = await client.request(
         hostile.method,
-        hostile.path,
+        path,
         params=dict(hostile.params),
         data=dict(hostile.form) or None,
         json=hostile.json,
         content=hostile.body,
+        files=dict(hostile.files) if hostile.files else None,
         headers=headers,
     )
     assert await _row_counts() == before, "a refused request stored something"

@@ -20,7 +20,6 @@ from registry.register.tables import (
     Application,
     ApplicationKind,
     ApplicationStatus,
-    EvidenceFile,
     RegisterEntry,
 )
 
@@ -448,24 +447,20 @@ async def attach_evidence(
     """
     await _own_draft(application_id, applicant_id)
     checked = evidence.check_upload(filename, data)
-    created = evidence.write(data_dir, checked)
-    try:
-        async with transaction():
-            stored = await evidence.record(checked, uploaded_by=applicant_id)
-            await _update_draft(application_id, {Application.evidence: stored.id})
-            await audit.record(
-                "register.evidence_uploaded",
-                "register_application",
-                application_id,
-                after={
-                    "file": stored.id,
-                    "sha256": stored.sha256,
-                    "content_type": stored.content_type,
-                    "size": stored.size,
-                },
-            )
-    except BaseException:
-        if created and not await EvidenceFile.exists().where(EvidenceFile.sha256 == checked.sha256):
-            evidence.discard(data_dir, checked.sha256)
-        raise
+
+    async def attach(stored: evidence.StoredFile) -> None:
+        await _update_draft(application_id, {Application.evidence: stored.id})
+        await audit.record(
+            "register.evidence_uploaded",
+            "register_application",
+            application_id,
+            after={
+                "file": stored.id,
+                "sha256": stored.sha256,
+                "content_type": stored.content_type,
+                "size": stored.size,
+            },
+        )
+
+    await evidence.store(data_dir, checked, uploaded_by=applicant_id, then=attach)
     return await get(application_id)

@@ -1,0 +1,526 @@
+"""The activity log: a practitioner records, changes and removes their own CPD activities.
+
+Every call names the account asking; an activity that is not theirs is "not found", never
+"forbidden", so ids confirm nothing. Activities count to the registration year whose renewal
+deadline is the first on or after their date, and are judged under the rule pack in force on
+that date. Once a year is declared at renewal its activities are final (``is_declared``: the
+renewal's tie-in to CPD).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from registry.audit import service as audit
+from registry.core import clock
+from registry.cpd import packs
+from registry.cpd.schemas import ActivityIn
+from registry.cpd.tables import (
+    Activity,
+    ActivityEvidence,
+    ActivityPracticeArea,
+    ActivityStandard,
+    ActivityType,
+    PracticeArea,
+    Standard,
+)
+from registry.db import lock_row, transaction
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.register import evidence
+from registry.register.renewals import RenewalCalendar
+from registry.register.tables import RegisterEntry, Renewal
+
+TARGET = "cpd_activity"  # the audit trail's target type
+NOT_FOUND = "There is no such activity in your CPD record"
+EVIDENCE_MISSING = "Select a file showing you did the activity"
+
+
+# --- registration years -------------------------------------------------------------------
+
+
+def registration_year(day: date, calendar: RenewalCalendar) -> int:
+    """The year whose renewal deadline is the first on or after ``day``."""
+    return day.year if day <= calendar.deadline_in(day.year) else day.year + 1
+
+
+def year_bounds(year: int, calendar: RenewalCalendar) -> tuple[date, date]:
+    """The first and last day of registration year ``year``."""
+    return calendar.deadline_in(year - 1) + timedelta(days=1), calendar.deadline_in(year)
+
+
+# --- whose record -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The practitioner behind an account, as their CPD record needs them."""
+
+    account_id: int
+    practitioner_id: int
+    entry_id: int
+    registered_since: date
+
+
+async def owner_of(account_id: int) -> Owner:
+    row = (
+        await RegisterEntry.select(
+            RegisterEntry.id, RegisterEntry.practitioner, RegisterEntry.registered_since
+        )
+        .where(RegisterEntry.practitioner.account == account_id)
+        .first()
+    )
+    if row is None:
+        raise Conflict("Your CPD record starts when you join the register")
+    return Owner(account_id, row["practitioner"], row["id"], packs.as_date(row["registered_since"]))
+
+
+async def find_owner(account_id: int) -> Owner | None:
+    try:
+        return await owner_of(account_id)
+    except Conflict:
+        return None
+
+
+async def declared_years(owner: Owner) -> set[int]:
+    """The registration years the practitioner has declared at renewal: their CPD is final.
+
+    This is the renewal's hook into CPD: a renewal for a year (``register_renewal``) declares
+    that year's CPD."""
+    rows = await Renewal.select(Renewal.registration_year).where(Renewal.entry == owner.entry_id)
+    return {int(row["registration_year"]) for row in rows}
+
+
+async def is_declared(owner: Owner, year: int) -> bool:
+    return year in await declared_years(owner)
+
+
+# --- what an activity is ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Named:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    id: int
+    title: str
+    done_on: date
+    registration_year: int
+    quarters: int
+    activity_type: ActivityType
+    participatory: bool
+    practice_areas: list[Named]
+    standards: list[Named]
+    what_happened: str
+    what_learned: str
+    practice_changed: str
+    reflective: bool
+    peer_reflection: bool
+    peer_role: str
+    evidence: list[AttachedFile]
+    rule_pack: int
+    editable: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def hours(self) -> Decimal:
+        return Decimal(self.quarters) / 4
+
+
+@dataclass(frozen=True)
+class AttachedFile:
+    id: int  # the attachment's id, which its download address names
+    stored: evidence.StoredFile
+
+
+def _reflective(data: ActivityIn) -> bool:
+    return all(
+        part.strip() for part in (data.what_happened, data.what_learned, data.practice_changed)
+    )
+
+
+async def _codes_to_ids(
+    table: Any, codes: Sequence[str], field: str, noun: str, kept: set[int]
+) -> list[int]:
+    """The ids of ``codes``; an unknown code or a retired one (unless the activity already
+    carries it: history is kept) is refused by name."""
+    wanted = list(dict.fromkeys(code.strip().lower() for code in codes))
+    if not wanted:
+        return []
+    rows = await table.select(table.id, table.code, table.active).where(table.code.is_in(wanted))
+    found = {row["code"]: row for row in rows}
+    for code in wanted:
+        row = found.get(code)
+        if row is None:
+            raise InvalidInput(f"{code} is not a {noun} the register knows", field=field)
+        if not row["active"] and row["id"] not in kept:
+            raise InvalidInput(f"The {noun} {code} has been retired: choose another", field=field)
+    return [found[code]["id"] for code in wanted]
+
+
+def _check_date(owner: Owner, done_on: date) -> None:
+    today = clock.now().date()
+    if done_on > today:
+        raise InvalidInput("The date of the activity must be today or in the past", field="done_on")
+    if done_on < owner.registered_since:
+        raise InvalidInput(
+            "The date of the activity must be on or after the day you joined the register, "
+            f"{owner.registered_since.day} {owner.registered_since:%B %Y}",
+            field="done_on",
+        )
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+async def _own_row(owner: Owner, activity_id: int) -> dict[str, Any]:
+    row = (
+        await Activity.select()
+        .where(Activity.id == activity_id, Activity.practitioner == owner.practitioner_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    return row
+
+
+async def _named_by_activity(link: Any, item: Any, ids: list[int]) -> dict[int, list[Named]]:
+    """The reference items (practice areas or standards) each activity names, in list order."""
+    found: dict[int, list[Named]] = {}
+    for row in (
+        await link.select(link.activity, item.code.as_alias("code"), item.name.as_alias("name"))
+        .where(link.activity.is_in(ids))
+        .order_by(item.sort_order)
+    ):
+        found.setdefault(row["activity"], []).append(Named(row["code"], row["name"]))
+    return found
+
+
+async def _records(
+    rows: list[dict[str, Any]], calendar: RenewalCalendar, declared: set[int]
+) -> list[ActivityRecord]:
+    """Activities with their areas, standards and files: four reads however many there are."""
+    ids = [row["id"] for row in rows]
+    if not ids:
+        return []
+    areas = await _named_by_activity(ActivityPracticeArea, ActivityPracticeArea.practice_area, ids)
+    standards = await _named_by_activity(ActivityStandard, ActivityStandard.standard, ids)
+    files: dict[int, list[AttachedFile]] = {}
+    for link in (
+        await ActivityEvidence.select(
+            ActivityEvidence.id,
+            ActivityEvidence.activity,
+            ActivityEvidence.file.id.as_alias("file_id"),
+            ActivityEvidence.file.sha256.as_alias("sha256"),
+            ActivityEvidence.file.filename.as_alias("filename"),
+            ActivityEvidence.file.content_type.as_alias("content_type"),
+            ActivityEvidence.file.size.as_alias("size"),
+        )
+        .where(ActivityEvidence.activity.is_in(ids))
+        .order_by(ActivityEvidence.id)
+    ):
+        stored = evidence.StoredFile(
+            link["file_id"], link["sha256"], link["filename"], link["content_type"], link["size"]
+        )
+        files.setdefault(link["activity"], []).append(AttachedFile(link["id"], stored))
+    records = []
+    for row in rows:
+        done_on = packs.as_date(row["done_on"])
+        year = registration_year(done_on, calendar)
+        records.append(
+            ActivityRecord(
+                id=row["id"],
+                title=row["title"],
+                done_on=done_on,
+                registration_year=year,
+                quarters=row["quarters"],
+                activity_type=ActivityType(row["activity_type"]),
+                participatory=bool(row["participatory"]),
+                practice_areas=areas.get(row["id"], []),
+                standards=standards.get(row["id"], []),
+                what_happened=row["what_happened"],
+                what_learned=row["what_learned"],
+                practice_changed=row["practice_changed"],
+                reflective=bool(row["reflective"]),
+                peer_reflection=bool(row["peer_reflection"]),
+                peer_role=row["peer_role"],
+                evidence=files.get(row["id"], []),
+                rule_pack=row["rule_pack"],
+                editable=year not in declared,
+                created_at=row["created_at"],
+                updated_at=row["updated_at"],
+            )
+        )
+    return records
+
+
+async def records_of(rows: list[dict[str, Any]], calendar: RenewalCalendar) -> list[ActivityRecord]:
+    """Activity rows read by someone other than their owner (a subject access export)."""
+    return await _records(rows, calendar, set())
+
+
+async def get(account_id: int, activity_id: int, calendar: RenewalCalendar) -> ActivityRecord:
+    owner = await owner_of(account_id)
+    row = await _own_row(owner, activity_id)
+    return (await _records([row], calendar, await declared_years(owner)))[0]
+
+
+async def list_for(
+    account_id: int, calendar: RenewalCalendar, *, year: int | None = None
+) -> list[ActivityRecord]:
+    """The practitioner's activities, newest first; one registration year's if ``year``."""
+    owner = await owner_of(account_id)
+    query = Activity.select().where(Activity.practitioner == owner.practitioner_id)
+    if year is not None:
+        first, last = year_bounds(year, calendar)
+        query = query.where(Activity.done_on >= first, Activity.done_on <= last)
+    rows = await query.order_by(Activity.done_on, ascending=False).order_by(
+        Activity.id, ascending=False
+    )
+    return await _records(rows, calendar, await declared_years(owner))
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+async def _refuse_if_declared(owner: Owner, done_on: date, calendar: RenewalCalendar) -> None:
+    year = registration_year(done_on, calendar)
+    if await is_declared(owner, year):
+        last = year_bounds(year, calendar)[1]
+        raise Conflict(
+            f"Your CPD for the year to {last.day} {last:%B %Y} was declared when you renewed, "
+            "so its activities can no longer be added to, changed or removed"
+        )
+
+
+async def _write_links(activity_id: int, area_ids: list[int], standard_ids: list[int]) -> None:
+    await ActivityPracticeArea.delete().where(ActivityPracticeArea.activity == activity_id)
+    await ActivityStandard.delete().where(ActivityStandard.activity == activity_id)
+    if area_ids:
+        await ActivityPracticeArea.insert(
+            *(ActivityPracticeArea(activity=activity_id, practice_area=i) for i in area_ids)
+        )
+    if standard_ids:
+        await ActivityStandard.insert(
+            *(ActivityStandard(activity=activity_id, standard=i) for i in standard_ids)
+        )
+
+
+def _columns(data: ActivityIn, pack_id: int) -> dict[str, Any]:
+    return {
+        "title": data.title,
+        "done_on": data.done_on,
+        "quarters": int(data.hours * 4),
+        "activity_type": data.activity_type.value,
+        "participatory": data.participatory,
+        "what_happened": data.what_happened,
+        "what_learned": data.what_learned,
+        "practice_changed": data.practice_changed,
+        "reflective": _reflective(data),
+        "peer_reflection": data.peer_reflection,
+        "peer_role": data.peer_role,
+        "rule_pack": pack_id,
+    }
+
+
+def _audited(
+    columns: dict[str, Any], areas: Sequence[str], standards: Sequence[str]
+) -> dict[str, Any]:
+    """What the audit trail keeps of an activity: its facts, not its reflection's words."""
+    kept = {
+        key: str(value)
+        for key, value in columns.items()
+        if key not in ("what_happened", "what_learned", "practice_changed")
+    }
+    return {**kept, "practice_areas": sorted(areas), "standards": sorted(standards)}
+
+
+async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -> ActivityRecord:
+    owner = await owner_of(account_id)
+    activity_id = await record_for(owner, data, calendar)
+    return await get(account_id, activity_id, calendar)
+
+
+async def record_for(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) -> int:
+    """Record an activity in ``owner``'s log (the practitioner's own call goes through
+    ``record``; the demo seeder comes here for practitioners without an account)."""
+    _check_date(owner, data.done_on)
+    await _refuse_if_declared(owner, data.done_on, calendar)
+    area_ids = await _codes_to_ids(
+        PracticeArea, data.practice_areas, "practice_areas", "practice area", set()
+    )
+    standard_ids = await _codes_to_ids(
+        Standard, data.standards, "standards", "standard of CPD", set()
+    )
+    pack = await packs.pack_on(data.done_on)
+    columns = _columns(data, pack.id)
+    now = clock.now().astimezone(UTC)
+    async with transaction():
+        inserted = await Activity.insert(
+            Activity(**columns, practitioner=owner.practitioner_id, created_at=now, updated_at=now)
+        ).returning(Activity.id)
+        activity_id = int(inserted[0]["id"])
+        await _write_links(activity_id, area_ids, standard_ids)
+        await audit.record(
+            "cpd.activity_recorded",
+            TARGET,
+            activity_id,
+            after=_audited(columns, data.practice_areas, data.standards),
+        )
+    return activity_id
+
+
+async def update(
+    account_id: int, activity_id: int, data: ActivityIn, calendar: RenewalCalendar
+) -> ActivityRecord:
+    owner = await owner_of(account_id)
+    async with transaction():
+        await lock_row(Activity, activity_id)
+        before = (await _records([await _own_row(owner, activity_id)], calendar, set()))[0]
+        await _refuse_if_declared(owner, before.done_on, calendar)
+        _check_date(owner, data.done_on)
+        await _refuse_if_declared(owner, data.done_on, calendar)
+        kept_areas = await _ids_of(PracticeArea, [a.code for a in before.practice_areas])
+        kept_standards = await _ids_of(Standard, [s.code for s in before.standards])
+        area_ids = await _codes_to_ids(
+            PracticeArea, data.practice_areas, "practice_areas", "practice area", kept_areas
+        )
+        standard_ids = await _codes_to_ids(
+            Standard, data.standards, "standards", "standard of CPD", kept_standards
+        )
+        pack = await packs.pack_on(data.done_on)
+        columns = _columns(data, pack.id)
+        await Activity.update(
+            {**columns, "updated_at": clock.now().astimezone(UTC)}  # type: ignore[dict-item]
+        ).where(Activity.id == activity_id)
+        await _write_links(activity_id, area_ids, standard_ids)
+        await audit.record(
+            "cpd.activity_changed",
+            TARGET,
+            activity_id,
+            before={
+                "title": before.title,
+                "done_on": str(before.done_on),
+                "quarters": str(before.quarters),
+            },
+            after=_audited(columns, data.practice_areas, data.standards),
+        )
+    return await get(account_id, activity_id, calendar)
+
+
+async def _ids_of(table: Any, codes: Sequence[str]) -> set[int]:
+    if not codes:
+        return set()
+    rows = await table.select(table.id).where(table.code.is_in(list(codes)))
+    return {row["id"] for row in rows}
+
+
+async def delete(account_id: int, activity_id: int, calendar: RenewalCalendar) -> None:
+    owner = await owner_of(account_id)
+    async with transaction():
+        await lock_row(Activity, activity_id)
+        row = await _own_row(owner, activity_id)
+        await _refuse_if_declared(owner, packs.as_date(row["done_on"]), calendar)
+        await Activity.delete().where(Activity.id == activity_id)
+        await audit.record(
+            "cpd.activity_removed",
+            TARGET,
+            activity_id,
+            before={
+                "title": row["title"],
+                "done_on": str(row["done_on"]),
+                "quarters": str(row["quarters"]),
+            },
+        )
+
+
+# --- evidence -----------------------------------------------------------------------------
+
+
+async def attach_evidence(
+    account_id: int,
+    activity_id: int,
+    filename: str,
+    data: bytes | None,
+    data_dir: Path,
+    calendar: RenewalCalendar,
+) -> ActivityRecord:
+    """Check a file by its content, keep it (once, by its hash) and attach it; a refused file
+    leaves no trace."""
+    owner = await owner_of(account_id)
+    row = await _own_row(owner, activity_id)
+    await _refuse_if_declared(owner, packs.as_date(row["done_on"]), calendar)
+    checked = evidence.check_upload(filename, data, missing=EVIDENCE_MISSING)
+
+    async def attach(stored: evidence.StoredFile) -> None:
+        await ActivityEvidence.insert(
+            ActivityEvidence(
+                activity=activity_id, file=stored.id, added_at=clock.now().astimezone(UTC)
+            )
+        )
+        await audit.record(
+            "cpd.evidence_uploaded",
+            TARGET,
+            activity_id,
+            after={"file": stored.id, "sha256": stored.sha256, "size": stored.size},
+        )
+
+    await evidence.store(data_dir, checked, uploaded_by=account_id, then=attach)
+    return await get(account_id, activity_id, calendar)
+
+
+async def remove_evidence(
+    account_id: int, activity_id: int, attachment_id: int, calendar: RenewalCalendar
+) -> ActivityRecord:
+    owner = await owner_of(account_id)
+    row = await _own_row(owner, activity_id)
+    await _refuse_if_declared(owner, packs.as_date(row["done_on"]), calendar)
+    async with transaction():
+        link = (
+            await ActivityEvidence.select(ActivityEvidence.id, ActivityEvidence.file)
+            .where(ActivityEvidence.id == attachment_id, ActivityEvidence.activity == activity_id)
+            .first()
+        )
+        if link is None:
+            raise NotFound("There is no such file on this activity")
+        await ActivityEvidence.delete().where(ActivityEvidence.id == attachment_id)
+        await audit.record(
+            "cpd.evidence_removed", TARGET, activity_id, before={"file": link["file"]}
+        )
+    return await get(account_id, activity_id, calendar)
+
+
+async def evidence_file(
+    viewer_id: int, attachment_id: int, *, cpd_staff: bool, activity_id: int | None = None
+) -> evidence.StoredFile:
+    """An attached file for its owner or CPD staff (anyone else: not found), its viewing
+    written to the audit trail; with ``activity_id``, only a file of that activity."""
+    query = ActivityEvidence.select(
+        ActivityEvidence.activity,
+        ActivityEvidence.file,
+        ActivityEvidence.activity._.practitioner._.account.as_alias("owner"),
+    ).where(ActivityEvidence.id == attachment_id)
+    link = await query.first()
+    if (
+        link is None
+        or (not cpd_staff and link["owner"] != viewer_id)
+        or (activity_id is not None and link["activity"] != activity_id)
+    ):
+        raise NotFound("There is no such file")
+    stored = await evidence.get(link["file"])
+    await audit.record(
+        "cpd.evidence_viewed",
+        TARGET,
+        link["activity"],
+        after={"file": stored.id, "sha256": stored.sha256, "by_cpd_staff": cpd_staff},
+    )
+    return stored

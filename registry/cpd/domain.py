@@ -1,0 +1,69 @@
+"""CPD: standards and practice areas, rule packs, the activity log and progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from registry.accounts.access import ADMIN, PRACTITIONER, Rule
+from registry.accounts.roles import Role
+from registry.core.domain import Domain, NavItem, holding, knowing
+from registry.cpd.api import MyCpdController, RulePackController
+from registry.cpd.demo import seed_demo_cpd
+from registry.cpd.pages import CpdPages, RulePackPages
+from registry.cpd.reference import REFERENCE_LISTS
+from registry.cpd.reminders import JOBS
+from registry.cpd.subject_access import SUBJECT_ACCESS
+from registry.cpd.tables import CPD_TABLES
+from registry.register.signposts import ON_REGISTER
+
+# An evidence file: its owner, and CPD staff (the service checks which: anyone else's is 404).
+OWNER_OR_CPD_STAFF = Rule(roles=frozenset({Role.practitioner, Role.cpd_assessor}))
+
+DOMAIN = Domain(
+    name="cpd",
+    api=[MyCpdController, RulePackController],
+    pages=[CpdPages, RulePackPages],
+    access={
+        # a practitioner's own CPD record, on pages
+        "cpd_dashboard": PRACTITIONER,
+        "cpd_activity_new": PRACTITIONER,
+        "cpd_activity_create": PRACTITIONER,
+        "cpd_activity": PRACTITIONER,
+        "cpd_activity_edit": PRACTITIONER,
+        "cpd_activity_update": PRACTITIONER,
+        "cpd_activity_delete_confirm": PRACTITIONER,
+        "cpd_activity_delete": PRACTITIONER,
+        "cpd_evidence_upload": PRACTITIONER,
+        "cpd_evidence_remove": PRACTITIONER,
+        "cpd_evidence_download": OWNER_OR_CPD_STAFF,
+        "cpd_export_csv": PRACTITIONER,
+        "cpd_export_json": PRACTITIONER,
+        # and through the API, with their token
+        "api_cpd_activities": PRACTITIONER,
+        "api_cpd_activity_create": PRACTITIONER,
+        "api_cpd_activity": PRACTITIONER,
+        "api_cpd_activity_update": PRACTITIONER,
+        "api_cpd_activity_delete": PRACTITIONER,
+        "api_cpd_evidence_add": PRACTITIONER,
+        "api_cpd_evidence": PRACTITIONER,
+        "api_cpd_evidence_remove": PRACTITIONER,
+        "api_cpd_progress": PRACTITIONER,
+        "api_cpd_export_json": PRACTITIONER,
+        "api_cpd_export_csv": PRACTITIONER,
+        # rule packs
+        "cpd_rule_packs": ADMIN,
+        "cpd_rule_pack_create": ADMIN,
+        "api_cpd_rule_packs": ADMIN,
+        "api_cpd_rule_pack_create": ADMIN,
+    },
+    navigation=[
+        NavItem("/cpd", "Your CPD", knowing(ON_REGISTER, role="practitioner"), position=32),
+        NavItem("/admin/cpd/rule-packs", "CPD rule packs", holding("admin"), position=53),
+    ],
+    jobs=JOBS,
+    demo_seeders=[seed_demo_cpd],
+    tables=CPD_TABLES,
+    email_templates=Path(__file__).resolve().parent / "templates" / "email",
+    reference_lists=REFERENCE_LISTS,
+    subject_access=[SUBJECT_ACCESS],
+)

@@ -1,0 +1,196 @@
+"""Progress: each rule of a registration year, the figure against its target.
+
+The figures come from one aggregate query per year, in the database: however many activities a
+practitioner has logged, Python sees a handful of sums, never the activities. Hours count under
+the pack in force on each activity's date (its cap on one type of activity included); the
+targets are those of the pack in force on the year's last day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from registry.core import clock
+from registry.cpd import activities, packs
+from registry.cpd.activities import Owner
+from registry.db import fetch_one
+from registry.errors import NotFound
+from registry.register.renewals import RenewalCalendar
+
+# Hours per pack and type are summed first, so a pack's cap on one type applies to that type's
+# hours under that pack; the outer query adds them up. Practice areas are counted distinct.
+FIGURES = """
+SELECT
+  COALESCE(SUM(CASE WHEN p.capped_type = g.activity_type AND g.quarters > p.cap_quarters
+                    THEN p.cap_quarters ELSE g.quarters END), 0) AS counted_quarters,
+  COALESCE(SUM(g.quarters), 0) AS logged_quarters,
+  COALESCE(SUM(g.participatory_quarters), 0) AS participatory_quarters,
+  COALESCE(SUM(g.reflective), 0) AS reflective,
+  COALESCE(SUM(g.peer), 0) AS peer,
+  COALESCE(SUM(g.n), 0) AS activities,
+  (SELECT COUNT(DISTINCT l.practice_area) FROM cpd_activity_practice_area l
+     JOIN cpd_activity x ON x.id = l.activity
+    WHERE x.practitioner = {} AND x.done_on >= {} AND x.done_on <= {}) AS practice_areas
+FROM (
+  SELECT a.rule_pack, a.activity_type,
+         SUM(a.quarters) AS quarters,
+         SUM(CASE WHEN a.participatory THEN a.quarters ELSE 0 END) AS participatory_quarters,
+         SUM(CASE WHEN a.reflective THEN 1 ELSE 0 END) AS reflective,
+         SUM(CASE WHEN a.peer_reflection THEN 1 ELSE 0 END) AS peer,
+         COUNT(*) AS n
+    FROM cpd_activity a
+   WHERE a.practitioner = {} AND a.done_on >= {} AND a.done_on <= {}
+   GROUP BY a.rule_pack, a.activity_type
+) g JOIN cpd_rule_pack p ON p.id = g.rule_pack
+"""
+
+
+def number_text(value: Decimal) -> str:
+    """12.50 as "12.5", 30.00 as "30"."""
+    return f"{value.normalize():f}"
+
+
+@dataclass(frozen=True)
+class RuleProgress:
+    rule: str
+    label: str
+    figure: Decimal
+    target: Decimal
+    unit: str
+
+    @property
+    def met(self) -> bool:
+        return self.figure >= self.target
+
+    @property
+    def still_needed(self) -> Decimal:
+        return max(Decimal(0), self.target - self.figure)
+
+    @property
+    def summary(self) -> str:
+        return f"{number_text(self.figure)} / {number_text(self.target)} {self.unit}"
+
+    @property
+    def percent(self) -> int:
+        if self.target <= 0:
+            return 100
+        return min(100, int(self.figure * 100 / self.target))
+
+    @property
+    def needed_text(self) -> str:
+        if self.met:
+            return "Met"
+        return f"{number_text(self.still_needed)} more {self.unit}"
+
+
+@dataclass(frozen=True)
+class YearProgress:
+    registration_year: int
+    starts_on: date
+    ends_on: date
+    pack: packs.Pack
+    activities: int
+    logged_quarters: int
+    rules: list[RuleProgress]
+    declared: bool
+    current: bool
+
+    @property
+    def met(self) -> bool:
+        return all(rule.met for rule in self.rules)
+
+    @property
+    def rules_met(self) -> int:
+        return sum(rule.met for rule in self.rules)
+
+
+def hours(quarters: int) -> Decimal:
+    return Decimal(quarters) / 4
+
+
+async def year_progress(
+    owner: Owner, year: int, calendar: RenewalCalendar, *, declared: set[int] | None = None
+) -> YearProgress:
+    first, last = activities.year_bounds(year, calendar)
+    who = owner.practitioner_id
+    row = await fetch_one(FIGURES, who, first, last, who, first, last)
+    assert row is not None  # an aggregate without GROUP BY always answers one row
+    pack = await packs.pack_on(last)
+    rules = [
+        RuleProgress(
+            "total_hours",
+            "Total hours",
+            hours(int(row["counted_quarters"])),
+            hours(pack.min_total_quarters),
+            "hours",
+        ),
+        RuleProgress(
+            "participatory_hours",
+            "Participatory hours",
+            hours(int(row["participatory_quarters"])),
+            hours(pack.min_participatory_quarters),
+            "hours",
+        ),
+        RuleProgress(
+            "reflective_accounts",
+            "Reflective accounts",
+            Decimal(int(row["reflective"])),
+            Decimal(pack.min_reflective_accounts),
+            "accounts",
+        ),
+        RuleProgress(
+            "peer_reflections",
+            "Activities with peer reflection",
+            Decimal(int(row["peer"])),
+            Decimal(pack.min_peer_reflections),
+            "activities",
+        ),
+        RuleProgress(
+            "practice_areas",
+            "Practice areas covered",
+            Decimal(int(row["practice_areas"])),
+            Decimal(pack.min_practice_areas),
+            "areas",
+        ),
+    ]
+    if declared is None:
+        declared = await activities.declared_years(owner)
+    today = clock.now().date()
+    return YearProgress(
+        registration_year=year,
+        starts_on=first,
+        ends_on=last,
+        pack=pack,
+        activities=int(row["activities"]),
+        logged_quarters=int(row["logged_quarters"]),
+        rules=rules,
+        declared=year in declared,
+        current=first <= today <= last,
+    )
+
+
+def years_of(owner: Owner, calendar: RenewalCalendar) -> list[int]:
+    """The registration years of the practitioner's record, the current one first."""
+    today = clock.now().date()
+    first = activities.registration_year(owner.registered_since, calendar)
+    current = activities.registration_year(today, calendar)
+    return list(range(current, first - 1, -1))
+
+
+async def progress(account_id: int, calendar: RenewalCalendar) -> list[YearProgress]:
+    """Every year of the practitioner's record, the current one first."""
+    owner = await activities.owner_of(account_id)
+    declared = await activities.declared_years(owner)
+    return [
+        await year_progress(owner, year, calendar, declared=declared)
+        for year in years_of(owner, calendar)
+    ]
+
+
+async def progress_for_year(account_id: int, year: int, calendar: RenewalCalendar) -> YearProgress:
+    owner = await activities.owner_of(account_id)
+    if year not in years_of(owner, calendar):
+        raise NotFound(f"Your CPD record has no registration year {year}")
+    return await year_progress(owner, year, calendar)

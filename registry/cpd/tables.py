@@ -1,0 +1,151 @@
+"""CPD: standards and practice areas (reference data), rule packs, and each practitioner's
+activity log with its reflections and evidence.
+
+Hours are kept as whole quarter hours (``quarters``: 1.5 hours is 6), so sums are exact in SQL
+on both engines and no float ever reaches a comparison with a target.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from piccolo.columns import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from registry.accounts.tables import User
+from registry.register.tables import EvidenceFile, Practitioner
+
+
+class ActivityType(StrEnum):
+    formal_course = "formal_course"
+    e_learning = "e_learning"
+    supervision = "supervision"
+    peer_learning = "peer_learning"
+    conference = "conference"
+    reading_research = "reading_research"
+    work_based_learning = "work_based_learning"
+    other = "other"
+
+
+ACTIVITY_TYPE_LABELS: dict[ActivityType, str] = {
+    ActivityType.formal_course: "Formal course",
+    ActivityType.e_learning: "E-learning",
+    ActivityType.supervision: "Supervision",
+    ActivityType.peer_learning: "Peer learning",
+    ActivityType.conference: "Conference",
+    ActivityType.reading_research: "Reading or research",
+    ActivityType.work_based_learning: "Work-based learning",
+    ActivityType.other: "Other",
+}
+
+
+# --- reference data (seeded by a migration, kept by admins at /admin/reference) ---------------
+
+
+class Standard(Table, tablename="cpd_standard"):
+    id: Serial
+    code = Varchar(length=40, unique=True)
+    name = Varchar(length=120)
+    active = Boolean(default=True)
+    sort_order = Integer(default=0)
+
+
+class PracticeArea(Table, tablename="cpd_practice_area"):
+    id: Serial
+    code = Varchar(length=40, unique=True)
+    name = Varchar(length=120)
+    active = Boolean(default=True)
+    sort_order = Integer(default=0)
+
+
+# --- rule packs ---------------------------------------------------------------------------
+
+
+class RulePack(Table, tablename="cpd_rule_pack"):
+    """The rules of a registration year, in force from ``effective_from`` until the next pack's
+    date. Never edited once made: a change is a new pack from a later date."""
+
+    id: Serial
+    name = Varchar(length=120)
+    effective_from = Date(unique=True)
+    min_total_quarters = Integer()
+    min_participatory_quarters = Integer()
+    min_reflective_accounts = Integer()
+    min_peer_reflections = Integer()
+    min_practice_areas = Integer()
+    # An optional cap on the hours one activity type may count for ("" for none).
+    capped_type = Varchar(length=30, default="")
+    cap_quarters = Integer(null=True, default=None)
+    created_at = Timestamptz()
+    created_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+
+
+# --- the activity log ---------------------------------------------------------------------
+
+
+class Activity(Table, tablename="cpd_activity"):
+    id: Serial
+    practitioner = ForeignKey(Practitioner, on_delete=OnDelete.restrict)
+    # The pack in force on ``done_on``, fixed when the date is written (packs only ever start
+    # after today, so it never changes under an activity already logged).
+    rule_pack = ForeignKey(RulePack, on_delete=OnDelete.restrict)
+    title = Varchar(length=200)
+    done_on = Date()
+    quarters = Integer()  # hours times 4
+    activity_type = Varchar(length=30)
+    participatory = Boolean()
+    what_happened = Text(default="")
+    what_learned = Text(default="")
+    practice_changed = Text(default="")
+    # All three parts of the reflection written: it counts as a reflective account.
+    reflective = Boolean(default=False)
+    peer_reflection = Boolean(default=False)
+    peer_role = Varchar(length=120, default="")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class ActivityPracticeArea(Table, tablename="cpd_activity_practice_area"):
+    id: Serial
+    activity = ForeignKey(Activity, on_delete=OnDelete.cascade, index=True)
+    practice_area = ForeignKey(PracticeArea, on_delete=OnDelete.restrict, index=True)
+
+
+class ActivityStandard(Table, tablename="cpd_activity_standard"):
+    id: Serial
+    activity = ForeignKey(Activity, on_delete=OnDelete.cascade, index=True)
+    standard = ForeignKey(Standard, on_delete=OnDelete.restrict, index=True)
+
+
+class ActivityEvidence(Table, tablename="cpd_activity_evidence"):
+    """A file attached to an activity; the file itself is the register's shared evidence
+    storage (content-checked, kept once by its SHA-256)."""
+
+    id: Serial
+    activity = ForeignKey(Activity, on_delete=OnDelete.cascade, index=True)
+    file = ForeignKey(EvidenceFile, on_delete=OnDelete.restrict)
+    added_at = Timestamptz()
+
+
+CPD_TABLES: list[type[Table]] = [
+    Standard,
+    PracticeArea,
+    RulePack,
+    Activity,
+    ActivityPracticeArea,
+    ActivityStandard,
+    ActivityEvidence,
+]
+
+# Rows the migrations put in, which the service needs: tests keep them between tests.
+CPD_SEEDED_TABLES: list[type[Table]] = [Standard, PracticeArea, RulePack]

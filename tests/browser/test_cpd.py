@@ -1,0 +1,114 @@
+"""CPD in a real browser: log activities with evidence, see progress, axe-core on every page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, date, datetime
+
+from playwright.async_api import Page, expect
+
+from registry.accounts.roles import Role
+from registry.register import service
+from tests.browser.axe import assert_accessible
+from tests.browser.conftest import (
+    People,
+    assert_reflows,
+    expect_problems,
+    expect_success,
+    sign_in,
+    summary_value,
+)
+
+PDF = b"%PDF-1.4\n% a certificate of attendance\n"
+
+
+async def _log(page: Page, title: str, hours: str, area: str, *, first: bool = False) -> None:
+    today = datetime.now(UTC).date()
+    await page.get_by_role("button", name="Log an activity").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Log a CPD activity")
+    if first:
+        await assert_accessible(page)
+        await page.get_by_role("button", name="Save activity").click()
+        await expect_problems(
+            page,
+            {
+                "title": "Enter the title of the activity",
+                "done_on": "Enter the date of the activity",
+                "hours": "Enter how many hours the activity took, like 1.5",
+                "activity_type": "Select the type of activity",
+                "participatory": "Select yes if you learned with others",
+                "practice_areas": "Select at least one practice area",
+            },
+            date_fields=["done_on"],
+        )
+        await assert_accessible(page)
+    await page.get_by_label("Title").fill(title)
+    await page.get_by_label("Day").fill(str(today.day))
+    await page.get_by_label("Month").fill(str(today.month))
+    await page.get_by_label("Year").fill(str(today.year))
+    await page.get_by_label("Hours", exact=True).fill(hours)
+    await page.get_by_label("Formal course").check()
+    await page.locator("#participatory").check()
+    await page.get_by_label(area).check()
+    await page.get_by_label("What happened").fill("A day's course with colleagues.")
+    await page.get_by_label("What you learned").fill("A structured way to weigh risk.")
+    await page.get_by_label("How your practice changed").fill("My risk reviews are clearer.")
+    await page.locator("#peer_reflection").check()  # yes: the role is revealed
+    await page.get_by_label("The role of the peer you reflected with").fill("Practice tutor")
+    await page.get_by_role("button", name="Save activity").click()
+    await expect_success(page, "Activity logged. You can add evidence below.")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    await expect(summary_value(page, "Hours")).to_have_text(hours)
+    await page.get_by_label("Add an evidence file").set_input_files(
+        {"name": f"{title}.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    await page.get_by_role("button", name="Upload file").click()
+    await expect_success(page, "Evidence file added")
+    await expect(page.get_by_role("link", name=f"{title}.pdf")).to_be_visible()
+    if first:
+        await assert_accessible(page)
+        await assert_reflows(page)
+    await page.get_by_role("link", name="Your CPD").first.click()
+
+
+async def test_a_practitioner_logs_three_activities_with_evidence_and_sees_progress(
+    page: Page, people: People
+) -> None:
+    family = "Cpd" + "".join(chr(ord("a") + int(d, 16)) for d in uuid.uuid4().hex[:6])
+    person = await people.create([Role.practitioner], name=f"Ola {family}")
+    with people.bound():
+        await service.create_entry(
+            service.EntryIn(
+                person=service.PersonIn("Ola", family, date(1982, 6, 9), email=person.email),
+                role_codes=["probation_officer"],
+                region_code="wales",
+                registered_since=date(2016, 1, 4),
+                registered_until=date(2027, 11, 30),
+                account_id=person.id,
+            ),
+            reason="Browser test",
+        )
+
+    await sign_in(page, person)
+    await page.locator(".govuk-service-navigation").get_by_role("link", name="Your CPD").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Your CPD")
+    await expect(summary_value(page, "Total hours")).to_contain_text("0 / 30 hours")
+    await assert_accessible(page)
+    await assert_reflows(page)
+
+    await _log(page, "Risk course", "6.5", "Risk assessment and management", first=True)
+    await _log(page, "Ethics workshop", "3", "Professional ethics")
+    await _log(page, "Victims seminar", "2.25", "Victims and restorative justice")
+
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Your CPD")
+    await expect(summary_value(page, "Total hours")).to_contain_text("11.75 / 30 hours")
+    await expect(summary_value(page, "Total hours")).to_contain_text("18.25 more hours")
+    await expect(summary_value(page, "Practice areas covered")).to_contain_text("3 / 3 areas")
+    await expect(summary_value(page, "Practice areas covered")).to_contain_text("Met")
+    await expect(summary_value(page, "Reflective accounts")).to_contain_text("3 / 2 accounts")
+    progress_bar = page.get_by_role("progressbar", name=re.compile("^Total hours"))
+    await expect(progress_bar).to_have_attribute("value", "39")
+    await expect(page.locator(".govuk-table tbody tr")).to_have_count(3)
+    await assert_accessible(page)
+    await assert_reflows(page)

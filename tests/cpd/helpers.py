@@ -1,0 +1,46 @@
+"""A practitioner on the register with a CPD record, for the CPD tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from registry.accounts.roles import Role
+from registry.cpd import activities
+from registry.cpd.schemas import ActivityIn
+from registry.register.renewals import RenewalCalendar
+from tests.accounts.helpers import SignedIn, user_signed_in_as
+from tests.register.helpers import put_on_register
+
+CALENDAR = RenewalCalendar()
+# The tests' today: in registration year 2027 (1 December 2026 to 30 November 2027).
+TODAY = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
+
+
+async def practitioner_with_record(email: str = "pat@example.org") -> SignedIn:
+    """A signed-in practitioner whose entry runs from 1 April 2020."""
+    person = await user_signed_in_as(Role.practitioner, email)
+    await put_on_register("Pat", email.split("@")[0].capitalize(), account_id=person.account.id)
+    return person
+
+
+def activity(**changes: Any) -> ActivityIn:
+    values: dict[str, Any] = {
+        "title": "Risk assessment refresher",
+        "done_on": date(2027, 1, 10),
+        "hours": Decimal("1.5"),
+        "activity_type": "formal_course",
+        "participatory": True,
+        "practice_areas": ["risk_assessment"],
+        "standards": ["quality_of_practice"],
+        "what_happened": "",
+        "what_learned": "",
+        "practice_changed": "",
+        **changes,
+    }
+    return ActivityIn.model_validate(values)
+
+
+async def log(person: SignedIn, **changes: Any) -> activities.ActivityRecord:
+    return await activities.record(person.account.id, activity(**changes), CALENDAR)

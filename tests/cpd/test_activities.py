@@ -1,0 +1,85 @@
+"""The activity log's rules: the pack of each date, retired items kept, a declared year final."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from registry.core import clock, reference
+from registry.cpd import activities, packs
+from registry.cpd.reference import STANDARDS
+from registry.errors import Conflict, NotFound
+from registry.register import renewals
+from registry.register.renewals import Declarations
+from tests.cpd.helpers import CALENDAR, activity, log, practitioner_with_record
+
+
+def test_registration_years_end_at_the_renewal_deadline() -> None:
+    assert activities.registration_year(date(2026, 11, 30), CALENDAR) == 2026
+    assert activities.registration_year(date(2026, 12, 1), CALENDAR) == 2027
+    assert activities.year_bounds(2027, CALENDAR) == (date(2026, 12, 1), date(2027, 11, 30))
+
+
+async def test_an_activity_carries_the_pack_of_its_date(engine: Any) -> None:
+    person = await practitioner_with_record()
+    logged = await log(person)
+    assert logged.rule_pack == (await packs.pack_on(date(2027, 1, 10))).id
+
+
+async def test_a_retired_standard_stays_on_an_activity_that_has_it(engine: Any) -> None:
+    person = await practitioner_with_record()
+    logged = await log(person, standards=["written_profile"])
+    before = await reference.get_item(STANDARDS, "written_profile")
+    try:
+        await reference.update_item(STANDARDS, "written_profile", name=before.name, active=False)
+        changed = await activities.update(
+            person.account.id,
+            logged.id,
+            activity(title="Still here", standards=["written_profile"]),
+            CALENDAR,
+        )
+        assert [s.code for s in changed.standards] == ["written_profile"]
+    finally:
+        await reference.update_item(STANDARDS, "written_profile", name=before.name, active=True)
+
+
+async def test_a_year_declared_at_renewal_is_final(engine: Any) -> None:
+    person = await practitioner_with_record()
+    logged = await log(person)
+    owner = await activities.owner_of(person.account.id)
+    with clock.frozen_at(datetime(2027, 9, 10, 9, tzinfo=UTC)):
+        await renewals.renew(
+            owner.entry_id,
+            Declarations(character=False),
+            calendar=CALENDAR,
+            by_user_id=person.account.id,
+        )
+        assert await activities.is_declared(owner, 2027)
+        record = await activities.get(person.account.id, logged.id, CALENDAR)
+        assert not record.editable
+        with pytest.raises(Conflict, match="declared when you renewed"):
+            await activities.update(person.account.id, logged.id, activity(), CALENDAR)
+        with pytest.raises(Conflict):
+            await activities.delete(person.account.id, logged.id, CALENDAR)
+        with pytest.raises(Conflict):
+            await log(person, done_on=date(2027, 9, 1))
+        # A year not declared stays open.
+        earlier = await log(person, done_on=date(2026, 11, 30))
+        assert earlier.registration_year == 2026
+        assert earlier.editable
+
+
+async def test_the_owner_is_checked_on_every_read_and_write(engine: Any) -> None:
+    owner = await practitioner_with_record()
+    other = await practitioner_with_record("other@example.org")
+    logged = await log(owner)
+    for call in (
+        activities.get(other.account.id, logged.id, CALENDAR),
+        activities.update(other.account.id, logged.id, activity(), CALENDAR),
+        activities.delete(other.account.id, logged.id, CALENDAR),
+    ):
+        with pytest.raises(NotFound):
+            await call
+    assert (await activities.list_for(other.account.id, CALENDAR)) == []

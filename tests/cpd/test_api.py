@@ -1,0 +1,211 @@
+"""The CPD API: a practitioner's own activities and progress, with their token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from registry.accounts.roles import Role
+from registry.audit.service import search as audit_search
+from registry.cpd.tables import Activity
+from tests.accounts.helpers import SignedIn, user_signed_in_as
+from tests.cpd.helpers import practitioner_with_record
+
+ACTIVITIES = "/api/v1/me/cpd/activities"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def body(**changes: Any) -> dict[str, Any]:
+    return {
+        "title": "Safeguarding update",
+        "done_on": "2027-02-01",
+        "hours": "2.5",
+        "activity_type": "e_learning",
+        "participatory": False,
+        "practice_areas": ["public_protection"],
+        "standards": ["quality_of_practice"],
+        "what_happened": "Completed the module.",
+        "what_learned": "The new referral route.",
+        "practice_changed": "I refer sooner.",
+        "peer_reflection": True,
+        "peer_role": "Senior Probation Officer",
+        **changes,
+    }
+
+
+async def test_a_practitioner_logs_changes_and_removes_an_activity(
+    client: httpx.AsyncClient,
+) -> None:
+    person = await practitioner_with_record()
+    made = await client.post(ACTIVITIES, json=body(), headers=person.bearer())
+    assert made.status_code == 201, made.text
+    activity = made.json()
+    assert activity["hours"] == "2.5"
+    assert activity["registration_year"] == 2027
+    assert activity["reflective"] is True
+    assert activity["editable"] is True
+    url = f"{ACTIVITIES}/{activity['id']}"
+    changed = await client.put(
+        url, json=body(hours="3", title="Safeguarding"), headers=person.bearer()
+    )
+    assert changed.json()["hours"] == "3"
+    listed = await client.get(ACTIVITIES, params={"year": 2027}, headers=person.bearer())
+    assert [item["title"] for item in listed.json()] == ["Safeguarding"]
+    assert (await client.delete(url, headers=person.bearer())).status_code == 204
+    assert (await client.get(url, headers=person.bearer())).status_code == 404
+    actions = [entry.action for entry in (await audit_search(target_type="cpd_activity")).entries]
+    assert {"cpd.activity_recorded", "cpd.activity_changed", "cpd.activity_removed"} <= set(actions)
+
+
+async def test_progress_as_json(client: httpx.AsyncClient) -> None:
+    person = await practitioner_with_record()
+    await client.post(ACTIVITIES, json=body(hours="12.5"), headers=person.bearer())
+    answer = await client.get(
+        "/api/v1/me/cpd/progress", params={"year": 2027}, headers=person.bearer()
+    )
+    assert answer.status_code == 200
+    (year,) = answer.json()
+    total = year["rules"][0]
+    assert (total["rule"], total["summary"], total["met"], total["still_needed"]) == (
+        "total_hours",
+        "12.5 / 30 hours",
+        False,
+        "17.5",
+    )
+    assert year["met"] is False
+    every = await client.get("/api/v1/me/cpd/progress", headers=person.bearer())
+    assert every.json()[0]["registration_year"] == 2027
+    assert len(every.json()) == 8  # 2020 to 2027: registered on 1 April 2020
+
+
+async def test_someone_else_s_activity_is_not_found(client: httpx.AsyncClient) -> None:
+    owner = await practitioner_with_record()
+    other = await practitioner_with_record("other@example.org")
+    made = (await client.post(ACTIVITIES, json=body(), headers=owner.bearer())).json()
+    url = f"{ACTIVITIES}/{made['id']}"
+    for method, payload in (("GET", None), ("PUT", body()), ("DELETE", None)):
+        answer = await client.request(method, url, json=payload, headers=other.bearer())
+        assert answer.status_code == 404, (method, answer.text)
+        assert answer.json()["detail"] == "There is no such activity in your CPD record"
+    files = {"data": ("notes.png", PNG, "image/png")}
+    answer = await client.post(f"{url}/evidence", files=files, headers=other.bearer())
+    assert answer.status_code == 404
+    assert (await Activity.select(Activity.title).first()) == {"title": "Safeguarding update"}
+
+
+async def test_evidence_is_checked_kept_once_and_served_to_the_owner(
+    client: httpx.AsyncClient,
+) -> None:
+    person = await practitioner_with_record()
+    made = (await client.post(ACTIVITIES, json=body(), headers=person.bearer())).json()
+    url = f"{ACTIVITIES}/{made['id']}/evidence"
+    added = await client.post(
+        url, files={"data": ("certificate.pdf", PNG, "application/pdf")}, headers=person.bearer()
+    )
+    assert added.status_code == 201, added.text
+    (file,) = added.json()["evidence"]
+    assert (file["content_type"], file["filename"]) == ("image/png", "certificate.pdf")
+    fetched = await client.get(file["url"], headers=person.bearer())
+    assert fetched.content == PNG
+    viewed = await audit_search(action="cpd.evidence_viewed")
+    assert len(viewed.entries) == 1
+    refused = await client.post(
+        url,
+        files={"data": ("run.pdf", b"MZ\x90\x00 an executable", "application/pdf")},
+        headers=person.bearer(),
+    )
+    assert refused.status_code == 422
+    assert "must be a PDF, PNG or JPEG" in refused.text
+
+
+async def test_a_practitioner_not_on_the_register_has_no_record(client: httpx.AsyncClient) -> None:
+    person = await user_signed_in_as(Role.practitioner)
+    answer = await client.post(ACTIVITIES, json=body(), headers=person.bearer())
+    assert answer.status_code == 409
+    assert "starts when you join the register" in answer.text
+
+
+BAD_INPUT = [
+    ({"hours": 0}, "hours", "Hours must be more than 0"),
+    ({"hours": -1}, "hours", "Hours must be more than 0"),
+    ({"hours": "1.3"}, "hours", "quarter hours"),
+    ({"hours": 24.25}, "hours", "Hours must be 24 or fewer"),
+    ({"hours": "two"}, "hours", "Hours must be a number"),
+    ({"hours": "NaN"}, "hours", "Hours must be a number"),
+    ({"hours": "Infinity"}, "hours", "Hours must be a number"),
+    ({"hours": True}, "hours", "Hours must be a number"),
+    ({"done_on": "2027-03-16"}, "done_on", "must be today or in the past"),
+    ({"done_on": "2020-03-31"}, "done_on", "on or after the day you joined the register"),
+    ({"practice_areas": ["astrology"]}, "practice_areas", "astrology is not a practice area"),
+    ({"practice_areas": []}, "practice_areas", "Select at least one practice area"),
+    ({"standards": ["be_nice"]}, "standards", "be_nice is not a standard of CPD"),
+    ({"what_learned": "x" * 10_001}, "what_learned", "10,000 characters or fewer"),
+    ({"peer_role": ""}, "peer_role", "Enter the role of the peer"),
+    ({"activity_type": "party"}, "activity_type", "Type of activity must be one of"),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "says"), BAD_INPUT, ids=[f"{c}" for c, _, _ in BAD_INPUT]
+)
+async def test_bad_input_is_refused_by_field_and_stores_nothing(
+    client: httpx.AsyncClient, changes: dict[str, Any], field: str, says: str
+) -> None:
+    person: SignedIn = await practitioner_with_record()
+    answer = await client.post(ACTIVITIES, json=body(**changes), headers=person.bearer())
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert says in problem["detail"] or any(says in e["message"] for e in problem["errors"])
+    if problem["errors"]:
+        assert problem["errors"][0]["field"] == field
+    assert await Activity.count() == 0
+
+
+async def test_admins_make_rule_packs_through_the_api(client: httpx.AsyncClient) -> None:
+    admin = await user_signed_in_as(Role.admin)
+    pack = {
+        "name": "2028 requirement",
+        "effective_from": "2027-12-01",
+        "min_total_hours": 35,
+        "min_participatory_hours": "12.5",
+        "min_reflective_accounts": 3,
+        "min_peer_reflections": 1,
+        "min_practice_areas": 3,
+        "capped_type": "reading_research",
+        "cap_hours": 10,
+    }
+    made = await client.post("/api/v1/admin/cpd/rule-packs", json=pack, headers=admin.bearer())
+    assert made.status_code == 201, made.text
+    assert made.json()["min_participatory_hours"] == "12.5"
+    again = await client.post("/api/v1/admin/cpd/rule-packs", json=pack, headers=admin.bearer())
+    assert again.status_code == 409
+    listed = await client.get("/api/v1/admin/cpd/rule-packs", headers=admin.bearer())
+    assert [each["name"] for each in listed.json()] == [
+        "2028 requirement",
+        "Default CPD requirement",
+    ]
+
+
+async def test_an_evidence_file_is_taken_off_and_others_cannot_reach_it(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await practitioner_with_record()
+    other = await practitioner_with_record("other@example.org")
+    made = (await client.post(ACTIVITIES, json=body(), headers=owner.bearer())).json()
+    added = await client.post(
+        f"{ACTIVITIES}/{made['id']}/evidence",
+        files={"data": ("notes.png", PNG, "image/png")},
+        headers=owner.bearer(),
+    )
+    (file,) = added.json()["evidence"]
+    assert (await client.get(file["url"], headers=other.bearer())).status_code == 404
+    assert (await client.delete(file["url"], headers=other.bearer())).status_code == 404
+    second = (await client.post(ACTIVITIES, json=body(), headers=owner.bearer())).json()
+    elsewhere = f"{ACTIVITIES}/{second['id']}/evidence/{file['id']}"
+    assert (await client.get(elsewhere, headers=owner.bearer())).status_code == 404
+    assert (await client.delete(file["url"], headers=owner.bearer())).status_code == 204
+    again = await client.get(f"{ACTIVITIES}/{made['id']}", headers=owner.bearer())
+    assert again.json()["evidence"] == []
+    assert (await client.get(file["url"], headers=owner.bearer())).status_code == 404
