@@ -138,14 +138,19 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
 
-    @functools.cached_property
+    @property
     def trusted_networks(self) -> tuple[IPNetwork, ...]:
-        return tuple(
-            ipaddress.ip_network(part, strict=False) for part in _listed(self.trusted_proxies)
-        )
+        # Not a cached_property: model_copy(update=...) copies the instance's __dict__, so a
+        # copy with other proxies would keep the networks the original had already worked out.
+        return _networks(self.trusted_proxies)
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=16)
+def _networks(listed: str) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(part, strict=False) for part in _listed(listed))
 
 
 def _listed(value: str) -> list[str]:

@@ -21,6 +21,7 @@ from piccolo.table import sort_table_classes
 
 from registry.app import create_app
 from registry.config import Settings
+from registry.core.domain import active_domains, configure_domains
 from registry.cpd.tables import CPD_SEEDED_TABLES
 from registry.db import bind_engine, create_engine, migrate, registry_tables
 from registry.register.tables import SEEDED_TABLES
@@ -81,6 +82,9 @@ async def app(migrated: Settings) -> AsyncIterator[Litestar]:
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """A client for the app; its database has every migration applied and no rows."""
     bind_engine(app.state.engine)
+    # Another test may have started an application or a command of its own since (the domains'
+    # settings are the process's last); this one's are in force again.
+    configure_domains(app.state.settings, active_domains())
     await empty_tables()
     transport = asgi_transport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:

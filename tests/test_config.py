@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from registry.config import SettingsError, ensure_secret_key, load_settings, redact_url
+from tests.support import make_settings
 
 
 @pytest.mark.parametrize(
@@ -78,3 +79,10 @@ def test_passwords_in_urls_are_never_printed() -> None:
         == "postgresql://app:***@db:5432/registry"
     )
     assert redact_url("sqlite:///var/registry.sqlite3") == "sqlite:///var/registry.sqlite3"
+
+
+def test_a_copy_with_other_proxies_trusts_those_proxies(tmp_path: Path) -> None:
+    original = make_settings("sqlite", tmp_path, trusted_proxies="10.0.0.0/8")
+    assert [str(net) for net in original.trusted_networks] == ["10.0.0.0/8"]
+    copy = original.model_copy(update={"trusted_proxies": "127.0.0.1/32"})
+    assert [str(net) for net in copy.trusted_networks] == ["127.0.0.1/32"]

@@ -59,9 +59,9 @@ def settings_of(ctx: click.Context) -> Settings:
     context = _context(ctx)
     if context.settings is None:
         context.settings = load_settings()
-        for domain in context.domains:
-            for configure in domain.configure:
-                configure(context.settings)
+        from registry.core.domain import configure_domains
+
+        configure_domains(context.settings, context.domains)
     return context.settings
 
 

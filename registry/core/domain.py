@@ -136,13 +136,20 @@ class Domain(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = app_config.state.get("settings")
         if settings is not None:
-            for configure in self.configure:
-                configure(settings)
+            configure_domains(settings, [self])
         app_config.middleware.extend(self.middleware)
         app_config.route_handlers.extend(self.pages)
         if self.api:
             app_config.route_handlers.append(Router(path=API_PREFIX, route_handlers=list(self.api)))
         return app_config
+
+
+def configure_domains(settings: Settings, domains: Sequence[Domain]) -> None:
+    """Give each domain what it takes from the settings (its ``configure``). The process's last
+    call wins: an application or a command configures them as it starts."""
+    for domain in domains:
+        for configure in domain.configure:
+            configure(settings)
 
 
 # --- reading the list ------------------------------------------------------------------------
