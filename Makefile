@@ -6,6 +6,9 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# Tests run on both cores, each pytest-xdist worker on a database of its own; WORKERS=0 runs
+# them in this one process (for -x, --pdb or -s).
+WORKERS ?= 2
 
 .PHONY: run test install install-test assets lint format typecheck check clean migration
 
@@ -13,7 +16,7 @@ run: install  ## Install, migrate, seed demo data and serve on SQLite
 	$(BIN)/registry demo --host $(HOST) --port $(PORT)
 
 test: install-test  ## Install the test tools and run the whole suite
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --numprocesses $(WORKERS) $(PYTEST_ARGS)
 
 install: $(VENV)/.installed assets
 install-test: $(VENV)/.installed-test assets
