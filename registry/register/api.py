@@ -13,15 +13,25 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, QueryParameter
+from litestar.params import PathParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from registry.core import clock
+from registry.register import numbers, service
 from registry.register import search as public_register
-from registry.register import service
 from registry.register.schemas import PublicEntry, PublicSearchPage
 
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
+
+# Documented, not checked by Litestar: the service reads the number itself, so a malformed one
+# is told what is wrong with it (422) rather than not found.
+RegistrationNumber = Annotated[
+    str,
+    PathParameter(
+        description=numbers.FORMAT_HINT + "; either case, spaces and hyphens ignored",
+        schema_extra={"pattern": numbers.TYPED_PATTERN},
+    ),
+]
 
 
 def _not_modified(request: Request[Any, Any, Any], etag: str) -> bool:
@@ -82,7 +92,7 @@ class PublicRegisterController(Controller):
         responses={200: ResponseSpec(PublicEntry, description="The public entry")},
     )
     async def entry(
-        self, request: Request[Any, Any, Any], registration_number: FromPath[str]
+        self, request: Request[Any, Any, Any], registration_number: RegistrationNumber
     ) -> Response[bytes]:
         found = await service.public_document(registration_number)
         etag = f'"{registration_number.upper()}-{found.version}"'
