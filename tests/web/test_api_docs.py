@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from litestar import Controller, Litestar, get
 from litestar.routes import HTTPRoute
 
@@ -17,6 +18,7 @@ from registry.core.domain import API_PREFIX, Domain, route_access
 from registry.domains import DOMAINS
 from registry.register import numbers
 from tests.accounts.helpers import user_signed_in_as
+from tests.register.helpers import put_on_register
 from tests.support import make_settings
 
 TOKEN: list[dict[str, list[str]]] = [{"apiToken": []}]
@@ -206,3 +208,24 @@ async def test_a_value_just_outside_a_documented_limit_is_a_problem_not_a_crash(
             assert answer.headers["content-type"].startswith("application/problem+json"), where
             sent += 1
     assert sent >= 20
+
+
+@pytest.mark.parametrize(
+    ("described", "address"),
+    [
+        ("/api/v1/register/{registration_number}", "/api/v1/register/{number}"),
+        ("/api/v1/register", "/api/v1/register?q={number}"),
+    ],
+)
+async def test_a_register_answer_still_current_is_a_304_the_description_lists(
+    client: httpx.AsyncClient, described: str, address: str
+) -> None:
+    entry = await put_on_register()
+    url = address.format(number=entry.registration_number)
+    etag = (await client.get(url)).headers["etag"]
+    again = await client.get(url, headers={"if-none-match": etag})
+    assert again.status_code == 304
+    operation = (await client.get("/schema/openapi.json")).json()["paths"][described]["get"]
+    assert "304" in operation["responses"]
+    header = next(p for p in operation["parameters"] if p["in"] == "header")
+    assert header["name"] == "If-None-Match"
