@@ -21,7 +21,10 @@ Bounded and reproducible: Hypothesis is derandomised (see conftest.py) and each 
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import itertools
+import operator
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -48,6 +51,7 @@ from schemathesis.specs.openapi.checks import (
 from registry.accounts import tokens, users
 from registry.accounts.roles import Role
 from registry.config import Settings
+from tests.certificates.helpers import live_certificate
 from tests.register.applying import submitted_application
 from tests.register.helpers import put_on_register
 from tests.support import BASE_URL, asgi_transport
@@ -147,9 +151,19 @@ async def new_caller(role: Role | None, known: dict[str, list[Any]]) -> Caller:
     return Caller(role, token, {name: known.get(name, []) + own.get(name, []) for name in names})
 
 
-async def seed(data_dir: Path, client: httpx.AsyncClient) -> dict[str, list[Any]]:
-    """Records for addresses to name: entries on the register, an application, a user and
-    their token, and the ETag of an entry as a client that kept it would send it back."""
+@dataclass
+class Seeds:
+    """What the run knows exists: values for parameters by name, and whole bodies (as
+    strategies) by operation."""
+
+    known: dict[str, list[Any]]
+    bodies: dict[str, st.SearchStrategy[Any]]
+
+
+async def seed(data_dir: Path, client: httpx.AsyncClient) -> Seeds:
+    """Records for addresses to name: entries on the register (and so certificates and their
+    status lists), an application, a user and their token, and the ETags of an entry and the
+    lists as a client that kept them would send them back."""
     applicant = await users.create_user(
         "fuzz.applicant@example.org", "Ada Applicant", [Role.practitioner]
     )
@@ -162,13 +176,72 @@ async def seed(data_dir: Path, client: httpx.AsyncClient) -> dict[str, list[Any]
     typed = f"{number[:2].lower()} {number[2:5]}-{number[5:]}"
     await tokens.issue_api_token(applicant.id, "seeded")
     listed = await tokens.list_api_tokens(applicant.id)
-    etag = (await client.get(f"/api/v1/register/{number}")).headers["etag"]
-    return {
-        "If-None-Match": [etag, f'"other", {etag}'],
+    certificate = await live_certificate(entries[0].id)
+    lists = ["revocation", "suspension"]  # made as the entries' certificates were issued
+    kept = [f"/api/v1/register/{number}", *(f"/status-lists/{name}" for name in lists)]
+    etags = [(await client.get(address)).headers["etag"] for address in kept]
+    known: dict[str, list[Any]] = {
+        "If-None-Match": [*etags, f'"other", {etags[0]}'],
+        "name": lists,
         "registration_number": [entry.registration_number for entry in entries] + [typed],
         "user_id": [applicant.id],
         "token_id": [summary.id for summary in listed],
     }
+    verifiable = st.one_of(
+        st.sampled_from([certificate.display_serial, certificate.serial.lower()]).map(
+            lambda serial: {"serial": serial}
+        ),
+        st.just({"credential": certificate.credential}),
+        tampered(certificate.credential).map(lambda credential: {"credential": credential}),
+    )
+    return Seeds(known, {"POST /api/v1/verify": verifiable})
+
+
+def _json_values() -> st.SearchStrategy[Any]:
+    leaves = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=20),
+    )
+    return st.recursive(
+        leaves,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=8,
+    )
+
+
+def _places(document: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """The path to every value inside ``document``."""
+    children = (
+        document.items()
+        if isinstance(document, dict)
+        else enumerate(document)
+        if isinstance(document, list)
+        else ()
+    )
+    for key, value in children:
+        yield (*at, key)
+        yield from _places(value, (*at, key))
+
+
+def tampered(document: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """``document`` with one value anywhere in it replaced by other JSON, or taken out."""
+    places = list(_places(document))
+
+    @st.composite
+    def tamper(draw: st.DrawFn) -> dict[str, Any]:
+        changed = copy.deepcopy(document)
+        *way, last = draw(st.sampled_from(places))
+        holder = functools.reduce(operator.getitem, way, changed)
+        if draw(st.booleans()) and isinstance(holder, dict):
+            del holder[last]
+        else:
+            holder[last] = draw(_json_values())
+        return changed
+
+    return tamper()
 
 
 @dataclass
@@ -234,6 +307,7 @@ def fuzz_operation(
     mode: GenerationMode,
     examples: int,
     caller: Caller,
+    seeds: Seeds,
     tally: Tally,
 ) -> None:
     """Run ``examples`` generated requests against one operation (in Hypothesis' thread)."""
@@ -254,13 +328,17 @@ def fuzz_operation(
         if mode.is_positive:
             for where, name, value in picks.draw(_seeded(operation, who.known)):
                 setattr(case, where, {**(getattr(case, where) or {}), name: value})
+            if label in seeds.bodies and picks.draw(st.booleans()):
+                case.body = picks.draw(seeds.bodies[label])
         response = case.call_and_validate(headers=who.headers(), checks=CHECKS)
         tally.examples[(label, mode)] += 1
         tally.statuses[response.status_code] += 1
 
     try:
         run()
-    except Exception as failure:
+    # Every operation is fuzzed and every failure reported; schemathesis reports its checks'
+    # failures as a BaseExceptionGroup.
+    except (Exception, BaseExceptionGroup) as failure:
         tally.failures.append(f"{label} ({mode.value}) as {caller.role or 'anonymous'}:\n{failure}")
 
 
@@ -272,8 +350,8 @@ async def test_every_operation_holds_to_the_description(
     bridge = InProcess(app, asyncio.get_running_loop())
     schema = schemathesis.openapi.from_dict(document)
     schema.app = bridge
-    known = await seed(settings.data_dir, client)
-    caller = await new_caller(role, known)
+    seeds = await seed(settings.data_dir, client)
+    caller = await new_caller(role, seeds.known)
     tally = Tally()
 
     def fuzz() -> None:
@@ -282,7 +360,7 @@ async def test_every_operation_holds_to_the_description(
             if _takes_input(operation):
                 runs.append((GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES))
             for mode, examples in runs:
-                fuzz_operation(bridge, operation, mode, examples, caller, tally)
+                fuzz_operation(bridge, operation, mode, examples, caller, seeds, tally)
 
     await asyncio.to_thread(fuzz)
     print(tally.line(role.value if role else "anonymous"))  # the run's figures, under -s
