@@ -97,13 +97,14 @@ class InProcess:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         # Werkzeug's client does not decompress, so the answer is asked for uncompressed.
+        # Header values are Latin-1 in WSGI as on the wire; they go on as those bytes.
         headers = [
-            (name[5:].replace("_", "-").lower(), value)
+            (name[5:].replace("_", "-").lower(), value.encode("latin-1"))
             for name, value in environ.items()
             if name.startswith("HTTP_") and name != "HTTP_ACCEPT_ENCODING"
         ]
         if environ.get("CONTENT_TYPE"):
-            headers.append(("content-type", environ["CONTENT_TYPE"]))
+            headers.append(("content-type", environ["CONTENT_TYPE"].encode("latin-1")))
         # WSGI gives the path decoded, as Latin-1; the raw address is sent on as it came.
         path = environ.get("RAW_URI") or quote(environ["PATH_INFO"].encode("latin-1"), safe="/")
         if "?" not in path and environ.get("QUERY_STRING"):
@@ -119,7 +120,11 @@ class InProcess:
         response = await self.transport.handle_async_request(request)
         content = b"".join([chunk async for chunk in response.aiter_raw()])
         status = f"{response.status_code} {response.reason_phrase}"
-        return status, list(response.headers.multi_items()), content
+        answered = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in response.headers.raw
+        ]
+        return status, answered, content
 
 
 @dataclass
