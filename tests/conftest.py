@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import hypothesis
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 from litestar import Litestar
 from piccolo.table import sort_table_classes
 
@@ -32,6 +35,14 @@ from tests.support import (
     asgi_transport,
     make_settings,
 )
+
+# Property tests are the same every run (CI reproduces any failure), and Hypothesis keeps
+# nothing in the repository: no example database, and its caches in the system's temporary folder.
+hypothesis.settings.register_profile(
+    "registry", derandomize=True, database=None, deadline=None, print_blob=False
+)
+hypothesis.settings.load_profile("registry")
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "registry-hypothesis")
 
 
 @pytest.fixture(scope="session", params=ENGINES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from registry.accounts import tokens, users
@@ -20,7 +20,7 @@ from registry.accounts.schemas import (
     UserIn,
     UserPatch,
 )
-from registry.web.inputs import PageNumber
+from registry.web.inputs import PageNumber, RowId
 
 
 def account_out(account: users.Account) -> AccountOut:
@@ -78,7 +78,7 @@ class MeController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         summary="Revoke one of your tokens",
     )
-    async def revoke_token(self, request: SignedInRequest, token_id: FromPath[int]) -> None:
+    async def revoke_token(self, request: SignedInRequest, token_id: RowId) -> None:
         await tokens.revoke_api_token(request.user.id, token_id)
 
 
@@ -114,7 +114,7 @@ class UsersController(Controller):
         summary="Change a user's roles or deactivate them",
     )
     async def update_user(
-        self, request: SignedInRequest, user_id: FromPath[int], data: JSONBody[UserPatch]
+        self, request: SignedInRequest, user_id: RowId, data: JSONBody[UserPatch]
     ) -> AccountOut:
         account = await users.update_user(
             user_id, roles=data.roles, active=data.active, by_user_id=request.user.id

@@ -176,7 +176,7 @@ class IssuedTokenOut(TokenOut):
 
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: Text = Field(min_length=3, max_length=254)
+    email: Text = Field(min_length=3, max_length=254, json_schema_extra={"format": "email"})
     display_name: Text = Field(min_length=1, max_length=120)
     roles: list[Role] = Field(min_length=1)
 

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import json
 from datetime import UTC
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 
 from registry.certificates import service, status_lists
 from registry.certificates.keys import issuer
 from registry.certificates.schemas import CheckOut, VerificationOut, VerifyIn
 from registry.core import clock
 from registry.errors import InvalidInput
-from registry.register.api import cached_json
+from registry.register.api import NOT_MODIFIED, IfNoneMatch, cached_json
+from registry.web.api_errors import problem_responses
+
+# A list's name, like ``revocation`` or ``suspension-2``; a longer one names nothing (404).
+ListName = Annotated[str, PathParameter(max_length=40, description="revocation or suspension")]
 
 
 def verification_out(found: service.Verification) -> VerificationOut:
@@ -68,15 +72,22 @@ class PublishedDocuments(Controller):
         "/status-lists/{name:str}",
         name="status_list",
         summary="A status list of certificates (W3C Bitstring Status List)",
-        responses={200: ResponseSpec(dict[str, Any], description="BitstringStatusListCredential")},
+        responses={
+            200: ResponseSpec(dict[str, Any], description="BitstringStatusListCredential"),
+            **NOT_MODIFIED,
+            **problem_responses(404, 422),
+        },
     )
-    async def status_list(
-        self, request: Request[Any, Any, Any], name: FromPath[str]
-    ) -> Response[bytes]:
-        found = await status_lists.served(name[:40])
-        return cached_json(request, found.body, found.etag)
+    async def status_list(self, name: ListName, if_none_match: IfNoneMatch = "") -> Response[bytes]:
+        found = await status_lists.served(name)
+        return cached_json(found.body, found.etag, if_none_match)
 
-    @get("/.well-known/did.json", name="did_document", summary="The issuer's keys (did:web)")
+    @get(
+        "/.well-known/did.json",
+        name="did_document",
+        summary="The issuer's keys (did:web)",
+        responses={200: ResponseSpec(dict[str, Any], description="The DID document")},
+    )
     async def did_document(self) -> Response[bytes]:
         body = json.dumps(issuer().did_document()).encode()
         return Response(

@@ -3,12 +3,13 @@ and rule packs for admins. Thin: parse, call the service, shape the answer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody, QueryParameter
+from litestar.params import Body, JSONBody, QueryParameter
 from litestar.response import File, Response
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -26,7 +27,7 @@ from registry.cpd.schemas import (
 )
 from registry.register import evidence
 from registry.register.renewals import RenewalCalendar
-from registry.web.inputs import YEARS
+from registry.web.inputs import YEARS, RowId
 
 AnyRequest = Request[Any, Any, Any]
 Year = Annotated[
@@ -132,6 +133,15 @@ def download(request: AnyRequest, stored: evidence.StoredFile) -> File:
     )
 
 
+@dataclass
+class EvidenceUpload:
+    """The multipart form of an evidence upload: the file in its ``data`` part. Named, so the
+    description says which part, and a form without it is told to choose a file; a bare
+    ``UploadFile`` body made Litestar fail with a 500 on a form that held no file at all."""
+
+    data: UploadFile | None = None
+
+
 class MyCpdController(Controller):
     path = "/me/cpd"
     tags = ["Your CPD"]
@@ -153,7 +163,7 @@ class MyCpdController(Controller):
         return activity_out(await activities.record(request.user.id, data, calendar_of(request)))
 
     @get("/activities/{activity_id:int}", name="api_cpd_activity", summary="One of your activities")
-    async def one(self, request: SignedInRequest, activity_id: FromPath[int]) -> ActivityOut:
+    async def one(self, request: SignedInRequest, activity_id: RowId) -> ActivityOut:
         found = await activities.get(request.user.id, activity_id, calendar_of(request))
         return activity_out(found)
 
@@ -163,7 +173,7 @@ class MyCpdController(Controller):
         summary="Change an activity (until its year is declared at renewal)",
     )
     async def change(
-        self, request: SignedInRequest, activity_id: FromPath[int], data: JSONBody[ActivityIn]
+        self, request: SignedInRequest, activity_id: RowId, data: JSONBody[ActivityIn]
     ) -> ActivityOut:
         changed = await activities.update(request.user.id, activity_id, data, calendar_of(request))
         return activity_out(changed)
@@ -174,7 +184,7 @@ class MyCpdController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         summary="Remove an activity (until its year is declared at renewal)",
     )
-    async def remove(self, request: SignedInRequest, activity_id: FromPath[int]) -> None:
+    async def remove(self, request: SignedInRequest, activity_id: RowId) -> None:
         await activities.delete(request.user.id, activity_id, calendar_of(request))
 
     @post(
@@ -187,10 +197,10 @@ class MyCpdController(Controller):
     async def add_evidence(
         self,
         request: SignedInRequest,
-        activity_id: FromPath[int],
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        activity_id: RowId,
+        data: Annotated[EvidenceUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> ActivityOut:
-        filename, content = await evidence.read_upload(data)
+        filename, content = await evidence.read_upload(data.data)
         changed = await activities.attach_evidence(
             request.user.id,
             activity_id,
@@ -207,7 +217,7 @@ class MyCpdController(Controller):
         summary="Download one of your evidence files",
     )
     async def evidence_file(
-        self, request: SignedInRequest, activity_id: FromPath[int], evidence_id: FromPath[int]
+        self, request: SignedInRequest, activity_id: RowId, evidence_id: RowId
     ) -> File:
         stored = await activities.evidence_file(
             request.user.id, evidence_id, cpd_staff=False, activity_id=activity_id
@@ -221,7 +231,7 @@ class MyCpdController(Controller):
         summary="Take an evidence file off an activity",
     )
     async def remove_evidence(
-        self, request: SignedInRequest, activity_id: FromPath[int], evidence_id: FromPath[int]
+        self, request: SignedInRequest, activity_id: RowId, evidence_id: RowId
     ) -> None:
         await activities.remove_evidence(
             request.user.id, activity_id, evidence_id, calendar_of(request)

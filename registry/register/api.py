@@ -9,29 +9,51 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, QueryParameter
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from registry.core import clock
+from registry.register import numbers, service
 from registry.register import search as public_register
-from registry.register import service
 from registry.register.schemas import PublicEntry, PublicSearchPage
 
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
 
+# Documented, not checked by Litestar: the service reads the number itself, so a malformed one
+# is told what is wrong with it (422) rather than not found.
+RegistrationNumber = Annotated[
+    str,
+    PathParameter(
+        description=numbers.FORMAT_HINT + "; either case, spaces and hyphens ignored",
+        schema_extra={"pattern": numbers.TYPED_PATTERN},
+    ),
+]
 
-def _not_modified(request: Request[Any, Any, Any], etag: str) -> bool:
-    wanted = request.headers.get("if-none-match", "")
-    return etag in {tag.strip() for tag in wanted.split(",")}
+
+# A client that kept an answer sends its ETag back and is told when nothing has changed; the
+# description says so, so a generated client expects the 304.
+IfNoneMatch = Annotated[
+    str,
+    HeaderParameter(
+        name="If-None-Match",
+        max_length=1000,
+        description="The ETag of an answer already held: 304 if it is still current",
+    ),
+]
+NOT_MODIFIED = {
+    HTTP_304_NOT_MODIFIED: ResponseSpec(
+        None, description="Not modified: the ETag sent in If-None-Match is still current"
+    )
+}
 
 
-def cached_json(request: Request[Any, Any, Any], body: bytes, etag: str) -> Response[bytes]:
+def cached_json(body: bytes, etag: str, if_none_match: str) -> Response[bytes]:
     headers = {"etag": etag, "cache-control": CACHE_CONTROL}
-    if _not_modified(request, etag):
+    if etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 
@@ -44,11 +66,13 @@ class PublicRegisterController(Controller):
         "/",
         name="api_register_search",
         summary="Search the public register",
-        responses={200: ResponseSpec(PublicSearchPage, description="A page of entries")},
+        responses={
+            200: ResponseSpec(PublicSearchPage, description="A page of entries"),
+            **NOT_MODIFIED,
+        },
     )
     async def search(
         self,
-        request: Request[Any, Any, Any],
         q: Annotated[
             str, QueryParameter(max_length=100, description="A name or a registration number")
         ] = "",
@@ -59,6 +83,7 @@ class PublicRegisterController(Controller):
         status: Annotated[str, QueryParameter(max_length=32)] = "",
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
         page_size: Annotated[int, QueryParameter(ge=1, le=public_register.MAX_PAGE_SIZE)] = 20,
+        if_none_match: IfNoneMatch = "",
     ) -> Response[bytes]:
         found = await public_register.search(
             query=q, region=region, role=role, status=status, page=page, page_size=page_size
@@ -73,17 +98,17 @@ class PublicRegisterController(Controller):
         )
         body = document.model_dump_json(exclude={"generated_at"}).encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        return cached_json(request, document.model_dump_json().encode(), etag)
+        return cached_json(document.model_dump_json().encode(), etag, if_none_match)
 
     @get(
         "/{registration_number:str}",
         name="api_register_entry",
         summary="One entry on the public register",
-        responses={200: ResponseSpec(PublicEntry, description="The public entry")},
+        responses={200: ResponseSpec(PublicEntry, description="The public entry"), **NOT_MODIFIED},
     )
     async def entry(
-        self, request: Request[Any, Any, Any], registration_number: FromPath[str]
+        self, registration_number: RegistrationNumber, if_none_match: IfNoneMatch = ""
     ) -> Response[bytes]:
         found = await service.public_document(registration_number)
         etag = f'"{registration_number.upper()}-{found.version}"'
-        return cached_json(request, found.json.encode(), etag)
+        return cached_json(found.json.encode(), etag, if_none_match)

@@ -12,7 +12,17 @@ from registry.errors import InvalidInput
 
 PREFIX = "PR"
 DIGITS = 6
-PATTERN = re.compile(r"PR(\d{6})([0-9X])")
+# What a person may type between the characters of a number, all dropped: spaces (a
+# non-breaking one too, as pasted from a document), tabs and hyphens.
+SEPARATOR = r"[ \t\u00a0-]"
+# Every way of writing a number the service reads, in either case: the API description
+# publishes it, so it is written to mean the same in Python and in JSON Schema's ECMAScript.
+TYPED_PATTERN = (
+    rf"^{SEPARATOR}*[Pp]{SEPARATOR}*[Rr](?:{SEPARATOR}*[0-9]){{{DIGITS}}}{SEPARATOR}*[0-9Xx]"
+    rf"{SEPARATOR}*$"
+)
+_TYPED = re.compile(TYPED_PATTERN)
+_SEPARATORS = re.compile(SEPARATOR)
 FORMAT_HINT = "PR followed by 6 digits and a check character, like PR1000011"
 
 
@@ -34,14 +44,13 @@ def registration_number(serial: int) -> str:
 
 def parse_registration_number(text: str) -> str:
     """The number in its stored form, or :class:`InvalidInput` saying what is wrong with it."""
-    cleaned = re.sub(r"[\s-]", "", text).upper()
-    found = PATTERN.fullmatch(cleaned)
-    if found is None:
+    if _TYPED.fullmatch(text) is None:
         raise InvalidInput(
             f"'{text[:20]}' is not a registration number: it should be {FORMAT_HINT}",
             field="registration_number",
         )
-    digits, check = found.groups()
+    cleaned = _SEPARATORS.sub("", text).upper()
+    digits, check = cleaned[len(PREFIX) : -1], cleaned[-1]
     if check_character(digits) != check:
         raise InvalidInput(
             f"{cleaned} is not a valid registration number: its last character does not match. "
@@ -53,4 +62,6 @@ def parse_registration_number(text: str) -> str:
 
 def looks_like_a_number(text: str) -> bool:
     """Whether a search box's text was meant as a registration number (``PR`` and digits)."""
-    return re.fullmatch(r"\s*[Pp][Rr][\s-]*\d[\d\s-]*[0-9Xx]?\s*", text) is not None
+    gap = SEPARATOR + "*"
+    started = rf"{gap}[Pp]{gap}[Rr]{gap}[0-9](?:[0-9]|{SEPARATOR})*[0-9Xx]?{gap}"
+    return re.fullmatch(started, text) is not None

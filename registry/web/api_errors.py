@@ -50,7 +50,9 @@ PROBLEMS: dict[int, str] = {
 }
 
 
-def problem_responses() -> dict[int, ResponseSpec]:
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The problem answers for ``statuses`` (every one an API operation can give, by default):
+    for a route outside ``/api/`` that answers problems too, to list the ones it gives."""
     return {
         status: ResponseSpec(
             data_container=Problem,
@@ -59,6 +61,7 @@ def problem_responses() -> dict[int, ResponseSpec]:
             generate_examples=False,
         )
         for status, meaning in PROBLEMS.items()
+        if not statuses or status in statuses
     }
 
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 from litestar.enums import ScopeType
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.middleware import ASGIMiddleware
-from litestar.params import QueryParameter
+from litestar.params import PathParameter, QueryParameter
 from litestar.types import ASGIApp, Receive, Scope, Send
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
@@ -91,6 +91,10 @@ def page_field() -> Any:
 
 # The page of a list, as a query parameter.
 PageNumber = Annotated[int, QueryParameter(ge=1, le=LAST_PAGE, title="Page")]
+
+# A record's id in an API address, bounded as the id columns are, so the API description says
+# what the service takes; one beyond them names nothing and is not found.
+RowId = Annotated[int, PathParameter(ge=1, le=LARGEST_ID)]
 
 
 def years_message(label: str) -> str:

@@ -209,3 +209,20 @@ async def test_an_evidence_file_is_taken_off_and_others_cannot_reach_it(
     again = await client.get(f"{ACTIVITIES}/{made['id']}", headers=owner.bearer())
     assert again.json()["evidence"] == []
     assert (await client.get(file["url"], headers=owner.bearer())).status_code == 404
+
+
+async def test_an_evidence_form_without_a_file_is_told_to_choose_one(
+    client: httpx.AsyncClient,
+) -> None:
+    """Found by the API fuzzer: a multipart form holding no file part answered 500."""
+    person = await practitioner_with_record()
+    made = (await client.post(ACTIVITIES, json=body(), headers=person.bearer())).json()
+    answer = await client.post(
+        f"{ACTIVITIES}/{made['id']}/evidence",
+        data={"note": "no file here"},
+        files={"other": (None, b"{}")},
+        headers=person.bearer(),
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert (await Activity.select(Activity.title).first()) == {"title": "Safeguarding update"}

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry.errors import InvalidInput
 from registry.register.numbers import (
+    TYPED_PATTERN,
     check_character,
     looks_like_a_number,
     parse_registration_number,
@@ -63,3 +68,33 @@ def test_a_search_that_is_a_number_is_told_from_a_name() -> None:
     assert looks_like_a_number("PR1234563")
     assert looks_like_a_number("pr 123")
     assert not looks_like_a_number("Prentice")
+
+
+# Characters a number is written with, the separators, and their near misses.
+_TYPING = "PpRrXx0123456789 \t\u00a0-_.\n\u2000\u0661"
+
+
+@settings(max_examples=500)
+@given(
+    st.one_of(
+        st.from_regex(TYPED_PATTERN, fullmatch=True),
+        st.text(alphabet=_TYPING, max_size=14),
+    )
+)
+def test_the_published_pattern_admits_exactly_what_the_service_reads(text: str) -> None:
+    """The API description's pattern for a number (JSON Schema patterns are searched, so it is
+    anchored) against the service: malformed exactly when the pattern does not match."""
+    matches = re.search(TYPED_PATTERN, text) is not None
+    malformed = False
+    try:
+        parse_registration_number(text)
+    except InvalidInput as refused:
+        malformed = "does not match" not in refused.detail
+    assert malformed != matches, text
+
+
+def test_only_ascii_digits_are_digits_of_a_number() -> None:
+    arabic_indic = "PR\u0661\u0660\u0660\u0660\u0660\u06611"
+    with pytest.raises(InvalidInput, match="is not a registration number"):
+        parse_registration_number(arabic_indic)
+    assert not looks_like_a_number("pr \u0661\u0662")

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from litestar import Controller, Litestar, get
 from litestar.routes import HTTPRoute
 
 from registry.accounts.access import PUBLIC, REGISTRAR, allows, route_key
+from registry.accounts.roles import Role
 from registry.app import create_app
 from registry.core.domain import API_PREFIX, Domain, route_access
 from registry.domains import DOMAINS
+from registry.register import numbers
+from tests.accounts.helpers import user_signed_in_as
+from tests.register.helpers import put_on_register
 from tests.support import make_settings
 
 TOKEN: list[dict[str, list[str]]] = [{"apiToken": []}]
@@ -121,3 +127,105 @@ async def test_a_problem_the_api_sends_has_the_documented_fields(client: httpx.A
     assert set(sent.json()["errors"][0]) == set(
         document["components"]["schemas"]["ProblemField"]["properties"]
     )
+
+
+def parameters(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(method, path, parameter) for every path and query parameter of every operation."""
+    for (method, path), operation in operations(document).items():
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] in ("path", "query"):
+                yield method, path, parameter
+
+
+def is_registration_number(parameter: dict[str, Any]) -> bool:
+    return "registration_number" in parameter["name"]
+
+
+async def test_every_parameter_carries_the_limits_the_service_applies(
+    client: httpx.AsyncClient,
+) -> None:
+    """Walks the whole description, so a new route's parameters are held to it too."""
+    document = (await client.get("/schema/openapi.json")).json()
+    integers = numbers_seen = 0
+    for method, path, parameter in parameters(document):
+        schema, where = parameter["schema"], f"{method} {path} {parameter['name']}"
+        if schema.get("type") == "integer":
+            assert schema.get("minimum") is not None, where
+            assert schema.get("maximum") is not None, where
+            integers += 1
+        if is_registration_number(parameter):
+            assert schema.get("pattern") == numbers.TYPED_PATTERN, where
+            numbers_seen += 1
+        if schema.get("type") == "string" and "pattern" not in schema and "enum" not in schema:
+            assert schema.get("maxLength") is not None, where
+    assert integers >= 8
+    assert numbers_seen >= 1
+
+
+def _just_outside(schema: dict[str, Any]) -> Iterator[str]:
+    """Values one step beyond each limit the description states."""
+    if schema.get("type") == "integer":
+        yield str(int(schema["minimum"]) - 1)
+        yield str(int(schema["maximum"]) + 1)
+    if "maxLength" in schema:
+        yield "a" * (int(schema["maxLength"]) + 1)
+    if "pattern" in schema:
+        yield "PR100001"  # one digit short
+
+
+def _within(schema: dict[str, Any]) -> str:
+    if schema.get("type") == "integer":
+        return str(int(schema["minimum"]))
+    return numbers.registration_number(100001) if "pattern" in schema else ""
+
+
+async def test_a_value_just_outside_a_documented_limit_is_a_problem_not_a_crash(
+    client: httpx.AsyncClient,
+) -> None:
+    """Sent as an administrator, whom every guard lets through, so each answer is about the
+    value; each is a 4xx problem document."""
+    document = (await client.get("/schema/openapi.json")).json()
+    admin = await user_signed_in_as(Role.admin)
+    sent = 0
+    for method, path, parameter in parameters(document):
+        item = document["paths"][path][method.lower()]
+        for value in _just_outside(parameter["schema"]):
+            address = path
+            for other in item.get("parameters", []):
+                if other["in"] == "path":
+                    given = value if other is parameter else _within(other["schema"])
+                    address = address.replace("{" + other["name"] + "}", given)
+            query = {parameter["name"]: value} if parameter["in"] == "query" else {}
+            answer = await client.request(
+                method,
+                address,
+                params=query,
+                headers=admin.bearer(),
+                json={} if "requestBody" in item else None,
+            )
+            where = f"{method} {address} {query}"
+            assert 400 <= answer.status_code < 500, (where, answer.status_code, answer.text)
+            assert answer.headers["content-type"].startswith("application/problem+json"), where
+            sent += 1
+    assert sent >= 20
+
+
+@pytest.mark.parametrize(
+    ("described", "address"),
+    [
+        ("/api/v1/register/{registration_number}", "/api/v1/register/{number}"),
+        ("/api/v1/register", "/api/v1/register?q={number}"),
+    ],
+)
+async def test_a_register_answer_still_current_is_a_304_the_description_lists(
+    client: httpx.AsyncClient, described: str, address: str
+) -> None:
+    entry = await put_on_register()
+    url = address.format(number=entry.registration_number)
+    etag = (await client.get(url)).headers["etag"]
+    again = await client.get(url, headers={"if-none-match": etag})
+    assert again.status_code == 304
+    operation = (await client.get("/schema/openapi.json")).json()["paths"][described]["get"]
+    assert "304" in operation["responses"]
+    header = next(p for p in operation["parameters"] if p["in"] == "header")
+    assert header["name"] == "If-None-Match"
