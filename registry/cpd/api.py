@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, JSONBody, QueryParameter
 from litestar.response import File, Response
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -242,6 +243,7 @@ class MyCpdController(Controller):
         name="api_cpd_export_json",
         summary="Your whole CPD record as one JSON document, evidence by name and SHA-256",
         media_type="application/json",
+        responses={200: ResponseSpec(dict[str, Any], description="The CPD record")},
     )
     async def export_json(self, request: SignedInRequest) -> Response[bytes]:
         content = await export.json_document(request.user.id, calendar_of(request))

@@ -226,3 +226,20 @@ async def test_an_evidence_form_without_a_file_is_told_to_choose_one(
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert (await Activity.select(Activity.title).first()) == {"title": "Safeguarding update"}
+
+
+async def test_an_evidence_form_whose_only_part_has_a_non_ascii_name_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    """The API fuzzer saw a 500 for a form part named outside ASCII with no file; a name that is
+    not UTF-8 is a form that cannot be read."""
+    person = await practitioner_with_record()
+    made = (await client.post(ACTIVITIES, json=body(), headers=person.bearer())).json()
+    form = b'--edge\r\nContent-Disposition: form-data; name="pi\xe8ce"\r\n\r\nx\r\n--edge--\r\n'
+    answer = await client.post(
+        f"{ACTIVITIES}/{made['id']}/evidence",
+        content=form,
+        headers={**person.bearer(), "content-type": "multipart/form-data; boundary=edge"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
