@@ -6,7 +6,7 @@ from __future__ import annotations
 from registry.accounts.access import PRACTITIONER, PUBLIC
 from registry.certificates import keys, service
 from registry.certificates.api import MyCertificatesController, PublishedDocuments, VerifyController
-from registry.certificates.cli import keys_command, verify
+from registry.certificates.cli import certificates_command, keys_command, verify
 from registry.certificates.demo import seed_demo_certificates
 from registry.certificates.pages import VerifyPages, YourCertificatesPages
 from registry.certificates.tables import CERTIFICATE_TABLES
@@ -35,7 +35,7 @@ DOMAIN = Domain(
         NavItem("/verify", "Check a certificate", anyone, position=12),
         NavItem("/your-certificates", "Your certificates", holding("practitioner"), position=32),
     ],
-    commands=[keys_command, verify],
+    commands=[keys_command, verify, certificates_command],
     tables=CERTIFICATE_TABLES,
     change_subscribers=[service.entry_changed],
     demo_seeders=[seed_demo_certificates],

@@ -263,7 +263,7 @@ async def entry_changed(change: hooks.EntryChange) -> None:
     public = await _public_entry(change.entry_id)
     facts = registration_facts(public)
     suspended = status is RegisterStatus.suspended
-    stale = live is not None and any(live.certified.get(k) != facts[k] for k in STATED)
+    stale = live is not None and _stale(live, facts)
     if live is None or stale or change.cause in REISSUED_ON:
         await _issue(
             change.entry_id,
@@ -309,28 +309,105 @@ async def issue_cpd_statement(
         )
 
 
-async def issue_missing(entry_ids: Sequence[int] | None = None) -> int:
-    """A registration certificate for every entry on the register that has none (entries made
-    before certificates existed, or by a bulk path); returns how many were issued."""
-    rows = await RegisterEntry.raw(
-        "SELECT e.id, e.status, e.registration_number FROM register_entry e WHERE e.status IN"
-        " ('registered', 'registered_with_conditions', 'suspended') AND NOT EXISTS (SELECT 1"
-        " FROM certificate c WHERE c.entry = e.id AND c.kind = 'registration'"
-        " AND c.revoked_at IS NULL) ORDER BY e.id"
+@dataclass(frozen=True)
+class Batch:
+    """One batch of issuing for every current entry: how far it got (the last entry id it
+    looked at), how many entries it looked at, and the certificates it issued."""
+
+    last_id: int
+    checked: int
+    issued: list[CertificateRecord]
+    entry_ids: tuple[int, ...] = ()
+
+
+async def current_entries(after_id: int = 0) -> int:
+    """How many entries on the register have an id above ``after_id``."""
+    row = await fetch_one(
+        "SELECT COUNT(*) AS n FROM register_entry WHERE status IN ('registered',"
+        " 'registered_with_conditions', 'suspended') AND id > {}",
+        after_id,
     )
-    issued = 0
-    for row in rows:
-        if entry_ids is not None and row["id"] not in entry_ids:
-            continue
-        async with transaction():
+    return int(row["n"]) if row else 0
+
+
+async def issue_current(after_id: int = 0, limit: int = 200) -> Batch:
+    """The next ``limit`` entries on the register after ``after_id``, in one transaction: each
+    with no live registration certificate, or one that no longer states what the register does
+    (name, roles, dates, suspension), is brought into step through :func:`entry_changed`, so a
+    stale certificate is superseded, never doubled. An entry already in step is left alone:
+    running this again, after an interruption or to the end, issues nothing twice."""
+    async with transaction():
+        rows = await RegisterEntry.raw(
+            "SELECT id, registration_number, status, public_document FROM register_entry"
+            " WHERE status IN ('registered', 'registered_with_conditions', 'suspended')"
+            " AND id > {} ORDER BY id LIMIT {}",
+            after_id,
+            limit,
+        )
+        if not rows:
+            return Batch(after_id, 0, [])
+        live = await live_registrations([int(row["id"]) for row in rows])
+        issued = []
+        for row in rows:
+            public = PublicEntry.model_validate_json(row["public_document"])
+            if not _out_of_step(live.get(int(row["id"])), public):
+                continue
             await lock_row(RegisterEntry, row["id"])
+            locked = await fetch_one("SELECT status FROM register_entry WHERE id = {}", row["id"])
+            assert locked is not None
+            before = await _live_registration(row["id"])
             await entry_changed(
                 hooks.EntryChange(
-                    row["id"], row["registration_number"], row["status"], row["status"], clock.now()
+                    row["id"],
+                    row["registration_number"],
+                    locked["status"],
+                    locked["status"],
+                    clock.now(),
                 )
             )
-        issued += 1
-    return issued
+            after = await _live_registration(row["id"])
+            if after is not None and (before is None or after.id != before.id):
+                issued.append(after)
+        ids = tuple(int(row["id"]) for row in rows)
+        return Batch(ids[-1], len(rows), issued, ids)
+
+
+async def issue_missing() -> int:
+    """Every entry on the register brought into step (the demo's catch-all); how many
+    certificates that issued."""
+    issued, after = 0, 0
+    while True:
+        batch = await issue_current(after)
+        if not batch.checked:
+            return issued
+        issued, after = issued + len(batch.issued), batch.last_id
+
+
+async def live_registrations(entry_ids: Sequence[int]) -> dict[int, CertificateRecord]:
+    """The live registration certificate of each of these entries that has one."""
+    rows = (
+        await Certificate.select()
+        .where(
+            Certificate.entry.is_in(list(entry_ids))
+            & (Certificate.kind == CertificateKind.registration.value)
+            & Certificate.revoked_at.is_null()
+        )
+        .order_by(Certificate.id)
+    )
+    return {int(row["entry"]): _record(row) for row in rows}  # the newest wins
+
+
+def _out_of_step(live: CertificateRecord | None, public: PublicEntry) -> bool:
+    """Would :func:`entry_changed` (with no cause) change this entry's certificate?"""
+    if public.status not in ON_REGISTER:
+        return live is not None
+    if live is None or _stale(live, registration_facts(public)):
+        return True
+    return live.suspended != (public.status is RegisterStatus.suspended)
+
+
+def _stale(live: CertificateRecord, facts: Mapping[str, Any]) -> bool:
+    return any(live.certified.get(key) != facts[key] for key in STATED)
 
 
 # --- staff: revoke and reissue ------------------------------------------------------------
