@@ -33,6 +33,7 @@ from registry.register import hooks
 from registry.register import service as register
 from registry.register.schemas import STATUS_LABELS, PublicEntry
 from registry.register.tables import RegisterEntry, RegisterStatus
+from registry.text import text_problem
 from registry.web.validation import lower_first
 
 ON_REGISTER = {
@@ -413,10 +414,26 @@ def _stale(live: CertificateRecord, facts: Mapping[str, Any]) -> bool:
 # --- staff: revoke and reissue ------------------------------------------------------------
 
 
+MAX_REASON = 1000
+
+
+def staff_reason(reason: str, doing: str) -> str:
+    """The reason staff give for ``doing`` (revoking, reissuing) a certificate, as it will be
+    shown to anyone who checks the certificate, or what is wrong with it."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(f"Give the reason for {doing} the certificate", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"The reason must be {MAX_REASON:,} characters or fewer", field="reason")
+    problem = text_problem(reason, "The reason", multiline=True)
+    if problem:
+        raise InvalidInput(problem, field="reason")
+    return reason
+
+
 async def revoke(serial: str, *, reason: str) -> CertificateRecord:
     """Revoke one certificate with the reason staff give (audited)."""
-    if not reason.strip():
-        raise InvalidInput("Give the reason for revoking the certificate", field="reason")
+    reason = staff_reason(reason, "revoking")
     async with transaction():
         certificate = await get(serial)
         await lock_row(Certificate, certificate.id)
@@ -429,8 +446,7 @@ async def revoke(serial: str, *, reason: str) -> CertificateRecord:
 async def reissue(serial: str, *, reason: str) -> CertificateRecord:
     """A new registration certificate in place of this one (a lost or damaged copy, a
     correction): the old one is superseded. Refused for an entry off the register."""
-    if not reason.strip():
-        raise InvalidInput("Give the reason for reissuing the certificate", field="reason")
+    reason = staff_reason(reason, "reissuing")
     async with transaction():
         certificate = await get(serial)
         await lock_row(RegisterEntry, certificate.entry_id)
