@@ -16,6 +16,7 @@ Every issue, revocation and suspension is written to the entry's history and the
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -24,7 +25,7 @@ from typing import Any
 from registry.audit import service as audit
 from registry.audit.context import current_actor
 from registry.certificates import credentials, serials, status_lists
-from registry.certificates.keys import issuer
+from registry.certificates.keys import Issuer, issuer
 from registry.certificates.tables import Certificate, CertificateKind, StatusPurpose
 from registry.core import clock
 from registry.db import fetch_one, lock_row, transaction
@@ -482,14 +483,52 @@ async def _by_id(certificate_id: int) -> CertificateRecord:
 
 async def get(serial: str) -> CertificateRecord:
     """The certificate with this serial: malformed (422) or not found (404) said plainly."""
-    parsed = serials.parse_serial(serial)
-    row = await Certificate.select().where(Certificate.serial == parsed).first()
+    return (await _find(serials.parse_serial(serial))).record
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A certificate with what verifying it needs, read in one query: the rows of its two
+    status lists (so each served list is checked against its version without another query)
+    and the public entry of its practitioner as it is now."""
+
+    record: CertificateRecord
+    lists: Mapping[str, Mapping[str, Any]]
+    public: PublicEntry
+    credential_text: str
+
+
+_LIST_COLUMNS = ", ".join(
+    f"{alias}.{column} AS {alias}_{column}"
+    for alias in ("r", "s")
+    for column in status_lists.LIST_COLUMNS
+)
+_FIND = (
+    "SELECT c.id, c.serial, c.entry, c.kind, c.issued_at, c.valid_until, c.certified,"  # noqa: S608
+    " c.credential, c.suspended, c.revoked_at, c.revocation_reason, c.superseded_by, "
+    + _LIST_COLUMNS
+    + ", e.public_document AS public_document FROM certificate c"
+    " JOIN certificate_status_list r ON r.id = c.revocation_list"
+    " JOIN certificate_status_list s ON s.id = c.suspension_list"
+    " JOIN register_entry e ON e.id = c.entry WHERE c.serial = {}"
+)
+
+
+async def _find(parsed: str) -> _Found:
+    row = await fetch_one(_FIND, parsed)
     if row is None:
         raise NotFound(
             f"No certificate has the serial {serials.display(parsed)}. Check it against the "
             "certificate."
         )
-    return _record(row)
+    lists = {
+        str(row[f"{alias}_name"]): {
+            column: row[f"{alias}_{column}"] for column in status_lists.LIST_COLUMNS
+        }
+        for alias in ("r", "s")
+    }
+    public = PublicEntry.model_validate_json(row["public_document"])
+    return _Found(_record(row), lists, public, row["credential"])
 
 
 async def certificates_of(entry_id: int) -> list[CertificateWithValidity]:
@@ -547,12 +586,13 @@ async def verify(serial_or_credential: str | Mapping[str, Any]) -> Verification:
     plain-English verdict. A serial that is malformed is :class:`InvalidInput`; one not issued
     here is :class:`NotFound`; a credential that is not one of ours says which checks fail."""
     if isinstance(serial_or_credential, str):
-        return await verify_record(await get(serial_or_credential))
+        found = await _find(serials.parse_serial(serial_or_credential))
+        return await _verify_credential(found.record.credential, found)
     return await _verify_credential(serial_or_credential)
 
 
 async def verify_record(record: CertificateRecord) -> Verification:
-    return await _verify_credential(record.credential, record)
+    return await verify(record.serial)
 
 
 def _subject(credential: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -561,7 +601,7 @@ def _subject(credential: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 async def _verify_credential(
-    credential: Mapping[str, Any], record: CertificateRecord | None = None
+    credential: Mapping[str, Any], found: _Found | None = None
 ) -> Verification:
     if "credentialSubject" not in credential or "proof" not in credential:
         raise InvalidInput(
@@ -569,12 +609,18 @@ async def _verify_credential(
             field="credential",
         )
     the_issuer = issuer()
-    proof = credentials.verify(credential, the_issuer.public_keys())
+    if found is not None and credential is found.record.credential:
+        proof = _stored_proof(found.credential_text, credential, the_issuer)
+    else:
+        proof = credentials.verify(credential, the_issuer.public_keys())
     subject = _subject(credential)
     serial = str(subject.get("serial", ""))
-    if record is None and proof.signature_valid:
-        row = await Certificate.select().where(Certificate.serial == serial).first()
-        record = _record(row) if row else None
+    if found is None and proof.signature_valid:
+        try:
+            found = await _find(serials.parse_serial(serial))
+        except (InvalidInput, NotFound):
+            found = None
+    record = found.record if found else None
     checks = [
         Check(
             "signature_valid",
@@ -594,7 +640,8 @@ async def _verify_credential(
         ),
     ]
     trusted = proof.signature_valid and proof.known_key
-    revoked, suspended = await _status_bits(credential) if trusted else (None, None)
+    lists = found.lists if found else {}
+    revoked, suspended = await _status_bits(credential, lists) if trusted else (None, None)
     checks.append(_revocation_check(revoked, record))
     checks.append(
         Check(
@@ -616,7 +663,13 @@ async def _verify_credential(
             + (": it has expired" if expired else ""),
         )
     )
-    live = await _live_entry(str(subject.get("registrationNumber", ""))) if trusted else None
+    number = str(subject.get("registrationNumber", ""))
+    if not trusted:
+        live = None
+    elif found is not None and found.public.registration_number == number:
+        live = found.public  # read with the certificate, in the same query
+    else:
+        live = await _live_entry(number)
     checks.append(_register_check(live))
     valid = all(check.passed for check in checks)
     return Verification(
@@ -631,12 +684,35 @@ async def _verify_credential(
     )
 
 
+# The proof check of a stored credential is a pure function of its text and the published keys:
+# kept for the most recently verified, so a certificate checked again (a QR code scanned twice,
+# an employer's daily check) costs no second canonicalisation and signature check.
+_PROOFS: OrderedDict[tuple[str, tuple[Any, ...]], credentials.ProofCheck] = OrderedDict()
+_PROOFS_KEPT = 4096
+
+
+def _stored_proof(
+    text: str, credential: Mapping[str, Any], the_issuer: Issuer
+) -> credentials.ProofCheck:
+    key = (text, the_issuer.keys().published)
+    proof = _PROOFS.get(key)
+    if proof is None:
+        proof = credentials.verify(credential, the_issuer.public_keys())
+        _PROOFS[key] = proof
+        if len(_PROOFS) > _PROOFS_KEPT:
+            _PROOFS.popitem(last=False)
+    return proof
+
+
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-async def _status_bits(credential: Mapping[str, Any]) -> tuple[bool | None, bool | None]:
-    """Each purpose's bit, read from this register's own served list as any verifier would."""
+async def _status_bits(
+    credential: Mapping[str, Any], lists: Mapping[str, Mapping[str, Any]]
+) -> tuple[bool | None, bool | None]:
+    """Each purpose's bit, read from this register's own served list as any verifier would
+    (``lists``: rows of lists already read, by name)."""
     found: dict[str, bool | None] = {"revocation": None, "suspension": None}
     entries = credential.get("credentialStatus")
     for entry in entries if isinstance(entries, list) else [entries]:
@@ -648,10 +724,9 @@ async def _status_bits(credential: Mapping[str, Any]) -> tuple[bool | None, bool
         if purpose not in found or not url.startswith(prefix):
             continue
         try:
-            served = await status_lists.served(url.removeprefix(prefix))
-            found[str(purpose)] = status_lists.bit_at(
-                served.encoded, int(str(entry.get("statusListIndex", "")))
-            )
+            name = url.removeprefix(prefix)
+            served = await status_lists.served(name, lists.get(name))
+            found[str(purpose)] = served.bit(int(str(entry.get("statusListIndex", ""))))
         except (NotFound, ValueError, IndexError):
             continue
     return found["revocation"], found["suspension"]
