@@ -122,7 +122,7 @@ def issue_command(database: Database, server: Server, workdir: Path, *extra: str
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     what = " ".join(command[1:]).replace(str(workdir), "DIR")
-    return IssueRun(what, wall, cpu, done.stdout)
+    return IssueRun(what, wall, cpu, done.stdout.replace(str(workdir), "DIR"))
 
 
 def certificates(database: Database, limit: int) -> list[tuple[str, str]]:
@@ -321,7 +321,21 @@ def section(results: list[EngineResult], meta: dict[str, Any], args: argparse.Na
             out.append(
                 f"| {r.engine} | `{run.what}` | {run.wall_s:.1f} | {run.cores:.2f} | {said} |"
             )
+    for r in results:
+        if r.pdfs is not None and r.pdfs.cores < 1.5:
+            out += [
+                "",
+                f"Both cores for the PDFs: not shown by this run ({r.engine}): the pool of "
+                f"{meta['cpus']} processes got {r.pdfs.cores:.2f} cores while the machine was "
+                f"{meta['machine busy']} busy with this and other work. The pool is one process "
+                "per core (`os.cpu_count()`); bench/certificate_pdf.py measures the renderer on "
+                "1 and 2 processes alone.",
+            ]
     out += [
+        "",
+        f"Of the {args.entries:,} seeded entries, those on the register (registered, with "
+        "conditions or suspended) get a certificate; the seed's mix also holds lapsed and "
+        "removed entries, which get none.",
         "",
         f"Machine: {meta['cpus']} CPUs ({meta['cpu']}), Python {meta['python']}; the machine was "
         f"{meta['machine busy']} busy over the run (every process, this one's included), load "

@@ -55,7 +55,7 @@ def _result(verification: Verification, *, serial: str = "", uploaded: str = "")
         "certificates/verified.html",
         context={
             "verification": verification,
-            "serial": serial or serials.display(verification.serial),
+            "serial": serial or serials.display(verification.serial[:40]),
             "uploaded": uploaded,
             "checked_at": clock.now(),
         },
@@ -87,6 +87,9 @@ class VerifyPages(Controller):
         serial = values.get("serial", "")
         typed = serial.strip() if isinstance(serial, str) else ""
         errors = FormErrors()
+        if values.get("action") == "file":  # the file's own button, with no file chosen
+            errors.add("credential", "Choose the certificate's .json file")
+            return _verify_form(errors)
         if not typed:
             errors.add("serial", "Enter the certificate's serial number, or choose its file")
             return _verify_form(errors)

@@ -159,6 +159,10 @@ async def test_an_upload_that_is_not_a_credential_gets_a_field_error(
         assert 'href="#credential"' in page.text
         assert words in text(page), words
     assert await Certificate.count() == 0
+    nothing_chosen = await post_form(client, "/verify", {"action": "file"})
+    assert nothing_chosen.status_code == 422
+    assert 'href="#credential"' in nothing_chosen.text
+    assert "Choose the certificate's .json file" in text(nothing_chosen)
 
 
 async def test_a_body_far_over_the_limit_is_refused_whole(client: httpx.AsyncClient) -> None:
