@@ -609,10 +609,8 @@ async def _verify_credential(
             field="credential",
         )
     the_issuer = issuer()
-    if found is not None and credential is found.record.credential:
-        proof = _stored_proof(found.credential_text, credential, the_issuer)
-    else:
-        proof = credentials.verify(credential, the_issuer.public_keys())
+    stored = found is not None and credential is found.record.credential
+    proof = _proof_of(credential, the_issuer, found.credential_text if found and stored else None)
     subject = _subject(credential)
     serial = str(subject.get("serial", ""))
     if found is None and proof.signature_valid:
@@ -684,17 +682,25 @@ async def _verify_credential(
     )
 
 
-# The proof check of a stored credential is a pure function of its text and the published keys:
-# kept for the most recently verified, so a certificate checked again (a QR code scanned twice,
-# an employer's daily check) costs no second canonicalisation and signature check.
-_PROOFS: OrderedDict[tuple[str, tuple[Any, ...]], credentials.ProofCheck] = OrderedDict()
+# A proof check is a pure function of the credential's JSON value and the published keys: kept
+# for the most recently verified, so a certificate checked again (a QR code scanned twice, an
+# employer's daily check of the same file) costs no second canonicalisation and signature
+# check. A stored credential is known by its stored text; one sent in, by its JSON with sorted
+# keys (which tells apart every two values whose canonical forms differ: 1 and true, "1" and 1).
+_PROOFS: OrderedDict[tuple[bool, str, tuple[Any, ...]], credentials.ProofCheck] = OrderedDict()
 _PROOFS_KEPT = 4096
+_PROOF_KEY_LIMIT = 8 * 1024  # longer credentials are checked every time, not kept
 
 
-def _stored_proof(
-    text: str, credential: Mapping[str, Any], the_issuer: Issuer
+def _proof_of(
+    credential: Mapping[str, Any], the_issuer: Issuer, stored_text: str | None = None
 ) -> credentials.ProofCheck:
-    key = (text, the_issuer.keys().published)
+    text = stored_text
+    if text is None:
+        text = json.dumps(credential, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if len(text) > _PROOF_KEY_LIMIT:
+        return credentials.verify(credential, the_issuer.public_keys())
+    key = (stored_text is not None, text, the_issuer.keys().published)
     proof = _PROOFS.get(key)
     if proof is None:
         proof = credentials.verify(credential, the_issuer.public_keys())
