@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, PathParameter
 
 from registry.accounts.auth import SignedInRequest
 from registry.certificates import documents, service, status_lists
@@ -70,6 +70,12 @@ class VerifyController(Controller):
         return verification_out(await service.verify(target))
 
 
+# A serial as printed (27 letters and digits in groups of four); a longer one names nothing.
+Serial = Annotated[
+    str, PathParameter(max_length=60, description="As printed on the certificate, e.g. 0ABC-…")
+]
+
+
 def certificate_out(
     record: service.CertificateRecord, found: service.Verification
 ) -> CertificateOut:
@@ -102,9 +108,7 @@ class MyCertificatesController(Controller):
         name="api_my_certificate",
         summary="One of your certificates, with its signed credential",
     )
-    async def one(
-        self, request: SignedInRequest, serial: FromPath[str]
-    ) -> CertificateWithCredentialOut:
+    async def one(self, request: SignedInRequest, serial: Serial) -> CertificateWithCredentialOut:
         record = await own_certificate(request, serial)
         out = certificate_out(record, await service.verify_record(record))
         return CertificateWithCredentialOut(**out.model_dump(), credential=record.credential)
