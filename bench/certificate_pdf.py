@@ -429,11 +429,13 @@ def both_cores(two: Batch) -> str:
     return verdict(False)
 
 
-def write_section(text: str, path: Path) -> None:
+def write_section(text: str, path: Path, start: str = START, end: str = END) -> None:
+    """Put ``text`` (which begins with ``start`` and ends with ``end``) in place of the section
+    between those markers in ``path``, or after the rest of the file the first time."""
     current = path.read_text() if path.exists() else ""
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        _, tail = rest.split(END + "\n", 1) if END + "\n" in rest else rest.split(END, 1)
+    if start in current and end in current:
+        head, rest = current.split(start, 1)
+        _, tail = rest.split(end + "\n", 1) if end + "\n" in rest else rest.split(end, 1)
         path.write_text(head + text + tail)
     else:
         path.write_text(current.rstrip("\n") + "\n\n" + text)

@@ -239,6 +239,20 @@ def database_size(database: Database) -> int:
 # --- the server ---------------------------------------------------------------------------------
 
 
+def registry_env(database: Database, workdir: Path, base_url: str) -> dict[str, str]:
+    """The environment a ``registry`` command runs with against ``database``: production
+    settings, JSON logs, and none of the caller's own REGISTRY_* variables."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")},
+        "REGISTRY_DATABASE_URL": database.url,
+        "REGISTRY_DATA_DIR": str(workdir),
+        "REGISTRY_SECRET_KEY": SECRET,
+        "REGISTRY_ENVIRONMENT": "production",
+        "REGISTRY_LOG_FORMAT": "json",
+        "REGISTRY_BASE_URL": base_url,
+    }
+
+
 class Server:
     """``registry serve`` (granian) in its own process group, logging to a file."""
 
@@ -247,15 +261,7 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"server-{database.engine}-{self.port}.log"
         self._csrf_cookie = ""
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")},
-            "REGISTRY_DATABASE_URL": database.url,
-            "REGISTRY_DATA_DIR": str(workdir),
-            "REGISTRY_SECRET_KEY": SECRET,
-            "REGISTRY_ENVIRONMENT": "production",
-            "REGISTRY_LOG_FORMAT": "json",
-            "REGISTRY_BASE_URL": self.base,
-        }
+        env = registry_env(database, workdir, self.base)
         command = [str(REGISTRY), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--workers", str(workers)]
         self.log_file = self.log_path.open("wb")
@@ -361,9 +367,18 @@ def _ms(value: str, unit: str) -> float:
 
 
 def run_wrk(
-    server: Server, endpoint: str, seconds: float, connections: int, env: dict[str, str]
+    server: Server,
+    endpoint: str,
+    seconds: float,
+    connections: int,
+    env: dict[str, str],
+    target: Sequence[str] = (),
 ) -> WrkRun:
-    if endpoint == "entry":
+    """wrk against ``endpoint`` (entry, bare or bare without the cookie), or against ``target``
+    (wrk's own arguments: a URL and any script) under the name ``endpoint``."""
+    if target:
+        target = list(target)
+    elif endpoint == "entry":
         target = [f"{server.base}/api/v1/register/", "-s", str(BENCH_DIR / "entry.lua")]
     elif endpoint == "bare":
         # With the CSRF cookie a browser holds after its first page: without it, every answer

@@ -15,11 +15,20 @@ from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter
 
-from registry.certificates import service, status_lists
+from registry.accounts.auth import SignedInRequest
+from registry.certificates import documents, service, status_lists
 from registry.certificates.keys import issuer
-from registry.certificates.schemas import CheckOut, VerificationOut, VerifyIn
+from registry.certificates.pages import own_certificate
+from registry.certificates.schemas import (
+    CertificateOut,
+    CertificateWithCredentialOut,
+    CheckOut,
+    VerificationOut,
+    VerifyIn,
+)
 from registry.core import clock
 from registry.errors import InvalidInput
+from registry.register import renewals
 from registry.register.api import NOT_MODIFIED, IfNoneMatch, cached_json
 from registry.web.api_errors import problem_responses
 
@@ -63,6 +72,50 @@ class VerifyController(Controller):
             )
         target: str | dict[str, Any] = data.serial if data.credential is None else data.credential
         return verification_out(await service.verify(target))
+
+
+# A serial as printed (27 letters and digits in groups of four); a longer one names nothing.
+Serial = Annotated[
+    str, PathParameter(max_length=60, description="As printed on the certificate, e.g. 0ABC-…")
+]
+
+
+def certificate_out(
+    record: service.CertificateRecord, found: service.Verification
+) -> CertificateOut:
+    shown = record.display_serial
+    return CertificateOut(
+        serial=shown,
+        kind=record.kind.value,
+        issued_at=record.issued_at,
+        valid_until=record.valid_until,
+        revoked_at=record.revoked_at,
+        verification=verification_out(found),
+        pdf_url=f"/your-certificates/{shown}/pdf",
+        credential_url=f"/your-certificates/{shown}/json",
+        verify_url=documents.verify_url(record.serial),
+    )
+
+
+class MyCertificatesController(Controller):
+    path = "/me/certificates"
+    tags = ["Certificates"]
+
+    @get("/", name="api_my_certificates", summary="Your certificates, each valid now or not")
+    async def list_certificates(self, request: SignedInRequest) -> list[CertificateOut]:
+        entry = await renewals.practitioner_entry(request.user.id)
+        found = await service.certificates_of(entry.id) if entry else []
+        return [certificate_out(item.certificate, item.verification) for item in found]
+
+    @get(
+        "/{serial:str}",
+        name="api_my_certificate",
+        summary="One of your certificates, with its signed credential",
+    )
+    async def one(self, request: SignedInRequest, serial: Serial) -> CertificateWithCredentialOut:
+        record = await own_certificate(request, serial)
+        out = certificate_out(record, await service.verify_record(record))
+        return CertificateWithCredentialOut(**out.model_dump(), credential=record.credential)
 
 
 class PublishedDocuments(Controller):

@@ -13,6 +13,7 @@ The issuer's identifier is a ``did:web`` derived from the service's public addre
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -193,7 +194,7 @@ def _forget(data_dir: Path) -> None:
 def key_ring(data_dir: Path) -> KeyRing:
     """The keys, read once and again whenever the folder changes (another process rotated)."""
     folder = keys_folder(data_dir)
-    place = data_dir.resolve()
+    place = _resolved(data_dir)
     stamp = folder.stat().st_mtime_ns if folder.is_dir() else -1
     with _lock:
         cached = _rings.get(place)
@@ -229,10 +230,7 @@ class Issuer:
 
     def public_keys(self) -> dict[str, Ed25519PublicKey]:
         """Every verification method id this register has published, and its key."""
-        return {
-            key.method_id(self.did): public_key_from_multikey(key.multibase)
-            for key in self.keys().published
-        }
+        return dict(_public_keys(self.did, self.keys().published))
 
     def did_document(self) -> dict[str, Any]:
         did = self.did
@@ -251,6 +249,18 @@ class Issuer:
             "verificationMethod": methods,
             "assertionMethod": [method["id"] for method in methods],
         }
+
+
+@functools.lru_cache(maxsize=16)
+def _public_keys(
+    did: str, published: tuple[PublishedKey, ...]
+) -> tuple[tuple[str, Ed25519PublicKey], ...]:
+    return tuple((key.method_id(did), public_key_from_multikey(key.multibase)) for key in published)
+
+
+@functools.lru_cache(maxsize=16)
+def _resolved(data_dir: Path) -> Path:
+    return data_dir.resolve()
 
 
 _issuer: list[Issuer] = []

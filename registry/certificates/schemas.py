@@ -39,3 +39,21 @@ class VerificationOut(BaseModel):
     status: str = Field(description="The live register status, empty when not on the register")
     restrictions: list[str]
     checked_at: datetime
+
+
+class CertificateOut(BaseModel):
+    """One of your certificates, with whether it is valid now."""
+
+    serial: str = Field(description="As printed on the certificate, in groups of four")
+    kind: str = Field(description="registration or cpd_statement")
+    issued_at: datetime
+    valid_until: datetime
+    revoked_at: datetime | None
+    verification: VerificationOut
+    pdf_url: str = Field(description="Download the certificate as a PDF")
+    credential_url: str = Field(description="Download the signed credential as a file")
+    verify_url: str = Field(description="The public page that checks it: what its QR code opens")
+
+
+class CertificateWithCredentialOut(CertificateOut):
+    credential: dict[str, Any] = Field(description="The signed Verifiable Credential")

@@ -16,6 +16,7 @@ Every issue, revocation and suspension is written to the entry's history and the
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -24,7 +25,7 @@ from typing import Any
 from registry.audit import service as audit
 from registry.audit.context import current_actor
 from registry.certificates import credentials, serials, status_lists
-from registry.certificates.keys import issuer
+from registry.certificates.keys import Issuer, issuer
 from registry.certificates.tables import Certificate, CertificateKind, StatusPurpose
 from registry.core import clock
 from registry.db import fetch_one, lock_row, transaction
@@ -33,6 +34,7 @@ from registry.register import hooks
 from registry.register import service as register
 from registry.register.schemas import STATUS_LABELS, PublicEntry
 from registry.register.tables import RegisterEntry, RegisterStatus
+from registry.text import text_problem
 from registry.web.validation import lower_first
 
 ON_REGISTER = {
@@ -263,7 +265,7 @@ async def entry_changed(change: hooks.EntryChange) -> None:
     public = await _public_entry(change.entry_id)
     facts = registration_facts(public)
     suspended = status is RegisterStatus.suspended
-    stale = live is not None and any(live.certified.get(k) != facts[k] for k in STATED)
+    stale = live is not None and _stale(live, facts)
     if live is None or stale or change.cause in REISSUED_ON:
         await _issue(
             change.entry_id,
@@ -309,37 +311,130 @@ async def issue_cpd_statement(
         )
 
 
-async def issue_missing(entry_ids: Sequence[int] | None = None) -> int:
-    """A registration certificate for every entry on the register that has none (entries made
-    before certificates existed, or by a bulk path); returns how many were issued."""
-    rows = await RegisterEntry.raw(
-        "SELECT e.id, e.status, e.registration_number FROM register_entry e WHERE e.status IN"
-        " ('registered', 'registered_with_conditions', 'suspended') AND NOT EXISTS (SELECT 1"
-        " FROM certificate c WHERE c.entry = e.id AND c.kind = 'registration'"
-        " AND c.revoked_at IS NULL) ORDER BY e.id"
+@dataclass(frozen=True)
+class Batch:
+    """One batch of issuing for every current entry: how far it got (the last entry id it
+    looked at), how many entries it looked at, and the certificates it issued."""
+
+    last_id: int
+    checked: int
+    issued: list[CertificateRecord]
+    entry_ids: tuple[int, ...] = ()
+
+
+async def current_entries(after_id: int = 0) -> int:
+    """How many entries on the register have an id above ``after_id``."""
+    row = await fetch_one(
+        "SELECT COUNT(*) AS n FROM register_entry WHERE status IN ('registered',"
+        " 'registered_with_conditions', 'suspended') AND id > {}",
+        after_id,
     )
-    issued = 0
-    for row in rows:
-        if entry_ids is not None and row["id"] not in entry_ids:
-            continue
-        async with transaction():
+    return int(row["n"]) if row else 0
+
+
+async def issue_current(after_id: int = 0, limit: int = 200) -> Batch:
+    """The next ``limit`` entries on the register after ``after_id``, in one transaction: each
+    with no live registration certificate, or one that no longer states what the register does
+    (name, roles, dates, suspension), is brought into step through :func:`entry_changed`, so a
+    stale certificate is superseded, never doubled. An entry already in step is left alone:
+    running this again, after an interruption or to the end, issues nothing twice."""
+    async with transaction():
+        rows = await RegisterEntry.raw(
+            "SELECT id, registration_number, status, public_document FROM register_entry"
+            " WHERE status IN ('registered', 'registered_with_conditions', 'suspended')"
+            " AND id > {} ORDER BY id LIMIT {}",
+            after_id,
+            limit,
+        )
+        if not rows:
+            return Batch(after_id, 0, [])
+        live = await live_registrations([int(row["id"]) for row in rows])
+        issued = []
+        for row in rows:
+            public = PublicEntry.model_validate_json(row["public_document"])
+            if not _out_of_step(live.get(int(row["id"])), public):
+                continue
             await lock_row(RegisterEntry, row["id"])
+            locked = await fetch_one("SELECT status FROM register_entry WHERE id = {}", row["id"])
+            assert locked is not None
+            before = await _live_registration(row["id"])
             await entry_changed(
                 hooks.EntryChange(
-                    row["id"], row["registration_number"], row["status"], row["status"], clock.now()
+                    row["id"],
+                    row["registration_number"],
+                    locked["status"],
+                    locked["status"],
+                    clock.now(),
                 )
             )
-        issued += 1
-    return issued
+            after = await _live_registration(row["id"])
+            if after is not None and (before is None or after.id != before.id):
+                issued.append(after)
+        ids = tuple(int(row["id"]) for row in rows)
+        return Batch(ids[-1], len(rows), issued, ids)
+
+
+async def issue_missing() -> int:
+    """Every entry on the register brought into step (the demo's catch-all); how many
+    certificates that issued."""
+    issued, after = 0, 0
+    while True:
+        batch = await issue_current(after)
+        if not batch.checked:
+            return issued
+        issued, after = issued + len(batch.issued), batch.last_id
+
+
+async def live_registrations(entry_ids: Sequence[int]) -> dict[int, CertificateRecord]:
+    """The live registration certificate of each of these entries that has one."""
+    rows = (
+        await Certificate.select()
+        .where(
+            Certificate.entry.is_in(list(entry_ids))
+            & (Certificate.kind == CertificateKind.registration.value)
+            & Certificate.revoked_at.is_null()
+        )
+        .order_by(Certificate.id)
+    )
+    return {int(row["entry"]): _record(row) for row in rows}  # the newest wins
+
+
+def _out_of_step(live: CertificateRecord | None, public: PublicEntry) -> bool:
+    """Would :func:`entry_changed` (with no cause) change this entry's certificate?"""
+    if public.status not in ON_REGISTER:
+        return live is not None
+    if live is None or _stale(live, registration_facts(public)):
+        return True
+    return live.suspended != (public.status is RegisterStatus.suspended)
+
+
+def _stale(live: CertificateRecord, facts: Mapping[str, Any]) -> bool:
+    return any(live.certified.get(key) != facts[key] for key in STATED)
 
 
 # --- staff: revoke and reissue ------------------------------------------------------------
 
 
+MAX_REASON = 1000
+
+
+def staff_reason(reason: str, doing: str) -> str:
+    """The reason staff give for ``doing`` (revoking, reissuing) a certificate, as it will be
+    shown to anyone who checks the certificate, or what is wrong with it."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(f"Give the reason for {doing} the certificate", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"The reason must be {MAX_REASON:,} characters or fewer", field="reason")
+    problem = text_problem(reason, "The reason", multiline=True)
+    if problem:
+        raise InvalidInput(problem, field="reason")
+    return reason
+
+
 async def revoke(serial: str, *, reason: str) -> CertificateRecord:
     """Revoke one certificate with the reason staff give (audited)."""
-    if not reason.strip():
-        raise InvalidInput("Give the reason for revoking the certificate", field="reason")
+    reason = staff_reason(reason, "revoking")
     async with transaction():
         certificate = await get(serial)
         await lock_row(Certificate, certificate.id)
@@ -352,8 +447,7 @@ async def revoke(serial: str, *, reason: str) -> CertificateRecord:
 async def reissue(serial: str, *, reason: str) -> CertificateRecord:
     """A new registration certificate in place of this one (a lost or damaged copy, a
     correction): the old one is superseded. Refused for an entry off the register."""
-    if not reason.strip():
-        raise InvalidInput("Give the reason for reissuing the certificate", field="reason")
+    reason = staff_reason(reason, "reissuing")
     async with transaction():
         certificate = await get(serial)
         await lock_row(RegisterEntry, certificate.entry_id)
@@ -389,14 +483,52 @@ async def _by_id(certificate_id: int) -> CertificateRecord:
 
 async def get(serial: str) -> CertificateRecord:
     """The certificate with this serial: malformed (422) or not found (404) said plainly."""
-    parsed = serials.parse_serial(serial)
-    row = await Certificate.select().where(Certificate.serial == parsed).first()
+    return (await _find(serials.parse_serial(serial))).record
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A certificate with what verifying it needs, read in one query: the rows of its two
+    status lists (so each served list is checked against its version without another query)
+    and the public entry of its practitioner as it is now."""
+
+    record: CertificateRecord
+    lists: Mapping[str, Mapping[str, Any]]
+    public: PublicEntry
+    credential_text: str
+
+
+_LIST_COLUMNS = ", ".join(
+    f"{alias}.{column} AS {alias}_{column}"
+    for alias in ("r", "s")
+    for column in status_lists.LIST_COLUMNS
+)
+_FIND = (
+    "SELECT c.id, c.serial, c.entry, c.kind, c.issued_at, c.valid_until, c.certified,"  # noqa: S608
+    " c.credential, c.suspended, c.revoked_at, c.revocation_reason, c.superseded_by, "
+    + _LIST_COLUMNS
+    + ", e.public_document AS public_document FROM certificate c"
+    " JOIN certificate_status_list r ON r.id = c.revocation_list"
+    " JOIN certificate_status_list s ON s.id = c.suspension_list"
+    " JOIN register_entry e ON e.id = c.entry WHERE c.serial = {}"
+)
+
+
+async def _find(parsed: str) -> _Found:
+    row = await fetch_one(_FIND, parsed)
     if row is None:
         raise NotFound(
             f"No certificate has the serial {serials.display(parsed)}. Check it against the "
             "certificate."
         )
-    return _record(row)
+    lists = {
+        str(row[f"{alias}_name"]): {
+            column: row[f"{alias}_{column}"] for column in status_lists.LIST_COLUMNS
+        }
+        for alias in ("r", "s")
+    }
+    public = PublicEntry.model_validate_json(row["public_document"])
+    return _Found(_record(row), lists, public, row["credential"])
 
 
 async def certificates_of(entry_id: int) -> list[CertificateWithValidity]:
@@ -454,12 +586,13 @@ async def verify(serial_or_credential: str | Mapping[str, Any]) -> Verification:
     plain-English verdict. A serial that is malformed is :class:`InvalidInput`; one not issued
     here is :class:`NotFound`; a credential that is not one of ours says which checks fail."""
     if isinstance(serial_or_credential, str):
-        return await verify_record(await get(serial_or_credential))
+        found = await _find(serials.parse_serial(serial_or_credential))
+        return await _verify_credential(found.record.credential, found)
     return await _verify_credential(serial_or_credential)
 
 
 async def verify_record(record: CertificateRecord) -> Verification:
-    return await _verify_credential(record.credential, record)
+    return await verify(record.serial)
 
 
 def _subject(credential: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -468,7 +601,7 @@ def _subject(credential: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 async def _verify_credential(
-    credential: Mapping[str, Any], record: CertificateRecord | None = None
+    credential: Mapping[str, Any], found: _Found | None = None
 ) -> Verification:
     if "credentialSubject" not in credential or "proof" not in credential:
         raise InvalidInput(
@@ -476,12 +609,16 @@ async def _verify_credential(
             field="credential",
         )
     the_issuer = issuer()
-    proof = credentials.verify(credential, the_issuer.public_keys())
+    stored = found is not None and credential is found.record.credential
+    proof = _proof_of(credential, the_issuer, found.credential_text if found and stored else None)
     subject = _subject(credential)
     serial = str(subject.get("serial", ""))
-    if record is None and proof.signature_valid:
-        row = await Certificate.select().where(Certificate.serial == serial).first()
-        record = _record(row) if row else None
+    if found is None and proof.signature_valid:
+        try:
+            found = await _find(serials.parse_serial(serial))
+        except (InvalidInput, NotFound):
+            found = None
+    record = found.record if found else None
     checks = [
         Check(
             "signature_valid",
@@ -501,7 +638,8 @@ async def _verify_credential(
         ),
     ]
     trusted = proof.signature_valid and proof.known_key
-    revoked, suspended = await _status_bits(credential) if trusted else (None, None)
+    lists = found.lists if found else {}
+    revoked, suspended = await _status_bits(credential, lists) if trusted else (None, None)
     checks.append(_revocation_check(revoked, record))
     checks.append(
         Check(
@@ -523,7 +661,13 @@ async def _verify_credential(
             + (": it has expired" if expired else ""),
         )
     )
-    live = await _live_entry(str(subject.get("registrationNumber", ""))) if trusted else None
+    number = str(subject.get("registrationNumber", ""))
+    if not trusted:
+        live = None
+    elif found is not None and found.public.registration_number == number:
+        live = found.public  # read with the certificate, in the same query
+    else:
+        live = await _live_entry(number)
     checks.append(_register_check(live))
     valid = all(check.passed for check in checks)
     return Verification(
@@ -538,12 +682,43 @@ async def _verify_credential(
     )
 
 
+# A proof check is a pure function of the credential's JSON value and the published keys: kept
+# for the most recently verified, so a certificate checked again (a QR code scanned twice, an
+# employer's daily check of the same file) costs no second canonicalisation and signature
+# check. A stored credential is known by its stored text; one sent in, by its JSON with sorted
+# keys (which tells apart every two values whose canonical forms differ: 1 and true, "1" and 1).
+_PROOFS: OrderedDict[tuple[bool, str, tuple[Any, ...]], credentials.ProofCheck] = OrderedDict()
+_PROOFS_KEPT = 4096
+_PROOF_KEY_LIMIT = 8 * 1024  # longer credentials are checked every time, not kept
+
+
+def _proof_of(
+    credential: Mapping[str, Any], the_issuer: Issuer, stored_text: str | None = None
+) -> credentials.ProofCheck:
+    text = stored_text
+    if text is None:
+        text = json.dumps(credential, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if len(text) > _PROOF_KEY_LIMIT:
+        return credentials.verify(credential, the_issuer.public_keys())
+    key = (stored_text is not None, text, the_issuer.keys().published)
+    proof = _PROOFS.get(key)
+    if proof is None:
+        proof = credentials.verify(credential, the_issuer.public_keys())
+        _PROOFS[key] = proof
+        if len(_PROOFS) > _PROOFS_KEPT:
+            _PROOFS.popitem(last=False)
+    return proof
+
+
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-async def _status_bits(credential: Mapping[str, Any]) -> tuple[bool | None, bool | None]:
-    """Each purpose's bit, read from this register's own served list as any verifier would."""
+async def _status_bits(
+    credential: Mapping[str, Any], lists: Mapping[str, Mapping[str, Any]]
+) -> tuple[bool | None, bool | None]:
+    """Each purpose's bit, read from this register's own served list as any verifier would
+    (``lists``: rows of lists already read, by name)."""
     found: dict[str, bool | None] = {"revocation": None, "suspension": None}
     entries = credential.get("credentialStatus")
     for entry in entries if isinstance(entries, list) else [entries]:
@@ -555,10 +730,9 @@ async def _status_bits(credential: Mapping[str, Any]) -> tuple[bool | None, bool
         if purpose not in found or not url.startswith(prefix):
             continue
         try:
-            served = await status_lists.served(url.removeprefix(prefix))
-            found[str(purpose)] = status_lists.bit_at(
-                served.encoded, int(str(entry.get("statusListIndex", "")))
-            )
+            name = url.removeprefix(prefix)
+            served = await status_lists.served(name, lists.get(name))
+            found[str(purpose)] = served.bit(int(str(entry.get("statusListIndex", ""))))
         except (NotFound, ValueError, IndexError):
             continue
     return found["revocation"], found["suspension"]

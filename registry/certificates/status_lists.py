@@ -15,7 +15,7 @@ import gzip
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,12 +118,21 @@ async def changed(list_ids: Iterable[int]) -> None:
 # --- the served list ----------------------------------------------------------------------
 
 
-def encode(bits: Iterable[int], size: int = LIST_SIZE) -> str:
-    """The ``encodedList``: the set bits' indexes as a bitstring, GZIP, base64url, ``u``."""
+def bitstring(bits: Iterable[int], size: int = LIST_SIZE) -> bytes:
+    """The set bits' indexes as the list's bitstring, most significant bit first."""
     buffer = bytearray(size // 8)
     for index in bits:
         buffer[index // 8] |= 0x80 >> (index % 8)
-    compressed = gzip.compress(bytes(buffer), mtime=0)
+    return bytes(buffer)
+
+
+def encode(bits: Iterable[int], size: int = LIST_SIZE) -> str:
+    """The ``encodedList``: the set bits' indexes as a bitstring, GZIP, base64url, ``u``."""
+    return _encoded(bitstring(bits, size))
+
+
+def _encoded(raw: bytes) -> str:
+    compressed = gzip.compress(raw, mtime=0)
     return "u" + base64.urlsafe_b64encode(compressed).decode().rstrip("=")
 
 
@@ -132,7 +141,10 @@ def bit_at(encoded: str, index: int) -> bool:
     if not encoded.startswith("u"):
         raise ValueError("the encoded list is not base64url multibase")
     raw = encoded[1:]
-    data = gzip.decompress(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    return _bit(gzip.decompress(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))), index)
+
+
+def _bit(data: bytes, index: int) -> bool:
     if not 0 <= index < len(data) * 8:
         raise IndexError(index)
     return bool(data[index // 8] & (0x80 >> (index % 8)))
@@ -144,6 +156,11 @@ class ServedList:
     etag: str
     encoded: str
     size: int
+    bits: bytes = b""  # the bitstring itself, so a bit is read without decompressing the list
+
+    def bit(self, index: int) -> bool:
+        """Bit ``index``, as :func:`bit_at` reads it from ``encoded``; IndexError past the end."""
+        return _bit(self.bits, index)
 
 
 # name -> (what it was built from, the list): the multiplier and offset tell a list apart from
@@ -151,14 +168,19 @@ class ServedList:
 _served: dict[str, tuple[str, ServedList]] = {}
 
 
-async def served(name: str) -> ServedList:
+LIST_COLUMNS = ("id", "name", "purpose", "size", "version", "multiplier", "shift")
+
+
+async def served(name: str, row: Mapping[str, Any] | None = None) -> ServedList:
     """The signed status list credential called ``name``, rebuilt only when its bits (its
-    version) or the signing key changed."""
-    row = await fetch_one(
-        "SELECT id, name, purpose, size, version, multiplier, shift"
-        " FROM certificate_status_list WHERE name = {}",
-        name,
-    )
+    version) or the signing key changed. ``row`` is the list's row (:data:`LIST_COLUMNS`) when
+    the caller has just read it in the same query as something else, as verifying does."""
+    if row is None:
+        row = await fetch_one(
+            "SELECT id, name, purpose, size, version, multiplier, shift"
+            " FROM certificate_status_list WHERE name = {}",
+            name,
+        )
     if row is None:
         raise NotFound(f"There is no status list called {name[:40]}")
     method, key = issuer().signing_method()
@@ -174,7 +196,8 @@ async def served(name: str) -> ServedList:
         f"SELECT {index_column} AS i FROM certificate WHERE {list_column} = {{}} AND {is_set}",  # noqa: S608
         row["id"],
     )
-    encoded = encode((int(r["i"]) for r in rows), int(row["size"]))
+    raw = bitstring((int(r["i"]) for r in rows), int(row["size"]))
+    encoded = _encoded(raw)
     url = list_url(row["name"])
     now = clock.now()
     document = {
@@ -193,6 +216,6 @@ async def served(name: str) -> ServedList:
     signed = credentials.sign(document, key=key, method_id=method, created=now)
     body = json.dumps(signed, separators=(",", ":")).encode()
     etag = '"' + hashlib.sha256(built_from.encode()).hexdigest()[:32] + '"'
-    result = ServedList(body, etag, encoded, int(row["size"]))
+    result = ServedList(body, etag, encoded, int(row["size"]), raw)
     _served[row["name"]] = (built_from, result)
     return result

@@ -123,7 +123,7 @@ class Hostile:
     form: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
     body: bytes | None = None
-    files: Mapping[str, tuple[str, bytes, str]] | None = None
+    files: Mapping[str, tuple[str, bytes, str]] = field(default_factory=dict)  # name: (file, …)
     setup: Setup | None = None
 
 
@@ -698,6 +698,156 @@ HOSTILE: list[Hostile] = [
         status=404,
     ),
     Hostile("a status list with NUL", "GET", "/status-lists/rev%00", NOT_FOUND, status=404),
+    # --- the verification pages and a practitioner's own certificates -------------------------
+    Hostile(
+        "verify page: an unknown serial in the address",
+        "GET",
+        "/verify/0000-0000-0000-0000-0000-0000-000",
+        "No certificate has the serial 0000-0000-0000-0000-0000-0000-000",
+        status=404,
+        page=True,
+    ),
+    Hostile(
+        "verify page: a mistyped serial in the address",
+        "GET",
+        "/verify/0000-0000-0000-0000-0000-0000-001",
+        "its last character does not match the rest",
+        page=True,
+    ),
+    Hostile(
+        "verify page: NUL in the address",
+        "GET",
+        "/verify/0000%00",
+        NOT_FOUND,
+        status=404,
+        page=True,
+    ),
+    Hostile(
+        "verify page: a serial with NUL typed in",
+        "POST",
+        "/verify",
+        "must not contain control characters",
+        page=True,
+        form={"serial": f"0000{NUL}"},
+    ),
+    Hostile(
+        "verify page: an unknown serial typed in",
+        "POST",
+        "/verify",
+        "No certificate has the serial 0000-0000-0000-0000-0000-0000-000",
+        status=404,
+        page=True,
+        form={"serial": "0000-0000-0000-0000-0000-0000-000"},
+    ),
+    Hostile(
+        "verify page: a serial of 200 characters typed in",
+        "POST",
+        "/verify",
+        "is not a certificate serial",
+        page=True,
+        form={"serial": "7" * 200},
+    ),
+    Hostile(
+        "verify page: an uploaded file that is not JSON",
+        "POST",
+        "/verify",
+        "this file is not JSON",
+        page=True,
+        files={"credential": ("certificate.json", b"%PDF-1.7\x00\xff", "application/json")},
+    ),
+    Hostile(
+        "verify page: uploaded JSON that is not a credential",
+        "POST",
+        "/verify",
+        "That is not a certificate credential",
+        page=True,
+        files={"credential": ("c.json", b'{"name": "Jane Smith"}', "application/json")},
+    ),
+    Hostile(
+        "verify page: an uploaded file over 64 KB",
+        "POST",
+        "/verify",
+        "The file must be 64 KB or smaller",
+        page=True,
+        files={"credential": ("c.json", b" " * 70_000 + b"{}", "application/json")},
+    ),
+    Hostile(
+        "verify page: an upload whose name has RLO",
+        "POST",
+        "/verify",
+        "must not contain characters that change the direction of text",
+        page=True,
+        files={"credential": (f"c{RLO}nosj.exe", b"{}", "application/json")},
+    ),
+    Hostile(
+        "your certificate's PDF: a serial nobody has",
+        "GET",
+        "/your-certificates/0000-0000-0000-0000-0000-0000-000/pdf",
+        "No certificate has the serial",
+        status=404,
+        role=Role.practitioner,
+        page=True,
+    ),
+    Hostile(
+        "your certificate's file: a mistyped serial",
+        "GET",
+        "/your-certificates/0000-0000-0000-0000-0000-0000-001/json",
+        "its last character does not match the rest",
+        role=Role.practitioner,
+        page=True,
+    ),
+    Hostile(
+        "your certificate in the API: a mistyped serial",
+        "GET",
+        "/api/v1/me/certificates/0000-0000-0000-0000-0000-0000-001",
+        "its last character does not match the rest",
+        role=Role.practitioner,
+    ),
+    Hostile(
+        "registrar's certificates: a number nobody has",
+        "GET",
+        "/registrar/certificates/PR9999990",
+        "PR9999990 is not on the register",
+        status=404,
+        role=Role.registrar,
+        page=True,
+    ),
+    Hostile(
+        "registrar's certificates: NUL in the number searched for",
+        "GET",
+        "/registrar/certificates",
+        "must not contain control characters",
+        role=Role.registrar,
+        page=True,
+        params={"number": f"PR1{NUL}"},
+    ),
+    Hostile(
+        "registrar revokes: a mistyped number",
+        "POST",
+        "/registrar/certificates/PR9999999/0000-0000-0000-0000-0000-0000-000/revoke",
+        "PR9999999 is not a valid registration number",
+        role=Role.registrar,
+        page=True,
+        form={"step": "confirm", "reason": "Issued in error"},
+    ),
+    Hostile(
+        "registrar revokes: something that is not an action",
+        "POST",
+        "/registrar/certificates/PR9999999/0000-0000-0000-0000-0000-0000-000/delete",
+        "There is no such thing to do to a certificate",
+        status=404,
+        role=Role.registrar,
+        page=True,
+        form={"step": "confirm", "reason": "Issued in error"},
+    ),
+    Hostile(
+        "your certificate in the API: NUL",
+        "GET",
+        "/api/v1/me/certificates/0000%00",
+        NOT_FOUND,
+        status=404,
+        role=Role.practitioner,
+    ),
 ]
 
 
@@ -726,9 +876,9 @@ async def _send(client: httpx.AsyncClient, hostile: Hostile) -> httpx.Response:
         path,
         params=dict(hostile.params),
         data=dict(hostile.form) or None,
+        files=dict(hostile.files) or None,
         json=hostile.json,
         content=hostile.body,
-        files=dict(hostile.files) if hostile.files else None,
         headers=headers,
     )
     assert await _row_counts() == before, "a refused request stored something"
