@@ -88,6 +88,8 @@ def year_out(year: progress.YearProgress) -> YearProgressOut:
         rule_pack=year.pack.id,
         rule_pack_name=year.pack.name,
         activities=year.activities,
+        exempt_days=year.exempt_days,
+        days=year.days,
         rules=[
             RuleProgressOut(
                 rule=rule.rule,

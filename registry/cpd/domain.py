@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from registry.accounts.access import ADMIN, PRACTITIONER, Rule
+from registry.accounts.access import ADMIN, PRACTITIONER, REGISTRAR, Rule
 from registry.accounts.roles import Role
 from registry.core.domain import Domain, NavItem, holding, knowing
 from registry.cpd.api import MyCpdController, RulePackController
 from registry.cpd.demo import seed_demo_cpd
+from registry.cpd.exemption_api import ExemptionsController, MyExemptionsController
+from registry.cpd.exemption_pages import ExemptionRequestPages, RegistrarExemptionPages
 from registry.cpd.pages import CpdPages, RulePackPages
 from registry.cpd.reference import REFERENCE_LISTS
 from registry.cpd.reminders import JOBS
+from registry.cpd.renewal import renewal_check
 from registry.cpd.subject_access import SUBJECT_ACCESS
 from registry.cpd.tables import CPD_TABLES
 from registry.register.signposts import ON_REGISTER
@@ -21,8 +24,8 @@ OWNER_OR_CPD_STAFF = Rule(roles=frozenset({Role.practitioner, Role.cpd_assessor}
 
 DOMAIN = Domain(
     name="cpd",
-    api=[MyCpdController, RulePackController],
-    pages=[CpdPages, RulePackPages],
+    api=[MyCpdController, RulePackController, MyExemptionsController, ExemptionsController],
+    pages=[CpdPages, RulePackPages, ExemptionRequestPages, RegistrarExemptionPages],
     access={
         # a practitioner's own CPD record, on pages
         "cpd_dashboard": PRACTITIONER,
@@ -55,9 +58,24 @@ DOMAIN = Domain(
         "cpd_rule_pack_create": ADMIN,
         "api_cpd_rule_packs": ADMIN,
         "api_cpd_rule_pack_create": ADMIN,
+        # exemptions: the practitioner asks, a registrar decides
+        "cpd_exemptions": PRACTITIONER,
+        "cpd_exemption_new": PRACTITIONER,
+        "cpd_exemption_create": PRACTITIONER,
+        "api_cpd_my_exemptions": PRACTITIONER,
+        "api_cpd_exemption_request": PRACTITIONER,
+        "registrar_cpd_exemptions": REGISTRAR,
+        "registrar_cpd_exemption": REGISTRAR,
+        "registrar_cpd_exemption_grant": REGISTRAR,
+        "registrar_cpd_exemption_refuse": REGISTRAR,
+        "api_cpd_exemptions": REGISTRAR,
+        "api_cpd_exemption": REGISTRAR,
+        "api_cpd_exemption_grant": REGISTRAR,
+        "api_cpd_exemption_refuse": REGISTRAR,
     },
     navigation=[
         NavItem("/cpd", "Your CPD", knowing(ON_REGISTER, role="practitioner"), position=32),
+        NavItem("/registrar/cpd/exemptions", "CPD exemptions", holding("registrar"), position=42),
         NavItem("/admin/cpd/rule-packs", "CPD rule packs", holding("admin"), position=53),
     ],
     jobs=JOBS,
@@ -66,4 +84,5 @@ DOMAIN = Domain(
     email_templates=Path(__file__).resolve().parent / "templates" / "email",
     reference_lists=REFERENCE_LISTS,
     subject_access=[SUBJECT_ACCESS],
+    renewal_checks=[renewal_check],
 )

@@ -56,17 +56,23 @@ def read_dated_form(
     fields: tuple[str, ...],
     dated: tuple[str, str, str],
     lists: tuple[str, ...] = (),
+    *,
+    also_dated: tuple[tuple[str, str, str], ...] = (),
 ) -> tuple[Any, FormErrors]:
-    """A posted form with one GOV.UK date input (``dated``: its name, label and the message
-    when it is blank), validated by ``model``; errors in the page's order."""
-    name, label, missing = dated
+    """A posted form with GOV.UK date inputs (``dated`` and ``also_dated``: each one's name,
+    label and the message when it is blank), validated by ``model``; errors in the page's
+    order."""
     raw: dict[str, Any] = {field: values.get(field, "") for field in fields}
     raw.update({field: _as_list(values.get(field)) for field in lists})
-    typed = dates.read_date(values, name, label, missing)
-    raw[name] = typed if isinstance(typed, date) else ""
+    wrong: dict[str, str] = {}
+    for name, label, missing in (dated, *also_dated):
+        typed = dates.read_date(values, name, label, missing)
+        raw[name] = typed if isinstance(typed, date) else ""
+        if isinstance(typed, str):
+            wrong[name] = typed
     form, errors = validate(model, raw)
-    if isinstance(typed, str):
-        errors.by_field[name] = typed
+    if wrong:
+        errors.by_field.update(wrong)
         return None, errors
     return form, errors
 

@@ -137,6 +137,46 @@ class ActivityEvidence(Table, tablename="cpd_activity_evidence"):
     added_at = Timestamptz()
 
 
+# --- exemptions from the requirement -------------------------------------------------------
+
+
+class ExemptionKind(StrEnum):
+    parental_leave = "parental_leave"
+    long_term_sickness = "long_term_sickness"
+    other = "other"
+
+
+EXEMPTION_KIND_LABELS: dict[ExemptionKind, str] = {
+    ExemptionKind.parental_leave: "Parental leave",
+    ExemptionKind.long_term_sickness: "Long-term sickness",
+    ExemptionKind.other: "Other",
+}
+
+
+class ExemptionState(StrEnum):
+    requested = "requested"
+    granted = "granted"
+    refused = "refused"
+
+
+class Exemption(Table, tablename="cpd_exemption"):
+    """Days a practitioner asks to be excused CPD for; once a registrar grants it, every target
+    of the years it falls in shrinks pro rata by the days it covers."""
+
+    id: Serial
+    practitioner = ForeignKey(Practitioner, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=30)
+    reason = Text(default="")
+    starts_on = Date()
+    ends_on = Date()
+    state = Varchar(length=20, default=ExemptionState.requested.value)
+    requested_at = Timestamptz()
+    requested_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+    decided_at = Timestamptz(null=True, default=None)
+    decided_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+    decision_reason = Text(default="")
+
+
 CPD_TABLES: list[type[Table]] = [
     Standard,
     PracticeArea,
@@ -145,6 +185,7 @@ CPD_TABLES: list[type[Table]] = [
     ActivityPracticeArea,
     ActivityStandard,
     ActivityEvidence,
+    Exemption,
 ]
 
 # Rows the migrations put in, which the service needs: tests keep them between tests.

@@ -14,6 +14,7 @@ from registry.errors import Conflict, NotFound
 from registry.register import renewals
 from registry.register.renewals import Declarations
 from tests.cpd.helpers import CALENDAR, activity, log, practitioner_with_record
+from tests.support import exempt_from_cpd
 
 
 def test_registration_years_end_at_the_renewal_deadline() -> None:
@@ -49,6 +50,7 @@ async def test_a_year_declared_at_renewal_is_final(engine: Any) -> None:
     person = await practitioner_with_record()
     logged = await log(person)
     owner = await activities.owner_of(person.account.id)
+    await exempt_from_cpd(owner.entry_id)
     with clock.frozen_at(datetime(2027, 9, 10, 9, tzinfo=UTC)):
         await renewals.renew(
             owner.entry_id,
