@@ -29,6 +29,14 @@ from registry.register.renewals import RenewalCalendar
 from registry.web.inputs import YEARS
 
 AnyRequest = Request[Any, Any, Any]
+ChangeReason = Annotated[
+    str,
+    QueryParameter(
+        max_length=2_000,
+        title="Reason for the change",
+        description="Needed once the activity's year was declared at renewal",
+    ),
+]
 Year = Annotated[
     int | None,
     QueryParameter(ge=YEARS[0], le=YEARS[1], title="Registration year"),
@@ -162,7 +170,7 @@ class MyCpdController(Controller):
     @put(
         "/activities/{activity_id:int}",
         name="api_cpd_activity_update",
-        summary="Change an activity (until its year is declared at renewal)",
+        summary="Change an activity (with a reason once its year is declared at renewal)",
     )
     async def change(
         self, request: SignedInRequest, activity_id: FromPath[int], data: JSONBody[ActivityIn]
@@ -174,10 +182,14 @@ class MyCpdController(Controller):
         "/activities/{activity_id:int}",
         name="api_cpd_activity_delete",
         status_code=HTTP_204_NO_CONTENT,
-        summary="Remove an activity (until its year is declared at renewal)",
+        summary="Remove an activity (with a reason once its year is declared at renewal)",
     )
-    async def remove(self, request: SignedInRequest, activity_id: FromPath[int]) -> None:
-        await activities.delete(request.user.id, activity_id, calendar_of(request))
+    async def remove(
+        self, request: SignedInRequest, activity_id: FromPath[int], change_reason: ChangeReason = ""
+    ) -> None:
+        await activities.delete(
+            request.user.id, activity_id, calendar_of(request), reason=change_reason
+        )
 
     @post(
         "/activities/{activity_id:int}/evidence",
@@ -191,6 +203,7 @@ class MyCpdController(Controller):
         request: SignedInRequest,
         activity_id: FromPath[int],
         data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        change_reason: ChangeReason = "",
     ) -> ActivityOut:
         filename, content = await evidence.read_upload(data)
         changed = await activities.attach_evidence(
@@ -200,6 +213,7 @@ class MyCpdController(Controller):
             content,
             data_dir_of(request),
             calendar_of(request),
+            reason=change_reason,
         )
         return activity_out(changed)
 
@@ -223,10 +237,14 @@ class MyCpdController(Controller):
         summary="Take an evidence file off an activity",
     )
     async def remove_evidence(
-        self, request: SignedInRequest, activity_id: FromPath[int], evidence_id: FromPath[int]
+        self,
+        request: SignedInRequest,
+        activity_id: FromPath[int],
+        evidence_id: FromPath[int],
+        change_reason: ChangeReason = "",
     ) -> None:
         await activities.remove_evidence(
-            request.user.id, activity_id, evidence_id, calendar_of(request)
+            request.user.id, activity_id, evidence_id, calendar_of(request), reason=change_reason
         )
 
     @get(

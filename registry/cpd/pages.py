@@ -40,6 +40,7 @@ ACTIVITY_FIELDS = (
     "practice_changed",
     "peer_reflection",
     "peer_role",
+    "change_reason",
 )
 
 
@@ -215,8 +216,6 @@ class CpdPages(Controller):
     @get("/activities/{activity_id:int}/edit", name="cpd_activity_edit")
     async def edit(self, request: SignedInRequest, activity_id: FromPath[int]) -> Template:
         record = await activities.get(request.user.id, activity_id, calendar_of(request))
-        if not record.editable:
-            return _activity_page(record, _declared_errors(record))
         return await _activity_form(FormErrors(), activity_values(record), record=record)
 
     @post("/activities/{activity_id:int}/edit", name="cpd_activity_update")
@@ -238,21 +237,20 @@ class CpdPages(Controller):
     @get("/activities/{activity_id:int}/delete", name="cpd_activity_delete_confirm")
     async def delete_page(self, request: SignedInRequest, activity_id: FromPath[int]) -> Template:
         record = await activities.get(request.user.id, activity_id, calendar_of(request))
-        if not record.editable:
-            return _activity_page(record, _declared_errors(record))
-        return Template("cpd/delete.html", context={"record": record})
+        return form_page("cpd/delete.html", FormErrors(), record=record, values={})
 
     @post("/activities/{activity_id:int}/delete", name="cpd_activity_delete")
     async def delete(
         self, request: SignedInRequest, activity_id: FromPath[int]
     ) -> Template | Redirect:
         calendar = calendar_of(request)
+        values = await read_form(request)
         errors = FormErrors()
-        with errors.catch(Conflict):
-            await activities.delete(request.user.id, activity_id, calendar)
+        with errors.catch(InvalidInput, Conflict):
+            await activities.delete(request.user.id, activity_id, calendar, reason=_reason(values))
             return Redirect(f"{DASHBOARD}?done=removed", status_code=SEE_OTHER)
         record = await activities.get(request.user.id, activity_id, calendar)
-        return _activity_page(record, errors)
+        return form_page("cpd/delete.html", errors, record=record, values=values)
 
     @post(
         "/activities/{activity_id:int}/evidence",
@@ -268,7 +266,13 @@ class CpdPages(Controller):
         errors = FormErrors()
         with errors.catch(InvalidInput, Conflict, field=evidence.FIELD):
             await activities.attach_evidence(
-                request.user.id, activity_id, filename, data, data_dir_of(request), calendar
+                request.user.id,
+                activity_id,
+                filename,
+                data,
+                data_dir_of(request),
+                calendar,
+                reason=_reason(values),
             )
             return Redirect(f"/cpd/activities/{activity_id}?done=uploaded", status_code=SEE_OTHER)
         record = await activities.get(request.user.id, activity_id, calendar)
@@ -299,15 +303,10 @@ class CpdPages(Controller):
         return download(request, stored)
 
 
-def _declared_errors(record: activities.ActivityRecord) -> FormErrors:
-    errors = FormErrors()
-    errors.refuse(
-        Conflict(
-            f"Your CPD for the year {record.registration_year} was declared when you renewed, "
-            "so this activity can no longer be changed or removed"
-        )
-    )
-    return errors
+def _reason(values: Mapping[str, Any]) -> str:
+    """The reason given for changing a declared year's activity ("" when none was typed)."""
+    reason = values.get("change_reason", "")
+    return reason if isinstance(reason, str) else ""
 
 
 BANNERS = {

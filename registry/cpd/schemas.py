@@ -172,6 +172,12 @@ class ActivityIn(Form):
         bool, BeforeValidator(_chosen("Select yes if you reflected on it with a peer"))
     ] = Field(default=False, title="Reflected with a peer")
     peer_role: Text = Field(default="", max_length=120, title="The peer's role")
+    change_reason: MultilineText = Field(
+        default="",
+        max_length=2_000,
+        title="Reason for the change",
+        description="Needed once the activity's year was declared at renewal; kept in the audit",
+    )
 
     date_fields: ClassVar[frozenset[str]] = frozenset({"done_on"})
 

@@ -270,3 +270,46 @@ async def test_a_registrar_grants_a_request_on_its_page_and_the_api_refuses_anot
         )
         assert progress_now.json()[0]["exempt_days"] == 365
         assert (await _renewal(person)).can_renew
+
+
+async def test_after_renewing_the_activity_pages_ask_why_a_declared_year_changes(
+    client: httpx.AsyncClient,
+) -> None:
+    person = await practitioner_with_record()
+    await meet_the_requirement(person)
+    logged = (await activities.list_for(person.account.id, CALENDAR))[0]
+    with clock.frozen_at(IN_THE_WINDOW):
+        await _renew(person)
+        person = await sign_in(person.account)
+        headers = await _signed_in(client, person)
+        edit = await client.get(f"/cpd/activities/{logged.id}/edit", headers=headers)
+        assert "Why are you changing a year you have declared?" in edit.text
+        fields = {
+            "title": "Renamed",
+            "done_on-day": str(logged.done_on.day),
+            "done_on-month": str(logged.done_on.month),
+            "done_on-year": str(logged.done_on.year),
+            "hours": "10",
+            "activity_type": "formal_course",
+            "participatory": "no",
+            "practice_areas": ["victims"],
+            "peer_reflection": "no",
+        }
+        refused = await client.post(
+            f"/cpd/activities/{logged.id}/edit", data=fields, headers=headers
+        )
+        assert refused.status_code == 422
+        assert "say why you are changing it now" in refused.text
+        assert 'href="#change_reason"' in refused.text
+        saved = await client.post(
+            f"/cpd/activities/{logged.id}/edit",
+            data={**fields, "change_reason": "Wrong title"},
+            headers=headers,
+        )
+        assert saved.status_code == 303
+        removing = await client.post(
+            f"/cpd/activities/{logged.id}/delete", data={}, headers=headers
+        )
+        assert removing.status_code == 422
+        assert "say why you are changing it now" in removing.text
+    assert (await activities.get(person.account.id, logged.id, CALENDAR)).title == "Renamed"
