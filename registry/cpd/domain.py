@@ -8,6 +8,7 @@ from registry.accounts.access import ADMIN, PRACTITIONER, REGISTRAR, Rule
 from registry.accounts.roles import Role
 from registry.core.domain import Domain, NavItem, holding, knowing
 from registry.cpd.api import MyCpdController, RulePackController
+from registry.cpd.cli import cpd
 from registry.cpd.demo import seed_demo_cpd
 from registry.cpd.exemption_api import ExemptionsController, MyExemptionsController
 from registry.cpd.exemption_pages import ExemptionRequestPages, RegistrarExemptionPages
@@ -79,6 +80,7 @@ DOMAIN = Domain(
         NavItem("/admin/cpd/rule-packs", "CPD rule packs", holding("admin"), position=53),
     ],
     jobs=JOBS,
+    commands=[cpd],
     demo_seeders=[seed_demo_cpd],
     tables=CPD_TABLES,
     email_templates=Path(__file__).resolve().parent / "templates" / "email",
