@@ -718,6 +718,48 @@ HOSTILE: list[Hostile] = [
             ("POST", f"/registrar/cpd/exemptions/{BEYOND_INT}/grant", True),
         )
     ),
+    # --- CPD audit: a profile, an assessor's and a registrar's decisions ----------------------
+    Hostile(
+        "CPD audit profile with NUL in the summary",
+        "POST",
+        "/api/v1/me/cpd/audit/1/profile",
+        "Summary of practice must not contain control characters",
+        role=Role.practitioner,
+        json={"summary_of_practice": f"Court{NUL}", "activity_ids": [1], "statements": {}},
+        setup=_on_register,
+    ),
+    Hostile(
+        "CPD audit profile with an activity id beyond any",
+        "POST",
+        "/api/v1/me/cpd/audit/1/profile",
+        "Activities chosen must be 2,147,483,647 or less",
+        role=Role.practitioner,
+        json={"summary_of_practice": "Court", "activity_ids": [HUGER], "statements": {}},
+        setup=_on_register,
+    ),
+    Hostile(
+        "CPD audit assessment with an unknown outcome",
+        "POST",
+        "/api/v1/cpd/audit/cases/1/assessment",
+        "Outcome must be",
+        role=Role.cpd_assessor,
+        json={"outcome": "splendid", "reasons": "Very good"},
+    ),
+    Hostile(
+        "CPD audit decision with reasons over 10,000 characters",
+        "POST",
+        "/api/v1/cpd/audit/cases/1/decision",
+        "Reasons must be 10,000 characters or fewer",
+        role=Role.registrar,
+        json={"decision": "advise", "reasons": "x" * 10_001},
+    ),
+    *(
+        Hostile(f"audit case {BEYOND_INT}: {method} {path}", method, path, NOT_FOUND, 404, role)
+        for method, path, role in (
+            ("GET", f"/api/v1/cpd/audit/cases/{BEYOND_INT}", Role.cpd_assessor),
+            ("POST", f"/api/v1/cpd/audit/cases/{BEYOND_INT}/moderation", Role.cpd_assessor),
+        )
+    ),
     Hostile(
         "a second confirmation link for a confirmed address",
         "POST",
