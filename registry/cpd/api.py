@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from registry.accounts.auth import SignedInRequest
 from registry.config import Settings
-from registry.cpd import activities, export, packs, progress
+from registry.cpd import activities, export, packs, progress, statement
 from registry.cpd.schemas import (
     ActivityIn,
     ActivityOut,
@@ -22,6 +22,7 @@ from registry.cpd.schemas import (
     RulePackIn,
     RulePackOut,
     RuleProgressOut,
+    StatementOut,
     YearProgressOut,
 )
 from registry.register import evidence
@@ -37,6 +38,7 @@ ChangeReason = Annotated[
         description="Needed once the activity's year was declared at renewal",
     ),
 ]
+RequiredYear = Annotated[int, QueryParameter(ge=YEARS[0], le=YEARS[1], title="Registration year")]
 Year = Annotated[
     int | None,
     QueryParameter(ge=YEARS[0], le=YEARS[1], title="Registration year"),
@@ -245,6 +247,22 @@ class MyCpdController(Controller):
     ) -> None:
         await activities.remove_evidence(
             request.user.id, activity_id, evidence_id, calendar_of(request), reason=change_reason
+        )
+
+    @post(
+        "/statements",
+        name="api_cpd_statement_issue",
+        status_code=HTTP_201_CREATED,
+        summary="Issue a CPD statement of a year: a certificate anyone can verify",
+    )
+    async def issue_statement(self, request: SignedInRequest, year: RequiredYear) -> StatementOut:
+        issued = await statement.issue(request.user.id, year, calendar_of(request))
+        return StatementOut(
+            serial=issued.display_serial,
+            registration_year=year,
+            issued_at=issued.issued_at,
+            valid_until=issued.valid_until,
+            verify_url=str(issued.credential.get("id", "")),
         )
 
     @get(

@@ -71,6 +71,8 @@ DOMAIN = Domain(
         "api_cpd_progress": PRACTITIONER,
         "api_cpd_export_json": PRACTITIONER,
         "api_cpd_export_csv": PRACTITIONER,
+        "api_cpd_statement_issue": PRACTITIONER,
+        "cpd_statement_issue": PRACTITIONER,
         # rule packs
         "cpd_rule_packs": ADMIN,
         "cpd_rule_pack_create": ADMIN,

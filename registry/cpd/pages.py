@@ -4,6 +4,7 @@ rule packs. Thin: read the form, call the service, render."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal
@@ -16,12 +17,12 @@ from registry.accounts.auth import SignedInRequest
 from registry.accounts.roles import Role
 from registry.core import clock
 from registry.core.reference import list_items
-from registry.cpd import activities, export, packs, progress
+from registry.cpd import activities, export, packs, progress, statement
 from registry.cpd.api import Year, calendar_of, data_dir_of, download
 from registry.cpd.reference import PRACTICE_AREAS, STANDARDS
 from registry.cpd.schemas import ActivityIn, RulePackIn, hours_text
 from registry.cpd.tables import ACTIVITY_TYPE_LABELS
-from registry.errors import Conflict, InvalidInput
+from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import evidence
 from registry.web import dates
 from registry.web.forms import Form, FormErrors, form_page, read_form, validate
@@ -173,6 +174,7 @@ class CpdPages(Controller):
                 "type_labels": ACTIVITY_TYPE_LABELS,
                 "hours_text": hours_text,
                 "banner": request.query_params.get("done", ""),
+                "statement": _serial_shown(request.query_params.get("statement", "")),
                 "days_left": (chosen.ends_on - clock.now().date()).days,
             },
         )
@@ -191,6 +193,24 @@ class CpdPages(Controller):
         return Response(
             content, media_type="application/json", headers=export.download_headers("json")
         )
+
+    @post("/statement", name="cpd_statement_issue")
+    async def issue_statement(self, request: SignedInRequest) -> Template | Redirect:
+        """Issue the shown year's CPD statement, a certificate anyone can verify."""
+        values = await read_form(request)
+        year = values.get("year", "")
+        calendar = calendar_of(request)
+        errors = FormErrors()
+        if not (isinstance(year, str) and year.isdigit() and len(year) == 4):
+            errors.add("form", "Choose a registration year")
+        else:
+            with errors.catch(Conflict, NotFound):
+                issued = await statement.issue(request.user.id, int(year), calendar)
+                return Redirect(
+                    f"{DASHBOARD}?year={year}&statement={issued.display_serial}",
+                    status_code=SEE_OTHER,
+                )
+        return form_page("cpd/statement_refused.html", errors, year=year)
 
     @get("/activities/new", name="cpd_activity_new")
     async def new(self, request: SignedInRequest) -> Template | Redirect:
@@ -301,6 +321,12 @@ class CpdPages(Controller):
         staff = Role.cpd_assessor in request.user.roles
         stored = await activities.evidence_file(request.user.id, evidence_id, cpd_staff=staff)
         return download(request, stored)
+
+
+def _serial_shown(value: str) -> str:
+    """A serial the banner may repeat: only the shape of one, so a link cannot make it say
+    anything else."""
+    return value if re.fullmatch(r"[0-9A-Za-z-]{1,40}", value) else ""
 
 
 def _reason(values: Mapping[str, Any]) -> str:

@@ -369,3 +369,11 @@ class ExemptionOut(BaseModel):
     requested_at: datetime
     decided_at: datetime | None
     decision_reason: str
+
+
+class StatementOut(BaseModel):
+    serial: str
+    registration_year: int
+    issued_at: datetime
+    valid_until: datetime
+    verify_url: str = Field(description="Where anyone can check it")

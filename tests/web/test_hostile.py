@@ -718,6 +718,25 @@ HOSTILE: list[Hostile] = [
             ("POST", f"/registrar/cpd/exemptions/{BEYOND_INT}/grant", True),
         )
     ),
+    Hostile(
+        "CPD statement API for the year 99999",
+        "POST",
+        "/api/v1/me/cpd/statements",
+        "Registration year must be 2,999 or less",
+        role=Role.practitioner,
+        params={"year": "99999"},
+        setup=_on_register,
+    ),
+    Hostile(
+        "CPD statement page for a year in words",
+        "POST",
+        "/cpd/statement",
+        "Choose a registration year",
+        role=Role.practitioner,
+        page=True,
+        form={"year": "last year"},
+        setup=_on_register,
+    ),
     # --- CPD audit: a profile, an assessor's and a registrar's decisions ----------------------
     Hostile(
         "CPD audit profile with NUL in the summary",
