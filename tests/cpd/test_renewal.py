@@ -313,3 +313,27 @@ async def test_after_renewing_the_activity_pages_ask_why_a_declared_year_changes
         assert removing.status_code == 422
         assert "say why you are changing it now" in removing.text
     assert (await activities.get(person.account.id, logged.id, CALENDAR)).title == "Renamed"
+
+
+async def test_a_subject_access_export_holds_the_exemptions(engine: Any, tmp_path: Any) -> None:
+    from registry.core.subject_access import PersonKeys
+    from registry.cpd.subject_access import export
+    from registry.register.subject_access import PRACTITIONER
+
+    person = await practitioner_with_record()
+    await exemptions.request(person.account.id, exemption())
+    owner = await activities.owner_of(person.account.id)
+    held = await export(
+        PersonKeys({PRACTITIONER: frozenset({str(owner.practitioner_id)})}), tmp_path
+    )
+    assert held.data["exemptions"] == [
+        {
+            "kind": "parental_leave",
+            "reason": "",
+            "starts_on": "2026-12-01",
+            "ends_on": "2027-05-31",
+            "state": "requested",
+            "decision_reason": "",
+        }
+    ]
+    assert held.data["audits"] == []
