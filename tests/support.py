@@ -127,3 +127,38 @@ async def registry_command(
     stdout, stderr = await process.communicate(input.encode() if input is not None else None)
     assert process.returncode is not None, stderr
     return process.returncode, stdout.decode()
+
+
+async def exempt_from_cpd(entry_id: int) -> None:
+    """A registrar's granted exemption covering every day of the entry's registration, for tests
+    of renewing that are not about CPD: renewing asks for the closing year's CPD met, which a
+    whole year exempt meets (every target scaled to nothing)."""
+    from datetime import UTC
+
+    from registry.core import clock
+    from registry.cpd.tables import Exemption, ExemptionKind, ExemptionState
+    from registry.register.tables import RegisterEntry
+
+    row = (
+        await RegisterEntry.select(
+            RegisterEntry.practitioner,
+            RegisterEntry.registered_since,
+            RegisterEntry.registered_until,
+        )
+        .where(RegisterEntry.id == entry_id)
+        .first()
+    )
+    assert row is not None
+    now = clock.now().astimezone(UTC)
+    await Exemption.insert(
+        Exemption(
+            practitioner=row["practitioner"],
+            kind=ExemptionKind.other.value,
+            reason="Not what this test is about",
+            starts_on=row["registered_since"],
+            ends_on=row["registered_until"],
+            state=ExemptionState.granted.value,
+            requested_at=now,
+            decided_at=now,
+        )
+    )

@@ -34,7 +34,12 @@ if TYPE_CHECKING:
     from registry.core.scheduler import ScheduledJob
     from registry.core.subject_access import SubjectAccess
     from registry.demo import DemoSummary
-    from registry.register.hooks import ChangeSubscriber, ConcernSource, RestrictionSource
+    from registry.register.hooks import (
+        ChangeSubscriber,
+        ConcernSource,
+        RenewalCheck,
+        RestrictionSource,
+    )
 
 API_PREFIX = "/api/v1"
 
@@ -124,6 +129,8 @@ class Domain(InitPluginProtocol):
     restriction_sources: Sequence[RestrictionSource] = ()
     concern_sources: Sequence[ConcernSource] = ()
     change_subscribers: Sequence[ChangeSubscriber] = ()
+    # What must be in place before an entry renews (CPD met or exempt), asked by the register.
+    renewal_checks: Sequence[RenewalCheck] = ()
     middleware: Sequence[Middleware] = ()
     landing_pages: Sequence[LandingPage] = ()
     visitor_facts: Sequence[VisitorFacts] = ()

@@ -3,8 +3,8 @@
 Every call names the account asking; an activity that is not theirs is "not found", never
 "forbidden", so ids confirm nothing. Activities count to the registration year whose renewal
 deadline is the first on or after their date, and are judged under the rule pack in force on
-that date. Once a year is declared at renewal its activities are final (``is_declared``: the
-renewal's tie-in to CPD).
+that date. Once a year is declared at renewal (``is_declared``: the renewal's tie-in to CPD), a
+change to its activities needs a reason, kept in the audit trail with the change.
 """
 
 from __future__ import annotations
@@ -292,14 +292,37 @@ async def list_for(
 # --- writing ------------------------------------------------------------------------------
 
 
-async def _refuse_if_declared(owner: Owner, done_on: date, calendar: RenewalCalendar) -> None:
+CHANGE_REASON_NEEDED = (
+    "Your CPD for the year to {last} was declared when you renewed: say why you are changing it now"
+)
+MAX_CHANGE_REASON = 2_000
+
+
+async def _reason_if_declared(
+    owner: Owner, done_on: date, calendar: RenewalCalendar, reason: str
+) -> str:
+    """Once a year is declared at renewal, a change to its activities needs a reason, which the
+    audit trail keeps with the change; "" for a year still open (no reason asked)."""
     year = registration_year(done_on, calendar)
-    if await is_declared(owner, year):
+    if not await is_declared(owner, year):
+        return ""
+    reason = reason.strip()
+    if not reason:
         last = year_bounds(year, calendar)[1]
-        raise Conflict(
-            f"Your CPD for the year to {last.day} {last:%B %Y} was declared when you renewed, "
-            "so its activities can no longer be added to, changed or removed"
+        raise InvalidInput(
+            CHANGE_REASON_NEEDED.format(last=f"{last.day} {last:%B %Y}"), field="change_reason"
         )
+    if len(reason) > MAX_CHANGE_REASON:
+        raise InvalidInput(
+            f"The reason for the change must be {MAX_CHANGE_REASON:,} characters or fewer",
+            field="change_reason",
+        )
+    return reason
+
+
+def _declared_change(reason: str) -> dict[str, Any]:
+    """What the audit trail adds to a change made after the year was declared."""
+    return {"declared_year": True, "change_reason": reason} if reason else {}
 
 
 async def _write_links(activity_id: int, area_ids: list[int], standard_ids: list[int]) -> None:
@@ -354,7 +377,7 @@ async def record_for(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) 
     """Record an activity in ``owner``'s log (the practitioner's own call goes through
     ``record``; the demo seeder comes here for practitioners without an account)."""
     _check_date(owner, data.done_on)
-    await _refuse_if_declared(owner, data.done_on, calendar)
+    reason = await _reason_if_declared(owner, data.done_on, calendar, data.change_reason)
     area_ids = await _codes_to_ids(
         PracticeArea, data.practice_areas, "practice_areas", "practice area", set()
     )
@@ -374,7 +397,10 @@ async def record_for(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) 
             "cpd.activity_recorded",
             TARGET,
             activity_id,
-            after=_audited(columns, data.practice_areas, data.standards),
+            after={
+                **_audited(columns, data.practice_areas, data.standards),
+                **_declared_change(reason),
+            },
         )
     return activity_id
 
@@ -386,9 +412,11 @@ async def update(
     async with transaction():
         await lock_row(Activity, activity_id)
         before = (await _records([await _own_row(owner, activity_id)], calendar, set()))[0]
-        await _refuse_if_declared(owner, before.done_on, calendar)
+        reason = await _reason_if_declared(owner, before.done_on, calendar, data.change_reason)
         _check_date(owner, data.done_on)
-        await _refuse_if_declared(owner, data.done_on, calendar)
+        reason = reason or await _reason_if_declared(
+            owner, data.done_on, calendar, data.change_reason
+        )
         kept_areas = await _ids_of(PracticeArea, [a.code for a in before.practice_areas])
         kept_standards = await _ids_of(Standard, [s.code for s in before.standards])
         area_ids = await _codes_to_ids(
@@ -412,7 +440,10 @@ async def update(
                 "done_on": str(before.done_on),
                 "quarters": str(before.quarters),
             },
-            after=_audited(columns, data.practice_areas, data.standards),
+            after={
+                **_audited(columns, data.practice_areas, data.standards),
+                **_declared_change(reason),
+            },
         )
     return await get(account_id, activity_id, calendar)
 
@@ -424,12 +455,14 @@ async def _ids_of(table: Any, codes: Sequence[str]) -> set[int]:
     return {row["id"] for row in rows}
 
 
-async def delete(account_id: int, activity_id: int, calendar: RenewalCalendar) -> None:
+async def delete(
+    account_id: int, activity_id: int, calendar: RenewalCalendar, *, reason: str = ""
+) -> None:
     owner = await owner_of(account_id)
     async with transaction():
         await lock_row(Activity, activity_id)
         row = await _own_row(owner, activity_id)
-        await _refuse_if_declared(owner, packs.as_date(row["done_on"]), calendar)
+        reason = await _reason_if_declared(owner, packs.as_date(row["done_on"]), calendar, reason)
         await Activity.delete().where(Activity.id == activity_id)
         await audit.record(
             "cpd.activity_removed",
@@ -440,6 +473,7 @@ async def delete(account_id: int, activity_id: int, calendar: RenewalCalendar) -
                 "done_on": str(row["done_on"]),
                 "quarters": str(row["quarters"]),
             },
+            after=_declared_change(reason) or None,
         )
 
 
@@ -453,12 +487,14 @@ async def attach_evidence(
     data: bytes | None,
     data_dir: Path,
     calendar: RenewalCalendar,
+    *,
+    reason: str = "",
 ) -> ActivityRecord:
     """Check a file by its content, keep it (once, by its hash) and attach it; a refused file
     leaves no trace."""
     owner = await owner_of(account_id)
     row = await _own_row(owner, activity_id)
-    await _refuse_if_declared(owner, packs.as_date(row["done_on"]), calendar)
+    reason = await _reason_if_declared(owner, packs.as_date(row["done_on"]), calendar, reason)
     checked = evidence.check_upload(filename, data, missing=EVIDENCE_MISSING)
 
     async def attach(stored: evidence.StoredFile) -> None:
@@ -471,7 +507,12 @@ async def attach_evidence(
             "cpd.evidence_uploaded",
             TARGET,
             activity_id,
-            after={"file": stored.id, "sha256": stored.sha256, "size": stored.size},
+            after={
+                "file": stored.id,
+                "sha256": stored.sha256,
+                "size": stored.size,
+                **_declared_change(reason),
+            },
         )
 
     await evidence.store(data_dir, checked, uploaded_by=account_id, then=attach)
@@ -479,11 +520,16 @@ async def attach_evidence(
 
 
 async def remove_evidence(
-    account_id: int, activity_id: int, attachment_id: int, calendar: RenewalCalendar
+    account_id: int,
+    activity_id: int,
+    attachment_id: int,
+    calendar: RenewalCalendar,
+    *,
+    reason: str = "",
 ) -> ActivityRecord:
     owner = await owner_of(account_id)
     row = await _own_row(owner, activity_id)
-    await _refuse_if_declared(owner, packs.as_date(row["done_on"]), calendar)
+    reason = await _reason_if_declared(owner, packs.as_date(row["done_on"]), calendar, reason)
     async with transaction():
         link = (
             await ActivityEvidence.select(ActivityEvidence.id, ActivityEvidence.file)
@@ -494,7 +540,11 @@ async def remove_evidence(
             raise NotFound("There is no such file on this activity")
         await ActivityEvidence.delete().where(ActivityEvidence.id == attachment_id)
         await audit.record(
-            "cpd.evidence_removed", TARGET, activity_id, before={"file": link["file"]}
+            "cpd.evidence_removed",
+            TARGET,
+            activity_id,
+            before={"file": link["file"]},
+            after=_declared_change(reason) or None,
         )
     return await get(account_id, activity_id, calendar)
 

@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from registry.accounts.auth import SignedInRequest
 from registry.config import Settings
-from registry.cpd import activities, export, packs, progress
+from registry.cpd import activities, export, packs, progress, statement
 from registry.cpd.schemas import (
     ActivityIn,
     ActivityOut,
@@ -24,6 +24,7 @@ from registry.cpd.schemas import (
     RulePackIn,
     RulePackOut,
     RuleProgressOut,
+    StatementOut,
     YearProgressOut,
 )
 from registry.register import evidence
@@ -31,6 +32,15 @@ from registry.register.renewals import RenewalCalendar
 from registry.web.inputs import YEARS, RowId
 
 AnyRequest = Request[Any, Any, Any]
+ChangeReason = Annotated[
+    str,
+    QueryParameter(
+        max_length=2_000,
+        title="Reason for the change",
+        description="Needed once the activity's year was declared at renewal",
+    ),
+]
+RequiredYear = Annotated[int, QueryParameter(ge=YEARS[0], le=YEARS[1], title="Registration year")]
 Year = Annotated[
     int | None,
     QueryParameter(ge=YEARS[0], le=YEARS[1], title="Registration year"),
@@ -90,6 +100,8 @@ def year_out(year: progress.YearProgress) -> YearProgressOut:
         rule_pack=year.pack.id,
         rule_pack_name=year.pack.name,
         activities=year.activities,
+        exempt_days=year.exempt_days,
+        days=year.days,
         rules=[
             RuleProgressOut(
                 rule=rule.rule,
@@ -171,7 +183,7 @@ class MyCpdController(Controller):
     @put(
         "/activities/{activity_id:int}",
         name="api_cpd_activity_update",
-        summary="Change an activity (until its year is declared at renewal)",
+        summary="Change an activity (with a reason once its year is declared at renewal)",
     )
     async def change(
         self, request: SignedInRequest, activity_id: RowId, data: JSONBody[ActivityIn]
@@ -183,10 +195,14 @@ class MyCpdController(Controller):
         "/activities/{activity_id:int}",
         name="api_cpd_activity_delete",
         status_code=HTTP_204_NO_CONTENT,
-        summary="Remove an activity (until its year is declared at renewal)",
+        summary="Remove an activity (with a reason once its year is declared at renewal)",
     )
-    async def remove(self, request: SignedInRequest, activity_id: RowId) -> None:
-        await activities.delete(request.user.id, activity_id, calendar_of(request))
+    async def remove(
+        self, request: SignedInRequest, activity_id: RowId, change_reason: ChangeReason = ""
+    ) -> None:
+        await activities.delete(
+            request.user.id, activity_id, calendar_of(request), reason=change_reason
+        )
 
     @post(
         "/activities/{activity_id:int}/evidence",
@@ -200,6 +216,7 @@ class MyCpdController(Controller):
         request: SignedInRequest,
         activity_id: RowId,
         data: Annotated[EvidenceUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        change_reason: ChangeReason = "",
     ) -> ActivityOut:
         filename, content = await evidence.read_upload(data.data)
         changed = await activities.attach_evidence(
@@ -209,6 +226,7 @@ class MyCpdController(Controller):
             content,
             data_dir_of(request),
             calendar_of(request),
+            reason=change_reason,
         )
         return activity_out(changed)
 
@@ -232,10 +250,30 @@ class MyCpdController(Controller):
         summary="Take an evidence file off an activity",
     )
     async def remove_evidence(
-        self, request: SignedInRequest, activity_id: RowId, evidence_id: RowId
+        self,
+        request: SignedInRequest,
+        activity_id: RowId,
+        evidence_id: RowId,
+        change_reason: ChangeReason = "",
     ) -> None:
         await activities.remove_evidence(
-            request.user.id, activity_id, evidence_id, calendar_of(request)
+            request.user.id, activity_id, evidence_id, calendar_of(request), reason=change_reason
+        )
+
+    @post(
+        "/statements",
+        name="api_cpd_statement_issue",
+        status_code=HTTP_201_CREATED,
+        summary="Issue a CPD statement of a year: a certificate anyone can verify",
+    )
+    async def issue_statement(self, request: SignedInRequest, year: RequiredYear) -> StatementOut:
+        issued = await statement.issue(request.user.id, year, calendar_of(request))
+        return StatementOut(
+            serial=issued.display_serial,
+            registration_year=year,
+            issued_at=issued.issued_at,
+            valid_until=issued.valid_until,
+            verify_url=str(issued.credential.get("id", "")),
         )
 
     @get(

@@ -4,25 +4,46 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from registry.accounts.access import ADMIN, PRACTITIONER, Rule
+from registry.accounts.access import ADMIN, PRACTITIONER, REGISTRAR, Rule
 from registry.accounts.roles import Role
 from registry.core.domain import Domain, NavItem, holding, knowing
 from registry.cpd.api import MyCpdController, RulePackController
+from registry.cpd.audit_api import AuditController, MyAuditController
+from registry.cpd.audit_pages import AuditStatisticsPages
+from registry.cpd.cli import cpd
 from registry.cpd.demo import seed_demo_cpd
+from registry.cpd.exemption_api import ExemptionsController, MyExemptionsController
+from registry.cpd.exemption_pages import ExemptionRequestPages, RegistrarExemptionPages
 from registry.cpd.pages import CpdPages, RulePackPages
 from registry.cpd.reference import REFERENCE_LISTS
 from registry.cpd.reminders import JOBS
+from registry.cpd.renewal import renewal_check
 from registry.cpd.subject_access import SUBJECT_ACCESS
 from registry.cpd.tables import CPD_TABLES
 from registry.register.signposts import ON_REGISTER
 
 # An evidence file: its owner, and CPD staff (the service checks which: anyone else's is 404).
 OWNER_OR_CPD_STAFF = Rule(roles=frozenset({Role.practitioner, Role.cpd_assessor}))
+ASSESSOR = Rule(roles=frozenset({Role.cpd_assessor}))
+AUDIT_STAFF = Rule(roles=frozenset({Role.cpd_assessor, Role.registrar}))
 
 DOMAIN = Domain(
     name="cpd",
-    api=[MyCpdController, RulePackController],
-    pages=[CpdPages, RulePackPages],
+    api=[
+        MyCpdController,
+        RulePackController,
+        MyExemptionsController,
+        ExemptionsController,
+        MyAuditController,
+        AuditController,
+    ],
+    pages=[
+        CpdPages,
+        RulePackPages,
+        ExemptionRequestPages,
+        RegistrarExemptionPages,
+        AuditStatisticsPages,
+    ],
     access={
         # a practitioner's own CPD record, on pages
         "cpd_dashboard": PRACTITIONER,
@@ -50,20 +71,53 @@ DOMAIN = Domain(
         "api_cpd_progress": PRACTITIONER,
         "api_cpd_export_json": PRACTITIONER,
         "api_cpd_export_csv": PRACTITIONER,
+        "api_cpd_statement_issue": PRACTITIONER,
+        "cpd_statement_issue": PRACTITIONER,
         # rule packs
         "cpd_rule_packs": ADMIN,
         "cpd_rule_pack_create": ADMIN,
         "api_cpd_rule_packs": ADMIN,
         "api_cpd_rule_pack_create": ADMIN,
+        # exemptions: the practitioner asks, a registrar decides
+        "cpd_exemptions": PRACTITIONER,
+        "cpd_exemption_new": PRACTITIONER,
+        "cpd_exemption_create": PRACTITIONER,
+        "api_cpd_my_exemptions": PRACTITIONER,
+        "api_cpd_exemption_request": PRACTITIONER,
+        "registrar_cpd_exemptions": REGISTRAR,
+        "registrar_cpd_exemption": REGISTRAR,
+        "registrar_cpd_exemption_grant": REGISTRAR,
+        "registrar_cpd_exemption_refuse": REGISTRAR,
+        "api_cpd_exemptions": REGISTRAR,
+        "api_cpd_exemption": REGISTRAR,
+        "api_cpd_exemption_grant": REGISTRAR,
+        "api_cpd_exemption_refuse": REGISTRAR,
+        # the audit: the chosen practitioner's profile, assessors, registrars, figures
+        "api_cpd_my_audit": PRACTITIONER,
+        "api_cpd_audit_submit": PRACTITIONER,
+        "api_cpd_audit_inform": PRACTITIONER,
+        "api_cpd_audit_cases": AUDIT_STAFF,
+        "api_cpd_audit_case": AUDIT_STAFF,
+        "api_cpd_audit_assess": ASSESSOR,
+        "api_cpd_audit_moderate": ASSESSOR,
+        "api_cpd_audit_decide": REGISTRAR,
+        "api_cpd_audit_statistics": AUDIT_STAFF,
+        "api_cpd_audit_statistics_csv": AUDIT_STAFF,
+        "cpd_audit_statistics": AUDIT_STAFF,
+        "cpd_audit_statistics_csv": AUDIT_STAFF,
     },
     navigation=[
         NavItem("/cpd", "Your CPD", knowing(ON_REGISTER, role="practitioner"), position=32),
+        NavItem("/registrar/cpd/exemptions", "CPD exemptions", holding("registrar"), position=42),
+        NavItem("/cpd/audit/statistics", "CPD audit", holding("cpd_assessor"), position=44),
         NavItem("/admin/cpd/rule-packs", "CPD rule packs", holding("admin"), position=53),
     ],
     jobs=JOBS,
+    commands=[cpd],
     demo_seeders=[seed_demo_cpd],
     tables=CPD_TABLES,
     email_templates=Path(__file__).resolve().parent / "templates" / "email",
     reference_lists=REFERENCE_LISTS,
     subject_access=[SUBJECT_ACCESS],
+    renewal_checks=[renewal_check],
 )

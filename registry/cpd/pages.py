@@ -4,6 +4,7 @@ rule packs. Thin: read the form, call the service, render."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal
@@ -16,12 +17,12 @@ from registry.accounts.auth import SignedInRequest
 from registry.accounts.roles import Role
 from registry.core import clock
 from registry.core.reference import list_items
-from registry.cpd import activities, export, packs, progress
+from registry.cpd import activities, export, packs, progress, statement
 from registry.cpd.api import Year, calendar_of, data_dir_of, download
 from registry.cpd.reference import PRACTICE_AREAS, STANDARDS
 from registry.cpd.schemas import ActivityIn, RulePackIn, hours_text
 from registry.cpd.tables import ACTIVITY_TYPE_LABELS
-from registry.errors import Conflict, InvalidInput
+from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import evidence
 from registry.web import dates
 from registry.web.forms import Form, FormErrors, form_page, read_form, validate
@@ -40,6 +41,7 @@ ACTIVITY_FIELDS = (
     "practice_changed",
     "peer_reflection",
     "peer_role",
+    "change_reason",
 )
 
 
@@ -56,17 +58,23 @@ def read_dated_form(
     fields: tuple[str, ...],
     dated: tuple[str, str, str],
     lists: tuple[str, ...] = (),
+    *,
+    also_dated: tuple[tuple[str, str, str], ...] = (),
 ) -> tuple[Any, FormErrors]:
-    """A posted form with one GOV.UK date input (``dated``: its name, label and the message
-    when it is blank), validated by ``model``; errors in the page's order."""
-    name, label, missing = dated
+    """A posted form with GOV.UK date inputs (``dated`` and ``also_dated``: each one's name,
+    label and the message when it is blank), validated by ``model``; errors in the page's
+    order."""
     raw: dict[str, Any] = {field: values.get(field, "") for field in fields}
     raw.update({field: _as_list(values.get(field)) for field in lists})
-    typed = dates.read_date(values, name, label, missing)
-    raw[name] = typed if isinstance(typed, date) else ""
+    wrong: dict[str, str] = {}
+    for name, label, missing in (dated, *also_dated):
+        typed = dates.read_date(values, name, label, missing)
+        raw[name] = typed if isinstance(typed, date) else ""
+        if isinstance(typed, str):
+            wrong[name] = typed
     form, errors = validate(model, raw)
-    if isinstance(typed, str):
-        errors.by_field[name] = typed
+    if wrong:
+        errors.by_field.update(wrong)
         return None, errors
     return form, errors
 
@@ -166,6 +174,7 @@ class CpdPages(Controller):
                 "type_labels": ACTIVITY_TYPE_LABELS,
                 "hours_text": hours_text,
                 "banner": request.query_params.get("done", ""),
+                "statement": _serial_shown(request.query_params.get("statement", "")),
                 "days_left": (chosen.ends_on - clock.now().date()).days,
             },
         )
@@ -184,6 +193,24 @@ class CpdPages(Controller):
         return Response(
             content, media_type="application/json", headers=export.download_headers("json")
         )
+
+    @post("/statement", name="cpd_statement_issue")
+    async def issue_statement(self, request: SignedInRequest) -> Template | Redirect:
+        """Issue the shown year's CPD statement, a certificate anyone can verify."""
+        values = await read_form(request)
+        year = values.get("year", "")
+        calendar = calendar_of(request)
+        errors = FormErrors()
+        if not (isinstance(year, str) and year.isdigit() and len(year) == 4):
+            errors.add("form", "Choose a registration year")
+        else:
+            with errors.catch(Conflict, NotFound):
+                issued = await statement.issue(request.user.id, int(year), calendar)
+                return Redirect(
+                    f"{DASHBOARD}?year={year}&statement={issued.display_serial}",
+                    status_code=SEE_OTHER,
+                )
+        return form_page("cpd/statement_refused.html", errors, year=year)
 
     @get("/activities/new", name="cpd_activity_new")
     async def new(self, request: SignedInRequest) -> Template | Redirect:
@@ -209,8 +236,6 @@ class CpdPages(Controller):
     @get("/activities/{activity_id:int}/edit", name="cpd_activity_edit")
     async def edit(self, request: SignedInRequest, activity_id: FromPath[int]) -> Template:
         record = await activities.get(request.user.id, activity_id, calendar_of(request))
-        if not record.editable:
-            return _activity_page(record, _declared_errors(record))
         return await _activity_form(FormErrors(), activity_values(record), record=record)
 
     @post("/activities/{activity_id:int}/edit", name="cpd_activity_update")
@@ -232,21 +257,20 @@ class CpdPages(Controller):
     @get("/activities/{activity_id:int}/delete", name="cpd_activity_delete_confirm")
     async def delete_page(self, request: SignedInRequest, activity_id: FromPath[int]) -> Template:
         record = await activities.get(request.user.id, activity_id, calendar_of(request))
-        if not record.editable:
-            return _activity_page(record, _declared_errors(record))
-        return Template("cpd/delete.html", context={"record": record})
+        return form_page("cpd/delete.html", FormErrors(), record=record, values={})
 
     @post("/activities/{activity_id:int}/delete", name="cpd_activity_delete")
     async def delete(
         self, request: SignedInRequest, activity_id: FromPath[int]
     ) -> Template | Redirect:
         calendar = calendar_of(request)
+        values = await read_form(request)
         errors = FormErrors()
-        with errors.catch(Conflict):
-            await activities.delete(request.user.id, activity_id, calendar)
+        with errors.catch(InvalidInput, Conflict):
+            await activities.delete(request.user.id, activity_id, calendar, reason=_reason(values))
             return Redirect(f"{DASHBOARD}?done=removed", status_code=SEE_OTHER)
         record = await activities.get(request.user.id, activity_id, calendar)
-        return _activity_page(record, errors)
+        return form_page("cpd/delete.html", errors, record=record, values=values)
 
     @post(
         "/activities/{activity_id:int}/evidence",
@@ -262,7 +286,13 @@ class CpdPages(Controller):
         errors = FormErrors()
         with errors.catch(InvalidInput, Conflict, field=evidence.FIELD):
             await activities.attach_evidence(
-                request.user.id, activity_id, filename, data, data_dir_of(request), calendar
+                request.user.id,
+                activity_id,
+                filename,
+                data,
+                data_dir_of(request),
+                calendar,
+                reason=_reason(values),
             )
             return Redirect(f"/cpd/activities/{activity_id}?done=uploaded", status_code=SEE_OTHER)
         record = await activities.get(request.user.id, activity_id, calendar)
@@ -293,15 +323,16 @@ class CpdPages(Controller):
         return download(request, stored)
 
 
-def _declared_errors(record: activities.ActivityRecord) -> FormErrors:
-    errors = FormErrors()
-    errors.refuse(
-        Conflict(
-            f"Your CPD for the year {record.registration_year} was declared when you renewed, "
-            "so this activity can no longer be changed or removed"
-        )
-    )
-    return errors
+def _serial_shown(value: str) -> str:
+    """A serial the banner may repeat: only the shape of one, so a link cannot make it say
+    anything else."""
+    return value if re.fullmatch(r"[0-9A-Za-z-]{1,40}", value) else ""
+
+
+def _reason(values: Mapping[str, Any]) -> str:
+    """The reason given for changing a declared year's activity ("" when none was typed)."""
+    reason = values.get("change_reason", "")
+    return reason if isinstance(reason, str) else ""
 
 
 BANNERS = {

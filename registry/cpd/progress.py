@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from registry.core import clock
-from registry.cpd import activities, packs
+from registry.cpd import activities, exemptions, packs
 from registry.cpd.activities import Owner
 from registry.db import fetch_one
 from registry.errors import NotFound
@@ -96,6 +96,11 @@ class YearProgress:
     rules: list[RuleProgress]
     declared: bool
     current: bool
+    exempt_days: int = 0
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days + 1
 
     @property
     def met(self) -> bool:
@@ -114,44 +119,58 @@ async def year_progress(
     owner: Owner, year: int, calendar: RenewalCalendar, *, declared: set[int] | None = None
 ) -> YearProgress:
     first, last = activities.year_bounds(year, calendar)
+    return await progress_between(owner, year, first, last, declared=declared)
+
+
+async def progress_between(
+    owner: Owner, year: int, first: date, last: date, *, declared: set[int] | None = None
+) -> YearProgress:
+    """Registration year ``year``, from ``first`` to ``last``: targets shrink pro rata by the
+    days a registrar has exempted."""
     who = owner.practitioner_id
     row = await fetch_one(FIGURES, who, first, last, who, first, last)
     assert row is not None  # an aggregate without GROUP BY always answers one row
     pack = await packs.pack_on(last)
+    days = (last - first).days + 1
+    exempt = await exemptions.exempt_days(who, first, last)
+
+    def target(value: int) -> int:
+        return exemptions.scaled(value, days, exempt)
+
     rules = [
         RuleProgress(
             "total_hours",
             "Total hours",
             hours(int(row["counted_quarters"])),
-            hours(pack.min_total_quarters),
+            hours(target(pack.min_total_quarters)),
             "hours",
         ),
         RuleProgress(
             "participatory_hours",
             "Participatory hours",
             hours(int(row["participatory_quarters"])),
-            hours(pack.min_participatory_quarters),
+            hours(target(pack.min_participatory_quarters)),
             "hours",
         ),
         RuleProgress(
             "reflective_accounts",
             "Reflective accounts",
             Decimal(int(row["reflective"])),
-            Decimal(pack.min_reflective_accounts),
+            Decimal(target(pack.min_reflective_accounts)),
             "accounts",
         ),
         RuleProgress(
             "peer_reflections",
             "Activities with peer reflection",
             Decimal(int(row["peer"])),
-            Decimal(pack.min_peer_reflections),
+            Decimal(target(pack.min_peer_reflections)),
             "activities",
         ),
         RuleProgress(
             "practice_areas",
             "Practice areas covered",
             Decimal(int(row["practice_areas"])),
-            Decimal(pack.min_practice_areas),
+            Decimal(target(pack.min_practice_areas)),
             "areas",
         ),
     ]
@@ -168,6 +187,7 @@ async def year_progress(
         rules=rules,
         declared=year in declared,
         current=first <= today <= last,
+        exempt_days=exempt,
     )
 
 

@@ -79,11 +79,25 @@ async def shortfall_reminders(context: JobContext) -> str:
     return f"queued {queued} CPD reminders"
 
 
+async def audit_jobs(context: JobContext) -> str:
+    from registry.cpd import audit_workflow, sampling
+
+    drawn = await sampling.draw_due_sample(context)
+    overdue = await audit_workflow.mark_overdue(context.now.date())
+    return f"{drawn}; {overdue} CPD profiles overdue, sent to a registrar"
+
+
 JOBS = (
     ScheduledJob(
         "cpd_shortfall_reminders",
         f"Email practitioners short of the CPD requirement {REMINDER_DAYS} days before the "
         "renewal deadline, once a year each",
         shortfall_reminders,
+    ),
+    ScheduledJob(
+        "cpd_audit",
+        "Draw the CPD audit sample once the renewal window has closed (once a year), and send "
+        "profiles not submitted by their date to a registrar",
+        audit_jobs,
     ),
 )

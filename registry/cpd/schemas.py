@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from registry.cpd.tables import ActivityType
+from registry.cpd.tables import ActivityType, ExemptionKind, ExemptionState
 from registry.web.forms import Form
 from registry.web.inputs import YEARS, MultilineText, Text, in_years
 
@@ -172,6 +172,12 @@ class ActivityIn(Form):
         bool, BeforeValidator(_chosen("Select yes if you reflected on it with a peer"))
     ] = Field(default=False, title="Reflected with a peer")
     peer_role: Text = Field(default="", max_length=120, title="The peer's role")
+    change_reason: MultilineText = Field(
+        default="",
+        max_length=2_000,
+        title="Reason for the change",
+        description="Needed once the activity's year was declared at renewal; kept in the audit",
+    )
 
     date_fields: ClassVar[frozenset[str]] = frozenset({"done_on"})
 
@@ -300,3 +306,74 @@ class YearProgressOut(BaseModel):
     rules: list[RuleProgressOut]
     met: bool = Field(description="Every rule met")
     declared: bool = Field(description="Declared at renewal: the year's activities are final")
+    exempt_days: int = Field(
+        default=0, description="Days of the year a registrar has exempted: targets shrink pro rata"
+    )
+    days: int = Field(default=365, description="Days in the registration year")
+
+
+# --- exemptions ---------------------------------------------------------------------------
+
+MAX_REASON = 5_000
+
+
+class ExemptionIn(Form):
+    """A practitioner's request to be excused CPD for some days (parental leave, long-term
+    sickness, or another reason they give)."""
+
+    model_config = ConfigDict(validate_default=True, extra="forbid")
+
+    kind: Annotated[ExemptionKind, BeforeValidator(_chosen("Select why you need an exemption"))] = (
+        Field(title="Reason for the exemption")
+    )
+    starts_on: Dated = Field(title="First day", examples=["2027-01-04"])
+    ends_on: Dated = Field(title="Last day", examples=["2027-06-30"])
+    reason: MultilineText = Field(default="", max_length=MAX_REASON, title="Details")
+
+    date_fields: ClassVar[frozenset[str]] = frozenset({"starts_on", "ends_on"})
+
+    @field_validator("ends_on")
+    @classmethod
+    def _after_start(cls, value: date, info: ValidationInfo) -> date:
+        starts_on = info.data.get("starts_on")
+        if starts_on is not None and value < starts_on:
+            raise ValueError("The last day must be the same as or after the first day")
+        return value
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_for_other(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("kind") is ExemptionKind.other and not value:
+            raise ValueError("Say why you need an exemption")
+        return value
+
+
+class ExemptionDecisionIn(Form):
+    """A registrar's grant or refusal; a refusal says why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: MultilineText = Field(default="", max_length=MAX_REASON, title="Reason")
+
+
+class ExemptionOut(BaseModel):
+    id: int
+    registration_number: str
+    name: str
+    kind: ExemptionKind
+    reason: str
+    starts_on: date
+    ends_on: date
+    days: int
+    state: ExemptionState
+    requested_at: datetime
+    decided_at: datetime | None
+    decision_reason: str
+
+
+class StatementOut(BaseModel):
+    serial: str
+    registration_year: int
+    issued_at: datetime
+    valid_until: datetime
+    verify_url: str = Field(description="Where anyone can check it")

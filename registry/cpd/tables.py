@@ -23,7 +23,7 @@ from piccolo.columns import (
 from piccolo.table import Table
 
 from registry.accounts.tables import User
-from registry.register.tables import EvidenceFile, Practitioner
+from registry.register.tables import EvidenceFile, Practitioner, RegisterEntry
 
 
 class ActivityType(StrEnum):
@@ -137,6 +137,112 @@ class ActivityEvidence(Table, tablename="cpd_activity_evidence"):
     added_at = Timestamptz()
 
 
+# --- exemptions from the requirement -------------------------------------------------------
+
+
+class ExemptionKind(StrEnum):
+    parental_leave = "parental_leave"
+    long_term_sickness = "long_term_sickness"
+    other = "other"
+
+
+EXEMPTION_KIND_LABELS: dict[ExemptionKind, str] = {
+    ExemptionKind.parental_leave: "Parental leave",
+    ExemptionKind.long_term_sickness: "Long-term sickness",
+    ExemptionKind.other: "Other",
+}
+
+
+class ExemptionState(StrEnum):
+    requested = "requested"
+    granted = "granted"
+    refused = "refused"
+
+
+class Exemption(Table, tablename="cpd_exemption"):
+    """Days a practitioner asks to be excused CPD for; once a registrar grants it, every target
+    of the years it falls in shrinks pro rata by the days it covers."""
+
+    id: Serial
+    practitioner = ForeignKey(Practitioner, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=30)
+    reason = Text(default="")
+    starts_on = Date()
+    ends_on = Date()
+    state = Varchar(length=20, default=ExemptionState.requested.value)
+    requested_at = Timestamptz()
+    requested_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+    decided_at = Timestamptz(null=True, default=None)
+    decided_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+    decision_reason = Text(default="")
+
+
+# --- the audit: a random sample each year, their profiles and the assessors' decisions ------
+
+
+class AuditSample(Table, tablename="cpd_audit_sample"):
+    """One draw per registration year, kept as made: the seed, rate and eligible population are
+    enough to draw it again and get the same practitioners."""
+
+    id: Serial
+    registration_year = Integer(unique=True)
+    seed = Varchar(length=40)
+    rate = Varchar(length=20)  # a decimal, as text: "0.025"
+    eligible_count = Integer()
+    eligible = Text()  # JSON: the eligible entry ids, in the order drawn from
+    chosen_count = Integer()
+    drawn_at = Timestamptz()
+    drawn_by = Varchar(length=120)
+
+
+class AuditCaseState(StrEnum):
+    awaiting_profile = "awaiting_profile"
+    submitted = "submitted"
+    more_information = "more_information"
+    met = "met"
+    not_met = "not_met"
+    overdue = "overdue"
+    advised = "advised"
+    lapsed = "lapsed"
+
+
+class AuditCase(Table, tablename="cpd_audit_case"):
+    id: Serial
+    sample = ForeignKey(AuditSample, on_delete=OnDelete.restrict, index=True)
+    entry = ForeignKey(RegisterEntry, on_delete=OnDelete.restrict, index=True)
+    practitioner = ForeignKey(Practitioner, on_delete=OnDelete.restrict, index=True)
+    registration_year = Integer()
+    state = Varchar(length=30, default=AuditCaseState.awaiting_profile.value)
+    due_on = Date()
+    # The profile: a summary of practice, the activities chosen, a statement per standard.
+    summary_of_practice = Text(default="")
+    chosen_activities = Text(default="[]")  # JSON list of activity ids
+    statements = Text(default="{}")  # JSON: standard code -> statement
+    information = Text(default="")  # what the practitioner added when asked for more
+    submitted_at = Timestamptz(null=True, default=None)
+    # The assessor's decision and, for some, a second assessor's moderation.
+    decided_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+    decision_reasons = Text(default="")
+    for_moderation = Boolean(default=False)
+    moderated_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+    moderation_agrees = Boolean(null=True, default=None)
+    moderation_notes = Text(default="")
+    version = Integer(default=1)
+
+
+class AuditMove(Table, tablename="cpd_audit_move"):
+    """Every move of a case: who, when, from and to, and why."""
+
+    id: Serial
+    case = ForeignKey(AuditCase, on_delete=OnDelete.cascade, index=True)
+    move = Varchar(length=30)
+    from_state = Varchar(length=30)
+    to_state = Varchar(length=30)
+    by_user = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+    reason = Text(default="")
+    moved_at = Timestamptz()
+
+
 CPD_TABLES: list[type[Table]] = [
     Standard,
     PracticeArea,
@@ -145,6 +251,10 @@ CPD_TABLES: list[type[Table]] = [
     ActivityPracticeArea,
     ActivityStandard,
     ActivityEvidence,
+    Exemption,
+    AuditSample,
+    AuditCase,
+    AuditMove,
 ]
 
 # Rows the migrations put in, which the service needs: tests keep them between tests.

@@ -60,6 +60,16 @@ class EntryChange:
     cause: str = ""
 
 
+@dataclass(frozen=True)
+class RenewalShortfall:
+    """Something a domain says is missing before an entry may renew for the next year: what
+    (``12.5 / 30 hours: 17.5 more hours``), and where the practitioner puts it right."""
+
+    text: str
+    href: str
+    link_text: str
+
+
 CREATED = "created"
 NAME_CHANGED = "name_changed"
 
@@ -67,6 +77,8 @@ NAME_CHANGED = "name_changed"
 RestrictionSource = Callable[[Sequence[int], date], Awaitable[dict[int, list[Restriction]]]]
 ConcernSource = Callable[[int], Awaitable[bool]]
 ChangeSubscriber = Callable[[EntryChange], Awaitable[None]]
+# (entry id, the registration year closing, that year's first and last day) -> what is missing.
+RenewalCheck = Callable[[int, int, date, date], Awaitable[list[RenewalShortfall]]]
 
 
 async def restrictions_in_force(entry_ids: Sequence[int], on: date) -> dict[int, list[Restriction]]:
@@ -86,6 +98,17 @@ async def has_open_concern(practitioner_id: int) -> bool:
     return False
 
 
+async def renewal_shortfalls(
+    entry_id: int, year: int, first: date, last: date
+) -> list[RenewalShortfall]:
+    """Everything every domain says is missing before the entry may renew after ``year``."""
+    missing: list[RenewalShortfall] = []
+    for domain in active_domains():
+        for check in domain.renewal_checks:
+            missing.extend(await check(entry_id, year, first, last))
+    return missing
+
+
 async def entry_changed(change: EntryChange) -> None:
     for domain in active_domains():
         for subscriber in domain.change_subscribers:
@@ -98,6 +121,7 @@ def extra_sources(
     restriction_sources: Sequence[RestrictionSource] = (),
     concern_sources: Sequence[ConcernSource] = (),
     change_subscribers: Sequence[ChangeSubscriber] = (),
+    renewal_checks: Sequence[RenewalCheck] = (),
 ) -> Iterator[None]:
     """For tests: the service's domains plus one more with these hooks, inside the block."""
     extra = Domain(
@@ -105,6 +129,7 @@ def extra_sources(
         restriction_sources=restriction_sources,
         concern_sources=concern_sources,
         change_subscribers=change_subscribers,
+        renewal_checks=renewal_checks,
     )
     with domains_in_force([*active_domains(), extra]):
         yield

@@ -97,8 +97,13 @@ class YourRegistrationPages(Controller):
 
     @get("/renew", name="renew_registration")
     async def renew_page(self, request: AnyRequest) -> Template | Redirect:
-        entry = await _renewable_entry(request)
+        entry = await renewals.practitioner_entry(request.user.id)
         if entry is None:
+            return Redirect("/your-registration", status_code=SEE_OTHER)
+        state = await renewals.renewal_state(entry, _calendar(request), clock.now().date())
+        if state.missing:  # what another domain needs first (CPD): say exactly what
+            return _page("renew_blocked.html", entry=entry, renewal=state)
+        if not state.can_renew:
             return Redirect("/your-registration", status_code=SEE_OTHER)
         return _page("renew.html", entry=entry, values={}, **problems_context({}))
 
@@ -179,14 +184,6 @@ class YourRegistrationPages(Controller):
             values=values,
             **problems_context(errors.by_field),
         )
-
-
-async def _renewable_entry(request: SignedInRequest) -> Entry | None:
-    entry = await renewals.practitioner_entry(request.user.id)
-    if entry is None:
-        return None
-    state = await renewals.renewal_state(entry, _calendar(request), clock.now().date())
-    return entry if state.can_renew else None
 
 
 def _check_page(

@@ -18,7 +18,8 @@ from registry.core import clock
 from registry.db import lock_row, transaction
 from registry.errors import Conflict, InvalidInput, PermissionDenied
 from registry.notifications import service as notifications
-from registry.register import emails, service, urls
+from registry.register import emails, hooks, service, urls
+from registry.register.hooks import RenewalShortfall
 from registry.register.service import Entry, EntryMove
 from registry.register.tables import EntryState, RegisterEntry, Renewal
 
@@ -98,6 +99,8 @@ class RenewalState:
     deadline: date
     lapses_on: date
     renewed_to: date | None  # set when this year's renewal is already in
+    # What another domain says is missing (CPD short of the requirement): renewing waits for it.
+    missing: tuple[RenewalShortfall, ...] = ()
 
 
 async def renewal_state(entry: Entry, calendar: RenewalCalendar, today: date) -> RenewalState:
@@ -112,8 +115,10 @@ async def renewal_state(entry: Entry, calendar: RenewalCalendar, today: date) ->
 
     renewed_to: date | None = renewed["registered_until_after"] if renewed else None
 
-    def state(can: bool, reason: str = "") -> RenewalState:
-        return RenewalState(can, reason, opens, deadline, lapses_on, renewed_to)
+    def state(
+        can: bool, reason: str = "", missing: tuple[RenewalShortfall, ...] = ()
+    ) -> RenewalState:
+        return RenewalState(can, reason, opens, deadline, lapses_on, renewed_to, missing)
 
     if entry.state is not EntryState.registered:
         return state(
@@ -131,6 +136,15 @@ async def renewal_state(entry: Entry, calendar: RenewalCalendar, today: date) ->
         return state(False, f"Renewal opens on {opens:%-d %B %Y}.")
     if today > lapses_on:
         return state(False, "The time to renew has passed. Apply for restoration instead.")
+    first = calendar.deadline_in(until.year - 1) + timedelta(days=1)
+    missing = await hooks.renewal_shortfalls(entry.id, until.year, first, until)
+    if missing:
+        return state(
+            False,
+            f"You cannot renew until your CPD for the year to {until:%-d %B %Y} meets the "
+            "requirement, or a registrar grants you an exemption.",
+            tuple(missing),
+        )
     return state(True)
 
 

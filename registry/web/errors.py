@@ -204,7 +204,7 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if detail == CSRF_FAILED and _wants_html(request):
         return _form_expired(request)
     if isinstance(exc.__cause__, SerializationException):  # msgspec's words about the body
-        detail = _unreadable(_MALFORMED_BODY)
+        detail = f"The request body is not valid JSON: {_MALFORMED_BODY}."
     elif not detail or detail == HTTPStatus(status).phrase:
         detail = _ADVICE.get(status, HTTPStatus(status).phrase)
     return problem(request, status, detail, headers=exc.headers)
@@ -267,29 +267,33 @@ _UNREADABLE_BODY: dict[type[Exception], str] = {
     UnicodeDecodeError: "it must be encoded as UTF-8",
     RecursionError: "it is nested too deeply",
 }
-_BODY_DECODERS = frozenset({"decode_json", "decode_msgpack"})
+# Litestar's body decoders, by the name of their function, and what each reads.
+_BODY_DECODERS = {
+    "decode_json": "valid JSON",
+    "decode_msgpack": "valid JSON",
+    "parse_multipart_form": "a form that can be read",
+    "parse_url_encoded_form_data": "a form that can be read",
+}
 
 
-def _decoding_the_body(exc: Exception) -> bool:
+def _body_being_decoded(exc: Exception) -> str | None:
     # These kinds of error are only the client's fault when raised by Litestar decoding the
     # request body; anywhere else they are the service's own fault, answered 500 and logged.
     trace = exc.__traceback__
     while trace is not None:
-        if trace.tb_frame.f_code.co_name in _BODY_DECODERS:
-            return True
+        reading = _BODY_DECODERS.get(trace.tb_frame.f_code.co_name)
+        if reading is not None:
+            return reading
         trace = trace.tb_next
-    return False
+    return None
 
 
 def on_unreadable_body(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if not _decoding_the_body(exc):
+    reading = _body_being_decoded(exc)
+    if reading is None:
         return on_unexpected_error(request, exc)
     why = next(words for kind, words in _UNREADABLE_BODY.items() if isinstance(exc, kind))
-    return problem(request, HTTP_400_BAD_REQUEST, _unreadable(why))
-
-
-def _unreadable(why: str) -> str:
-    return f"The request body is not valid JSON: {why}."
+    return problem(request, HTTP_400_BAD_REQUEST, f"The request body is not {reading}: {why}.")
 
 
 def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

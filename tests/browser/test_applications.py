@@ -24,6 +24,7 @@ from tests.browser.conftest import (
     summary_value,
 )
 from tests.register.applying import PDF
+from tests.support import exempt_from_cpd
 
 TEXT_PRETENDING_TO_BE_A_PDF = b"Not really a certificate\n"
 
@@ -303,6 +304,7 @@ async def test_a_practitioner_renews_leaves_and_applies_for_restoration(
             ),
             reason="Browser test",
         )
+        await exempt_from_cpd(entry.id)  # CPD's part of renewing: tests/browser/test_cpd.py
 
     await sign_in(page, person)
     await go_to(page, "Your registration")

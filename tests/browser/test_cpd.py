@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from playwright.async_api import Page, expect
 
@@ -112,3 +112,53 @@ async def test_a_practitioner_logs_three_activities_with_evidence_and_sees_progr
     await expect(page.locator(".govuk-table tbody tr")).to_have_count(3)
     await assert_accessible(page)
     await assert_reflows(page)
+
+
+async def test_renewing_is_refused_until_the_year_is_met_then_allowed(
+    page: Page, people: People
+) -> None:
+    family = "Renew" + "".join(chr(ord("a") + int(d, 16)) for d in uuid.uuid4().hex[:6])
+    person = await people.create([Role.practitioner], name=f"Kim {family}")
+    # Registered until ten days from now: inside the renewal window, whatever today is.
+    until = datetime.now(UTC).date() + timedelta(days=10)
+    with people.bound():
+        await service.create_entry(
+            service.EntryIn(
+                person=service.PersonIn("Kim", family, date(1985, 2, 3), email=person.email),
+                role_codes=["probation_officer"],
+                region_code="london",
+                registered_since=date(2016, 1, 4),
+                registered_until=until,
+                account_id=person.id,
+            ),
+            reason="Browser test",
+        )
+
+    await sign_in(page, person)
+    nav = page.locator(".govuk-service-navigation")
+    await nav.get_by_role("link", name="Your registration").click()
+    await expect(page.get_by_text("Total hours: 0 / 30 hours, 30 more hours")).to_be_visible()
+    await page.goto(page.url.rstrip("/") + "/renew")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("You cannot renew yet")
+    missing = page.locator("#renewal-missing li")
+    await expect(missing).to_have_count(5)
+    await expect(missing.first).to_have_text("Total hours: 0 / 30 hours, 30 more hours")
+    await assert_accessible(page)
+    await assert_reflows(page)
+    await page.get_by_role("link", name="see your CPD progress").click()
+
+    await _log(page, "Risk course", "10", "Risk assessment and management")
+    await _log(page, "Ethics workshop", "10", "Professional ethics")
+    await _log(page, "Victims seminar", "10", "Victims and restorative justice")
+    await expect(page.get_by_text("Requirement met")).to_be_visible()
+
+    await nav.get_by_role("link", name="Your registration").click()
+    await page.get_by_role("link", name="Renew your registration").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Renew your registration")
+    radios = page.locator(".govuk-radios")
+    await radios.nth(0).get_by_label("No", exact=True).check()
+    await radios.nth(1).get_by_label("No", exact=True).check()
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_role("button", name="Renew my registration").click()
+    await expect(page.locator(".govuk-panel__title")).to_have_text("Registration renewed")
+    await assert_accessible(page)

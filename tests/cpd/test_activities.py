@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 
+from registry.audit.service import search as audit_search
 from registry.core import clock, reference
 from registry.cpd import activities, packs
 from registry.cpd.reference import STANDARDS
-from registry.errors import Conflict, NotFound
+from registry.errors import InvalidInput, NotFound
 from registry.register import renewals
 from registry.register.renewals import Declarations
 from tests.cpd.helpers import CALENDAR, activity, log, practitioner_with_record
+from tests.support import exempt_from_cpd
 
 
 def test_registration_years_end_at_the_renewal_deadline() -> None:
@@ -45,10 +47,11 @@ async def test_a_retired_standard_stays_on_an_activity_that_has_it(engine: Any) 
         await reference.update_item(STANDARDS, "written_profile", name=before.name, active=True)
 
 
-async def test_a_year_declared_at_renewal_is_final(engine: Any) -> None:
+async def test_a_declared_year_changes_only_with_a_reason_kept_in_the_audit(engine: Any) -> None:
     person = await practitioner_with_record()
     logged = await log(person)
     owner = await activities.owner_of(person.account.id)
+    await exempt_from_cpd(owner.entry_id)
     with clock.frozen_at(datetime(2027, 9, 10, 9, tzinfo=UTC)):
         await renewals.renew(
             owner.entry_id,
@@ -59,13 +62,38 @@ async def test_a_year_declared_at_renewal_is_final(engine: Any) -> None:
         assert await activities.is_declared(owner, 2027)
         record = await activities.get(person.account.id, logged.id, CALENDAR)
         assert not record.editable
-        with pytest.raises(Conflict, match="declared when you renewed"):
-            await activities.update(person.account.id, logged.id, activity(), CALENDAR)
-        with pytest.raises(Conflict):
-            await activities.delete(person.account.id, logged.id, CALENDAR)
-        with pytest.raises(Conflict):
+        needed = "declared when you renewed: say why you are changing it now"
+        with pytest.raises(InvalidInput, match=needed) as refused:
+            await activities.update(person.account.id, logged.id, activity(title="New"), CALENDAR)
+        assert refused.value.field == "change_reason"
+        with pytest.raises(InvalidInput, match=needed):
+            await activities.delete(person.account.id, logged.id, CALENDAR, reason="   ")
+        with pytest.raises(InvalidInput, match=needed):
             await log(person, done_on=date(2027, 9, 1))
-        # A year not declared stays open.
+        assert (await activities.get(person.account.id, logged.id, CALENDAR)).title == logged.title
+        assert len(await activities.list_for(person.account.id, CALENDAR)) == 1
+
+        changed = await activities.update(
+            person.account.id,
+            logged.id,
+            activity(title="Corrected title", change_reason="The title was misspelt"),
+            CALENDAR,
+        )
+        assert changed.title == "Corrected title"
+        added = await log(person, done_on=date(2027, 9, 1), change_reason="Forgot to log it")
+        await activities.delete(person.account.id, added.id, CALENDAR, reason="Logged twice")
+        trail = await audit_search(target_type="cpd_activity")
+        reasons = [
+            (entry.action, entry.changes.get("after", {}).get("change_reason"))
+            for entry in trail.entries
+            if entry.changes.get("after", {}).get("declared_year")
+        ]
+        assert sorted(reasons) == [
+            ("cpd.activity_changed", "The title was misspelt"),
+            ("cpd.activity_recorded", "Forgot to log it"),
+            ("cpd.activity_removed", "Logged twice"),
+        ]
+        # A year not declared stays open, no reason asked.
         earlier = await log(person, done_on=date(2026, 11, 30))
         assert earlier.registration_year == 2026
         assert earlier.editable

@@ -228,14 +228,21 @@ async def test_an_evidence_form_without_a_file_is_told_to_choose_one(
     assert (await Activity.select(Activity.title).first()) == {"title": "Safeguarding update"}
 
 
-async def test_an_evidence_form_whose_only_part_has_a_non_ascii_name_is_refused(
-    client: httpx.AsyncClient,
+@pytest.mark.parametrize(
+    "part",
+    [
+        b'Content-Disposition: form-data; name="pi\xe8ce"\r\n\r\nx',
+        # Found by the API fuzzer: a text part (no file name) that is not UTF-8 answered 500.
+        b'Content-Disposition: form-data; name="data"\r\n\r\nGIF87a\x81\x00;',
+    ],
+    ids=["a part named in Latin-1", "a text part that is not UTF-8"],
+)
+async def test_an_evidence_form_that_is_not_utf8_is_a_400_problem(
+    client: httpx.AsyncClient, part: bytes
 ) -> None:
-    """The API fuzzer saw a 500 for a form part named outside ASCII with no file; a name that is
-    not UTF-8 is a form that cannot be read."""
     person = await practitioner_with_record()
     made = (await client.post(ACTIVITIES, json=body(), headers=person.bearer())).json()
-    form = b'--edge\r\nContent-Disposition: form-data; name="pi\xe8ce"\r\n\r\nx\r\n--edge--\r\n'
+    form = b"--edge\r\n" + part + b"\r\n--edge--\r\n"
     answer = await client.post(
         f"{ACTIVITIES}/{made['id']}/evidence",
         content=form,
@@ -243,3 +250,7 @@ async def test_an_evidence_form_whose_only_part_has_a_non_ascii_name_is_refused(
     )
     assert answer.status_code == 400, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "form" in answer.json()["detail"]
+    assert (await client.get(f"{ACTIVITIES}/{made['id']}", headers=person.bearer())).json()[
+        "evidence"
+    ] == []

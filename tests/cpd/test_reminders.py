@@ -16,6 +16,7 @@ from registry.notifications.tables import OutboxMessage
 from registry.register import renewals
 from registry.register.renewals import Declarations
 from tests.cpd.helpers import CALENDAR, log, practitioner_with_record
+from tests.support import exempt_from_cpd
 
 
 async def _reminders() -> list[dict[str, Any]]:
@@ -50,6 +51,7 @@ async def test_those_short_90_days_before_the_deadline_are_reminded_once(
     assert await queue_shortfall_reminders(date(2027, 8, 31), CALENDAR) == 0  # 91 days before
     with clock.frozen_at(clock.now().replace(month=9, day=10)):
         owner = await activities.owner_of(renewed.account.id)
+        await exempt_from_cpd(owner.entry_id)
         await renewals.renew(
             owner.entry_id,
             Declarations(character=False),

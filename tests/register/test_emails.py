@@ -21,6 +21,7 @@ from registry.register.renewals import Declarations, RenewalCalendar
 from registry.register.tables import EntryState, Practitioner
 from tests.accounts.helpers import make_user
 from tests.register.helpers import put_on_register
+from tests.support import exempt_from_cpd
 
 CALENDAR = RenewalCalendar()
 DEADLINE = date(2026, 11, 30)
@@ -57,6 +58,7 @@ async def test_a_renewal_is_confirmed_by_email_with_the_new_date(
 ) -> None:
     account = await make_user(Role.practitioner, "pat@example.org")
     entry = await put_on_register("Pat", "Renewer", until=DEADLINE, account_id=account.id)
+    await exempt_from_cpd(entry.id)
     with at(date(2026, 10, 5)):
         await renewals.renew(entry.id, NOTHING_TO_DECLARE, calendar=CALENDAR, by_user_id=account.id)
 
@@ -84,6 +86,7 @@ async def test_a_refused_renewal_queues_no_email(
     account = await make_user(Role.practitioner, "pat@example.org")
     other = await make_user(Role.practitioner, "other@example.org")
     entry = await put_on_register("Pat", "Renewer", until=DEADLINE, account_id=account.id)
+    await exempt_from_cpd(entry.id)
     with at(day), pytest.raises(refusal):
         await renewals.renew(
             entry.id,
@@ -97,6 +100,7 @@ async def test_a_refused_renewal_queues_no_email(
 async def test_renewing_twice_is_refused_and_confirmed_once(engine: Any) -> None:
     account = await make_user(Role.practitioner, "pat@example.org")
     entry = await put_on_register("Pat", "Renewer", until=DEADLINE, account_id=account.id)
+    await exempt_from_cpd(entry.id)
     with at(date(2026, 10, 5)):
         await renewals.renew(entry.id, NOTHING_TO_DECLARE, calendar=CALENDAR, by_user_id=account.id)
         with pytest.raises(Conflict):
@@ -109,6 +113,7 @@ async def test_renewing_twice_is_refused_and_confirmed_once(engine: Any) -> None
 async def test_an_entry_with_no_email_address_renews_without_an_email(engine: Any) -> None:
     account = await make_user(Role.practitioner, "pat@example.org")
     entry = await put_on_register("Pat", "Imported", until=DEADLINE, account_id=account.id)
+    await exempt_from_cpd(entry.id)
     await Practitioner.update({Practitioner.email: ""}).where(
         Practitioner.id == entry.practitioner_id
     )

@@ -20,6 +20,7 @@ from registry.register.renewals import Declarations, RenewalCalendar
 from registry.register.tables import RegisterStatus, Renewal
 from tests.accounts.helpers import make_user
 from tests.register.helpers import put_on_register, register_history
+from tests.support import exempt_from_cpd
 
 CALENDAR = RenewalCalendar()
 DEADLINE = date(2026, 11, 30)
@@ -43,6 +44,7 @@ def test_the_calendar_follows_the_configured_dates() -> None:
 async def test_a_practitioner_renews_in_the_window_once(engine: Any) -> None:
     account = await make_user(Role.practitioner, "pat@example.org")
     entry = await put_on_register("Pat", "Renewer", until=DEADLINE, account_id=account.id)
+    await exempt_from_cpd(entry.id)
     with at(date(2026, 8, 31)), pytest.raises(Conflict, match="Renewal opens on 1 September 2026"):
         await renewals.renew(entry.id, NOTHING_TO_DECLARE, calendar=CALENDAR, by_user_id=account.id)
     with at(date(2026, 10, 5)):
@@ -68,6 +70,7 @@ async def test_only_the_practitioner_may_renew_and_declarations_need_details(eng
     owner = await make_user(Role.practitioner, "owner@example.org")
     other = await make_user(Role.practitioner, "other@example.org")
     entry = await put_on_register(until=DEADLINE, account_id=owner.id)
+    await exempt_from_cpd(entry.id)
     with at(date(2026, 10, 5)):
         with pytest.raises(PermissionDenied):
             await renewals.renew(
@@ -161,6 +164,7 @@ async def test_a_missed_day_sends_the_latest_reminder_not_every_one(
 async def test_no_reminder_once_renewed(engine: Any, settings: Settings) -> None:
     account = await make_user(Role.practitioner, "done@example.org")
     entry = await put_on_register(until=DEADLINE, account_id=account.id)
+    await exempt_from_cpd(entry.id)
     with at(date(2026, 9, 20)):
         await renewals.renew(entry.id, NOTHING_TO_DECLARE, calendar=CALENDAR, by_user_id=account.id)
     with at(date(2026, 10, 1)):

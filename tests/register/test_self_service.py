@@ -28,6 +28,7 @@ from tests.register.browsing import (
     visible_text,
 )
 from tests.register.helpers import put_on_register, register_history
+from tests.support import exempt_from_cpd
 
 DEADLINE = date(2026, 11, 30)
 IN_THE_WINDOW = datetime(2026, 10, 5, 10, tzinfo=UTC)
@@ -38,6 +39,7 @@ AFTER_THE_GRACE = datetime(2026, 12, 22, 10, tzinfo=UTC)
 async def _practitioner(client: httpx.AsyncClient, *, until: date = DEADLINE) -> tuple[Any, Any]:
     account = await make_user(Role.practitioner, "pat@example.org")
     entry = await put_on_register("Pat", "Okafor", account_id=account.id, until=until)
+    await exempt_from_cpd(entry.id)
     await signed_in(client, account)
     return account, entry
 

@@ -46,6 +46,7 @@ from tests.conftest import empty_tables
 from tests.register.applying import registrar, submitted_application
 from tests.register.helpers import put_on_register
 from tests.support import (
+    exempt_from_cpd,
     free_port,
     make_settings,
     registry_command,
@@ -201,6 +202,7 @@ async def make_cast(settings: Settings) -> Cast:
             entry = await put_on_register(
                 "Pat", f"Renewer{round_}x{number}", until=until, account_id=account.id
             )
+            await exempt_from_cpd(entry.id)
             this_round.append((entry.id, await start_session(account, "127.0.0.1", "crash")))
         renewals.append(this_round)
     return Cast(admin_token, practitioner_tokens, registrar_session, applications, renewals)

@@ -19,7 +19,8 @@ from piccolo.table import Table
 from registry.accounts.roles import Role
 from registry.core import clock
 from registry.cpd import activities as cpd_activities
-from registry.cpd.schemas import ActivityIn
+from registry.cpd import exemptions as cpd_exemptions
+from registry.cpd.schemas import ActivityIn, ExemptionIn
 from registry.db import registry_tables
 from registry.register.applications import workflow
 from registry.register.renewals import RenewalCalendar
@@ -93,6 +94,37 @@ def _activity_form(**changes: str) -> dict[str, str]:
         "peer_reflection": "no",
         **changes,
     }
+
+
+def _exemption_json(**changes: Any) -> dict[str, Any]:
+    return {
+        "kind": "parental_leave",
+        "starts_on": "2021-06-01",
+        "ends_on": "2021-12-31",
+        **changes,
+    }
+
+
+def _exemption_form(**changes: str) -> dict[str, str]:
+    return {
+        "kind": "long_term_sickness",
+        "starts_on-day": "1",
+        "starts_on-month": "6",
+        "starts_on-year": "2021",
+        "ends_on-day": "31",
+        "ends_on-month": "12",
+        "ends_on-year": "2021",
+        **changes,
+    }
+
+
+async def _exemption_asked(person: SignedIn) -> dict[str, int]:
+    practitioner = await user_signed_in_as(Role.practitioner, "asking@example.org")
+    await put_on_register("Ask", "Ing", account_id=practitioner.account.id)
+    asked = await cpd_exemptions.request(
+        practitioner.account.id, ExemptionIn.model_validate(_exemption_json())
+    )
+    return {"exemption": asked.id}
 
 
 def _pack_json(**changes: Any) -> dict[str, Any]:
@@ -599,6 +631,153 @@ HOSTILE: list[Hostile] = [
         "must be in the future",
         role=Role.admin,
         json=_pack_json(effective_from="2000-01-01"),
+    ),
+    # --- CPD exemptions: asked by the practitioner, decided by a registrar ---------------------
+    *(
+        Hostile(
+            f"CPD exemption API: {case}",
+            "POST",
+            "/api/v1/me/cpd/exemptions",
+            says,
+            role=Role.practitioner,
+            json=_exemption_json(**changes),
+            setup=_on_register,
+        )
+        for case, changes, says in (
+            ("last day before the first", {"ends_on": "2021-01-01"}, "The last day must be"),
+            ("other without a reason", {"kind": "other"}, "Say why you need an exemption"),
+            ("an unknown kind", {"kind": "holiday"}, "Reason for the exemption must be"),
+            ("details with NUL", {"reason": f"ill{NUL}"}, "Details must not contain control"),
+            ("details too long", {"reason": "x" * 5_001}, "Details must be 5,000 characters"),
+            ("a date beyond the calendar", {"ends_on": "9999-01-01"}, "from the year 1900"),
+            (
+                "days before joining",
+                {"starts_on": "2019-01-01", "ends_on": "2019-06-30"},
+                "after you joined the register",
+            ),
+        )
+    ),
+    *(
+        Hostile(
+            f"CPD exemption page: {case}",
+            "POST",
+            "/cpd/exemptions/new",
+            says,
+            role=Role.practitioner,
+            page=True,
+            form=_exemption_form(**changes),
+            setup=_on_register,
+        )
+        for case, changes, says in (
+            ("no kind", {"kind": ""}, "Select why you need an exemption"),
+            (
+                "no last day",
+                {"ends_on-day": "", "ends_on-month": "", "ends_on-year": ""},
+                "Enter the last day",
+            ),
+            (
+                "a first day of 31 February",
+                {"starts_on-day": "31", "starts_on-month": "2"},
+                "First day must be a real date",
+            ),
+        )
+    ),
+    Hostile(
+        "refusing an exemption without a reason",
+        "POST",
+        "/api/v1/cpd/exemptions/{exemption}/refuse",
+        "Say why the exemption is refused",
+        role=Role.registrar,
+        json={"reason": "  "},
+        setup=_exemption_asked,
+    ),
+    Hostile(
+        "refusing an exemption page with NUL in the reason",
+        "POST",
+        "/registrar/cpd/exemptions/{exemption}/refuse",
+        "must not contain control characters",
+        role=Role.registrar,
+        page=True,
+        form={"reason": f"no{NUL}"},
+        setup=_exemption_asked,
+    ),
+    *(
+        Hostile(
+            f"exemption {BEYOND_INT}: {method} {path}",
+            method,
+            path,
+            NOT_FOUND,
+            404,
+            Role.registrar,
+            page,
+        )
+        for method, path, page in (
+            ("GET", f"/api/v1/cpd/exemptions/{BEYOND_INT}", False),
+            ("POST", f"/api/v1/cpd/exemptions/{BEYOND_INT}/grant", False),
+            ("GET", f"/registrar/cpd/exemptions/{BEYOND_INT}", True),
+            ("POST", f"/registrar/cpd/exemptions/{BEYOND_INT}/grant", True),
+        )
+    ),
+    Hostile(
+        "CPD statement API for the year 99999",
+        "POST",
+        "/api/v1/me/cpd/statements",
+        "Registration year must be 2,999 or less",
+        role=Role.practitioner,
+        params={"year": "99999"},
+        setup=_on_register,
+    ),
+    Hostile(
+        "CPD statement page for a year in words",
+        "POST",
+        "/cpd/statement",
+        "Choose a registration year",
+        role=Role.practitioner,
+        page=True,
+        form={"year": "last year"},
+        setup=_on_register,
+    ),
+    # --- CPD audit: a profile, an assessor's and a registrar's decisions ----------------------
+    Hostile(
+        "CPD audit profile with NUL in the summary",
+        "POST",
+        "/api/v1/me/cpd/audit/1/profile",
+        "Summary of practice must not contain control characters",
+        role=Role.practitioner,
+        json={"summary_of_practice": f"Court{NUL}", "activity_ids": [1], "statements": {}},
+        setup=_on_register,
+    ),
+    Hostile(
+        "CPD audit profile with an activity id beyond any",
+        "POST",
+        "/api/v1/me/cpd/audit/1/profile",
+        "Activities chosen must be 2,147,483,647 or less",
+        role=Role.practitioner,
+        json={"summary_of_practice": "Court", "activity_ids": [HUGER], "statements": {}},
+        setup=_on_register,
+    ),
+    Hostile(
+        "CPD audit assessment with an unknown outcome",
+        "POST",
+        "/api/v1/cpd/audit/cases/1/assessment",
+        "Outcome must be",
+        role=Role.cpd_assessor,
+        json={"outcome": "splendid", "reasons": "Very good"},
+    ),
+    Hostile(
+        "CPD audit decision with reasons over 10,000 characters",
+        "POST",
+        "/api/v1/cpd/audit/cases/1/decision",
+        "Reasons must be 10,000 characters or fewer",
+        role=Role.registrar,
+        json={"decision": "advise", "reasons": "x" * 10_001},
+    ),
+    *(
+        Hostile(f"audit case {BEYOND_INT}: {method} {path}", method, path, NOT_FOUND, 404, role)
+        for method, path, role in (
+            ("GET", f"/api/v1/cpd/audit/cases/{BEYOND_INT}", Role.cpd_assessor),
+            ("POST", f"/api/v1/cpd/audit/cases/{BEYOND_INT}/moderation", Role.cpd_assessor),
+        )
     ),
     Hostile(
         "a second confirmation link for a confirmed address",

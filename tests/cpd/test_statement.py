@@ -1,0 +1,90 @@
+"""The CPD statement: a year issued as a certificate anyone can verify."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import httpx
+
+from registry.certificates.tables import Certificate
+from tests.cpd.helpers import log, practitioner_with_record
+
+HTML = {"accept": "text/html"}
+
+
+async def test_a_past_year_is_issued_as_a_verifiable_cpd_statement(
+    client: httpx.AsyncClient,
+) -> None:
+    person = await practitioner_with_record()
+    await log(person, done_on=date(2026, 3, 2), hours=Decimal("7.5"), title="Risk course")
+    await log(person, done_on=date(2026, 9, 9), hours=Decimal(3), title="Ethics reading")
+    issued = await client.post(
+        "/api/v1/me/cpd/statements", params={"year": 2026}, headers=person.bearer()
+    )
+    assert issued.status_code == 201, issued.text
+    serial = issued.json()["serial"]
+    assert "/verify/" in issued.json()["verify_url"]
+    row = await Certificate.select().where(Certificate.kind == "cpd_statement").first()
+    assert row is not None
+    checked = await client.post("/api/v1/verify", json={"serial": serial})
+    assert checked.json()["valid"] is True, checked.text
+    certified = json.loads(row["certified"])
+    assert certified["registrationYear"] == 2026
+    assert certified["cpd"]["hours"] == "10.5"
+    assert certified["cpd"]["rules"][0] == {
+        "rule": "Total hours",
+        "progress": "10.5 / 30 hours",
+        "met": False,
+    }
+
+    current = await client.post(
+        "/api/v1/me/cpd/statements", params={"year": 2027}, headers=person.bearer()
+    )
+    assert current.status_code == 409
+    assert "once it ends on 30 November 2027" in current.text
+    nowhere = await client.post(
+        "/api/v1/me/cpd/statements", params={"year": 2010}, headers=person.bearer()
+    )
+    assert nowhere.status_code == 404
+    assert await Certificate.count().where(Certificate.kind == "cpd_statement") == 1
+
+
+async def test_the_statement_states_each_rule_and_the_activities(
+    client: httpx.AsyncClient,
+) -> None:
+    from registry.cpd import statement
+    from tests.cpd.helpers import CALENDAR
+
+    person = await practitioner_with_record()
+    await log(person, done_on=date(2026, 3, 2), hours=Decimal("7.5"), title="Risk course")
+    summary = await statement.summary_of(person.account.id, 2026, CALENDAR)
+    assert summary["hours"] == "7.5"
+    assert summary["requirementMet"] is False
+    assert summary["rules"][0] == {
+        "rule": "Total hours",
+        "progress": "7.5 / 30 hours",
+        "met": False,
+    }
+    assert summary["activityRows"] == [["2 Mar 2026", "Risk course", "Formal course", "7.5"]]
+
+
+async def test_the_dashboard_issues_a_statement_of_the_year_shown(
+    client: httpx.AsyncClient,
+) -> None:
+    from tests.accounts.helpers import csrf_headers
+
+    person = await practitioner_with_record()
+    client.cookies.update(person.cookies())
+    headers = HTML | await csrf_headers(client)
+    page = await client.get("/cpd", params={"year": 2026}, headers=headers)
+    assert "Get a CPD statement of this year" in page.text
+    current = await client.get("/cpd", headers=headers)
+    assert "Get a CPD statement of this year" not in current.text
+    issued = await client.post("/cpd/statement", data={"year": "2026"}, headers=headers)
+    assert issued.status_code == 303
+    shown = await client.get(issued.headers["location"], headers=headers)
+    assert "CPD statement issued, serial" in shown.text
+    forged = await client.get("/cpd", params={"statement": "<b>hi</b>"}, headers=headers)
+    assert "CPD statement issued" not in forged.text
