@@ -4,10 +4,10 @@ rule packs. Thin: read the form, call the service, render."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
@@ -15,6 +15,7 @@ from litestar.response import File, Redirect, Response, Template
 
 from registry.accounts.auth import SignedInRequest
 from registry.accounts.roles import Role
+from registry.certificates import serials
 from registry.core import clock
 from registry.core.reference import list_items
 from registry.cpd import activities, export, packs, progress, statement
@@ -206,10 +207,8 @@ class CpdPages(Controller):
         else:
             with errors.catch(Conflict, NotFound):
                 issued = await statement.issue(request.user.id, int(year), calendar)
-                return Redirect(
-                    f"{DASHBOARD}?year={year}&statement={issued.display_serial}",
-                    status_code=SEE_OTHER,
-                )
+                shown = urlencode({"year": year, "statement": issued.display_serial})
+                return Redirect(f"{DASHBOARD}?{shown}", status_code=SEE_OTHER)
         return form_page("cpd/statement_refused.html", errors, year=year)
 
     @get("/activities/new", name="cpd_activity_new")
@@ -324,9 +323,12 @@ class CpdPages(Controller):
 
 
 def _serial_shown(value: str) -> str:
-    """A serial the banner may repeat: only the shape of one, so a link cannot make it say
-    anything else."""
-    return value if re.fullmatch(r"[0-9A-Za-z-]{1,40}", value) else ""
+    """A serial the banner may repeat: only a well-formed one (its check character may be
+    ``*~$=U``), so a link cannot make it say anything else."""
+    try:
+        return serials.display(serials.parse_serial(value[:60]))
+    except InvalidInput:
+        return ""
 
 
 def _reason(values: Mapping[str, Any]) -> str:
