@@ -274,6 +274,20 @@ async def get(account_id: int, activity_id: int, calendar: RenewalCalendar) -> A
     return (await _records([row], calendar, await declared_years(owner)))[0]
 
 
+async def chosen_for_audit(
+    practitioner_id: int, activity_ids: list[int], calendar: RenewalCalendar
+) -> list[ActivityRecord]:
+    """The activities a practitioner chose for their CPD audit profile, in the order chosen,
+    for the assessor reading it (the practitioner's declared years do not matter here)."""
+    if not activity_ids:
+        return []
+    rows = await Activity.select().where(
+        Activity.id.is_in(activity_ids), Activity.practitioner == practitioner_id
+    )
+    found = {record.id: record for record in await _records(rows, calendar, set())}
+    return [found[each] for each in activity_ids if each in found]
+
+
 async def list_for(
     account_id: int, calendar: RenewalCalendar, *, year: int | None = None
 ) -> list[ActivityRecord]:

@@ -19,7 +19,7 @@ from registry.cpd import activities, audit_workflow
 from registry.cpd.audit_workflow import CaseRecord, Move, Profile
 from registry.cpd.tables import AuditCase, AuditCaseState
 from registry.web.forms import Form
-from registry.web.inputs import LARGEST_ID, MultilineText, RowId
+from registry.web.inputs import LARGEST_ID, Day, MultilineText, RowId
 
 LONG = audit_workflow.MAX_TEXT
 ActivityId = Annotated[int, Field(ge=1, le=LARGEST_ID)]  # one of the practitioner's
@@ -61,7 +61,7 @@ class DecisionIn(Form):
 
     decision: Literal["advise", "extend", "lapse"] = Field(title="Decision")
     reasons: MultilineText = Field(max_length=LONG, title="Reasons")
-    new_due_on: date | None = Field(default=None, title="New date for the profile")
+    new_due_on: Day = Field(default=None, title="New date for the profile")
 
 
 class CaseOut(BaseModel):

@@ -210,6 +210,16 @@ async def get_case(case_id: int) -> CaseRecord:
     return _record(row)
 
 
+async def cases_of(practitioner_id: int) -> list[CaseRecord]:
+    """A practitioner's audit cases, newest year first."""
+    rows = (
+        await AuditCase.select()
+        .where(AuditCase.practitioner == practitioner_id)
+        .order_by(AuditCase.registration_year, ascending=False)
+    )
+    return [_record(row) for row in rows]
+
+
 async def own_case(account_id: int, case_id: int) -> CaseRecord:
     """A practitioner's own case; anyone else's is not found."""
     owner = await activities.owner_of(account_id)
@@ -280,6 +290,15 @@ async def _for_moderation(case_id: int) -> bool:
     seed = row["seed"] if row else ""
     chooser = random.Random(f"cpd-moderation:{seed}:{case_id}")  # noqa: S311 - reproducible
     return chooser.random() < MODERATION_RATE
+
+
+async def check_profile(case_id: int, *, by_user_id: int, profile: Profile) -> None:
+    """What submitting ``profile`` would refuse, refused now with nothing stored: the check
+    answers page shows a profile only once it would be accepted."""
+    case = await own_case(by_user_id, case_id)
+    if case.state not in MOVES[Move.submit].allowed_from:
+        raise Conflict(MOVES[Move.submit].refusal)
+    await _check_profile(case, profile)
 
 
 async def perform(
@@ -438,6 +457,113 @@ async def mark_overdue(today: date) -> int:
             continue
         moved += 1
     return moved
+
+
+# --- the queues ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A case as a queue shows it: whose, which year, where it is and by when."""
+
+    id: int
+    name: str
+    registration_number: str
+    registration_year: int
+    state: AuditCaseState
+    due_on: date
+    submitted: bool
+    for_moderation: bool
+    moderated: bool
+    decided_by: int | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.state is S.overdue or (
+            self.state is S.awaiting_profile and self.due_on < clock.now().date()
+        )
+
+
+async def _listed(where: Any) -> list[Listed]:
+    rows = (
+        await AuditCase.select(
+            AuditCase.id,
+            AuditCase.registration_year,
+            AuditCase.state,
+            AuditCase.due_on,
+            AuditCase.submitted_at,
+            AuditCase.for_moderation,
+            AuditCase.moderated_by,
+            AuditCase.decided_by,
+            AuditCase.entry.registration_number.as_alias("registration_number"),
+            AuditCase.practitioner.given_names.as_alias("given_names"),
+            AuditCase.practitioner.family_name.as_alias("family_name"),
+        )
+        .where(where)
+        .order_by(AuditCase.due_on)
+        .order_by(AuditCase.id)
+    )
+    return [
+        Listed(
+            id=row["id"],
+            name=f"{row['given_names']} {row['family_name']}",
+            registration_number=row["registration_number"],
+            registration_year=row["registration_year"],
+            state=AuditCaseState(row["state"]),
+            due_on=packs.as_date(row["due_on"]),
+            submitted=row["submitted_at"] is not None,
+            for_moderation=bool(row["for_moderation"]),
+            moderated=row["moderated_by"] is not None,
+            decided_by=row["decided_by"],
+        )
+        for row in rows
+    ]
+
+
+async def listed_case(case_id: int) -> Listed:
+    found = await _listed(AuditCase.id == case_id)
+    if not found:
+        raise NotFound(NOT_FOUND)
+    return found[0]
+
+
+async def queue(*, state: AuditCaseState | None = None, overdue: bool = False) -> list[Listed]:
+    """The assessors' queue, soonest due first: every case, or those in ``state``; with
+    ``overdue``, only profiles past their date (still awaited, or referred as overdue)."""
+    where: Any = AuditCase.id > 0
+    if state is not None:
+        where &= AuditCase.state == state.value
+    if overdue:
+        where &= (AuditCase.state == S.overdue.value) | (
+            (AuditCase.state == S.awaiting_profile.value) & (AuditCase.due_on < clock.now().date())
+        )
+    return await _listed(where)
+
+
+async def moderation_queue() -> list[Listed]:
+    """Assessors' decisions chosen for moderation and not yet moderated."""
+    return await _listed(
+        AuditCase.for_moderation.eq(True)
+        & AuditCase.moderated_by.is_null()
+        & AuditCase.decided_by.is_not_null()
+        & AuditCase.state.is_in([S.met.value, S.not_met.value, S.more_information.value])
+    )
+
+
+async def registrar_queue() -> list[Listed]:
+    """Cases referred to a registrar: not submitted in time, or not meeting the standards."""
+    return await _listed(AuditCase.state.is_in([S.not_met.value, S.overdue.value]))
+
+
+async def moves_of(case_id: int) -> list[dict[str, Any]]:
+    """The case's history, oldest first: each move, when, and why."""
+    return list(
+        await AuditMove.select(
+            AuditMove.move, AuditMove.to_state, AuditMove.reason, AuditMove.moved_at
+        )
+        .where(AuditMove.case == case_id)
+        .order_by(AuditMove.id)
+    )
 
 
 # --- statistics ---------------------------------------------------------------------------

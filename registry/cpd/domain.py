@@ -9,7 +9,13 @@ from registry.accounts.roles import Role
 from registry.core.domain import Domain, NavItem, holding, knowing
 from registry.cpd.api import MyCpdController, RulePackController
 from registry.cpd.audit_api import AuditController, MyAuditController
-from registry.cpd.audit_pages import AuditStatisticsPages
+from registry.cpd.audit_pages import (
+    AuditCasePages,
+    AuditStatisticsPages,
+    ModerationPages,
+    MyAuditPages,
+    RegistrarAuditPages,
+)
 from registry.cpd.cli import cpd
 from registry.cpd.demo import seed_demo_cpd
 from registry.cpd.exemption_api import ExemptionsController, MyExemptionsController
@@ -43,6 +49,10 @@ DOMAIN = Domain(
         ExemptionRequestPages,
         RegistrarExemptionPages,
         AuditStatisticsPages,
+        MyAuditPages,
+        AuditCasePages,
+        ModerationPages,
+        RegistrarAuditPages,
     ],
     access={
         # a practitioner's own CPD record, on pages
@@ -105,11 +115,27 @@ DOMAIN = Domain(
         "api_cpd_audit_statistics_csv": AUDIT_STAFF,
         "cpd_audit_statistics": AUDIT_STAFF,
         "cpd_audit_statistics_csv": AUDIT_STAFF,
+        # and on pages: the practitioner's profile, the queues, a review and each decision
+        "cpd_audit": PRACTITIONER,
+        "cpd_audit_case": PRACTITIONER,
+        "cpd_audit_profile": PRACTITIONER,
+        "cpd_audit_profile_check": PRACTITIONER,
+        "cpd_audit_submit": PRACTITIONER,
+        "cpd_audit_inform": PRACTITIONER,
+        "cpd_audit_cases": AUDIT_STAFF,
+        "cpd_audit_review": AUDIT_STAFF,
+        "cpd_audit_assess": ASSESSOR,
+        "cpd_audit_moderate": ASSESSOR,
+        "cpd_audit_decide": REGISTRAR,
+        "cpd_audit_moderation": ASSESSOR,
+        "registrar_cpd_audit": REGISTRAR,
     },
     navigation=[
         NavItem("/cpd", "Your CPD", knowing(ON_REGISTER, role="practitioner"), position=32),
         NavItem("/registrar/cpd/exemptions", "CPD exemptions", holding("registrar"), position=42),
-        NavItem("/cpd/audit/statistics", "CPD audit", holding("cpd_assessor"), position=44),
+        NavItem("/registrar/cpd/audit", "CPD audit cases", holding("registrar"), position=43),
+        NavItem("/cpd/audit/cases", "CPD audit", holding("cpd_assessor"), position=44),
+        NavItem("/cpd/audit/moderation", "CPD moderation", holding("cpd_assessor"), position=45),
         NavItem("/admin/cpd/rule-packs", "CPD rule packs", holding("admin"), position=53),
     ],
     jobs=JOBS,

@@ -18,11 +18,11 @@ from registry.accounts.roles import Role
 from registry.certificates import serials
 from registry.core import clock
 from registry.core.reference import list_items
-from registry.cpd import activities, export, packs, progress, statement
+from registry.cpd import activities, audit_workflow, export, packs, progress, statement
 from registry.cpd.api import Year, calendar_of, data_dir_of, download
 from registry.cpd.reference import PRACTICE_AREAS, STANDARDS
 from registry.cpd.schemas import ActivityIn, RulePackIn, hours_text
-from registry.cpd.tables import ACTIVITY_TYPE_LABELS
+from registry.cpd.tables import ACTIVITY_TYPE_LABELS, AuditCaseState
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import evidence
 from registry.web import dates
@@ -31,6 +31,10 @@ from registry.web.forms import Form, FormErrors, form_page, read_form, validate
 AnyRequest = Request[Any, Any, Any]
 SEE_OTHER: Literal[303] = 303
 DASHBOARD = "/cpd"
+# Audit cases the practitioner has something to do for, which the dashboard points to.
+AWAITING_PRACTITIONER = frozenset(
+    {AuditCaseState.awaiting_profile, AuditCaseState.more_information}
+)
 
 ACTIVITY_FIELDS = (
     "title",
@@ -177,6 +181,11 @@ class CpdPages(Controller):
                 "banner": request.query_params.get("done", ""),
                 "statement": _serial_shown(request.query_params.get("statement", "")),
                 "days_left": (chosen.ends_on - clock.now().date()).days,
+                "audits": [
+                    case
+                    for case in await audit_workflow.cases_of(owner.practitioner_id)
+                    if case.state in AWAITING_PRACTITIONER
+                ],
             },
         )
 

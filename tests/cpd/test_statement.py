@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import date
 from decimal import Decimal
 
 import httpx
 import pytest
 
-from registry.certificates import serials
+from registry.certificates import credentials, keys, serials
 from registry.certificates.tables import Certificate
+from tests.certificates.test_pdf import reader, squashed, text_of
 from tests.cpd.helpers import log, practitioner_with_record
 
 HTML = {"accept": "text/html"}
@@ -108,3 +110,60 @@ async def test_the_banner_repeats_a_serial_whatever_its_check_character(
     headers = HTML | await csrf_headers(client)
     page = await client.get("/cpd", params={"statement": shown}, headers=headers)
     assert f"CPD statement issued, serial {shown}" in html.unescape(page.text)
+
+
+async def _statement_pdf(client: httpx.AsyncClient) -> tuple[str, bytes]:
+    """A 2026 statement (two activities, 10.5 hours, one rule of five met), issued through the
+    API and downloaded as its owner downloads it."""
+    person = await practitioner_with_record()
+    await log(person, done_on=date(2026, 3, 2), hours=Decimal("7.5"), title="Risk course")
+    await log(person, done_on=date(2026, 9, 9), hours=Decimal(3), title="Ethics reading")
+    issued = await client.post(
+        "/api/v1/me/cpd/statements", params={"year": 2026}, headers=person.bearer()
+    )
+    serial = issued.json()["serial"]
+    client.cookies.update(person.cookies())
+    pdf = await client.get(f"/your-certificates/{serial}/pdf")
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    return serial, pdf.content
+
+
+async def test_the_statement_pdf_states_the_year_and_carries_a_credential_that_verifies(
+    client: httpx.AsyncClient,
+) -> None:
+    serial, pdf = await _statement_pdf(client)
+    text = squashed(text_of(pdf))
+    assert squashed("Continuing professional development statement") in text
+    for fact in ("Registration year", "2026", "Risk course", "Ethics reading", "7.5", "10.5"):
+        assert squashed(fact) in text, fact
+    attached = reader(pdf).attachments[f"{serial}.json"][0]
+    embedded = json.loads(attached)
+    assert credentials.verify(embedded, keys.issuer().public_keys()).signature_valid
+    assert embedded["credentialSubject"]["cpd"]["hours"] == "10.5"
+    answer = await client.post("/api/v1/verify", json={"credential": embedded})
+    assert answer.json()["valid"] is True, answer.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="registry/certificates/documents.py facts_of prints the CPD summary's keys as they "
+    "are (Startson, Activityrows) and each rule as a Python dict ({'met': False, ...}), and does "
+    "not pass activityRows as the PDF's ActivityTable: the certificates domain's to mend",
+)
+async def test_the_statement_pdf_says_each_rule_met_or_not_in_words(
+    client: httpx.AsyncClient,
+) -> None:
+    _, pdf = await _statement_pdf(client)
+    text = text_of(pdf)
+    assert "{'" not in text
+    for label, progress, verdict in (
+        ("Total hours", "10.5 / 30 hours", "Not met"),
+        ("Participatory hours", "10.5 / 10 hours", "Met"),
+        ("Reflective accounts", "0 / 2 accounts", "Not met"),
+    ):
+        assert re.search(
+            f"{squashed(label)}.{{0,40}}{re.escape(squashed(progress))}.{{0,20}}{verdict}",
+            squashed(text),
+        ), label
+    assert "Date\nActivity\nType\nHours" in text  # the activities as a table

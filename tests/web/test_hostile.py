@@ -127,6 +127,45 @@ async def _exemption_asked(person: SignedIn) -> dict[str, int]:
     return {"exemption": asked.id}
 
 
+async def _audit_case(person: SignedIn) -> dict[str, int]:
+    """A CPD audit case awaiting its profile: the person's own when they are a practitioner,
+    else another practitioner's (for the staff who act on it)."""
+    from datetime import UTC, date, datetime
+
+    from registry.accounts.roles import Role as Roles
+    from registry.cpd.tables import AuditCase, AuditSample
+
+    own = Roles.practitioner in person.account.roles
+    entry = await put_on_register("Audi", "Ted", account_id=person.account.id if own else None)
+    sample = await AuditSample.insert(
+        AuditSample(
+            registration_year=2025,
+            seed="hostile",
+            rate="1",
+            eligible_count=1,
+            eligible=f"[{entry.id}]",
+            chosen_count=1,
+            drawn_at=datetime.now(UTC),
+            drawn_by="test",
+        )
+    ).returning(AuditSample.id)
+    case = await AuditCase.insert(
+        AuditCase(
+            sample=sample[0]["id"],
+            entry=entry.id,
+            practitioner=entry.practitioner_id,
+            registration_year=2025,
+            due_on=date(2999, 1, 1),
+            state="not_met" if Roles.registrar in person.account.roles else "submitted",
+        )
+    ).returning(AuditCase.id)
+    if own:
+        await AuditCase.update({AuditCase.state: "awaiting_profile"}).where(
+            AuditCase.id == case[0]["id"]
+        )
+    return {"case": int(case[0]["id"])}
+
+
 def _pack_json(**changes: Any) -> dict[str, Any]:
     return {
         "name": "Next year",
@@ -777,6 +816,146 @@ HOSTILE: list[Hostile] = [
         for method, path, role in (
             ("GET", f"/api/v1/cpd/audit/cases/{BEYOND_INT}", Role.cpd_assessor),
             ("POST", f"/api/v1/cpd/audit/cases/{BEYOND_INT}/moderation", Role.cpd_assessor),
+        )
+    ),
+    *(
+        Hostile(
+            f"audit case page {BEYOND_INT}: {method} {path}",
+            method,
+            path,
+            NOT_FOUND,
+            404,
+            role,
+            page=True,
+        )
+        for method, path, role in (
+            ("GET", f"/cpd/audit/{BEYOND_INT}", Role.practitioner),
+            ("POST", f"/cpd/audit/{BEYOND_INT}/submit", Role.practitioner),
+            ("GET", f"/cpd/audit/cases/{BEYOND_INT}", Role.cpd_assessor),
+            ("POST", f"/cpd/audit/cases/{BEYOND_INT}/assessment", Role.cpd_assessor),
+            ("POST", f"/cpd/audit/cases/{BEYOND_INT}/decision", Role.registrar),
+        )
+    ),
+    *(
+        Hostile(
+            f"CPD audit profile page: {case}",
+            "POST",
+            f"/cpd/audit/{{case}}/{action}",
+            says,
+            role=Role.practitioner,
+            page=True,
+            form=form,
+            setup=_audit_case,
+        )
+        for case, action, form, says in (
+            (
+                "NUL in the summary",
+                "profile",
+                {"summary_of_practice": f"Court{NUL}", "activity_ids": "1"},
+                "must not contain control characters",
+            ),
+            (
+                "an activity id beyond any",
+                "profile",
+                {"summary_of_practice": "Court", "activity_ids": HUGER},
+                "Activities chosen must be 2,147,483,647 or less",
+            ),
+            (
+                "an activity id in words",
+                "submit",
+                {"summary_of_practice": "Court", "activity_ids": "the course"},
+                "Activities chosen must be a whole number",
+            ),
+            (
+                "no activity chosen",
+                "submit",
+                {"summary_of_practice": "Court"},
+                "Choose at least one activity to show",
+            ),
+            ("information with NUL", "information", {"information": f"a{NUL}"}, "control"),
+        )
+    ),
+    Hostile(
+        "CPD audit queue: a status nobody has",
+        "GET",
+        "/cpd/audit/cases",
+        "Status must be",
+        role=Role.cpd_assessor,
+        page=True,
+        params={"state": "splendid"},
+    ),
+    *(
+        Hostile(
+            f"CPD audit assessment page: {case}",
+            "POST",
+            "/cpd/audit/cases/{case}/assessment",
+            says,
+            role=Role.cpd_assessor,
+            page=True,
+            form=form,
+            setup=_audit_case,
+        )
+        for case, form, says in (
+            ("an unknown outcome", {"outcome": "splendid", "reasons": "Good"}, "Outcome must be"),
+            ("no reasons", {"outcome": "meets", "reasons": "  "}, "Enter your reasons"),
+            (
+                "a version beyond any",
+                {"outcome": "meets", "reasons": "Good", "version": HUGER},
+                "2,147,483,647 or less",
+            ),
+            ("NUL in the reasons", {"outcome": "meets", "reasons": f"a{NUL}"}, "control"),
+        )
+    ),
+    Hostile(
+        "CPD moderation page: neither yes nor no",
+        "POST",
+        "/cpd/audit/cases/{case}/moderation",
+        "must be",
+        role=Role.cpd_assessor,
+        page=True,
+        form={"agrees": "perhaps", "notes": "Hmm"},
+        setup=_audit_case,
+    ),
+    *(
+        Hostile(
+            f"CPD audit decision page: {case}",
+            "POST",
+            "/cpd/audit/cases/{case}/decision",
+            says,
+            role=Role.registrar,
+            page=True,
+            form=form,
+            setup=_audit_case,
+        )
+        for case, form, says in (
+            ("an unknown decision", {"decision": "pardon", "reasons": "x"}, "Decision must be"),
+            (
+                "more time to 31 February",
+                {
+                    "decision": "extend",
+                    "reasons": "Time",
+                    "new_due_on-day": "31",
+                    "new_due_on-month": "2",
+                    "new_due_on-year": "2030",
+                },
+                "The new date must be a real date",
+            ),
+            (
+                "more time with no date",
+                {"decision": "extend", "reasons": "Time"},
+                "Give a new date in the future",
+            ),
+            (
+                "more time to a year beyond the calendar",
+                {
+                    "decision": "extend",
+                    "reasons": "Time",
+                    "new_due_on-day": "1",
+                    "new_due_on-month": "1",
+                    "new_due_on-year": "9999",
+                },
+                "from the year 1900 to 2999",
+            ),
         )
     ),
     Hostile(
