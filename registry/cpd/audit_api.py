@@ -12,11 +12,12 @@ from typing import Annotated, Literal
 from litestar import Controller, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from registry.accounts.auth import SignedInRequest
 from registry.cpd import activities, audit_workflow
 from registry.cpd.audit_workflow import CaseRecord, Move, Profile
+from registry.cpd.schemas import chosen
 from registry.cpd.tables import AuditCase, AuditCaseState
 from registry.web.forms import Form
 from registry.web.inputs import LARGEST_ID, Day, MultilineText, RowId
@@ -44,7 +45,10 @@ class InformationIn(Form):
 class AssessmentIn(Form):
     model_config = ConfigDict(extra="forbid")
 
-    outcome: Literal["meets", "does_not_meet", "request_information"] = Field(title="Outcome")
+    outcome: Annotated[
+        Literal["meets", "does_not_meet", "request_information"],
+        BeforeValidator(chosen("Select whether the profile meets the standards")),
+    ] = Field(title="Outcome")
     reasons: MultilineText = Field(max_length=LONG, title="Reasons")
     version: int | None = Field(default=None, ge=1, le=2_147_483_647)
 
@@ -52,14 +56,18 @@ class AssessmentIn(Form):
 class ModerationIn(Form):
     model_config = ConfigDict(extra="forbid")
 
-    agrees: bool = Field(title="Agrees with the decision")
+    agrees: Annotated[
+        bool, BeforeValidator(chosen("Select yes if you agree with the decision"))
+    ] = Field(title="Agrees with the decision")
     notes: MultilineText = Field(max_length=LONG, title="Notes")
 
 
 class DecisionIn(Form):
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["advise", "extend", "lapse"] = Field(title="Decision")
+    decision: Annotated[
+        Literal["advise", "extend", "lapse"], BeforeValidator(chosen("Select a decision"))
+    ] = Field(title="Decision")
     reasons: MultilineText = Field(max_length=LONG, title="Reasons")
     new_due_on: Day = Field(default=None, title="New date for the profile")
 

@@ -310,10 +310,7 @@ class AuditCasePages(Controller):
     ) -> Template | Redirect:
         await audit_workflow.get_case(case_id)
         values = await read_form(request)
-        raw = {"notes": values.get("notes", "")}
-        agrees = values.get("agrees", "")
-        if agrees:
-            raw["agrees"] = agrees
+        raw = {name: values.get(name, "") for name in ("agrees", "notes")}
         data, errors = validate(ModerationIn, raw)
         if data is not None:
             with errors.catch(InvalidInput, Conflict, PermissionDenied):

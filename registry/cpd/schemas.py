@@ -64,7 +64,7 @@ def quarters_of(value: Any, label: str, *, low: Decimal, high: int, inclusive_lo
     return int(quarters)
 
 
-def _chosen(message: str) -> Any:
+def chosen(message: str) -> Any:
     """A choice a page leaves blank when nothing is picked: say what to choose."""
 
     def check(value: Any) -> Any:
@@ -144,16 +144,16 @@ class ActivityIn(Form):
 
     model_config = ConfigDict(validate_default=True, extra="forbid")
 
-    title: Annotated[Text, AfterValidator(_chosen("Enter the title of the activity"))] = Field(
+    title: Annotated[Text, AfterValidator(chosen("Enter the title of the activity"))] = Field(
         max_length=200, title="Title"
     )
     done_on: Dated = Field(title="Date of the activity", examples=["2026-10-14"])
     hours: ActivityHours = Field(title="Hours", examples=["1.5"])
     activity_type: Annotated[
-        ActivityType, BeforeValidator(_chosen("Select the type of activity"))
+        ActivityType, BeforeValidator(chosen("Select the type of activity"))
     ] = Field(title="Type of activity")
     participatory: Annotated[
-        bool, BeforeValidator(_chosen("Select yes if you learned with others"))
+        bool, BeforeValidator(chosen("Select yes if you learned with others"))
     ] = Field(title="Participatory", description="Learning with others (a course, a conference, …)")
     practice_areas: AreaCodes = Field(
         max_length=20, title="Practice areas", examples=[["risk_assessment"]]
@@ -169,7 +169,7 @@ class ActivityIn(Form):
         default="", max_length=MAX_REFLECTION, title="How your practice changed"
     )
     peer_reflection: Annotated[
-        bool, BeforeValidator(_chosen("Select yes if you reflected on it with a peer"))
+        bool, BeforeValidator(chosen("Select yes if you reflected on it with a peer"))
     ] = Field(default=False, title="Reflected with a peer")
     peer_role: Text = Field(default="", max_length=120, title="The peer's role")
     change_reason: MultilineText = Field(
@@ -323,7 +323,7 @@ class ExemptionIn(Form):
 
     model_config = ConfigDict(validate_default=True, extra="forbid")
 
-    kind: Annotated[ExemptionKind, BeforeValidator(_chosen("Select why you need an exemption"))] = (
+    kind: Annotated[ExemptionKind, BeforeValidator(chosen("Select why you need an exemption"))] = (
         Field(title="Reason for the exemption")
     )
     starts_on: Dated = Field(title="First day", examples=["2027-01-04"])
