@@ -88,6 +88,33 @@ async def _log(page: Page, title: str, hours: str, area: str, *, first: bool = F
     await page.get_by_role("link", name="Your CPD").first.click()
 
 
+async def _from_navigation(page: Page, link: str, heading: str) -> None:
+    """Follow a link of the service navigation to a page headed ``heading``; axe-core on it."""
+    await (
+        page.locator(".govuk-service-navigation").get_by_role("link", name=link, exact=True).click()
+    )
+    await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    await assert_accessible(page)
+
+
+async def _renew(page: Page) -> None:
+    """Renew from the practitioner's registration page, declaring nothing."""
+    await (
+        page.locator(".govuk-service-navigation")
+        .get_by_role("link", name="Your registration")
+        .click()
+    )
+    await page.get_by_role("link", name="Renew your registration").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Renew your registration")
+    radios = page.locator(".govuk-radios")
+    await radios.nth(0).get_by_label("No", exact=True).check()
+    await radios.nth(1).get_by_label("No", exact=True).check()
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_role("button", name="Renew my registration").click()
+    await expect(page.locator(".govuk-panel__title")).to_have_text("Registration renewed")
+    await assert_accessible(page)
+
+
 async def test_a_practitioner_logs_three_activities_with_evidence_and_sees_progress(
     page: Page, people: People
 ) -> None:
@@ -168,16 +195,7 @@ async def test_renewing_is_refused_until_the_year_is_met_then_allowed(
     await _log(page, "Victims seminar", "10", "Victims and restorative justice")
     await expect(page.get_by_text("Requirement met")).to_be_visible()
 
-    await nav.get_by_role("link", name="Your registration").click()
-    await page.get_by_role("link", name="Renew your registration").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Renew your registration")
-    radios = page.locator(".govuk-radios")
-    await radios.nth(0).get_by_label("No", exact=True).check()
-    await radios.nth(1).get_by_label("No", exact=True).check()
-    await page.get_by_role("button", name="Continue").click()
-    await page.get_by_role("button", name="Renew my registration").click()
-    await expect(page.locator(".govuk-panel__title")).to_have_text("Registration renewed")
-    await assert_accessible(page)
+    await _renew(page)
 
 
 # --- exemptions: asked by the practitioner, granted by a registrar, targets pro rata ---------
@@ -254,9 +272,7 @@ async def test_an_exemption_granted_shrinks_the_targets_and_renewal_goes_through
     await assert_accessible(page)
 
     async with _window(browser, live_server, registrar) as staff:
-        nav = staff.locator(".govuk-service-navigation")
-        await nav.get_by_role("link", name="CPD exemptions").click()
-        await assert_accessible(staff)
+        await _from_navigation(staff, "CPD exemptions", "CPD exemptions")
         await staff.get_by_role("link", name=re.compile(f"Noor {family}")).click()
         await expect(staff.get_by_role("heading", level=1)).to_have_text(
             f"Exemption for Noor {family}"
@@ -281,20 +297,7 @@ async def test_an_exemption_granted_shrinks_the_targets_and_renewal_goes_through
     await _log(page, "Risk course", "8", "Risk assessment and management")
     await _log(page, "Ethics workshop", "8", "Professional ethics")
     await expect(page.get_by_text("Requirement met")).to_be_visible()
-    await (
-        page.locator(".govuk-service-navigation")
-        .get_by_role("link", name="Your registration")
-        .click()
-    )
-    await page.get_by_role("link", name="Renew your registration").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Renew your registration")
-    radios = page.locator(".govuk-radios")
-    await radios.nth(0).get_by_label("No", exact=True).check()
-    await radios.nth(1).get_by_label("No", exact=True).check()
-    await page.get_by_role("button", name="Continue").click()
-    await page.get_by_role("button", name="Renew my registration").click()
-    await expect(page.locator(".govuk-panel__title")).to_have_text("Registration renewed")
-    await assert_accessible(page)
+    await _renew(page)
 
 
 # --- the audit: a sample drawn, a profile submitted, assessed, moderated; a registrar ---------
@@ -405,12 +408,7 @@ async def test_the_audit_from_the_sample_to_a_moderated_decision(
     await assert_accessible(page)
 
     async with _window(browser, live_server, first) as assessor:
-        await (
-            assessor.locator(".govuk-service-navigation")
-            .get_by_role("link", name="CPD audit", exact=True)
-            .click()
-        )
-        await expect(assessor.get_by_role("heading", level=1)).to_have_text("CPD audit profiles")
+        await _from_navigation(assessor, "CPD audit", "CPD audit profiles")
         await assessor.get_by_label("Status").select_option("submitted")
         await assessor.get_by_role("button", name="Show profiles").click()
         await assert_accessible(assessor)
@@ -457,15 +455,7 @@ async def test_the_audit_from_the_sample_to_a_moderated_decision(
         await assert_accessible(assessor)
 
     async with _window(browser, live_server, second) as moderator:
-        await (
-            moderator.locator(".govuk-service-navigation")
-            .get_by_role("link", name="CPD moderation")
-            .click()
-        )
-        await expect(moderator.get_by_role("heading", level=1)).to_have_text(
-            "CPD decisions to moderate"
-        )
-        await assert_accessible(moderator)
+        await _from_navigation(moderator, "CPD moderation", "CPD decisions to moderate")
         await moderator.get_by_role("link", name=re.compile(person.name)).click()
         await moderator.get_by_label("Yes").check()
         await moderator.get_by_label("Moderation notes").fill("Agreed: a well evidenced profile.")
@@ -505,15 +495,7 @@ async def test_a_profile_not_meeting_the_standards_is_decided_by_a_registrar(
         )
 
     await sign_in(page, registrar)
-    await (
-        page.locator(".govuk-service-navigation")
-        .get_by_role("link", name="CPD audit cases")
-        .click()
-    )
-    await expect(page.get_by_role("heading", level=1)).to_have_text(
-        "CPD audit cases for a registrar"
-    )
-    await assert_accessible(page)
+    await _from_navigation(page, "CPD audit cases", "CPD audit cases for a registrar")
     await page.get_by_role("link", name=re.compile(person.name)).click()
     await expect(summary_value(page, "Status")).to_have_text("Does not meet the standards")
     await assert_accessible(page)
