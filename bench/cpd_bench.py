@@ -254,6 +254,7 @@ class EngineResult:
     service_ms: dict[str, list[float]]
     runs: list[WrkRun]
     written: int  # activities the writer's log held at the end
+    plan: str = ""  # progress's aggregate query for the large log's year
 
     def median_rps(self, endpoint: str) -> float:
         return median([r.rps for r in self.runs if r.endpoint == endpoint])
@@ -309,6 +310,39 @@ def _count_activities(database: Database, practitioner_id: int) -> int:
     return asyncio.run(fetch())
 
 
+def explain_progress(database: Database, practitioner_id: int, first: date, last: date) -> str:
+    """The plan of progress's aggregate query for one practitioner's year, as the engine runs it
+    (PostgreSQL: EXPLAIN ANALYZE, so with the time it took)."""
+    from registry.cpd.progress import FIGURES
+    from registry.db import _compile
+
+    values = (practitioner_id, first, last, practitioner_id, first, last)
+    if database.engine == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(database.sqlite_path) as connection:
+            rows = connection.execute(
+                "EXPLAIN QUERY PLAN " + _compile(FIGURES, "sqlite"),
+                [v.isoformat() if isinstance(v, date) else v for v in values],
+            ).fetchall()
+        return "\n".join(str(row[-1]) for row in rows)
+
+    async def fetch() -> str:
+        import asyncpg
+
+        connection = await asyncpg.connect(database.url)
+        try:
+            await connection.execute("ANALYZE")
+            rows = await connection.fetch(
+                "EXPLAIN (ANALYZE, COSTS OFF) " + _compile(FIGURES, "postgres"), *values
+            )
+            return "\n".join(row[0] for row in rows)
+        finally:
+            await connection.close()
+
+    return asyncio.run(fetch())
+
+
 def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
     workdir = Path(tempfile.mkdtemp(prefix=f"cpd-bench-{engine}-"))
     database = fresh_database(engine, "cpd", workdir, args.postgres_url)
@@ -317,6 +351,9 @@ def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
         log(f"{engine}: logging {args.small:,} and {args.large:,} activities through the service")
         prepared = asyncio.run(_prepare(database.url, workdir, args))
         people = prepared.people
+        plan = explain_progress(
+            database, people["large"].owner.practitioner_id, prepared.first, prepared.today
+        )
         with serving(database, workdir, 1) as server, serving_bare(workdir) as bare:
             csrf = server.csrf_cookie
             bearer = {label: f"Authorization: Bearer {p.token}" for label, p in people.items()}
@@ -361,6 +398,9 @@ def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
 
             def wrk(endpoint: str, seconds: float) -> WrkRun:
                 target_server, target = targets[endpoint]
+                # A slow answer is a slow answer, not an error: wrk's 2 s default would count it
+                # as a timeout on a busy machine (the dashboard with 1,000 activities).
+                target = ["--timeout", f"{args.timeout:g}s", *target]
                 return run_wrk(target_server, endpoint, seconds, args.connections, env, target)
 
             for endpoint in ENDPOINTS:
@@ -378,7 +418,7 @@ def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
                     runs.append(run)
         written = _count_activities(database, people["writer"].owner.practitioner_id)
         runs.sort(key=lambda r: ENDPOINTS.index(r.endpoint))
-        return EngineResult(engine, prepared.service_ms, runs, written)
+        return EngineResult(engine, prepared.service_ms, runs, written, plan)
     finally:
         database.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -420,7 +460,8 @@ def section(results: list[EngineResult], meta: dict[str, Any], args: argparse.Na
         )
     out += [
         "",
-        f"wrk, 1 thread, {args.connections} keep-alive connections, {args.rounds} rounds of "
+        f"wrk, 1 thread, {args.connections} keep-alive connections ({args.timeout:g} s timeout), "
+        f"{args.rounds} rounds of "
         f"{args.duration:g} s per endpoint, alternating the order, after a {args.warmup:g} s "
         "warm-up each; the service is one granian worker (`registry serve`, production settings, "
         "JSON logs) and `bare` is bench/bare.py under the same granian settings, served at the "
@@ -456,6 +497,15 @@ def section(results: list[EngineResult], meta: dict[str, Any], args: argparse.Na
             f"Per round, {r.engine}: progress cost ratio {rounds}; write ÷ bare {writes}; "
             f"the writer's log held {r.written:,} activities at the end."
         )
+    for r in results:
+        out += [
+            "",
+            f"Plan of progress's aggregate query for the large log's year, {r.engine}:",
+            "",
+            "```",
+            r.plan,
+            "```",
+        ]
     out += [
         "",
         *meta["notes"],
@@ -483,7 +533,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=6.0, help="seconds per wrk run")
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--timeout", type=float, default=30.0, help="wrk's request timeout")
     parser.add_argument("--service-rounds", type=int, default=200)
     parser.add_argument("--small", type=int, default=10, help="activities in the small log")
     parser.add_argument("--large", type=int, default=1000, help="activities in the large log")
