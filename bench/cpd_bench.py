@@ -244,6 +244,18 @@ def serving_bare(workdir: Path) -> Iterator[BareServer]:
 # --- one engine ---------------------------------------------------------------------------------
 
 
+def settle(*servers: Any, quiet: float = 0.05, longest: float = 120.0) -> None:
+    """Wait until the servers are idle: when wrk stops, a server may still be answering what it
+    had queued (seconds of dashboard pages on a busy machine), which would be billed to the next
+    endpoint measured."""
+    deadline = time.monotonic() + longest
+    while time.monotonic() < deadline:
+        before = sum(server.cpu_seconds() for server in servers)
+        time.sleep(0.5)
+        if sum(server.cpu_seconds() for server in servers) - before < quiet * 0.5:
+            return
+
+
 def _ratio(top: float, bottom: float) -> float:
     return top / bottom if bottom else float("nan")
 
@@ -401,6 +413,7 @@ def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
                 # A slow answer is a slow answer, not an error: wrk's 2 s default would count it
                 # as a timeout on a busy machine (the dashboard with 1,000 activities).
                 target = ["--timeout", f"{args.timeout:g}s", *target]
+                settle(server, bare)
                 return run_wrk(target_server, endpoint, seconds, args.connections, env, target)
 
             for endpoint in ENDPOINTS:
