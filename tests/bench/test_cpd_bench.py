@@ -65,6 +65,7 @@ def test_the_section_says_pass_or_fail_against_each_target(tmp_path: Path) -> No
     assert passing.rstrip().endswith(cpd_bench.END)
     assert "| sqlite | 2.00 (300 ÷ 150 req/s) **pass** |" in passing
     assert "0.120 (600 ÷ 5,000 req/s) **pass** |" in passing
+    assert "| 0.120 (0.20 ÷ 1.67 ms of server CPU a request) |" in passing
     failing = cpd_bench.section([_result(write=100.0, large=60.0)], META, args)
     assert "5.00 (300 ÷ 60 req/s) **fail**" in failing
     assert "0.020 (100 ÷ 5,000 req/s) **fail**" in failing
