@@ -148,15 +148,18 @@ def _reflective(data: ActivityIn) -> bool:
     )
 
 
-async def _codes_to_ids(
+async def _chosen_items(
     table: Any, codes: Sequence[str], field: str, noun: str, kept: set[int]
-) -> list[int]:
-    """The ids of ``codes``; an unknown code or a retired one (unless the activity already
-    carries it: history is kept) is refused by name."""
+) -> list[dict[str, Any]]:
+    """The rows (id, code, name, sort order) of ``codes``, in the order given; an unknown code
+    or a retired one (unless the activity already carries it: history is kept) is refused by
+    name."""
     wanted = list(dict.fromkeys(code.strip().lower() for code in codes))
     if not wanted:
         return []
-    rows = await table.select(table.id, table.code, table.active).where(table.code.is_in(wanted))
+    rows = await table.select(
+        table.id, table.code, table.name, table.sort_order, table.active
+    ).where(table.code.is_in(wanted))
     found = {row["code"]: row for row in rows}
     for code in wanted:
         row = found.get(code)
@@ -164,7 +167,19 @@ async def _codes_to_ids(
             raise InvalidInput(f"{code} is not a {noun} the register knows", field=field)
         if not row["active"] and row["id"] not in kept:
             raise InvalidInput(f"The {noun} {code} has been retired: choose another", field=field)
-    return [found[code]["id"] for code in wanted]
+    return [found[code] for code in wanted]
+
+
+async def _codes_to_ids(
+    table: Any, codes: Sequence[str], field: str, noun: str, kept: set[int]
+) -> list[int]:
+    """The ids of ``codes``, checked as :func:`_chosen_items` checks them."""
+    return [row["id"] for row in await _chosen_items(table, codes, field, noun, kept)]
+
+
+def _named_in_order(rows: list[dict[str, Any]]) -> list[Named]:
+    """Reference items as a record lists them (by their sort order, as ``_records`` reads)."""
+    return [Named(row["code"], row["name"]) for row in sorted(rows, key=lambda r: r["sort_order"])]
 
 
 def _check_date(owner: Owner, done_on: date) -> None:
@@ -313,12 +328,20 @@ MAX_CHANGE_REASON = 2_000
 
 
 async def _reason_if_declared(
-    owner: Owner, done_on: date, calendar: RenewalCalendar, reason: str
+    owner: Owner,
+    done_on: date,
+    calendar: RenewalCalendar,
+    reason: str,
+    *,
+    declared: set[int] | None = None,
 ) -> str:
     """Once a year is declared at renewal, a change to its activities needs a reason, which the
-    audit trail keeps with the change; "" for a year still open (no reason asked)."""
+    audit trail keeps with the change; "" for a year still open (no reason asked). ``declared``:
+    the owner's declared years, when the caller has read them already."""
     year = registration_year(done_on, calendar)
-    if not await is_declared(owner, year):
+    if declared is None:
+        declared = await declared_years(owner)
+    if year not in declared:
         return ""
     reason = reason.strip()
     if not reason:
@@ -339,9 +362,14 @@ def _declared_change(reason: str) -> dict[str, Any]:
     return {"declared_year": True, "change_reason": reason} if reason else {}
 
 
-async def _write_links(activity_id: int, area_ids: list[int], standard_ids: list[int]) -> None:
-    await ActivityPracticeArea.delete().where(ActivityPracticeArea.activity == activity_id)
-    await ActivityStandard.delete().where(ActivityStandard.activity == activity_id)
+async def _write_links(
+    activity_id: int, area_ids: list[int], standard_ids: list[int], *, new: bool = False
+) -> None:
+    """The activity's practice areas and standards, replacing any it had (``new``: it has none
+    yet, nothing to delete)."""
+    if not new:
+        await ActivityPracticeArea.delete().where(ActivityPracticeArea.activity == activity_id)
+        await ActivityStandard.delete().where(ActivityStandard.activity == activity_id)
     if area_ids:
         await ActivityPracticeArea.insert(
             *(ActivityPracticeArea(activity=activity_id, practice_area=i) for i in area_ids)
@@ -383,21 +411,27 @@ def _audited(
 
 async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -> ActivityRecord:
     owner = await owner_of(account_id)
-    activity_id = await record_for(owner, data, calendar)
-    return await get(account_id, activity_id, calendar)
+    return await _record(owner, data, calendar)
 
 
 async def record_for(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) -> int:
     """Record an activity in ``owner``'s log (the practitioner's own call goes through
     ``record``; the demo seeder comes here for practitioners without an account)."""
+    return (await _record(owner, data, calendar)).id
+
+
+async def _record(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) -> ActivityRecord:
+    """Record an activity and answer it as ``get`` would, from what was written (the API's
+    write path: every read here is one the checks need, nothing is read back)."""
     _check_date(owner, data.done_on)
-    reason = await _reason_if_declared(owner, data.done_on, calendar, data.change_reason)
-    area_ids = await _codes_to_ids(
+    declared = await declared_years(owner)
+    reason = await _reason_if_declared(
+        owner, data.done_on, calendar, data.change_reason, declared=declared
+    )
+    areas = await _chosen_items(
         PracticeArea, data.practice_areas, "practice_areas", "practice area", set()
     )
-    standard_ids = await _codes_to_ids(
-        Standard, data.standards, "standards", "standard of CPD", set()
-    )
+    standards = await _chosen_items(Standard, data.standards, "standards", "standard of CPD", set())
     pack = await packs.pack_on(data.done_on)
     columns = _columns(data, pack.id)
     now = clock.now().astimezone(UTC)
@@ -406,7 +440,8 @@ async def record_for(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) 
             Activity(**columns, practitioner=owner.practitioner_id, created_at=now, updated_at=now)
         ).returning(Activity.id)
         activity_id = int(inserted[0]["id"])
-        await _write_links(activity_id, area_ids, standard_ids)
+        area_ids, standard_ids = [r["id"] for r in areas], [r["id"] for r in standards]
+        await _write_links(activity_id, area_ids, standard_ids, new=True)
         await audit.record(
             "cpd.activity_recorded",
             TARGET,
@@ -416,7 +451,29 @@ async def record_for(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) 
                 **_declared_change(reason),
             },
         )
-    return activity_id
+    year = registration_year(data.done_on, calendar)
+    return ActivityRecord(
+        id=activity_id,
+        title=columns["title"],
+        done_on=data.done_on,
+        registration_year=year,
+        quarters=columns["quarters"],
+        activity_type=data.activity_type,
+        participatory=data.participatory,
+        practice_areas=_named_in_order(areas),
+        standards=_named_in_order(standards),
+        what_happened=data.what_happened,
+        what_learned=data.what_learned,
+        practice_changed=data.practice_changed,
+        reflective=columns["reflective"],
+        peer_reflection=data.peer_reflection,
+        peer_role=data.peer_role,
+        evidence=[],
+        rule_pack=pack.id,
+        editable=year not in declared,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 async def update(

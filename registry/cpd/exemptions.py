@@ -198,18 +198,20 @@ async def decide(
 # --- pro rata -----------------------------------------------------------------------------
 
 
-async def exempt_days(practitioner_id: int, first: date, last: date) -> int:
-    """Days from ``first`` to ``last`` covered by a granted exemption, each day counted once."""
+async def granted_spans(practitioner_id: int, first: date, last: date) -> list[tuple[date, date]]:
+    """The (first day, last day) of each granted exemption touching ``first`` to ``last``."""
     rows = await Exemption.select(Exemption.starts_on, Exemption.ends_on).where(
         (Exemption.practitioner == practitioner_id)
         & (Exemption.state == ExemptionState.granted.value)
         & (Exemption.starts_on <= last)
         & (Exemption.ends_on >= first)
     )
-    spans = sorted(
-        (max(packs.as_date(row["starts_on"]), first), min(packs.as_date(row["ends_on"]), last))
-        for row in rows
-    )
+    return [(packs.as_date(row["starts_on"]), packs.as_date(row["ends_on"])) for row in rows]
+
+
+def days_covered(granted: list[tuple[date, date]], first: date, last: date) -> int:
+    """Days from ``first`` to ``last`` inside any of the ``granted`` spans, each counted once."""
+    spans = sorted((max(start, first), min(end, last)) for start, end in granted)
     days = 0
     reached = first - timedelta(days=1)  # the last day already counted
     for start, end in spans:
@@ -218,6 +220,11 @@ async def exempt_days(practitioner_id: int, first: date, last: date) -> int:
             days += (end - start).days + 1
             reached = end
     return days
+
+
+async def exempt_days(practitioner_id: int, first: date, last: date) -> int:
+    """Days from ``first`` to ``last`` covered by a granted exemption, each day counted once."""
+    return days_covered(await granted_spans(practitioner_id, first, last), first, last)
 
 
 def scaled(target: int, days: int, exempt: int) -> int:
