@@ -41,8 +41,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ from bench.seed import (  # noqa: E402
     Reference,
     generate,
 )
-from bench.suite import Row, postgres_url  # noqa: E402
+from bench.suite import Row, postgres_url, write  # noqa: E402
 from registry.register.importer import COLUMNS  # noqa: E402
 
 ROWS = 100_000
@@ -443,12 +443,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--rows", type=int, default=ROWS)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument(
+        "--write", action="store_true", help="put the rows in the suite's table (bench/suite.py)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-import-") as workdir:
         timings = run(args.engine, args.rows, args.rounds, Path(workdir))
-    for row in rows_of(timings, quick=False):
+    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    rows = [replace(r, engine=args.engine, measured=today) for r in rows_of(timings, quick=False)]
+    for row in rows:
         print(f"{row.id} {row.figure:.2f} {row.target} {row.passed} {row.detail}")
     print(f"children's peak RSS: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} kB")
+    if args.write:
+        write(rows, " ".join(["bench/import_bench.py", *(sys.argv[1:] if argv is None else argv)]))
     return 0
 
 
