@@ -4,11 +4,12 @@ A measurement module is any module in :data:`MODULES` with a function
 
     def measure(engine: str, *, quick: bool) -> list[Row]: ...
 
-that builds its own data, takes its figures within one run (every ratio against its own
-reference, measured in the same run) and returns one :class:`Row` per target. ``engine`` is
-``"sqlite"`` or ``"postgres"`` (``"any"`` for a module whose figures do not depend on the
-database); with ``quick`` it runs its whole path on tiny data and times nothing (figure NaN,
-``passed`` None), so CI keeps it working.
+(and optionally ``NOTES``, a dict of row id to a paragraph saying where the time goes, printed
+under the table) that builds its own data, takes its figures within one run (every ratio
+against its own reference, measured in the same run) and returns one :class:`Row` per target.
+``engine`` is ``"sqlite"`` or ``"postgres"`` (``"any"`` for a module whose figures do not depend
+on the database); with ``quick`` it runs its whole path on tiny data and times nothing (figure
+NaN, ``passed`` None), so CI keeps it working.
 
 The suite prints one table, and (unless ``--quick``) merges the rows into ``bench/suite.json``
 (each row replaced by the same id and engine from a later run, so ``--only P6`` keeps the other
@@ -184,7 +185,15 @@ def merged(rows: Sequence[Row], path: Path = STORE) -> list[Row]:
     return sorted([*kept, *rows], key=order)
 
 
-def results_section(rows: Sequence[Row], command: str) -> str:
+def notes() -> list[str]:
+    """Each module's ``NOTES`` (row id to a paragraph: where the time goes), as list items."""
+    found: dict[str, str] = {}
+    for module in MODULES:
+        found.update(getattr(importlib.import_module(module.path), "NOTES", {}))
+    return [f"- **{row_id}.** {text}" for row_id, text in sorted(found.items())]
+
+
+def results_section(rows: Sequence[Row], command: str, extra: Sequence[str] = ()) -> str:
     return (
         "\n".join(
             [
@@ -197,6 +206,7 @@ def results_section(rows: Sequence[Row], command: str) -> str:
                 "is kept as it was.",
                 "",
                 *table(rows, detail=True),
+                *(["", "Notes:", "", *extra] if extra else []),
                 END,
             ]
         )
@@ -234,7 +244,7 @@ def write(rows: Sequence[Row], command: str) -> None:
 
     everything = merged(rows)
     STORE.write_text(json.dumps([asdict(row) for row in everything], indent=1) + "\n")
-    write_section(results_section(everything, command), RESULTS, START, END)
+    write_section(results_section(everything, command, notes()), RESULTS, START, END)
     if not write_readme(readme_block(everything)):
         log(f"README.md has no {README_START} block: not updated")
 
