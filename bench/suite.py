@@ -193,6 +193,16 @@ def notes() -> list[str]:
     return [f"- **{row_id}.** {text}" for row_id, text in sorted(found.items())]
 
 
+def machine_line() -> str:
+    from bench.register_bench import loadavg, machine
+
+    found = machine()
+    return (
+        f"{found['cpus (nproc)']} CPUs ({found['cpu']}), {found['memory']}; load average "
+        f"{loadavg()} when last written (a shared machine: ratios, not absolute rates, compare)"
+    )
+
+
 def results_section(rows: Sequence[Row], command: str, extra: Sequence[str] = ()) -> str:
     return (
         "\n".join(
@@ -200,10 +210,12 @@ def results_section(rows: Sequence[Row], command: str, extra: Sequence[str] = ()
                 START,
                 "## The suite (issue 17)",
                 "",
-                f"Written by `{command}` (bench/suite.py) into this section only. Each row comes "
-                "from the run on the date beside it; every ratio is taken within that one run "
-                "against a reference measured in the same run. A row a later run did not measure "
-                "is kept as it was.",
+                "Written by bench/suite.py into this section only, last by "
+                f"`{command}`. Each row comes from the run on the date beside it; every ratio is "
+                "taken within that one run against a reference measured in the same run. A row a "
+                "later run did not measure is kept as it was.",
+                "",
+                f"Machine: {machine_line()}.",
                 "",
                 *table(rows, detail=True),
                 *(["", "Notes:", "", *extra] if extra else []),
