@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # them in this one process (for -x, --pdb or -s).
 WORKERS ?= 2
 
-.PHONY: run test install install-test assets lint format typecheck check clean migration
+.PHONY: run test install install-test assets lint format typecheck check clean migration bench
 
 run: install  ## Install, migrate, seed demo data and serve on SQLite
 	$(BIN)/registry demo --host $(HOST) --port $(PORT)
@@ -39,6 +39,14 @@ node_modules/.installed: package.json package-lock.json
 
 static/dist/registry.css: node_modules/.installed static/scss/registry.scss
 	npm run --silent build
+
+# The benchmark suite (issue 17): BENCH_ARGS="--engine sqlite --only P4,P6" or "--quick".
+BENCH_ARGS ?=
+bench: install-test  ## Run the benchmark suite; writes bench/RESULTS.md and the README's table
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "wrk is missing: the throughput rows drive the service with it."; \
+		echo "Install Debian's package:  apt-get install wrk"; exit 1; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install-test  ## ruff and the type checker, as CI runs them
 	$(BIN)/ruff check registry tests bench migrations

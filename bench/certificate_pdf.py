@@ -33,6 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -55,6 +56,9 @@ from registry.certificates.pdf import (  # noqa: E402
     long_date,
     render_certificate,
 )
+
+if TYPE_CHECKING:
+    from bench.suite import Row
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 START = "<!-- certificate_pdf.py: start -->"
@@ -444,6 +448,24 @@ def write_section(text: str, path: Path, start: str = START, end: str = END) -> 
 def accelerated() -> bool:
     """Is reportlab using its C accelerators (the ``rl_accel`` package)?"""
     return importlib.util.find_spec("_rl_accel") is not None
+
+
+def measure(engine: str, *, quick: bool) -> list[Row]:
+    """P4 for the suite (bench/suite.py): the same interleaved rounds as ``main``, CPU ms."""
+    from bench.suite import QUICK, Row
+
+    what, how = "certificate PDF with QR", "`render_certificate` ÷ bare reportlab page"
+    timed, _ = single(1, 1) if quick else single(9, 20)
+    if quick:
+        return [Row("P4", what, how, float("nan"), f"≤ {TARGET_RATIO:g}", None, QUICK)]
+    by_name = {t.name: t for t in timed}
+    certificate, bare = by_name["certificate"], by_name["bare page"]
+    ratio = certificate.median / bare.median
+    detail = (
+        f"{certificate.median:.1f} ÷ {bare.median:.1f} CPU ms, medians of 9 interleaved rounds "
+        "of 20 renders"
+    )
+    return [Row("P4", what, how, ratio, f"≤ {TARGET_RATIO:g}", ratio <= TARGET_RATIO, detail)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,16 +5,16 @@ column. A row whose registration number is already on the register, or (for a ro
 number) whose person is already on it by name and date of birth, is counted and left alone, so
 importing the same file again changes nothing. Each new row goes through
 :func:`registry.register.service.create_entry`, the same rules, history and audit as any other
-entry; rows are committed in batches of :data:`BATCH_SIZE`, each row in its own savepoint, so a
-row that still fails leaves the rest of its batch in.
+entry; rows are committed in batches of :data:`BATCH_SIZE`, and a row that still fails leaves the
+rest of its batch in (that batch is done again, each row in its own savepoint).
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -59,10 +59,13 @@ HEADER_LINE = 1
 BATCH_SIZE = 100
 LOOKUP_CHUNK = 500  # values per IN (...) when looking rows up on the register
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+LINE_PATTERN = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 EMAIL_LIMIT = 254
 
 PersonKey = tuple[str, str, date]
+# A file's dates repeat (a renewal deadline, a birthday): one object for each, not one per cell.
+_parse_date = functools.lru_cache(maxsize=1 << 16)(date.fromisoformat)
 R = TypeVar("R")
 
 
@@ -76,7 +79,7 @@ class Problem:
         return f"line {self.line}, field {self.field}: {self.reason}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportRow:
     line: int
     entry: service.EntryIn
@@ -123,9 +126,13 @@ def _fold(name: str) -> str:
 # --- reading and checking ---------------------------------------------------------------------
 
 
-def read_csv(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[Problem]]:
-    """The header, each data row with the line it starts on, and any problem with the header."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def read_csv(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]], list[Problem]]:
+    """The header, each data row with the line it starts on, and any problem with the header.
+
+    The rows are read as they are asked for, so that a big file is never held twice; a row
+    with more values than the header has names adds its problem to the list as it is read.
+    """
+    reader = csv.reader(_lines(text))
     header = [name.strip().lower() for name in next(reader, [])]
     problems = [
         Problem(HEADER_LINE, name or f"column {n}", _unknown_column(name))
@@ -141,23 +148,30 @@ def read_csv(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]], li
         Problem(HEADER_LINE, name, "This column appears more than once")
         for name in sorted({name for name in header if header.count(name) > 1})
     ]
-    rows: list[tuple[int, dict[str, str]]] = []
-    line = reader.line_num + 1
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            if len(cells) > len(header):
-                problems.append(
-                    Problem(
-                        line,
-                        "row",
-                        f"Has {len(cells)} values but the header names {len(header)} columns",
-                    )
-                )
-            # A short row leaves its last columns empty; a long one is reported above.
-            values = dict(zip(header, (cell.strip() for cell in cells), strict=False))
-            rows.append((line, values))
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
         line = reader.line_num + 1
-    return header, rows, problems
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                if len(cells) > len(header):
+                    problems.append(
+                        Problem(
+                            line,
+                            "row",
+                            f"Has {len(cells)} values but the header names {len(header)} columns",
+                        )
+                    )
+                # A short row leaves its last columns empty; a long one is reported above.
+                yield line, dict(zip(header, (cell.strip() for cell in cells), strict=False))
+            line = reader.line_num + 1
+
+    return header, rows(), problems
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their endings, as ``io.StringIO(text, newline="")`` gives
+    them, without its copy of the whole text at four bytes a character."""
+    return (match.group() for match in LINE_PATTERN.finditer(text))
 
 
 def _unknown_column(name: str) -> str:
@@ -188,7 +202,7 @@ class _RowChecker:
         try:
             if not DATE_PATTERN.fullmatch(value):
                 raise ValueError(value)
-            found = date.fromisoformat(value)
+            found = _parse_date(value)
         except ValueError:
             self.problem(column, f"'{value[:20]}' is not a date: use YYYY-MM-DD, like 1985-03-14")
             return None
@@ -230,8 +244,10 @@ def check_row(
     role_codes = [code.strip() for code in row.text("roles").split(";") if code.strip()]
     if not role_codes:
         row.problem("roles", "Enter at least one designated role code, separated by ';'")
-    for code in role_codes:
-        row.rule("roles", reference.role, code)
+    # The reference data's own strings, one for each code, rather than one per row.
+    role_codes = [
+        role.code for code in role_codes if (role := row.rule("roles", reference.role, code))
+    ]
     since = row.date("registered_since", required=True)
     until = row.date("registered_until", required=True)
     if since and until and until < since:
@@ -275,15 +291,17 @@ def check_row(
 async def plan_import(text: str, today: date, reference: service.ReferenceData) -> Plan:
     """Check every row of the file, against each other and the register; write nothing."""
     _, raw_rows, problems = read_csv(text)
-    plan = Plan(rows=len(raw_rows), problems=problems)
+    plan = Plan(problems=problems)
     if not plan.header_ok:
+        plan.rows = sum(1 for _ in raw_rows)
         return plan
-    bad_lines = {problem.line for problem in problems}
     checked: list[ImportRow] = []
-    for line, values in raw_rows:
+    for line, values in raw_rows:  # one row at a time: the file's rows are never all held
+        plan.rows += 1
+        too_long = bool(problems) and problems[-1].line == line
         row, row_problems = check_row(line, values, today, reference)
         plan.problems += row_problems
-        if row is not None and line not in bad_lines:
+        if row is not None and not too_long:
             checked.append(row)
     checked = _without_repeats(checked, plan.problems)
     on_register = await _numbers_on_register(
@@ -409,27 +427,47 @@ async def apply_plan(
     reference: service.ReferenceData,
     advance: Callable[[int], None] = lambda n: None,
 ) -> Outcome:
-    """Create an entry for each new row of ``plan``; a row that fails is reported, not fatal."""
+    """Create an entry for each new row of ``plan``; a row that fails is reported, not fatal.
+
+    Each batch is tried in one transaction without a savepoint per row (two statements a row
+    fewer); only a batch where some row fails is rolled back and done again row by row, each
+    in its own savepoint, so that the rest of that batch still goes in.
+    """
     outcome = Outcome()
     for start in range(0, len(plan.new), BATCH_SIZE):
         batch = plan.new[start : start + BATCH_SIZE]
-        async with transaction() as batch_transaction:
-            for row in batch:
-                savepoint = await batch_transaction.savepoint()
-                try:
-                    await service.create_entry(
-                        row.entry,
-                        reason=f"Imported from {source}, line {row.line}",
-                        reference=reference,
-                    )
-                except Exception as error:  # one row's failure must not stop the others
-                    await savepoint.rollback_to()
-                    outcome.failed.append(_failure(row.line, error))
-                else:
-                    await savepoint.release()
-                    outcome.imported += 1
+        try:
+            async with transaction():
+                for row in batch:
+                    await _create(row, source, reference)
+        except Exception:  # the batch is done again row by row, below
+            await _apply_row_by_row(batch, source, reference, outcome)
+        else:
+            outcome.imported += len(batch)
         advance(len(batch))
     return outcome
+
+
+async def _create(row: ImportRow, source: str, reference: service.ReferenceData) -> None:
+    await service.create_entry(
+        row.entry, reason=f"Imported from {source}, line {row.line}", reference=reference
+    )
+
+
+async def _apply_row_by_row(
+    batch: Sequence[ImportRow], source: str, reference: service.ReferenceData, outcome: Outcome
+) -> None:
+    async with transaction() as batch_transaction:
+        for row in batch:
+            savepoint = await batch_transaction.savepoint()
+            try:
+                await _create(row, source, reference)
+            except Exception as error:  # one row's failure must not stop the others
+                await savepoint.rollback_to()
+                outcome.failed.append(_failure(row.line, error))
+            else:
+                await savepoint.release()
+                outcome.imported += 1
 
 
 def _failure(line: int, error: Exception) -> Problem:

@@ -91,14 +91,14 @@ async def reference_data(*, active_only: bool = True) -> ReferenceData:
 # --- entries ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # an import holds one per row
 class QualificationIn:
     code: str
     awarded_on: date | None = None
     institution: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # an import holds one per row
 class PersonIn:
     given_names: str
     family_name: str
@@ -110,7 +110,7 @@ class PersonIn:
     employer: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # an import holds one per row
 class EntryIn:
     person: PersonIn
     role_codes: Sequence[str]
