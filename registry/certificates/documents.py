@@ -14,7 +14,13 @@ from datetime import date
 from typing import Any
 
 from registry.certificates.keys import issuer
-from registry.certificates.pdf import CREDENTIAL_MEDIA_TYPE, CertificateFacts, render_certificate
+from registry.certificates.pdf import (
+    CREDENTIAL_MEDIA_TYPE,
+    ActivityTable,
+    CertificateFacts,
+    long_date,
+    render_certificate,
+)
 from registry.certificates.service import CertificateRecord
 from registry.certificates.tables import CertificateKind
 
@@ -53,12 +59,11 @@ def facts_of(record: CertificateRecord) -> CertificateFacts:
     certified = record.certified
     issued_on = record.issued_at.date()
     summary: tuple[tuple[str, str], ...] = ()
+    activities: ActivityTable | None = None
     if record.kind is CertificateKind.cpd_statement:
-        year = certified.get("registrationYear", "")
         cpd = certified.get("cpd") or {}
-        summary = ((("Registration year", str(year)),) if year else ()) + tuple(
-            (str(key).replace("_", " ").capitalize(), _said(value)) for key, value in cpd.items()
-        )
+        summary = _cpd_summary(certified.get("registrationYear", ""), cpd, issued_on)
+        activities = _cpd_activities(cpd)
     return CertificateFacts(
         kind=record.kind.value,
         title=TITLES[record.kind],
@@ -73,15 +78,41 @@ def facts_of(record: CertificateRecord) -> CertificateFacts:
         verify_url=verify_url(record.serial),
         credential_json=credential_bytes(record),
         summary=summary,
+        activities=activities,
     )
 
 
-def _said(value: Any) -> str:
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list | tuple):
-        return ", ".join(_said(item) for item in value)
-    return str(value)
+def _cpd_summary(year: Any, cpd: dict[str, Any], issued_on: date) -> tuple[tuple[str, str], ...]:
+    """The CPD statement's rows in words: the year, the totals, then each rule against its target
+    and whether it was met (the CPD domain's summary, see ``registry.cpd.statement``)."""
+    rows: list[tuple[str, str]] = []
+    if year:
+        rows.append(("Registration year", str(year)))
+    if "startsOn" in cpd and "endsOn" in cpd:
+        first, last = _day(cpd["startsOn"], issued_on), _day(cpd["endsOn"], issued_on)
+        rows.append(("Year ran", f"{long_date(first)} to {long_date(last)}"))
+    if "hours" in cpd:
+        rows.append(("Hours logged", str(cpd["hours"])))
+    if "activities" in cpd:
+        rows.append(("Activities logged", str(cpd["activities"])))
+    if cpd.get("exemptDays"):
+        rows.append(("Days exempt", str(cpd["exemptDays"])))
+    for rule in cpd.get("rules", []):
+        verdict = "Met" if rule.get("met") else "Not met"
+        rows.append((str(rule.get("rule", "")), f"{rule.get('progress', '')}: {verdict}"))
+    if "requirementMet" in cpd:
+        rows.append(("Requirement for the year", "Met" if cpd["requirementMet"] else "Not met"))
+    return tuple(rows)
+
+
+def _cpd_activities(cpd: dict[str, Any]) -> ActivityTable | None:
+    columns, rows = cpd.get("activityColumns"), cpd.get("activityRows")
+    if not columns or not rows:
+        return None
+    return ActivityTable(
+        columns=[str(column) for column in columns],
+        rows=[[str(cell) for cell in row] for row in rows],
+    )
 
 
 def pdf_of(record: CertificateRecord) -> bytes:
