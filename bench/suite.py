@@ -82,9 +82,9 @@ class Module(NamedTuple):
 #   Module("bench.throughput", ("P1", "P1b", "P2b", "P7", "P9")),
 #   Module("bench.register_bench", ("P2",)),        # its part (b), the name search
 #   Module("bench.bulk_check", ("P3",)),
-#   Module("bench.cpd_progress_bench", ("P5", "P8")),
 MODULES: tuple[Module, ...] = (
     Module("bench.certificate_pdf", ("P4",), per_engine=False),
+    Module("bench.cpd_bench", ("P5", "P8")),
     Module("bench.import_bench", ("P6", "P7")),
 )
 

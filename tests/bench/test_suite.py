@@ -31,7 +31,7 @@ def test_quick_run_goes_through_every_module_and_writes_nothing(engine: str) -> 
         command += ["--postgres-url", os.environ["REGISTRY_TEST_POSTGRES_URL"]]
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
     done = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
     table = done.stdout.splitlines()
