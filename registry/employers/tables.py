@@ -86,7 +86,7 @@ class KeyUsage(Table, tablename="employer_key_usage"):
 
     id: Serial  # made by Piccolo; declared so the type checker knows it
     api_key = ForeignKey(ApiKey, on_delete=OnDelete.cascade)
-    minute = Timestamptz()
+    minute = Integer()  # minutes since 1970-01-01 UTC: one number, the same on both engines
     calls = Integer(default=0)
 
 

@@ -1,14 +1,13 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete, OnUpdate
-from piccolo.columns.column_types import (
-    Boolean,
-    ForeignKey,
-    Integer,
-    Serial,
-    Text,
-    Timestamptz,
-    Varchar,
-)
+from piccolo.columns.base import OnDelete
+from piccolo.columns.base import OnUpdate
+from piccolo.columns.column_types import Boolean
+from piccolo.columns.column_types import ForeignKey
+from piccolo.columns.column_types import Integer
+from piccolo.columns.column_types import Serial
+from piccolo.columns.column_types import Text
+from piccolo.columns.column_types import Timestamptz
+from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
@@ -53,13 +52,17 @@ class User(Table, tablename="account_user", schema=None):
     )
 
 
-ID = "2026-11-27T21:39:24:034384"
+ID = "2026-11-27T21:43:07:903158"
 VERSION = "1.38.0"
-DESCRIPTION = "employer organisations, members, API keys, key usage and bulk checks"
+DESCRIPTION = (
+    "employer organisations, members, API keys, key usage and bulk checks"
+)
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="registry", description=DESCRIPTION
+    )
 
     manager.add_table(
         class_name="Organisation",
@@ -69,8 +72,8 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="BulkCheck",
-        tablename="employer_bulk_check",
+        class_name="Member",
+        tablename="employer_member",
         schema=None,
         columns=None,
     )
@@ -90,8 +93,8 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="Member",
-        tablename="employer_member",
+        class_name="BulkCheck",
+        tablename="employer_bulk_check",
         schema=None,
         columns=None,
     )
@@ -336,8 +339,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BulkCheck",
-        tablename="employer_bulk_check",
+        table_class_name="Member",
+        tablename="employer_member",
         column_name="organisation",
         db_column_name="organisation",
         column_class_name="ForeignKey",
@@ -360,10 +363,76 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BulkCheck",
-        tablename="employer_bulk_check",
+        table_class_name="Member",
+        tablename="employer_member",
         column_name="user",
         db_column_name="user",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Member",
+        tablename="employer_member",
+        column_name="is_admin",
+        db_column_name="is_admin",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Member",
+        tablename="employer_member",
+        column_name="added_at",
+        db_column_name="added_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Member",
+        tablename="employer_member",
+        column_name="added_by",
+        db_column_name="added_by",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
@@ -372,94 +441,6 @@ async def forwards():
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="BulkCheck",
-        tablename="employer_bulk_check",
-        column_name="api_key",
-        db_column_name="api_key",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": ApiKey,
-            "on_delete": OnDelete.set_null,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="BulkCheck",
-        tablename="employer_bulk_check",
-        column_name="checked_at",
-        db_column_name="checked_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="BulkCheck",
-        tablename="employer_bulk_check",
-        column_name="numbers",
-        db_column_name="numbers",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="BulkCheck",
-        tablename="employer_bulk_check",
-        column_name="list_sha256",
-        db_column_name="list_sha256",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -699,10 +680,10 @@ async def forwards():
         tablename="employer_key_usage",
         column_name="minute",
         db_column_name="minute",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "default": TimestamptzNow(),
+            "default": 0,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -737,8 +718,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Member",
-        tablename="employer_member",
+        table_class_name="BulkCheck",
+        tablename="employer_bulk_check",
         column_name="organisation",
         db_column_name="organisation",
         column_class_name="ForeignKey",
@@ -761,76 +742,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Member",
-        tablename="employer_member",
+        table_class_name="BulkCheck",
+        tablename="employer_bulk_check",
         column_name="user",
         db_column_name="user",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": True,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Member",
-        tablename="employer_member",
-        column_name="is_admin",
-        db_column_name="is_admin",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Member",
-        tablename="employer_member",
-        column_name="added_at",
-        db_column_name="added_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Member",
-        tablename="employer_member",
-        column_name="added_by",
-        db_column_name="added_by",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
@@ -839,6 +754,94 @@ async def forwards():
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="BulkCheck",
+        tablename="employer_bulk_check",
+        column_name="api_key",
+        db_column_name="api_key",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": ApiKey,
+            "on_delete": OnDelete.set_null,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="BulkCheck",
+        tablename="employer_bulk_check",
+        column_name="checked_at",
+        db_column_name="checked_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="BulkCheck",
+        tablename="employer_bulk_check",
+        column_name="numbers",
+        db_column_name="numbers",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="BulkCheck",
+        tablename="employer_bulk_check",
+        column_name="list_sha256",
+        db_column_name="list_sha256",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,

@@ -6,7 +6,7 @@ A unique index, not a constraint: Piccolo's ALTER TABLE constraints fail on SQLi
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-11-27T21:39:25:000000"
+ID = "2026-11-27T21:43:08:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "one employer key usage row per key and minute"
 
