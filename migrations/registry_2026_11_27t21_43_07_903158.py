@@ -54,15 +54,11 @@ class User(Table, tablename="account_user", schema=None):
 
 ID = "2026-11-27T21:43:07:903158"
 VERSION = "1.38.0"
-DESCRIPTION = (
-    "employer organisations, members, API keys, key usage and bulk checks"
-)
+DESCRIPTION = "employer organisations, members, API keys, key usage and bulk checks"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="registry", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
 
     manager.add_table(
         class_name="Organisation",

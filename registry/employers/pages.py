@@ -117,7 +117,7 @@ class OrganisationPages(Controller):
             return Redirect(f"{ORGANISATION_PAGE}?done=invited", status_code=SEE_OTHER)
         return await _organisation_page(request, errors, values)
 
-    @post("/keys", name="organisation_key_create")
+    @post("/keys", name="organisation_key_create", status_code=200)
     async def create_key(self, request: SignedInRequest) -> Template:
         values = await read_form(request)
         chosen = values.get("scopes", [])
@@ -199,7 +199,7 @@ class CheckPages(Controller):
     async def form(self, request: SignedInRequest) -> Template:
         return await _checks_page(request)
 
-    @post("/", name="organisation_check_run", request_max_body_size=BODY_LIMIT)
+    @post("/", name="organisation_check_run", status_code=200, request_max_body_size=BODY_LIMIT)
     async def run(self, request: SignedInRequest) -> Template | Response[str]:
         membership = await organisations.require_membership(request.user.id)
         values = await read_form(request)
