@@ -13,12 +13,14 @@ from registry.employers.api import (
     VerificationController,
     YourOrganisationController,
 )
+from registry.employers.demo import seed_demo_employers
 from registry.employers.pages import (
     CheckPages,
     OrganisationPages,
     OrganisationRequestPages,
     RegistrarOrganisationPages,
 )
+from registry.employers.subject_access import SUBJECT_ACCESS
 from registry.employers.tables import EMPLOYER_TABLES, KeyScope
 
 EMPLOYER = Rule(roles=frozenset({Role.employer}))
@@ -71,4 +73,6 @@ DOMAIN = Domain(
     tables=EMPLOYER_TABLES,
     email_templates=Path(__file__).resolve().parent / "templates" / "email",
     bearer_credentials={keys.KEY_PREFIX: keys.resolve},
+    demo_seeders=[seed_demo_employers],
+    subject_access=[SUBJECT_ACCESS],
 )
