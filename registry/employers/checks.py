@@ -64,7 +64,7 @@ class Checker:
     api_key_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Result:
     """One input's answer; ``found`` is the entry's public facts (shared by duplicates)."""
 
@@ -107,11 +107,9 @@ def list_too_long(count: int) -> ListTooLong:
 
 
 def _sha256(inputs: Sequence[str]) -> str:
-    digest = hashlib.sha256()
-    for item in inputs:
-        digest.update(item.encode("utf-8", "surrogatepass"))
-        digest.update(b"\n")
-    return digest.hexdigest()
+    """SHA-256 of the list as sent, each item followed by a line break (UTF-8)."""
+    text = "\n".join(inputs) + "\n"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 _STORED_FORM = re.compile(rf"{numbers.PREFIX}([0-9]{{{numbers.DIGITS}}})([0-9X])")
