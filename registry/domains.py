@@ -13,6 +13,7 @@ from registry.audit.domain import DOMAIN as AUDIT
 from registry.certificates.domain import DOMAIN as CERTIFICATES
 from registry.core.domain import Domain
 from registry.cpd.domain import DOMAIN as CPD
+from registry.employers.domain import DOMAIN as EMPLOYERS
 from registry.notifications.domain import DOMAIN as NOTIFICATIONS
 from registry.register.domain import DOMAIN as REGISTER
 from registry.web.domain import DOMAIN as SERVICE
@@ -25,4 +26,5 @@ DOMAINS: tuple[Domain, ...] = (
     REGISTER,
     CERTIFICATES,
     CPD,
+    EMPLOYERS,
 )

@@ -33,11 +33,14 @@ class Audience(Enum):
 class Rule:
     audience: Audience | None = None
     roles: frozenset[Role] = frozenset()
+    # The scope of a machine credential (an organisation's API key) that also opens the route.
+    scope: str | None = None
 
     def describe(self) -> str:
         if self.audience is not None:
             return self.audience.value
-        return ", ".join(sorted(role.value for role in self.roles))
+        people = ", ".join(sorted(role.value for role in self.roles))
+        return f"{people}; API keys with scope {self.scope}" if self.scope else people
 
 
 PUBLIC = Rule(Audience.public)
@@ -64,6 +67,8 @@ def allows(rule: Rule, user: Any) -> bool:
         return True
     if user is None:
         return False
+    if getattr(user, "scopes", None) is not None:  # a machine credential: its scopes only
+        return rule.scope is not None and rule.scope in user.scopes
     if rule.audience is Audience.password_only:
         return True
     if not user.fully_signed_in:

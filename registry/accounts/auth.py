@@ -41,6 +41,9 @@ class CurrentUser:
     # What other domains say about this person for the pages (e.g. "has_application"): read
     # once per page request, for navigation and signposts; never for access decisions.
     facts: frozenset[str] = frozenset()
+    # None for a person. For a machine credential (an organisation's API key, resolved by the
+    # domain that issues it), what it may do: it reaches only routes whose rule names one.
+    scopes: frozenset[str] | None = None
 
 
 SignedInRequest: TypeAlias = Request[CurrentUser, Any, State]
@@ -138,6 +141,11 @@ async def _from_token(scope: Scope) -> CurrentUser | None:
     raw = _bearer_token(scope)
     if not raw:
         return None
+    for domain in active_domains():
+        for prefix, resolve in domain.bearer_credentials.items():
+            if raw.startswith(prefix):
+                resolved: CurrentUser | None = await resolve(raw)
+                return resolved
     account = await tokens.account_for_api_token(raw)
     if account is None:
         return None
@@ -202,7 +210,7 @@ class AuthenticationMiddleware:
             scope["user"] = user
             set_actor(
                 Actor(
-                    id=user.id if user else None,
+                    id=user.id if user and user.scopes is None else None,
                     label=user.email if user else "public",
                     client_address=client_address(scope),
                     request_id=request_id_from(scope),

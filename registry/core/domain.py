@@ -54,6 +54,9 @@ Configure = Callable[["Settings"], None]
 # What a domain knows about a signed-in person that pages show (navigation, signposts):
 # (user id, roles) -> facts such as "has_application".
 VisitorFacts = Callable[[int, frozenset[Any]], Awaitable[frozenset[str]]]
+# A bearer credential other than a personal token (an organisation's API key): given the raw
+# value, the request's user (a CurrentUser with ``scopes``), or None when it is not valid.
+BearerResolver = Callable[[str], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,8 @@ class Domain(InitPluginProtocol):
     configure: Sequence[Configure] = ()
     # Short lists admins keep at /admin/reference (see registry.core.reference).
     reference_lists: Sequence[ReferenceList] = ()
+    # Bearer credentials the domain issues, by the prefix that marks them (``ppr_live_``).
+    bearer_credentials: Mapping[str, BearerResolver] = field(default_factory=dict)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = app_config.state.get("settings")

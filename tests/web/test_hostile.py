@@ -200,6 +200,183 @@ class Hostile:
 
 NOT_FOUND = "Check the address or the number and try again"
 
+
+# --- employers: an organisation the signed-in employer administers --------------------------
+
+
+async def _administers_an_organisation(person: SignedIn) -> None:
+    from registry.employers.tables import Member, Organisation, OrganisationStatus
+
+    moment = clock.now()
+    organisation = Organisation(
+        name="Hostile Trust",
+        status=OrganisationStatus.approved.value,
+        contact_name="Admin",
+        contact_email=person.account.email,
+        created_at=moment,
+    )
+    await organisation.save()
+    await Member.insert(
+        Member(organisation=organisation.id, user=person.account.id, is_admin=True, added_at=moment)
+    )
+
+
+def _employer_case(case: str, method: str, path: str, says: str, **more: Any) -> Hostile:
+    return Hostile(
+        f"employers: {case}",
+        method,
+        path,
+        says,
+        role=more.pop("role", Role.employer),
+        setup=more.pop("setup", _administers_an_organisation),
+        **more,
+    )
+
+
+EMPLOYER_CASES: list[Hostile] = [
+    _employer_case(
+        "10,001 numbers",
+        "POST",
+        "/api/v1/verifications",
+        "at most 10,000 numbers",
+        status=413,
+        json={"registration_numbers": ["PR1000011"] * 10_001},
+    ),
+    _employer_case(
+        "a number of 101 characters",
+        "POST",
+        "/api/v1/verifications",
+        "100 characters or fewer",
+        json={"registration_numbers": ["P" * 101]},
+    ),
+    _employer_case(
+        "numbers not a list",
+        "POST",
+        "/api/v1/verifications",
+        "Registration numbers",
+        json={"registration_numbers": "PR1000011"},
+    ),
+    _employer_case(
+        "a CSV in Latin-1",
+        "POST",
+        "/api/v1/verifications/csv",
+        "not UTF-8",
+        files={
+            "file": ("staff.csv", "registration_number\nZo\u00eb\n".encode("latin-1"), "text/csv")
+        },
+    ),
+    _employer_case(
+        "a CSV without the column",
+        "POST",
+        "/api/v1/verifications/csv",
+        "no column named 'registration_number'",
+        files={"file": ("staff.csv", b"number\nPR1000011\n", "text/csv")},
+    ),
+    _employer_case(
+        "a CSV with NUL bytes",
+        "POST",
+        "/api/v1/verifications/csv",
+        "binary data",
+        files={"file": ("staff.csv", b"registration_number\nPR1\x00\n", "text/csv")},
+    ),
+    _employer_case(
+        "pasted numbers with NUL",
+        "POST",
+        "/organisation/checks",
+        "must not contain control characters",
+        page=True,
+        form={"numbers": f"PR1000011{NUL}"},
+    ),
+    _employer_case(
+        "10,001 pasted numbers",
+        "POST",
+        "/organisation/checks",
+        "at most 10,000 numbers",
+        page=True,
+        form={"numbers": "PR1000011\n" * 10_001},
+    ),
+    _employer_case(
+        "a key name with NUL",
+        "POST",
+        "/api/v1/organisation/keys",
+        "Name must not contain control characters",
+        json={"name": f"hr{NUL}", "scopes": ["verify"]},
+    ),
+    _employer_case(
+        "a key with no scope on the page",
+        "POST",
+        "/organisation/keys",
+        "Choose at least one thing the key may do",
+        page=True,
+        form={"key_name": "HR system"},
+    ),
+    _employer_case(
+        "a colleague with RLO in the name",
+        "POST",
+        "/api/v1/organisation/members",
+        "must not contain characters that change the direction of text",
+        json={"email": "c@example.org", "display_name": f"Col{RLO}in"},
+    ),
+    _employer_case(
+        "revoking key 2147483648",
+        "DELETE",
+        f"/api/v1/organisation/keys/{BEYOND_INT}",
+        NOT_FOUND,
+        status=404,
+    ),
+    _employer_case(
+        "revoking key 2147483648 on the page",
+        "POST",
+        f"/organisation/keys/{BEYOND_INT}/revoke",
+        NOT_FOUND,
+        status=404,
+        page=True,
+    ),
+    Hostile(
+        "employers: an organisation request with NUL in the name",
+        "POST",
+        "/employers/request",
+        "must not contain control characters",
+        page=True,
+        form={"name": f"Trust{NUL}", "contact_name": "A B", "contact_email": "a@b.example.org"},
+    ),
+    Hostile(
+        "employers: an organisation request with RLO in the name",
+        "POST",
+        "/employers/request",
+        "must not contain characters that change the direction of text",
+        page=True,
+        form={"name": f"Trust{RLO}", "contact_name": "A B", "contact_email": "a@b.example.org"},
+    ),
+    Hostile(
+        "employers: refusing organisation 2147483648",
+        "POST",
+        f"/registrar/employers/{BEYOND_INT}/refuse",
+        NOT_FOUND,
+        status=404,
+        role=Role.registrar,
+        page=True,
+        form={"reason": "No"},
+    ),
+    Hostile(
+        "employers: approving organisation 2147483648 through the API",
+        "POST",
+        f"/api/v1/employers/organisations/{BEYOND_INT}/approve",
+        NOT_FOUND,
+        status=404,
+        role=Role.registrar,
+        json={"reason": "x"},
+    ),
+    Hostile(
+        "employers: staff making an organisation with a bad email",
+        "POST",
+        "/api/v1/employers/organisations",
+        "Enter an email address in the correct format",
+        role=Role.registrar,
+        json={"name": "East", "contact_name": "Ed East", "contact_email": "not-an-email"},
+    ),
+]
+
 HOSTILE: list[Hostile] = [
     # --- control characters in text ---------------------------------------------------------
     Hostile(
@@ -1206,6 +1383,8 @@ HOSTILE: list[Hostile] = [
         status=404,
         role=Role.practitioner,
     ),
+    # --- employers ---------------------------------------------------------------------------
+    *EMPLOYER_CASES,
 ]
 
 

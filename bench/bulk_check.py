@@ -1,0 +1,299 @@
+"""Bulk checks of registration numbers, as issue 16 asks: a check of 10,000 numbers costs per
+number at most 1/50 of one single-lookup request, measured in one run on each engine and written
+to its own section of bench/RESULTS.md (between markers; the rest of the file is left alone).
+
+For each engine it:
+
+1. makes a fresh database, migrates it and bulk-seeds it with bench/seed.py (10,000 entries by
+   default), then adds an approved employer organisation and an API key with the ``verify``
+   scope (the key's rate limit raised out of the way);
+2. serves it with ``registry serve`` (granian, one worker, production settings) as
+   bench/register_bench.py does;
+3. in interleaved rounds, one client at a time (a single connection, as one employer's system
+   would hold): wrk on GET /api/v1/register/{number} (bench/entry.lua) for the time of one
+   lookup request, and POST /api/v1/verifications with 10,000 seeded numbers (every one found:
+   the dearest case) for the time of one bulk check, read to the last byte;
+4. cost ratio = (bulk check time ÷ numbers) ÷ one lookup's time; target ≤ 1/50.
+
+Usage::
+
+    .venv/bin/python bench/bulk_check.py --engine both             # a few minutes
+    .venv/bin/python bench/bulk_check.py --engine sqlite --quick   # under a minute, no RESULTS
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import http.client
+import json
+import platform
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.certificate_pdf import write_section  # noqa: E402
+from bench.register_bench import (  # noqa: E402
+    BENCH_DIR,
+    Database,
+    Server,
+    WrkRun,
+    _migrate,
+    fresh_database,
+    loadavg,
+    log,
+    machine,
+    machine_busy,
+    median,
+    run_wrk,
+    seed,
+    serving,
+)
+from registry.register.numbers import registration_number  # noqa: E402
+
+RESULTS = BENCH_DIR / "RESULTS.md"
+START = "<!-- bulk_check.py: start -->"
+END = "<!-- bulk_check.py: end -->"
+TARGET_RATIO = 1 / 50
+KEY = "ppr_live_" + "b" * 43  # the bench's own key: a fixed value, stored as its hash
+NUMBERS = 10_000
+
+
+@dataclass
+class BulkRun:
+    seconds: float
+    numbers: int
+    answer_bytes: int
+
+
+@dataclass
+class EngineResult:
+    engine: str
+    entries: int
+    lookups: list[WrkRun]
+    bulks: list[BulkRun]
+
+    @property
+    def lookup_s(self) -> float:
+        """One lookup's time, one client at a time: 1 ÷ requests a second on one connection."""
+        return 1 / median([run.rps for run in self.lookups])
+
+    @property
+    def bulk_s(self) -> float:
+        return median([run.seconds for run in self.bulks])
+
+    @property
+    def per_number_s(self) -> float:
+        return self.bulk_s / self.bulks[0].numbers
+
+    @property
+    def ratio(self) -> float:
+        return self.per_number_s / self.lookup_s
+
+
+def add_key(database: Database) -> None:
+    """An approved organisation and its verify key, written straight into the database."""
+    moment = datetime.now(UTC).isoformat()
+    organisation = (
+        "INSERT INTO employer_organisation (name, status, contact_name, contact_email, about,"
+        " requested_from, created_at, decision_reason, key_calls_per_minute)"
+        " VALUES ('Bench Trust', 'approved', 'Bench', 'bench@example.org', '', '', {0}, '',"
+        " 1000000)"
+    )
+    key = (
+        "INSERT INTO employer_api_key (organisation, name, key_prefix, key_hash, scopes,"
+        " created_at) VALUES (1, 'bench', {0}, {1}, 'verify', {2})"
+    )
+    values = (KEY[:15], hashlib.sha256(KEY.encode()).hexdigest(), moment)
+    if database.engine == "sqlite":
+        with sqlite3.connect(database.sqlite_path) as connection:
+            connection.execute(organisation.format("?"), (moment,))
+            connection.execute(key.format("?", "?", "?"), values)
+        return
+
+    async def insert() -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(database.url)
+        try:
+            stamp = datetime.now(UTC)
+            await connection.execute(organisation.format("$1"), stamp)
+            await connection.execute(key.format("$1", "$2", "$3"), *values[:2], stamp)
+        finally:
+            await connection.close()
+
+    asyncio.run(insert())
+
+
+def bulk_body(first_serial: int, count: int, size: int) -> bytes:
+    numbers = [registration_number(first_serial + (i % count)) for i in range(size)]
+    return json.dumps({"registration_numbers": numbers}).encode()
+
+
+def bulk_check(server: Server, body: bytes, numbers: int) -> BulkRun:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    try:
+        started = time.perf_counter()
+        connection.request(
+            "POST",
+            "/api/v1/verifications",
+            body,
+            {"content-type": "application/json", "authorization": f"Bearer {KEY}"},
+        )
+        response = connection.getresponse()
+        answer = response.read()
+        seconds = time.perf_counter() - started
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise RuntimeError(f"bulk check answered {response.status}: {answer[:500]!r}")
+    return BulkRun(seconds, numbers, len(answer))
+
+
+def check_answer(server: Server, body: bytes, numbers: int) -> None:
+    """The check answers every number, each found, before it is timed."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    connection.request(
+        "POST",
+        "/api/v1/verifications",
+        body,
+        {"content-type": "application/json", "authorization": f"Bearer {KEY}"},
+    )
+    said = json.loads(connection.getresponse().read())
+    connection.close()
+    results = said.get("results", [])
+    if len(results) != numbers or any(r["status"] in ("not_found", "malformed") for r in results):
+        raise RuntimeError(f"the bulk check is not whole before timing: {str(said)[:500]}")
+
+
+def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
+    workdir = Path(tempfile.mkdtemp(prefix=f"bulk-bench-{engine}-"))
+    database = fresh_database(engine, "bulk", workdir, args.postgres_url)
+    try:
+        asyncio.run(_migrate(database.url, workdir))
+        log(f"{engine}: seeding {args.entries:,} entries")
+        report = seed(database, args.entries, quiet=True)
+        add_key(database)
+        body = bulk_body(report.first_serial, report.count, args.numbers)
+        with serving(database, workdir, 1) as server:
+            check_answer(server, body, args.numbers)
+            env = {"BENCH_FIRST_SERIAL": str(report.first_serial), "BENCH_COUNT": str(report.count)}
+            run_wrk(server, "entry", args.warmup, 1, env)
+            for _ in range(2):
+                bulk_check(server, body, args.numbers)
+            lookups: list[WrkRun] = []
+            bulks: list[BulkRun] = []
+            for round_number in range(args.rounds):
+                lookup = run_wrk(server, "entry", args.duration, 1, env)
+                lookups.append(lookup)
+                timed = [bulk_check(server, body, args.numbers) for _ in range(args.repeat)]
+                bulks.extend(timed)
+                log(
+                    f"  round {round_number + 1}: lookup {1000 / lookup.rps:.3f} ms "
+                    f"({lookup.rps:.0f}/s on one connection), bulk of {args.numbers:,} "
+                    f"{median([t.seconds for t in timed]) * 1000:.0f} ms"
+                )
+        return EngineResult(engine, args.entries, lookups, bulks)
+    finally:
+        database.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _verdict(ok: bool) -> str:
+    return "**met**" if ok else "**NOT met**"
+
+
+def section(results: Sequence[EngineResult], meta: dict[str, Any]) -> str:
+    out = [
+        START,
+        "## Employers: a bulk check of 10,000 numbers vs one single-lookup request",
+        "",
+        f"Latest run: {meta['started']} UTC, {meta['elapsed']}, `{meta['command']}`. Written by "
+        "`bench/bulk_check.py`; every ratio is taken within this one run. One client at a time "
+        "on one keep-alive connection, the server `registry serve` with one worker.",
+        "",
+        "| engine | entries | one lookup (GET /api/v1/register/{number}) | bulk check of "
+        f"{results[0].bulks[0].numbers:,} (POST /api/v1/verifications) | per number | "
+        "per number ÷ one lookup (target ≤ 1/50 = 0.020) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        out.append(
+            f"| {r.engine} | {r.entries:,} | {r.lookup_s * 1000:.3f} ms | "
+            f"{r.bulk_s * 1000:.0f} ms ({r.bulks[0].answer_bytes / 1e6:.1f} MB answer) | "
+            f"{r.per_number_s * 1e6:.1f} µs | {r.ratio:.4f} (1/{1 / r.ratio:.0f}): "
+            f"{_verdict(r.ratio <= TARGET_RATIO)} |"
+        )
+    out += [
+        "",
+        "Each bulk check asks for entries that all exist (the dearest case: every result carries a"
+        " name, roles and restrictions); the lookup time is the median over rounds of wrk on one"
+        " connection, the bulk time the median of every timed check, interleaved with the lookups."
+        " The check answers with a constant number of statements whatever the list's length"
+        " (tests/employers/test_checks.py counts them), so its cost per number is the work of"
+        " reading, answering and serialising one result.",
+        "",
+        f"Machine: {meta['cpus']} CPUs ({meta['cpu']}), Python {meta['python']}, machine busy "
+        f"{meta['machine busy']} during the run, load average {meta['load average']}.",
+        "",
+        END,
+        "",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--postgres-url", default="postgresql://root@127.0.0.1:5432/postgres")
+    parser.add_argument("--entries", type=int, default=10_000)
+    parser.add_argument("--numbers", type=int, default=NUMBERS)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3, help="bulk checks timed per round")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of wrk per round")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--quick", action="store_true", help="short runs; RESULTS.md untouched")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.repeat, args.duration, args.warmup = 2, 2, 2.0, 1.0
+    engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    busy_before = machine_busy()
+    results = [run_engine(engine, args) for engine in engines]
+    busy_after = machine_busy()
+    busy = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
+    environment = machine()
+    meta = {
+        "started": f"{started:%Y-%m-%d %H:%M}",
+        "elapsed": f"{time.perf_counter() - clock:.0f} s",
+        "command": " ".join(["bench/bulk_check.py", *(sys.argv[1:] if argv is None else argv)]),
+        "cpus": environment["cpus (nproc)"],
+        "cpu": environment["cpu"],
+        "python": platform.python_version(),
+        "machine busy": f"{busy:.0%}",
+        "load average": loadavg(),
+    }
+    text = section(results, meta)
+    if not args.quick:
+        write_section(text, args.results, START, END)
+        print(f"wrote its section of {args.results}", file=sys.stderr)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,222 @@
+"""Bulk checks through the API: every status, malformed and unknown numbers, duplicates and
+blanks answered in input order; the limit; CSV input; and a constant number of statements."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from typing import Any
+
+import httpx
+
+from registry.employers.checks import MAX_NUMBERS
+from registry.employers.tables import BulkCheck
+from registry.register.numbers import registration_number
+from tests.employers.helpers import (
+    SUPERVISION,
+    bearer,
+    counting_statements,
+    employer,
+    every_status,
+)
+
+UNKNOWN = registration_number(999_990)  # well formed, on nobody's entry
+
+
+async def _check(client: httpx.AsyncClient, secret: str, numbers: list[str]) -> httpx.Response:
+    return await client.post(
+        "/api/v1/verifications", json={"registration_numbers": numbers}, headers=bearer(secret)
+    )
+
+
+async def test_every_kind_of_answer_in_input_order(client: httpx.AsyncClient) -> None:
+    register = await every_status()
+    north = await employer()
+    secret = await north.key()
+    n = register.numbers
+    sent = [
+        n["registered"],
+        f"  {n['suspended'].lower()[:2]} {n['suspended'][2:]}  ",  # spaced, lower case
+        n["registered_with_conditions"],
+        n["lapsed"],
+        "PR1000012",  # a mistyped check character
+        n["removed"],
+        UNKNOWN,
+        n["voluntarily_removed"],
+        "",
+        "hello",
+        n["registered"],  # a duplicate, answered again
+    ]
+    with register.in_force():
+        response = await _check(client, secret, sent)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["count"] == len(sent)
+    results = body["results"]
+    assert [r["input"] for r in results] == sent
+    assert [r["status"] for r in results] == [
+        "registered",
+        "suspended",
+        "registered_with_conditions",
+        "lapsed",
+        "malformed",
+        "removed",
+        "not_found",
+        "voluntarily_removed",
+        "malformed",
+        "malformed",
+        "registered",
+    ]
+    first = results[0]
+    assert first["name"] == "Ada Lovelace"
+    assert first["roles"] == [{"code": "probation_officer", "name": first["roles"][0]["name"]}]
+    assert first["restrictions"] == []
+    assert first["checked_at"] == body["checked_at"]
+    assert results[1]["registration_number"] == n["suspended"]
+    assert [x["summary"] for x in results[1]["restrictions"]] == [SUPERVISION]
+    assert results[4]["registration_number"] is None
+    assert "check" in results[4]["message"].lower()
+    assert results[6]["message"] == f"{UNKNOWN} is not on the register"
+    assert results[10] == first
+
+
+async def test_the_check_is_recorded_not_the_numbers(client: httpx.AsyncClient) -> None:
+    north = await employer()
+    secret = await north.key()
+    sent = [UNKNOWN, "PR 100000 1"]
+    response = await _check(client, secret, sent)
+    assert response.status_code == 200
+    rows = await BulkCheck.select()
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["organisation"] == north.organisation.id
+    assert row["numbers"] == 2
+    assert row["user"] is None
+    assert row["api_key"] is not None
+    assert row["list_sha256"] == hashlib.sha256(f"{sent[0]}\n{sent[1]}\n".encode()).hexdigest()
+    history = await client.get("/api/v1/organisation/checks", headers=north.admin.bearer())
+    assert history.status_code == 200
+    assert [(c["numbers"], c["list_sha256"]) for c in history.json()] == [(2, row["list_sha256"])]
+    assert history.json()[0]["by"].startswith("API key HR system")
+
+
+async def test_over_ten_thousand_is_413_naming_the_limit(client: httpx.AsyncClient) -> None:
+    north = await employer()
+    secret = await north.key()
+    response = await _check(client, secret, [UNKNOWN] * (MAX_NUMBERS + 1))
+    assert response.status_code == 413
+    assert "10,000" in response.json()["detail"]
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await BulkCheck.count() == 0
+
+
+async def test_an_empty_list_is_refused(client: httpx.AsyncClient) -> None:
+    north = await employer()
+    response = await _check(client, await north.key(), [])
+    assert response.status_code == 422
+    assert await BulkCheck.count() == 0
+
+
+async def test_a_member_may_check_with_their_own_token(client: httpx.AsyncClient) -> None:
+    north = await employer()
+    response = await client.post(
+        "/api/v1/verifications",
+        json={"registration_numbers": [UNKNOWN]},
+        headers=north.admin.bearer(),
+    )
+    assert response.status_code == 200
+    assert (await BulkCheck.select(BulkCheck.user).first()) == {"user": north.admin.account.id}
+
+
+async def _csv(client: httpx.AsyncClient, secret: str, data: bytes, **params: str) -> Any:
+    return await client.post(
+        "/api/v1/verifications/csv",
+        files={"file": ("staff.csv", data, "text/csv")},
+        params=params,
+        headers=bearer(secret),
+    )
+
+
+async def test_csv_by_named_column_with_blank_lines(client: httpx.AsyncClient) -> None:
+    register = await every_status()
+    north = await employer()
+    secret = await north.key()
+    n = register.numbers
+    data = (
+        "\ufeffStaff id,Registration number\r\n"
+        f"1,{n['registered']}\r\n"
+        "2,\r\n"
+        "\r\n"
+        f"3, {n['lapsed']} \r\n"
+    ).encode()
+    response = await _csv(client, secret, data)
+    assert response.status_code == 200, response.text
+    assert [r["status"] for r in response.json()["results"]] == ["registered", "lapsed"]
+    named = await _csv(client, secret, b"staff,pr\r\n1,PR1000011\r\n", column="pr")
+    assert [r["input"] for r in named.json()["results"]] == ["PR1000011"]
+
+
+async def test_csv_with_the_wrong_column_or_encoding_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    north = await employer()
+    secret = await north.key()
+    wrong = await _csv(client, secret, b"number,name\r\nPR1000011,Ada\r\n")
+    assert wrong.status_code == 422
+    assert "no column named 'registration_number'" in wrong.json()["detail"]
+    assert "'number', 'name'" in wrong.json()["detail"]
+    latin = await _csv(
+        client, secret, "registration_number,name\r\nPR1000011,Zoë\r\n".encode("latin-1")
+    )
+    assert latin.status_code == 422
+    assert "UTF-8" in latin.json()["detail"]
+    empty = await _csv(client, secret, b"")
+    assert empty.status_code == 422
+    assert await BulkCheck.count() == 0
+
+
+async def test_a_csv_of_more_than_ten_thousand_is_413(client: httpx.AsyncClient) -> None:
+    north = await employer()
+    data = "registration_number\n" + "PR1000011\n" * (MAX_NUMBERS + 5)
+    response = await _csv(client, await north.key(), data.encode())
+    assert response.status_code == 413
+    assert "10,000" in response.json()["detail"]
+
+
+async def test_the_statements_are_the_same_for_10_and_10000_numbers(
+    client: httpx.AsyncClient,
+) -> None:
+    register = await every_status()
+    north = await employer()
+    secret = await north.key()
+    known = list(register.numbers.values())
+    unknown = [registration_number(500_000 + i) for i in range(5_000)]
+
+    def mixed(size: int) -> list[str]:
+        pool = [*known, "nonsense", *unknown]
+        return [pool[i % len(pool)] for i in range(size)]
+
+    counts = []
+    for size in (10, 10_000):
+        await _check(client, secret, ["warm-up"])  # the key's last use and minute are written
+        with register.in_force(), counting_statements() as sent:
+            response = await _check(client, secret, mixed(size))
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == size
+        counts.append(len(sent))
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= 15, counts
+
+
+async def test_a_large_answer_is_streamed_and_whole(client: httpx.AsyncClient) -> None:
+    north = await employer()
+    numbers = [registration_number(i) for i in range(1, 2_001)]
+    response = await _check(client, await north.key(), numbers)
+    assert response.status_code == 200
+    assert "content-length" not in response.headers  # sent in pieces
+    assert [r["input"] for r in response.json()["results"]] == numbers
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
