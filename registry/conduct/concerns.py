@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 
 from registry import text
 from registry.audit import service as audit
@@ -24,20 +24,46 @@ from registry.conduct.tables import (
     Case,
     CaseDocument,
     Concern,
+    ConcernAttempt,
     ConcernCategory,
     Relationship,
     Stage,
 )
 from registry.conduct.workflow import Mover, add_event, bump, get_case
 from registry.core import clock
-from registry.db import lock_row, transaction
-from registry.errors import Conflict, InvalidInput, NotFound
+from registry.db import lock_key, lock_row, serialise_on, transaction
+from registry.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from registry.notifications import service as notifications
 from registry.register import numbers
 from registry.register.tables import RegisterEntry
 
 MAX_ATTACHMENTS = 5
 EMAIL_LIMIT = 254
+ATTEMPT_WINDOW = timedelta(hours=1)
+CONCERNS_PER_ADDRESS = 10  # an hour, without an account: a busy office may send a few
+
+
+async def count_attempt(client_address: str) -> None:
+    """Record a concern sent from ``client_address`` without an account, and refuse it when
+    that address has sent too many this hour. The attempt is kept either way (its own
+    transaction), so a refused sender cannot reset the count by being refused."""
+    moment = clock.now().astimezone(UTC)
+    async with transaction():
+        await serialise_on(ConcernAttempt, lock_key("concern", client_address))
+        await ConcernAttempt.insert(
+            ConcernAttempt(client_address=client_address[:64], attempted_at=moment)
+        )
+        sent = await ConcernAttempt.count().where(
+            (ConcernAttempt.client_address == client_address[:64])
+            & (ConcernAttempt.attempted_at > moment - ATTEMPT_WINDOW)
+        )
+    if sent > CONCERNS_PER_ADDRESS:
+        await audit.record("conduct.concerns_limited", "client", client_address)
+        raise TooManyRequests(
+            "Too many concerns have been sent from your connection in the last hour. Wait an "
+            "hour and try again, or phone us.",
+            retry_after=int(ATTEMPT_WINDOW.total_seconds()),
+        )
 
 
 @dataclass(frozen=True)
@@ -120,9 +146,15 @@ async def _entry_for(number: str) -> int | None:
 
 
 async def raise_concern(
-    concern: ConcernIn, *, raised_by: int | None = None, own_motion: bool = False
+    concern: ConcernIn,
+    *,
+    raised_by: int | None = None,
+    own_motion: bool = False,
+    client_address: str | None = None,
 ) -> Raised:
-    """Record a concern and put it in a case; tell the person raising it its reference."""
+    """Record a concern and put it in a case; tell the person raising it its reference.
+    ``client_address``: sent without an account from there, so counted against its limit
+    (once the concern is found well formed)."""
     relationship = _relationship(concern.relationship)
     if relationship is Relationship.regulator and not own_motion:
         raise InvalidInput(
@@ -162,6 +194,8 @@ async def raise_concern(
     if len(attachments) > MAX_ATTACHMENTS:
         raise InvalidInput(f"Attach {MAX_ATTACHMENTS} files or fewer", field="attachments")
     entry_id = await _entry_for(about_number)
+    if client_address is not None:
+        await count_attempt(client_address)
     moment = clock.now().astimezone(UTC)
     reference = references.new_reference()
     async with transaction():

@@ -213,13 +213,69 @@ async def move_due_cases(today: date) -> int:
     return moved
 
 
+REVIEW_REMINDER_DAYS = 14
+
+
+async def remind_interim_reviews(today: date) -> int:
+    """Email the case's caseworker (every caseworker, when none is assigned) once per review
+    date, from 14 days before an interim order's review is due."""
+    from registry.accounts.roles import Role
+    from registry.accounts.tables import User, UserRole
+    from registry.notifications import service as notifications
+
+    rows = await InterimOrder.select(
+        InterimOrder.id,
+        InterimOrder.kind,
+        InterimOrder.case,
+        InterimOrder.next_review_on,
+        InterimOrder.case.reference.as_alias("reference"),
+        InterimOrder.case.assigned_to.as_alias("assigned_to"),
+    ).where(
+        InterimOrder.revoked_on.is_null()
+        & (InterimOrder.ends_on >= today)
+        & (InterimOrder.next_review_on <= today + timedelta(days=REVIEW_REMINDER_DAYS))
+    )
+    queued = 0
+    for row in rows:
+        if row["assigned_to"] is not None:
+            recipients = await User.select(User.email).where(
+                (User.id == row["assigned_to"]) & User.active.eq(True)
+            )
+        else:
+            recipients = await User.select(User.email).where(
+                User.active.eq(True)
+                & User.id.is_in(
+                    UserRole.select(UserRole.user).where(UserRole.role == Role.caseworker.value)
+                )
+            )
+        review_on = _as_date(row["next_review_on"])
+        for recipient in recipients:
+            queued += await notifications.queue_email(
+                recipient["email"],
+                "conduct_interim_review_due",
+                {
+                    "order": INTERIM_LABELS[InterimKind(row["kind"])].lower(),
+                    "reference": row["reference"],
+                    "review_on": f"{review_on:%-d %B %Y}",
+                    "path": f"/api/v1/cases/{row['case']}",
+                },
+                subject=f"Interim order review due by {review_on:%-d %B %Y}: {row['reference']}",
+                key=f"conduct-interim-review:{row['id']}:{review_on}:{recipient['email']}",
+            )
+    return queued
+
+
 async def keep_register_in_step(context: JobContext) -> str:
     today = context.now.date()
     changed = 0
     for entry_id in await _entries_with_orders(today):
         changed += await refresh_if_changed(entry_id, today)
     moved = await move_due_cases(today)
-    return f"{changed} entries rewritten for orders starting or ending; {moved} cases moved"
+    reminded = await remind_interim_reviews(today)
+    return (
+        f"{changed} entries rewritten for orders starting or ending; {moved} cases moved; "
+        f"{reminded} interim order review reminders"
+    )
 
 
 JOBS = (

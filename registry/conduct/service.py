@@ -159,10 +159,10 @@ async def documents_of(case_id: int, *, disclosed_only: bool) -> list[Document]:
 
 async def sanctions_of(case_id: int) -> list[SanctionRecord]:
     rows = await Sanction.select().where(Sanction.case == case_id).order_by(Sanction.id)
-    return [_sanction(row) for row in rows]
+    return [sanction_record(row) for row in rows]
 
 
-def _sanction(row: dict[str, Any]) -> SanctionRecord:
+def sanction_record(row: dict[str, Any]) -> SanctionRecord:
     starts = _date(row["starts_on"])
     assert starts is not None
     return SanctionRecord(

@@ -250,6 +250,15 @@ class InterimOrder(Table, tablename="conduct_interim_order"):
     revoked_on = Date(null=True, default=None)
 
 
+class ConcernAttempt(Table, tablename="conduct_concern_attempt"):
+    """A concern sent without an account, by client address: the limit on how many one address
+    may send in an hour (no third-party service), kept whether or not the concern was taken."""
+
+    id: Serial
+    client_address = Varchar(length=64, index=True)
+    attempted_at = Timestamptz()
+
+
 CONDUCT_TABLES: list[type[Table]] = [
     AllegationCategory,
     Case,
@@ -259,6 +268,7 @@ CONDUCT_TABLES: list[type[Table]] = [
     CaseEvent,
     Sanction,
     InterimOrder,
+    ConcernAttempt,
 ]
 
 # Rows the migrations put in, which the service needs: tests keep them between tests.

@@ -46,6 +46,7 @@ from registry.conduct.tables import (
     Case,
     CaseDocument,
     CaseEvent,
+    InterimOrder,
     Sanction,
     SanctionKind,
     Stage,
@@ -853,6 +854,19 @@ async def _consequences(
     """What a move does beyond the case: the sanction it imposes, and the register's entry
     rewritten, in this transaction, when an order takes effect or ends today."""
     entry_id = case.entry_id
+    if MOVES[move].to in (Stage.closed, Stage.sanction_in_force) and entry_id is not None:
+        # The case's final outcome replaces any interim order still in force.
+        ended = (
+            await InterimOrder.update({InterimOrder.revoked_on: today})
+            .where(
+                (InterimOrder.case == case.id)
+                & InterimOrder.revoked_on.is_null()
+                & (InterimOrder.ends_on >= today)
+            )
+            .returning(InterimOrder.id)
+        )
+        if ended:
+            await register.refresh_entry(entry_id, today)
     if move in (Move.give_advice, Move.give_warning, Move.impaired) and terms is not None:
         assert entry_id is not None
         await _impose(case, entry_id, terms, move, by, today, moment)

@@ -122,3 +122,42 @@ async def test_an_interim_order_ends_on_its_last_day(
     advance(days(1))
     await register_effect.keep_register_in_step(JobContext(clock.now(), settings))
     assert (await register.get_entry(who.entry.id)).status is RegisterStatus.registered
+
+
+async def test_caseworkers_are_reminded_of_a_review_once_from_two_weeks_before(
+    engine: Any, settings: Any, advance: Callable[[timedelta], None]
+) -> None:
+    from registry.conduct import register_effect
+    from registry.core import clock
+    from registry.core.scheduler import JobContext
+    from registry.notifications.tables import OutboxMessage
+
+    who = await people()
+    case_id = await case_at(Stage.investigation, who)
+    order = await _make(case_id, who)
+
+    async def run() -> int:
+        await register_effect.keep_register_in_step(JobContext(clock.now(), settings))
+        sent = OutboxMessage.count().where(OutboxMessage.template == "conduct_interim_review_due")
+        return int(await sent)
+
+    advance(order.next_review_on - TODAY.date() - days(15))
+    assert await run() == 0
+    advance(days(1))
+    assert await run() == 1  # the one caseworker, no one assigned
+    assert await run() == 1
+
+
+async def test_the_final_outcome_replaces_an_interim_order(engine: Any) -> None:
+    who = await people()
+    case_id = await case_at(Stage.accepted_outcome, who)
+    await _make(case_id, who)
+    assert (await register.get_entry(who.entry.id)).status is RegisterStatus.suspended
+    case = await workflow.get_case(case_id)
+    assert who.practitioner.user_id is not None
+    await workflow.perform(
+        case_id, workflow.Move.accept_outcome, by=who.practitioner, version=case.version
+    )
+    assert (await register.get_entry(who.entry.id)).status is (
+        RegisterStatus.registered_with_conditions
+    )
