@@ -23,7 +23,6 @@ from registry.core import clock
 from registry.demo import DemoSummary
 from registry.register.tables import EntryState, RegisterEntry
 
-SECOND_EXAMINER = ("second.examiner@regulator.example", "Noor Patel")
 PANEL = ("Helen Carter (chair)", "Dev Sharma (registrant member)", "Ruth Okafor (lay member)")
 WHAT = (
     "During a supervision session they disclosed a person on probation's address to a third "
@@ -36,14 +35,6 @@ async def _staff(email: str) -> Mover | None:
     if account is None:
         return None
     return Mover(account.id, frozenset(account.roles))
-
-
-async def _second_examiner() -> Mover:
-    email, name = SECOND_EXAMINER
-    account = await users.find_account_by_email(email)
-    if account is None:  # invited: sets a password through a reset link if ever used
-        account = await users.create_user(email, name, [Role.case_examiner])
-    return Mover(account.id, frozenset({Role.case_examiner}))
 
 
 class Demo:
@@ -226,20 +217,22 @@ async def seed_demo_conduct(summary: DemoSummary, progress: Progress) -> None:
         return
     from registry.accounts.demo import DEMO_PEOPLE  # the demo's logins
 
-    emails = {role: email for role, email, _ in DEMO_PEOPLE}
+    emails = {role: email for role, email, _ in reversed(DEMO_PEOPLE)}  # each role's first
+    examiners = [email for role, email, _ in DEMO_PEOPLE if role is Role.case_examiner]
     caseworker = await _staff(emails[Role.caseworker])
-    examiner = await _staff(emails[Role.case_examiner])
+    examiner = await _staff(examiners[0])
+    second = await _staff(examiners[-1])
     adjudicator = await _staff(emails[Role.adjudicator])
     stages = list(Stage)
     numbers = await _numbers(len(stages) + 3)
-    if caseworker is None or examiner is None or adjudicator is None:
+    if caseworker is None or examiner is None or second is None or adjudicator is None:
         return  # the accounts domain seeds them first; without them there is no one to decide
     if len(numbers) < len(stages) + 3:
         return
     task = progress.add_task("Demo fitness to practise cases", total=len(stages) + 3)
     now = clock.now()
     with acting_as(Actor(id=None, label="system: demo")):
-        demo = Demo(caseworker, examiner, await _second_examiner(), adjudicator)
+        demo = Demo(caseworker, examiner, second, adjudicator)
         for stage, number in zip(stages, numbers, strict=False):
             await _case(demo, number, stage, now)
             progress.advance(task)

@@ -10,6 +10,7 @@ from registry.conduct.api import API
 from registry.conduct.demo import seed_demo_conduct
 from registry.conduct.reference import REFERENCE_LISTS
 from registry.conduct.register_effect import JOBS, has_open_case, restrictions
+from registry.conduct.subject_access import SUBJECT_ACCESS
 from registry.conduct.tables import CONDUCT_TABLES
 from registry.core.domain import Domain
 
@@ -50,4 +51,5 @@ DOMAIN = Domain(
     reference_lists=REFERENCE_LISTS,
     restriction_sources=[restrictions],
     concern_sources=[has_open_case],
+    subject_access=[SUBJECT_ACCESS],
 )
