@@ -11,6 +11,7 @@ from __future__ import annotations
 from registry.accounts.domain import DOMAIN as ACCOUNTS
 from registry.audit.domain import DOMAIN as AUDIT
 from registry.certificates.domain import DOMAIN as CERTIFICATES
+from registry.conduct.domain import DOMAIN as CONDUCT
 from registry.core.domain import Domain
 from registry.cpd.domain import DOMAIN as CPD
 from registry.employers.domain import DOMAIN as EMPLOYERS
@@ -26,5 +27,6 @@ DOMAINS: tuple[Domain, ...] = (
     REGISTER,
     CERTIFICATES,
     CPD,
+    CONDUCT,
     EMPLOYERS,
 )

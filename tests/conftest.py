@@ -23,6 +23,7 @@ from litestar import Litestar
 from piccolo.table import sort_table_classes
 
 from registry.app import create_app
+from registry.conduct.tables import CONDUCT_SEEDED_TABLES
 from registry.config import Settings
 from registry.core.domain import active_domains, configure_domains
 from registry.cpd.tables import CPD_SEEDED_TABLES
@@ -104,7 +105,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
 async def empty_tables() -> None:
     for table in reversed(sort_table_classes(registry_tables())):
-        if table not in SEEDED_TABLES and table not in CPD_SEEDED_TABLES:
+        if table not in (*SEEDED_TABLES, *CPD_SEEDED_TABLES, *CONDUCT_SEEDED_TABLES):
             await table.delete(force=True)
 
 

@@ -20,6 +20,8 @@ DEMO_PEOPLE: tuple[tuple[Role, str, str], ...] = (
     (Role.cpd_assessor, "colin.assessor@regulator.example", "Colin Hughes"),
     (Role.caseworker, "cara.caseworker@regulator.example", "Cara Lewis"),
     (Role.case_examiner, "ed.examiner@regulator.example", "Edmund Shaw"),
+    # Case examiners decide in twos: a second one, so the demo's decisions can be joint.
+    (Role.case_examiner, "noor.examiner@regulator.example", "Noor Patel"),
     (Role.adjudicator, "aisha.adjudicator@regulator.example", "Aisha Rahman"),
     (Role.practitioner, "priya.practitioner@example.org", "Priya Sharma"),
     (Role.employer, "evan.employer@probation-employer.example", "Evan Morgan"),

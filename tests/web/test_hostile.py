@@ -179,6 +179,38 @@ def _pack_json(**changes: Any) -> dict[str, Any]:
     }
 
 
+# --- fitness to practise ----------------------------------------------------------------------
+
+
+def _concern_json(**changes: Any) -> dict[str, Any]:
+    return {
+        "about_name": "Sam Someone",
+        "about_workplace": "Leeds probation office",
+        "what_happened": "They shouted at me.",
+        "categories": ["professional_boundaries"],
+        "relationship": "public",
+        **changes,
+    }
+
+
+def _case_at(stage_name: str) -> Setup:
+    """A case brought to a stage by the workflow's own moves (its version then is known:
+    one more than the moves and responses on its way there)."""
+
+    async def setup(person: SignedIn) -> dict[str, int]:
+        from registry.conduct.tables import Stage
+        from tests.conduct.helpers import case_at, people
+
+        return {"case": await case_at(Stage(stage_name), await people())}
+
+    return setup
+
+
+async def _anothers_case(person: SignedIn) -> Mapping[str, int] | None:
+    await _on_register(person)
+    return await _case_at("investigation")(person)
+
+
 @dataclass(frozen=True)
 class Hostile:
     """One hostile request and what its answer must say."""
@@ -1382,6 +1414,113 @@ HOSTILE: list[Hostile] = [
         NOT_FOUND,
         status=404,
         role=Role.practitioner,
+    ),
+    # --- fitness to practise ------------------------------------------------------------------
+    Hostile(
+        "concern: NUL in what happened",
+        "POST",
+        "/api/v1/concerns",
+        "What happened must not contain control characters",
+        json=_concern_json(what_happened=f"They{NUL} shouted"),
+    ),
+    Hostile(
+        "concern: a name that reverses its text",
+        "POST",
+        "/api/v1/concerns",
+        "must not contain characters that change the direction of text",
+        json=_concern_json(raiser_name=f"Rae{RLO}Iser"),
+    ),
+    Hostile(
+        "concern: an unknown kind of concern",
+        "POST",
+        "/api/v1/concerns",
+        "'parking' is not a kind of concern",
+        json=_concern_json(categories=["parking"]),
+    ),
+    Hostile(
+        "concern: the public posing as the regulator",
+        "POST",
+        "/api/v1/concerns",
+        "Only the regulator's staff open a concern on its own motion",
+        json=_concern_json(relationship="regulator"),
+    ),
+    Hostile(
+        "concern: a malformed registration number",
+        "POST",
+        "/api/v1/concerns",
+        "'XX1' is not a registration number",
+        json=_concern_json(about_number="XX1"),
+    ),
+    Hostile(
+        "case: a move out of order",
+        "POST",
+        "/api/v1/cases/{case}/moves",
+        "so it cannot make the move 'open_investigation'",
+        status=409,
+        role=Role.caseworker,
+        setup=_case_at("received"),
+        json={"move": "open_investigation", "version": 1, "reason": "Go"},
+    ),
+    Hostile(
+        "case: a four-year suspension",
+        "POST",
+        "/api/v1/cases/{case}/moves",
+        "Suspension lasts from 1 to 12 months",
+        role=Role.adjudicator,
+        setup=_case_at("hearing"),
+        json={
+            "move": "impaired",
+            "version": 7,
+            "reason": "Impaired",
+            "sanction": {"kind": "suspension", "months": 48, "summary": "Four years"},
+        },
+    ),
+    Hostile(
+        "case: an interim order beyond 18 months without a court order",
+        "POST",
+        "/api/v1/cases/{case}/interim-orders",
+        "18 months at most",
+        role=Role.adjudicator,
+        setup=_case_at("investigation"),
+        json={
+            "kind": "interim_suspension",
+            "months": 19,
+            "reason": "Risk",
+            "version": 3,
+        },
+    ),
+    Hostile(
+        "case: a decision by a role not allowed to make it",
+        "POST",
+        "/api/v1/cases/{case}/moves",
+        "is for case_examiner only",
+        status=403,
+        role=Role.caseworker,
+        setup=_case_at("case_examiners"),
+        json={"move": "no_case_to_answer", "version": 5, "reason": "None"},
+    ),
+    Hostile(
+        "case: an id beyond any column",
+        "GET",
+        f"/api/v1/cases/{BEYOND_INT}",
+        NOT_FOUND,
+        status=404,
+        role=Role.caseworker,
+    ),
+    Hostile(
+        "your case: someone else's",
+        "GET",
+        "/api/v1/me/cases/{case}",
+        "There is no such fitness to practise case",
+        status=404,
+        role=Role.practitioner,
+        setup=_anothers_case,
+    ),
+    Hostile(
+        "published decisions: a malformed number",
+        "GET",
+        "/api/v1/register/XX1/decisions",
+        "'XX1' is not a registration number",
     ),
     # --- employers ---------------------------------------------------------------------------
     *EMPLOYER_CASES,

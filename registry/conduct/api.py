@@ -1,0 +1,405 @@
+"""Fitness to practise through the API. Thin: parse, call the service, shape the answer.
+
+- ``POST /concerns``: anyone raises a concern (limited per client address, with a honeypot).
+- ``/cases``: fitness to practise staff (caseworkers, case examiners, adjudicators): the list,
+  a case with its timeline (every read audited), its moves, assignment, identification,
+  interim orders.
+- ``/me/cases``: the practitioner's own cases (anyone else's is not found).
+- ``/register/{number}/decisions`` and ``/hearings``: what is published.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT
+
+from registry.accounts.auth import SignedInRequest, VisitorRequest, client_address
+from registry.accounts.roles import Role
+from registry.conduct import (
+    concerns,
+    interim_orders,
+    publication,
+    references,
+    service,
+    timeliness,
+    workflow,
+)
+from registry.conduct.concerns import ConcernIn
+from registry.conduct.sanctions import Terms
+from registry.conduct.schemas import (
+    AssignmentBody,
+    CaseListOut,
+    CaseOut,
+    ConcernBody,
+    HearingOut,
+    IdentificationBody,
+    InterimOrderBody,
+    InterimOrderOut,
+    InterimReviewBody,
+    MoveBody,
+    OutcomeAnswerBody,
+    PublicOrdersOut,
+    PublishedDecisionOut,
+    RaisedOut,
+    ResponseBody,
+    TimelinessOut,
+    case_out,
+    interim_out,
+    summary_out,
+)
+from registry.conduct.tables import SANCTION_LABELS, Relationship, Stage
+from registry.conduct.workflow import Hearing, Move, MoveIn, Mover, MoveRefused
+from registry.register.api import RegistrationNumber
+from registry.web.errors import problem
+from registry.web.inputs import LARGEST_ID, PageNumber, RowId
+
+RAISED = (
+    "We have your concern. Quote its reference whenever you contact us about it. We have "
+    "emailed it to you if you gave an email address."
+)
+
+
+def on_move_refused(request: Request[Any, Any, Any], exc: MoveRefused) -> Response[Any]:
+    """409 as problem+json, with the moves the case allows this person now."""
+    answer = problem(request, HTTP_409_CONFLICT, exc.detail)
+    if isinstance(answer.content, dict):
+        answer.content["allowed_moves"] = exc.allowed
+    return answer
+
+
+def mover(request: SignedInRequest) -> Mover:
+    return Mover(request.user.id, frozenset(request.user.roles))
+
+
+def concern_in(data: ConcernBody) -> ConcernIn:
+    return ConcernIn(
+        what_happened=data.what_happened,
+        relationship=data.relationship.value,
+        categories=list(data.categories),
+        about_number=data.about_number,
+        about_name=data.about_name,
+        about_workplace=data.about_workplace,
+        happened_on=data.happened_on,
+        happened_when=data.happened_when,
+        raiser_name=data.raiser_name,
+        raiser_email=data.raiser_email,
+        raiser_phone=data.raiser_phone,
+        consent_to_share=data.consent_to_share,
+    )
+
+
+class ConcernController(Controller):
+    path = "/concerns"
+    tags = ["Fitness to practise"]
+
+    @post(
+        "/",
+        name="api_concern_raise",
+        status_code=HTTP_201_CREATED,
+        summary="Raise a concern about a practitioner (no account needed)",
+    )
+    async def raise_concern(
+        self, request: VisitorRequest, data: JSONBody[ConcernBody]
+    ) -> RaisedOut:
+        if data.website:  # a robot filled in the honeypot: answered as ever, nothing kept
+            return RaisedOut(reference=references.new_reference(), message=RAISED)
+        signed_in = request.user
+        raised = await concerns.raise_concern(
+            concern_in(data),
+            raised_by=signed_in.id if signed_in else None,
+            client_address=None if signed_in else client_address(request.scope),
+        )
+        return RaisedOut(reference=raised.reference, message=RAISED)
+
+
+StageFilter = Annotated[Stage | None, QueryParameter(title="Stage")]
+CaseworkerFilter = Annotated[
+    int | None, QueryParameter(ge=1, le=LARGEST_ID, title="Assigned caseworker")
+]
+OverdueFilter = Annotated[bool | None, QueryParameter(title="Overdue")]
+
+
+class CaseController(Controller):
+    path = "/cases"
+    tags = ["Fitness to practise"]
+    exception_handlers = {MoveRefused: on_move_refused}
+
+    @get("/", name="api_cases", summary="Open cases, oldest first, filtered")
+    async def cases(
+        self,
+        stage: StageFilter = None,
+        caseworker: CaseworkerFilter = None,
+        overdue: OverdueFilter = None,
+        page: PageNumber = 1,
+    ) -> CaseListOut:
+        found, total = await service.list_cases(
+            stage=stage, assigned_to=caseworker, overdue=overdue, page=page
+        )
+        return CaseListOut(cases=[summary_out(each) for each in found], total=total, page=page)
+
+    @post(
+        "/",
+        name="api_case_open",
+        status_code=HTTP_201_CREATED,
+        summary="Open a concern on the regulator's own motion",
+    )
+    async def open_case(self, request: SignedInRequest, data: JSONBody[ConcernBody]) -> CaseOut:
+        values = concern_in(data)
+        own = ConcernIn(**{**values.__dict__, "relationship": Relationship.regulator.value})
+        raised = await concerns.raise_concern(own, raised_by=request.user.id, own_motion=True)
+        return case_out(await service.staff_case(raised.case_id, mover(request)))
+
+    @get(
+        "/{case_id:int}", name="api_case", summary="A case with its timeline (the read is audited)"
+    )
+    async def case(self, request: SignedInRequest, case_id: RowId) -> CaseOut:
+        return case_out(await service.staff_case(case_id, mover(request)))
+
+    @post(
+        "/{case_id:int}/moves",
+        name="api_case_move",
+        status_code=HTTP_200_OK,
+        summary="Make a move of the case's workflow, as of the version you saw (409: not now)",
+    )
+    async def move(
+        self, request: SignedInRequest, case_id: RowId, data: JSONBody[MoveBody]
+    ) -> CaseOut:
+        terms = None
+        if data.sanction is not None:
+            given = data.sanction
+            terms = Terms(
+                given.kind, given.months, given.conditions, given.summary, given.immediate
+            )
+        hearing = None
+        given_hearing = data.hearing
+        if given_hearing is not None and given_hearing.on is not None:
+            hearing = Hearing(
+                given_hearing.on,
+                tuple(given_hearing.panel),
+                given_hearing.venue,
+                given_hearing.remote,
+                given_hearing.private,
+            )
+        by = mover(request)
+        await workflow.perform(
+            case_id,
+            data.move,
+            by=by,
+            version=data.version,
+            data=MoveIn(
+                reason=data.reason,
+                examiners=tuple(data.examiners),
+                terms=terms,
+                hearing=hearing,
+            ),
+        )
+        return case_out(await service.staff_case(case_id, by))
+
+    @post(
+        "/{case_id:int}/assignment",
+        name="api_case_assign",
+        status_code=HTTP_200_OK,
+        summary="Assign the case to a caseworker, or to nobody",
+    )
+    async def assign(
+        self, request: SignedInRequest, case_id: RowId, data: JSONBody[AssignmentBody]
+    ) -> CaseOut:
+        by = mover(request)
+        await workflow.assign(case_id, data.caseworker_id, by=by, version=data.version)
+        return case_out(await service.staff_case(case_id, by))
+
+    @post(
+        "/{case_id:int}/identification",
+        name="api_case_identify",
+        status_code=HTTP_200_OK,
+        summary="Say who a flagged case is about (it joins their open case, if any)",
+    )
+    async def identify(
+        self, request: SignedInRequest, case_id: RowId, data: JSONBody[IdentificationBody]
+    ) -> CaseOut:
+        by = mover(request)
+        holder = await concerns.identify(
+            case_id, data.registration_number, by=by, version=data.version
+        )
+        return case_out(await service.staff_case(holder, by))
+
+    @post(
+        "/{case_id:int}/interim-orders",
+        name="api_case_interim_order",
+        status_code=HTTP_201_CREATED,
+        summary="Make an interim order (adjudicators), in force at once",
+    )
+    async def interim_order(
+        self, request: SignedInRequest, case_id: RowId, data: JSONBody[InterimOrderBody]
+    ) -> InterimOrderOut:
+        made = await interim_orders.make(
+            case_id,
+            data.kind,
+            months=data.months,
+            conditions=data.conditions,
+            reason=data.reason,
+            by=mover(request),
+            version=data.version,
+            court_order_reference=data.court_order_reference,
+        )
+        return interim_out(made)
+
+
+class TimelinessController(Controller):
+    path = "/conduct/timeliness"
+    tags = ["Fitness to practise"]
+
+    @get(
+        "/",
+        name="api_conduct_timeliness",
+        summary="Median and 90th percentile weeks per quarter, and open caseload by age, live",
+    )
+    async def figures(self) -> TimelinessOut:
+        found = await timeliness.figures()
+        return TimelinessOut.model_validate(found, from_attributes=True)
+
+    @get(
+        "/csv",
+        name="api_conduct_timeliness_csv",
+        summary="The timeliness figures as CSV",
+        media_type="text/csv",
+    )
+    async def figures_csv(self) -> Response[bytes]:
+        found = await timeliness.figures()
+        return Response(timeliness.as_csv(found).encode(), media_type="text/csv; charset=utf-8")
+
+
+class InterimOrderController(Controller):
+    path = "/interim-orders"
+    tags = ["Fitness to practise"]
+
+    @post(
+        "/{order_id:int}/reviews",
+        name="api_interim_order_review",
+        status_code=HTTP_200_OK,
+        summary="Review an interim order: continue, extend (beyond 18 months by court order) or "
+        "revoke",
+    )
+    async def review(
+        self, request: SignedInRequest, order_id: RowId, data: JSONBody[InterimReviewBody]
+    ) -> InterimOrderOut:
+        reviewed = await interim_orders.review(
+            order_id,
+            data.outcome,
+            reason=data.reason,
+            by=mover(request),
+            version=data.version,
+            months=data.months,
+            court_order_reference=data.court_order_reference,
+        )
+        return interim_out(reviewed)
+
+
+class MyCasesController(Controller):
+    path = "/me/cases"
+    tags = ["Your fitness to practise cases"]
+    exception_handlers = {MoveRefused: on_move_refused}
+
+    @get("/", name="api_my_cases", summary="Your open cases: what is asked of you, and by when")
+    async def mine(self, request: SignedInRequest) -> list[CaseOut]:
+        return [
+            case_out(await service.practitioner_case(request.user.id, case.id))
+            for case in await service.practitioner_cases(request.user.id)
+        ]
+
+    @get("/{case_id:int}", name="api_my_case", summary="One of your cases")
+    async def one(self, request: SignedInRequest, case_id: RowId) -> CaseOut:
+        return case_out(await service.practitioner_case(request.user.id, case_id))
+
+    @post(
+        "/{case_id:int}/response",
+        name="api_my_case_respond",
+        status_code=HTTP_200_OK,
+        summary="Your response to the notice of investigation",
+    )
+    async def respond(
+        self, request: SignedInRequest, case_id: RowId, data: JSONBody[ResponseBody]
+    ) -> CaseOut:
+        await service.respond(request.user.id, case_id, data.response, [])
+        return case_out(await service.practitioner_case(request.user.id, case_id))
+
+    @post(
+        "/{case_id:int}/outcome",
+        name="api_my_case_outcome",
+        status_code=HTTP_200_OK,
+        summary="Accept or reject the outcome the case examiners propose",
+    )
+    async def outcome(
+        self, request: SignedInRequest, case_id: RowId, data: JSONBody[OutcomeAnswerBody]
+    ) -> CaseOut:
+        await service.own_case(request.user.id, case_id)  # anyone else's: not found
+        move = Move.accept_outcome if data.decision == "accept" else Move.reject_outcome
+        await workflow.perform(
+            case_id,
+            move,
+            by=Mover(request.user.id, frozenset({Role.practitioner})),
+            version=data.version,
+        )
+        return case_out(await service.practitioner_case(request.user.id, case_id))
+
+
+class PublicationController(Controller):
+    path = "/"
+    tags = ["Fitness to practise"]
+
+    @get(
+        "/register/{number:str}/decisions",
+        name="api_register_decisions",
+        summary="An entry's published fitness to practise decisions and interim orders in force",
+    )
+    async def decisions(self, number: RegistrationNumber) -> PublicOrdersOut:
+        found, published, interim = await publication.decisions(number)
+        return PublicOrdersOut(
+            registration_number=found,
+            decisions=[_published_out(each) for each in published],
+            interim_orders=[interim_out(order) for order in interim],
+        )
+
+    @get(
+        "/register/{number:str}/decisions/{decision_id:int}",
+        name="api_register_decision",
+        summary="One published decision",
+    )
+    async def decision(
+        self, number: RegistrationNumber, decision_id: RowId
+    ) -> PublishedDecisionOut:
+        return _published_out(await publication.decision(number, decision_id))
+
+    @get("/hearings", name="api_hearings", summary="Hearings in the next eight weeks")
+    async def hearings(self) -> list[HearingOut]:
+        return [
+            HearingOut.model_validate(each, from_attributes=True)
+            for each in await publication.hearings()
+        ]
+
+
+def _published_out(published: publication.Published) -> PublishedDecisionOut:
+    sanction = published.sanction
+    return PublishedDecisionOut(
+        id=sanction.id,
+        kind=sanction.kind.value,
+        label=SANCTION_LABELS[sanction.kind],
+        summary=sanction.summary,
+        conditions=sanction.conditions,
+        decided_on=published.decided_on,
+        starts_on=sanction.starts_on,
+        ends_on=sanction.ends_on,
+    )
+
+
+API = [
+    ConcernController,
+    CaseController,
+    TimelinessController,
+    InterimOrderController,
+    MyCasesController,
+    PublicationController,
+]

@@ -1,0 +1,431 @@
+"""Raising a concern, and the cases concerns make.
+
+Anyone may raise a concern, with or without an account; staff may open one on the regulator's
+own motion. It gets its reference at once (told on the page and by email). A concern about
+someone on the register who already faces an open case joins that case, so every concern about
+one practitioner is handled as one case; one that names nobody on the register is never dropped:
+it opens a case flagged for triage, until a caseworker identifies the practitioner (which links
+it to their open case, if they have one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, timedelta
+
+from registry import text
+from registry.audit import service as audit
+from registry.conduct import limits, references
+from registry.conduct.tables import (
+    RELATIONSHIP_LABELS,
+    AllegationCategory,
+    Case,
+    CaseDocument,
+    Concern,
+    ConcernAttempt,
+    ConcernCategory,
+    Relationship,
+    Stage,
+)
+from registry.conduct.workflow import Mover, add_event, bump, get_case
+from registry.core import clock
+from registry.db import lock_key, lock_row, serialise_on, transaction
+from registry.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from registry.notifications import service as notifications
+from registry.register import numbers
+from registry.register.tables import RegisterEntry
+
+MAX_ATTACHMENTS = 5
+EMAIL_LIMIT = 254
+ATTEMPT_WINDOW = timedelta(hours=1)
+CONCERNS_PER_ADDRESS = 10  # an hour, without an account: a busy office may send a few
+
+
+async def count_attempt(client_address: str) -> None:
+    """Record a concern sent from ``client_address`` without an account, and refuse it when
+    that address has sent too many this hour. The attempt is kept either way (its own
+    transaction), so a refused sender cannot reset the count by being refused."""
+    moment = clock.now().astimezone(UTC)
+    async with transaction():
+        await serialise_on(ConcernAttempt, lock_key("concern", client_address))
+        await ConcernAttempt.insert(
+            ConcernAttempt(client_address=client_address[:64], attempted_at=moment)
+        )
+        sent = await ConcernAttempt.count().where(
+            (ConcernAttempt.client_address == client_address[:64])
+            & (ConcernAttempt.attempted_at > moment - ATTEMPT_WINDOW)
+        )
+    if sent > CONCERNS_PER_ADDRESS:
+        await audit.record("conduct.concerns_limited", "client", client_address)
+        raise TooManyRequests(
+            "Too many concerns have been sent from your connection in the last hour. Wait an "
+            "hour and try again, or phone us.",
+            retry_after=int(ATTEMPT_WINDOW.total_seconds()),
+        )
+
+
+@dataclass(frozen=True)
+class ConcernIn:
+    """A concern as raised: who about, what happened and when, who raises it."""
+
+    what_happened: str
+    relationship: str
+    categories: Sequence[str]
+    about_number: str = ""
+    about_name: str = ""
+    about_workplace: str = ""
+    happened_on: date | None = None
+    happened_when: str = ""
+    raiser_name: str = ""
+    raiser_email: str = ""
+    raiser_phone: str = ""
+    consent_to_share: bool = False
+    attachments: Sequence[int] = field(default_factory=tuple)  # stored evidence file ids
+
+
+@dataclass(frozen=True)
+class Raised:
+    reference: str
+    case_id: int
+    case_reference: str
+    needs_identifying: bool
+
+
+def _line(value: str, label: str, field_name: str, most: int, *, needed: bool = False) -> str:
+    value = value.strip()
+    if needed and not value:
+        raise InvalidInput(f"Enter {label}", field=field_name)
+    if problem := text.text_problem(value, label.capitalize()):
+        raise InvalidInput(problem, field=field_name)
+    if len(value) > most:
+        raise InvalidInput(
+            f"{label.capitalize()} must be {most:,} characters or fewer", field=field_name
+        )
+    return value
+
+
+def _relationship(value: str) -> Relationship:
+    try:
+        return Relationship(value)
+    except ValueError:
+        raise InvalidInput(
+            "Choose who you are to the practitioner: " + ", ".join(r.value for r in Relationship),
+            field="relationship",
+        ) from None
+
+
+async def _categories(codes: Sequence[str]) -> list[int]:
+    chosen = list(dict.fromkeys(code.strip() for code in codes))
+    if not chosen:
+        raise InvalidInput("Choose at least one kind of concern", field="categories")
+    rows = await AllegationCategory.select(AllegationCategory.id, AllegationCategory.code).where(
+        AllegationCategory.active.eq(True)
+    )
+    known = {row["code"]: row["id"] for row in rows}
+    unknown = [code for code in chosen if code not in known]
+    if unknown:
+        raise InvalidInput(
+            f"'{unknown[0][:40]}' is not a kind of concern. Choose from: {', '.join(known)}",
+            field="categories",
+        )
+    return [known[code] for code in chosen]
+
+
+async def _entry_for(number: str) -> int | None:
+    if not number.strip():
+        return None
+    parsed = numbers.parse_registration_number(number)  # InvalidInput when malformed
+    row = (
+        await RegisterEntry.select(RegisterEntry.id)
+        .where(RegisterEntry.registration_number == parsed)
+        .first()
+    )
+    return None if row is None else int(row["id"])
+
+
+async def raise_concern(
+    concern: ConcernIn,
+    *,
+    raised_by: int | None = None,
+    own_motion: bool = False,
+    client_address: str | None = None,
+) -> Raised:
+    """Record a concern and put it in a case; tell the person raising it its reference.
+    ``client_address``: sent without an account from there, so counted against its limit
+    (once the concern is found well formed)."""
+    relationship = _relationship(concern.relationship)
+    if relationship is Relationship.regulator and not own_motion:
+        raise InvalidInput(
+            "Only the regulator's staff open a concern on its own motion", field="relationship"
+        )
+    what = concern.what_happened.strip()
+    if not what:
+        raise InvalidInput("Describe what happened", field="what_happened")
+    if problem := text.text_problem(what, "What happened", multiline=True):
+        raise InvalidInput(problem, field="what_happened")
+    if len(what) > limits.MAX_TEXT:
+        raise InvalidInput(
+            "What happened must be 10,000 characters or fewer", field="what_happened"
+        )
+    about_number = _line(concern.about_number, "the registration number", "about_number", 20)
+    about_name = _line(concern.about_name, "their name", "about_name", 200)
+    about_workplace = _line(concern.about_workplace, "where they work", "about_workplace", 200)
+    if not about_number and not about_name:
+        raise InvalidInput(
+            "Give the practitioner's registration number, or their name and where they work",
+            field="about_name",
+        )
+    when = _line(concern.happened_when, "when it happened", "happened_when", 200)
+    today = clock.now().date()
+    if concern.happened_on is not None and concern.happened_on > today:
+        raise InvalidInput("The date it happened must be today or in the past", field="happened_on")
+    raiser_name = _line(concern.raiser_name, "your name", "raiser_name", 200)
+    raiser_email = _line(concern.raiser_email, "your email address", "raiser_email", EMAIL_LIMIT)
+    if raiser_email and ("@" not in raiser_email or raiser_email.startswith("@")):
+        raise InvalidInput(
+            "Enter an email address in the correct format, like name@example.com",
+            field="raiser_email",
+        )
+    raiser_phone = _line(concern.raiser_phone, "your phone number", "raiser_phone", 40)
+    category_ids = await _categories(concern.categories)
+    attachments = list(dict.fromkeys(concern.attachments))
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"Attach {MAX_ATTACHMENTS} files or fewer", field="attachments")
+    entry_id = await _entry_for(about_number)
+    if client_address is not None:
+        await count_attempt(client_address)
+    moment = clock.now().astimezone(UTC)
+    reference = references.new_reference()
+    async with transaction():
+        case_id, case_reference, new_case = await _case_for(entry_id, reference, moment)
+        inserted = await Concern.insert(
+            Concern(
+                reference=reference,
+                case=case_id,
+                about_number=about_number,
+                about_name=about_name,
+                about_workplace=about_workplace,
+                what_happened=what,
+                happened_on=concern.happened_on,
+                happened_when=when,
+                relationship=relationship.value,
+                raiser_name=raiser_name,
+                raiser_email=raiser_email.casefold(),
+                raiser_phone=raiser_phone,
+                consent_to_share=concern.consent_to_share,
+                raised_by=raised_by,
+                raised_at=moment,
+            )
+        ).returning(Concern.id)
+        concern_id = int(inserted[0]["id"])
+        await ConcernCategory.insert(
+            *[ConcernCategory(concern=concern_id, category=c) for c in category_ids]
+        )
+        for file_id in attachments:
+            await CaseDocument.insert(
+                CaseDocument(
+                    case=case_id,
+                    concern=concern_id,
+                    file=file_id,
+                    kind="attachment",
+                    disclosed=False,
+                    added_by=raised_by,
+                    added_at=moment,
+                )
+            )
+        mover = Mover(raised_by)
+        await add_event(
+            case_id,
+            "concern_received" if new_case else "concern_linked",
+            None,
+            Stage.received if new_case else None,
+            by=mover,
+            details={"concern": reference, "relationship": relationship.value},
+        )
+        await audit.record(
+            "conduct.concern_raised",
+            "conduct_case",
+            case_reference,
+            after={
+                "concern": reference,
+                "relationship": relationship.value,
+                "identified": entry_id is not None,
+                "own_motion": own_motion,
+            },
+        )
+        if raiser_email:
+            await notifications.queue_email(
+                raiser_email,
+                "conduct_concern_received",
+                {
+                    "name": raiser_name,
+                    "reference": reference,
+                    "path": "/raise-a-concern",
+                },
+                subject=f"We have received your concern {reference}",
+                key=f"conduct-concern:{reference}",
+            )
+    return Raised(reference, case_id, case_reference, entry_id is None)
+
+
+async def _case_for(entry_id: int | None, reference: str, moment: object) -> tuple[int, str, bool]:
+    """The open case this concern joins, or a new one (flagged when nobody is identified). The
+    entry is held first, so voluntary removal at the same moment sees the case or is refused."""
+    if entry_id is not None:
+        await lock_row(RegisterEntry, entry_id)
+        open_case = (
+            await Case.select(Case.id, Case.reference)
+            .where((Case.entry == entry_id) & (Case.stage != Stage.closed.value))
+            .order_by(Case.id)
+            .first()
+        )
+        if open_case is not None:
+            return int(open_case["id"]), open_case["reference"], False
+    inserted = await Case.insert(
+        Case(
+            reference=reference,
+            entry=entry_id,
+            needs_identifying=entry_id is None,
+            stage=Stage.received.value,
+            opened_at=moment,
+            stage_changed_at=moment,
+        )
+    ).returning(Case.id)
+    return int(inserted[0]["id"]), reference, True
+
+
+async def identify(case_id: int, number: str, *, by: Mover, version: int) -> int:
+    """Say who a flagged case is about. If they already have an open case, this case's concerns
+    join it and this one closes as linked; returns the id of the case that holds them now."""
+    entry_id = await _entry_for(number)
+    if entry_id is None:
+        raise InvalidInput(
+            f"{number.strip()[:20]} is not on the register", field="registration_number"
+        )
+    async with transaction():
+        case = await get_case(case_id)
+        if version != case.version:
+            raise Conflict(f"Case {case.reference} has changed since you opened it")
+        if case.stage not in (Stage.received, Stage.triage):
+            raise Conflict("A case is identified at triage, before anything else is decided")
+        if case.entry_id is not None and not case.needs_identifying:
+            raise Conflict("This case already names the practitioner")
+        await lock_row(RegisterEntry, entry_id)
+        other = (
+            await Case.select(Case.id, Case.version, Case.reference)
+            .where(
+                (Case.entry == entry_id) & (Case.stage != Stage.closed.value) & (Case.id != case_id)
+            )
+            .first()
+        )
+        if other is None:
+            await bump(case, {Case.entry: entry_id, Case.needs_identifying: False})
+            await add_event(case_id, "identified", None, None, by=by, details={"number": number})
+            await audit.record(
+                "conduct.case_identified", "conduct_case", case.reference, after={"entry": entry_id}
+            )
+            return case_id
+        await Concern.update({Concern.case: other["id"]}).where(Concern.case == case_id)
+        await CaseDocument.update({CaseDocument.case: other["id"]}).where(
+            CaseDocument.case == case_id
+        )
+        moment = clock.now().astimezone(UTC)
+        await bump(
+            case,
+            {
+                Case.entry: entry_id,
+                Case.needs_identifying: False,
+                Case.stage: Stage.closed.value,
+                Case.outcome: "linked",
+                Case.stage_changed_at: moment,
+                Case.final_decided_at: moment,
+            },
+        )
+        await add_event(
+            case_id,
+            "linked",
+            case.stage,
+            Stage.closed,
+            by=by,
+            details={"into": other["reference"]},
+        )
+        await add_event(
+            other["id"], "concern_linked", None, None, by=by, details={"from": case.reference}
+        )
+        await audit.record(
+            "conduct.case_linked",
+            "conduct_case",
+            case.reference,
+            after={"into": other["reference"]},
+        )
+        return int(other["id"])
+
+
+@dataclass(frozen=True)
+class ConcernView:
+    reference: str
+    raised_at: object
+    about_number: str
+    about_name: str
+    about_workplace: str
+    what_happened: str
+    happened_on: date | None
+    happened_when: str
+    categories: list[str]
+    relationship: str
+    relationship_label: str
+    # Only for those allowed to see who raised it: None otherwise.
+    raiser_name: str | None
+    raiser_email: str | None
+    raiser_phone: str | None
+    consent_to_share: bool
+
+
+async def concerns_of(case_id: int, *, show_raiser: bool | None) -> list[ConcernView]:
+    """The case's concerns. ``show_raiser``: True for fitness to practise staff; None for the
+    practitioner (who sees a raiser only where they consented); False never."""
+    rows = await Concern.select().where(Concern.case == case_id).order_by(Concern.id)
+    names = await ConcernCategory.select(
+        ConcernCategory.concern, ConcernCategory.category.name.as_alias("name")
+    ).where(ConcernCategory.concern.is_in([row["id"] for row in rows] or [0]))
+    by_concern: dict[int, list[str]] = {}
+    for row in names:
+        by_concern.setdefault(row["concern"], []).append(row["name"])
+    found = []
+    for row in rows:
+        shown = show_raiser is True or (show_raiser is None and row["consent_to_share"])
+        relationship = Relationship(row["relationship"])
+        found.append(
+            ConcernView(
+                reference=row["reference"],
+                raised_at=row["raised_at"],
+                about_number=row["about_number"],
+                about_name=row["about_name"],
+                about_workplace=row["about_workplace"],
+                what_happened=row["what_happened"],
+                happened_on=row["happened_on"],
+                happened_when=row["happened_when"],
+                categories=by_concern.get(row["id"], []),
+                relationship=relationship.value,
+                relationship_label=RELATIONSHIP_LABELS[relationship],
+                raiser_name=row["raiser_name"] if shown else None,
+                raiser_email=row["raiser_email"] if shown else None,
+                raiser_phone=row["raiser_phone"] if shown else None,
+                consent_to_share=bool(row["consent_to_share"]),
+            )
+        )
+    return found
+
+
+async def case_of_concern(reference: str) -> int:
+    parsed = references.parse_reference(reference)
+    row = await Concern.select(Concern.case).where(Concern.reference == parsed).first()
+    if row is None:
+        raise NotFound(f"There is no concern {parsed}")
+    return int(row["case"])
+
+
+def details_json(details: str) -> dict[str, object]:
+    return dict(json.loads(details or "{}"))

@@ -1,0 +1,55 @@
+"""Fitness to practise: concerns, cases and their workflow, sanctions and interim orders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from registry.accounts.access import PRACTITIONER, PUBLIC, Rule
+from registry.accounts.roles import Role
+from registry.conduct.api import API
+from registry.conduct.demo import seed_demo_conduct
+from registry.conduct.reference import REFERENCE_LISTS
+from registry.conduct.register_effect import JOBS, has_open_case, restrictions
+from registry.conduct.subject_access import SUBJECT_ACCESS
+from registry.conduct.tables import CONDUCT_TABLES
+from registry.core.domain import Domain
+
+FTP_STAFF = Rule(roles=frozenset({Role.caseworker, Role.case_examiner, Role.adjudicator}))
+CASEWORKER = Rule(roles=frozenset({Role.caseworker}))
+ADJUDICATOR = Rule(roles=frozenset({Role.adjudicator}))
+
+DOMAIN = Domain(
+    name="conduct",
+    api=API,
+    access={
+        # anyone raises a concern; the published decisions and hearings are public
+        "api_concern_raise": PUBLIC,
+        "api_register_decisions": PUBLIC,
+        "api_register_decision": PUBLIC,
+        "api_hearings": PUBLIC,
+        # fitness to practise staff (the workflow says which role makes which move)
+        "api_cases": FTP_STAFF,
+        "api_case": FTP_STAFF,
+        "api_case_move": FTP_STAFF,
+        "api_case_open": CASEWORKER,
+        "api_case_assign": CASEWORKER,
+        "api_case_identify": CASEWORKER,
+        "api_conduct_timeliness": FTP_STAFF,
+        "api_conduct_timeliness_csv": FTP_STAFF,
+        "api_case_interim_order": ADJUDICATOR,
+        "api_interim_order_review": ADJUDICATOR,
+        # the practitioner's own cases
+        "api_my_cases": PRACTITIONER,
+        "api_my_case": PRACTITIONER,
+        "api_my_case_respond": PRACTITIONER,
+        "api_my_case_outcome": PRACTITIONER,
+    },
+    jobs=JOBS,
+    demo_seeders=[seed_demo_conduct],
+    tables=CONDUCT_TABLES,
+    email_templates=Path(__file__).resolve().parent / "templates" / "email",
+    reference_lists=REFERENCE_LISTS,
+    restriction_sources=[restrictions],
+    concern_sources=[has_open_case],
+    subject_access=[SUBJECT_ACCESS],
+)

@@ -1,0 +1,389 @@
+"""Reading cases, for staff and for the practitioner they are about, and the practitioner's own
+steps (their response to the notice). No HTTP here.
+
+Every read of a case by staff is written to the audit trail (who read which case, when). Who
+raised a concern, and how to reach them, is shown to fitness to practise staff only, and to the
+practitioner only where the person raising it consented.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from registry.accounts.roles import Role
+from registry.audit import service as audit
+from registry.conduct import concerns, limits
+from registry.conduct.concerns import ConcernView
+from registry.conduct.interim_orders import InterimRecord, orders_of
+from registry.conduct.tables import (
+    Case,
+    CaseDocument,
+    CaseEvent,
+    Sanction,
+    SanctionKind,
+    Stage,
+)
+from registry.conduct.workflow import (
+    NOT_FOUND,
+    CaseRecord,
+    Move,
+    Mover,
+    add_event,
+    allowed_moves,
+    bump,
+    case_from_row,
+    get_case,
+)
+from registry.core import clock
+from registry.db import transaction
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.register.tables import EvidenceFile, RegisterEntry
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Event:
+    event: str
+    from_stage: str
+    to_stage: str
+    actor_label: str
+    at: datetime
+    reason: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    file_id: int
+    filename: str
+    kind: str
+    disclosed: bool
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class SanctionRecord:
+    id: int
+    kind: SanctionKind
+    conditions: str
+    summary: str
+    decided_at: datetime
+    immediate: bool
+    starts_on: date
+    ends_on: date | None
+    revoked_on: date | None
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: CaseRecord
+    registration_number: str
+    practitioner_name: str
+    concerns: list[ConcernView]
+    events: list[Event]
+    documents: list[Document]
+    sanctions: list[SanctionRecord]
+    interim_orders: list[InterimRecord]
+    allowed_moves: list[Move]
+    overdue: bool
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+async def _who(entry_id: int | None) -> tuple[str, str]:
+    if entry_id is None:
+        return "", ""
+    row = (
+        await RegisterEntry.select(
+            RegisterEntry.registration_number,
+            RegisterEntry.practitioner.given_names.as_alias("given"),
+            RegisterEntry.practitioner.family_name.as_alias("family"),
+        )
+        .where(RegisterEntry.id == entry_id)
+        .first()
+    )
+    if row is None:
+        return "", ""
+    return row["registration_number"], f"{row['given']} {row['family']}"
+
+
+async def events_of(case_id: int) -> list[Event]:
+    rows = await CaseEvent.select().where(CaseEvent.case == case_id).order_by(CaseEvent.id)
+    return [
+        Event(
+            row["event"],
+            row["from_stage"],
+            row["to_stage"],
+            row["actor_label"],
+            row["at"],
+            row["reason"],
+            json.loads(row["details"] or "{}"),
+        )
+        for row in rows
+    ]
+
+
+async def documents_of(case_id: int, *, disclosed_only: bool) -> list[Document]:
+    query = CaseDocument.select(
+        CaseDocument.id,
+        CaseDocument.file,
+        CaseDocument.file.filename.as_alias("filename"),
+        CaseDocument.kind,
+        CaseDocument.disclosed,
+        CaseDocument.added_at,
+    ).where(CaseDocument.case == case_id)
+    if disclosed_only:
+        query = query.where(CaseDocument.disclosed.eq(True))
+    rows = await query.order_by(CaseDocument.id)
+    return [
+        Document(
+            row["id"],
+            row["file"],
+            row["filename"],
+            row["kind"],
+            bool(row["disclosed"]),
+            row["added_at"],
+        )
+        for row in rows
+    ]
+
+
+async def sanctions_of(case_id: int) -> list[SanctionRecord]:
+    rows = await Sanction.select().where(Sanction.case == case_id).order_by(Sanction.id)
+    return [sanction_record(row) for row in rows]
+
+
+def sanction_record(row: dict[str, Any]) -> SanctionRecord:
+    starts = _date(row["starts_on"])
+    assert starts is not None
+    return SanctionRecord(
+        row["id"],
+        SanctionKind(row["kind"]),
+        row["conditions"],
+        row["summary"],
+        row["decided_at"],
+        bool(row["immediate"]),
+        starts,
+        _date(row["ends_on"]),
+        _date(row["revoked_on"]),
+    )
+
+
+async def staff_case(case_id: int, reader: Mover) -> CaseDetail:
+    """The whole case for fitness to practise staff, the read written to the audit trail."""
+    case = await get_case(case_id)
+    await audit.record("conduct.case_read", "conduct_case", case.reference)
+    number, name = await _who(case.entry_id)
+    return CaseDetail(
+        case=case,
+        registration_number=number,
+        practitioner_name=name,
+        concerns=await concerns.concerns_of(case_id, show_raiser=True),
+        events=await events_of(case_id),
+        documents=await documents_of(case_id, disclosed_only=False),
+        sanctions=await sanctions_of(case_id),
+        interim_orders=await orders_of(case_id),
+        allowed_moves=allowed_moves(case, reader),
+        overdue=case.overdue(clock.now().date()),
+    )
+
+
+async def _account_entry(account_id: int) -> int | None:
+    row = (
+        await RegisterEntry.select(RegisterEntry.id)
+        .where(RegisterEntry.practitioner.account == account_id)
+        .first()
+    )
+    return None if row is None else int(row["id"])
+
+
+async def own_case(account_id: int, case_id: int) -> CaseRecord:
+    """A practitioner's own case (one that names them and has gone past triage: a concern not
+    yet triaged is not put to them); anyone else's is not found."""
+    entry_id = await _account_entry(account_id)
+    row = await Case.select().where(Case.id == case_id).first()
+    if (
+        row is None
+        or entry_id is None
+        or row["entry"] != entry_id
+        or Stage(row["stage"]) in (Stage.received, Stage.triage)
+        or (row["stage"] == Stage.closed.value and row["notice_text"] == "")
+    ):
+        raise NotFound(NOT_FOUND)
+    return case_from_row(row)
+
+
+async def practitioner_cases(account_id: int) -> list[CaseRecord]:
+    """The practitioner's open cases that have been put to them."""
+    entry_id = await _account_entry(account_id)
+    if entry_id is None:
+        return []
+    rows = (
+        await Case.select()
+        .where(
+            (Case.entry == entry_id)
+            & Case.stage.not_in([Stage.received.value, Stage.triage.value, Stage.closed.value])
+        )
+        .order_by(Case.id)
+    )
+    return [case_from_row(row) for row in rows]
+
+
+async def practitioner_case(account_id: int, case_id: int) -> CaseDetail:
+    """What the practitioner sees of their case: the allegations, the documents disclosed to
+    them, who raised each concern only where that person consented."""
+    case = await own_case(account_id, case_id)
+    number, name = await _who(case.entry_id)
+    mover = Mover(account_id, frozenset({Role.practitioner}))
+    return CaseDetail(
+        case=case,
+        registration_number=number,
+        practitioner_name=name,
+        concerns=await concerns.concerns_of(case_id, show_raiser=None),
+        events=[],
+        documents=await documents_of(case_id, disclosed_only=True),
+        sanctions=await sanctions_of(case_id),
+        interim_orders=await orders_of(case_id),
+        allowed_moves=allowed_moves(case, mover),
+        overdue=case.overdue(clock.now().date()),
+    )
+
+
+async def respond(account_id: int, case_id: int, response: str, file_ids: list[int]) -> CaseRecord:
+    """The practitioner's response to the notice of investigation, with any files, while the
+    case is under investigation; a later response replaces the text and adds the files."""
+    response = response.strip()
+    if not response and not file_ids:
+        raise InvalidInput("Write your response, or attach it", field="response")
+    if len(response) > limits.MAX_TEXT:
+        raise InvalidInput("Your response must be 10,000 characters or fewer", field="response")
+    async with transaction():
+        case = await own_case(account_id, case_id)
+        if case.stage is not Stage.investigation:
+            raise Conflict("Your response is asked for while the case is being investigated")
+        if file_ids:
+            found = await EvidenceFile.select(EvidenceFile.id).where(
+                EvidenceFile.id.is_in(file_ids) & (EvidenceFile.uploaded_by == account_id)
+            )
+            if len(found) != len(set(file_ids)):
+                raise InvalidInput("Attach files you uploaded", field="evidence")
+        moment = clock.now().astimezone(UTC)
+        await bump(case, {Case.response_text: response, Case.responded_at: moment})
+        for file_id in dict.fromkeys(file_ids):
+            await CaseDocument.insert(
+                CaseDocument(
+                    case=case_id,
+                    file=file_id,
+                    kind="response",
+                    disclosed=True,
+                    added_by=account_id,
+                    added_at=moment,
+                )
+            )
+        await add_event(
+            case_id,
+            "response_received",
+            None,
+            None,
+            by=Mover(account_id),
+            details={"documents": list(dict.fromkeys(file_ids))},
+        )
+        await audit.record(
+            "conduct.response_received",
+            "conduct_case",
+            case.reference,
+            after={"files": len(file_ids)},
+        )
+        return await get_case(case_id)
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: int
+    reference: str
+    stage: Stage
+    registration_number: str
+    practitioner_name: str
+    needs_identifying: bool
+    assigned_to: int | None
+    due_on: date | None
+    due_what: str
+    overdue: bool
+    opened_at: datetime
+    version: int
+
+
+async def list_cases(
+    *,
+    stage: Stage | None = None,
+    assigned_to: int | None = None,
+    overdue: bool | None = None,
+    include_closed: bool = False,
+    page: int = 1,
+) -> tuple[list[CaseSummary], int]:
+    """Cases for the staff list, oldest first, with the count matching the filters."""
+    today = clock.now().date()
+    conditions: list[Any] = []
+    if stage is not None:
+        conditions.append(Case.stage == stage.value)
+    elif not include_closed:
+        conditions.append(Case.stage != Stage.closed.value)
+    if assigned_to is not None:
+        conditions.append(Case.assigned_to == assigned_to)
+    if overdue is True:
+        conditions.append(Case.due_on.is_not_null() & (Case.due_on < today))
+    elif overdue is False:
+        conditions.append(Case.due_on.is_null() | (Case.due_on >= today))
+    query = Case.select(
+        Case.id,
+        Case.reference,
+        Case.stage,
+        Case.needs_identifying,
+        Case.assigned_to,
+        Case.due_on,
+        Case.due_what,
+        Case.opened_at,
+        Case.version,
+        Case.entry.registration_number.as_alias("number"),
+        Case.entry._.practitioner._.given_names.as_alias("given"),
+        Case.entry._.practitioner._.family_name.as_alias("family"),
+    )
+    count = Case.count()
+    for condition in conditions:
+        query = query.where(condition)
+        count = count.where(condition)
+    rows = (
+        await query.order_by(Case.opened_at)
+        .order_by(Case.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    found = []
+    for row in rows:
+        due = _date(row["due_on"])
+        found.append(
+            CaseSummary(
+                id=row["id"],
+                reference=row["reference"],
+                stage=Stage(row["stage"]),
+                registration_number=row["number"] or "",
+                practitioner_name=f"{row['given']} {row['family']}" if row["given"] else "",
+                needs_identifying=bool(row["needs_identifying"]),
+                assigned_to=row["assigned_to"],
+                due_on=due,
+                due_what=row["due_what"],
+                overdue=due is not None and due < today,
+                opened_at=row["opened_at"],
+                version=row["version"],
+            )
+        )
+    return found, int(await count)
