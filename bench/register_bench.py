@@ -66,10 +66,11 @@ SECRET = "benchmark-secret-key-that-is-long-enough-0123456789"
 TARGET_RPS_RATIO = 0.5
 TARGET_SEARCH_RATIO = 2.0
 # Queries whose plans RESULTS.md shows: one common prefix, one surname + given name.
-EXPLAINED = ("smi", "smi jo")
+EXPLAINED = ("smi", "smi jo", "smi region=london")
 
-# The search mix: (query, kind). Common surname prefixes, surname + given-name prefixes (as
-# people type them), given names alone, and rare names from the long tail.
+# The search mix: (search, kind). Common surname prefixes, surname + given-name prefixes (as
+# people type them), given names alone, and rare names from the long tail, with and without a
+# region or status filter: "smi region=london" is q=smi&region=london (see search_params).
 SEARCHES: list[tuple[str, str]] = [
     ("smi", "common prefix"),
     ("jon", "common prefix"),
@@ -85,7 +86,25 @@ SEARCHES: list[tuple[str, str]] = [
     ("adebayo", "rare"),
     ("nguy", "rare"),
     ("zoe o'brien", "rare"),
+    ("smi region=london", "filtered"),
+    ("wils ja region=london", "filtered"),
+    ("jones status=lapsed", "filtered"),
+    ("smi jo status=registered", "filtered"),
+    ("olivia region=london status=removed", "filtered"),
+    ("adebayo region=london", "filtered"),
 ]
+
+
+def search_params(search: str) -> dict[str, str]:
+    """``"smi jo region=london"`` -> ``{"query": "smi jo", "region": "london"}``."""
+    words = search.split()
+    params = dict(word.split("=", 1) for word in words if "=" in word)
+    return {"query": " ".join(word for word in words if "=" not in word), **params}
+
+
+def search_path(search: str) -> str:
+    params = search_params(search)
+    return "/api/v1/register?" + urllib.parse.urlencode({"q": params.pop("query"), **params})
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -492,13 +511,13 @@ def measure_search(server: Server, repeats: int) -> list[SearchTiming]:
     timings: list[SearchTiming] = []
     try:
         for query, kind in SEARCHES:  # warm up, and learn each query's number of matches
-            status, _, body = client.get(f"/api/v1/register?q={urllib.parse.quote(query)}")
+            status, _, body = client.get(search_path(query))
             if status != 200:
                 raise RuntimeError(f"search {query!r} answered {status}: {body[:200]!r}")
             timings.append(SearchTiming(query, kind, int(json.loads(body)["total"]), []))
         for _ in range(repeats):  # round-robin, so drift in the machine's load hits every query
             for timing in timings:
-                path = f"/api/v1/register?q={urllib.parse.quote(timing.query)}"
+                path = search_path(timing.query)
                 started = time.perf_counter()
                 status, _, _ = client.get(path)
                 timing.samples_ms.append((time.perf_counter() - started) * 1000)
@@ -519,7 +538,9 @@ def search_statements(database: Database, workdir: Path) -> dict[str, dict[str, 
         bind_engine(engine)
         await engine.start()
         try:
-            return {q: await public_register.search_statements(q) for q, _ in SEARCHES}
+            return {
+                q: await public_register.search_statements(**search_params(q)) for q, _ in SEARCHES
+            }
         finally:
             await engine.stop()
 
@@ -620,12 +641,12 @@ def measure_service(database: Database, workdir: Path, repeats: int) -> list[Ser
         bind_engine(engine)
         await engine.start()
         try:
-            first = {q: await public_register.search(query=q) for q, _ in SEARCHES}  # and warm up
+            first = {q: await public_register.search(**search_params(q)) for q, _ in SEARCHES}
             samples: dict[str, list[float]] = {q: [] for q, _ in SEARCHES}
             for _ in range(repeats):
                 for query, _ in SEARCHES:
                     started = time.perf_counter()
-                    await public_register.search(query=query)
+                    await public_register.search(**search_params(query))
                     samples[query].append((time.perf_counter() - started) * 1000)
             return [
                 ServiceTiming(
