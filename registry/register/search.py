@@ -2,8 +2,10 @@
 enough) or by registration number, filtered by region, role and status, in name order. A page
 past the last (the count limit included) is not found.
 
-Names are read from ``register_name_key`` (written with the entry by ``service``), so a page of
-a common name is a short index range however large the register grows. No HTTP here.
+Names are read from ``register_name_key`` (written with the entry by ``service``): one word by
+its own key, two words or more by a pair key ("smi jo"), a region or status by the entry's copies
+in the keys. So a page, and the count up to ``COUNT_LIMIT``, is a short index range that nearly
+all matches however large the register grows. No HTTP here.
 """
 
 from __future__ import annotations
