@@ -753,13 +753,40 @@ class SizeResult:
         return median([s for t in self.searches if t.kind == kind for s in t.samples_ms])
 
 
-def run_size(engine: str, label: str, count: int, args: argparse.Namespace) -> SizeResult:
-    database = fresh_database(engine, label, args.workdir, args.postgres_url)
+def seeded_sqlite(label: str, count: int, workdir: Path) -> tuple[Database, SeedReport] | None:
+    """A SQLite file an earlier run kept (``--keep``) with ``count`` entries, for ``--reuse``."""
+    path = workdir / f"register-{label}.sqlite3"
+    if not path.exists():
+        return None
+    db = sqlite3.connect(path)
     try:
-        log(f"{engine} {count:,}: migrating")
-        asyncio.run(_migrate(database.url, args.workdir))
-        log(f"{engine} {count:,}: seeding")
-        report = seed(database, count, args.quick)
+        found, first_id, first_number = db.execute(
+            "SELECT COUNT(*), MIN(id), MIN(registration_number) FROM register_entry"
+        ).fetchone()
+    finally:
+        db.close()
+    if found != count:
+        return None
+    report = SeedReport("sqlite", count, int(first_number[2:-1]), first_id)
+    report.notes.append(f"reused {path.name}, seeded by an earlier run")
+    return Database("sqlite", f"sqlite:///{path}", lambda: None), report
+
+
+def run_size(engine: str, label: str, count: int, args: argparse.Namespace) -> SizeResult:
+    reused = (
+        seeded_sqlite(label, count, args.workdir) if args.reuse and engine == "sqlite" else None
+    )
+    database = (
+        reused[0] if reused else fresh_database(engine, label, args.workdir, args.postgres_url)
+    )
+    try:
+        if reused:
+            report = reused[1]
+        else:
+            log(f"{engine} {count:,}: migrating")
+            asyncio.run(_migrate(database.url, args.workdir))
+            log(f"{engine} {count:,}: seeding")
+            report = seed(database, count, args.quick)
         log(f"{engine} {count:,}: seeded in {report.seconds:.1f} s {report.notes or ''}")
         size_mb = database_size(database) / 1e6
         throughputs: list[Throughput] = []
@@ -1300,6 +1327,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary folder")
     parser.add_argument("--keep", action="store_true", help="keep the databases and logs")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="SQLite: measure the files a --keep run left in --workdir instead of seeding again",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
         "--update-readme", action="store_true", help="rewrite the README's marked figures"
