@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.core import clock
-from registry.register.names import name_keys, search_name
+from registry.register.names import search_keys, search_name
 from registry.register.numbers import DIGITS, registration_number
 from registry.register.schemas import (
     REMOVAL_REASONS,
@@ -71,7 +71,7 @@ ENTRY_COLUMNS = (
 )
 ROLE_COLUMNS = ("id", "entry", "role")
 QUALIFICATION_COLUMNS = ("id", "entry", "qualification_type", "awarded_on", "institution")
-NAME_KEY_COLUMNS = ("id", "key", "name", "entry")
+NAME_KEY_COLUMNS = ("id", "key", "name", "entry", "region", "status")
 
 # Entries the public sees in each state (no fitness-to-practise orders exist yet, so the status
 # is the state, exactly as refresh_entry() would derive it).
@@ -330,8 +330,8 @@ def generate(
         ).model_dump_json()
         email = f"{_ascii(given.split()[0])}.{_ascii(family)}{index}@example.org".lower()
         folded = search_name(given, family)
-        for key in sorted(name_keys(folded)):
-            batch.name_keys.append((name_key_id, key, folded, entry_id))
+        for key in sorted(search_keys(folded)):
+            batch.name_keys.append((name_key_id, key, folded, entry_id, region.id, status.value))
             name_key_id += 1
         batch.practitioners.append(
             (

@@ -2,20 +2,23 @@
 enough) or by registration number, filtered by region, role and status, in name order. A page
 past the last (the count limit included) is not found.
 
-Names are read from ``register_name_key`` (written with the entry by ``service``), so a page of
-a common name is a short index range however large the register grows. No HTTP here.
+Names are read from ``register_name_key`` (written with the entry by ``service``): one word by
+its own key, two words or more by a pair key ("smi jo"), a region or status by the entry's copies
+in the keys. So a page, and the count up to ``COUNT_LIMIT``, is a short index range that nearly
+all matches however large the register grows. No HTTP here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import permutations
 from typing import Any
 
 from registry.errors import InvalidInput, NotFound
 from registry.register import names, numbers
 from registry.register.schemas import PublicEntry
 from registry.register.service import reference_data
-from registry.register.tables import NameKey, RegisterEntry, RegisterStatus
+from registry.register.tables import RegisterEntry, RegisterStatus
 
 MAX_PAGE_SIZE = 100
 
@@ -36,8 +39,6 @@ class SearchResult:
 # Counting every match of "smith" in a register of a million would cost more than finding the
 # page: past this many, a search says "more than 1,000" and asks for more of the name.
 COUNT_LIMIT = 1_000
-# Multi-word searches start from the word whose key has the fewest names, judged up to this many.
-KEY_SAMPLE = 5_000
 
 
 @dataclass
@@ -51,7 +52,8 @@ class _SearchPlan:
     entry_join: str = ""
     conditions: list[str] = field(default_factory=list)
     args: list[Any] = field(default_factory=list)
-    filtered: bool = False  # a condition on the entry (region, role, status)
+    filtered: bool = False  # a condition on the entry (a role; region or status without keys)
+    filters: str = "e"  # the table the region and status are read from: "k" holds copies
 
     def where(self, condition: str, *args: Any) -> None:
         self.conditions.append(condition)
@@ -108,10 +110,10 @@ async def search(
 
 
 async def search_statements(
-    query: str, *, page: int = 1, page_size: int = 20
+    query: str, *, region: str = "", status: str = "", page: int = 1, page_size: int = 20
 ) -> dict[str, tuple[str, list[Any]]]:
     """The SQL search() runs for a query (``{}`` for each value), for benchmarks and EXPLAIN."""
-    plan = await _plan(query, region="", role="", status="")
+    plan = await _plan(query, region=region, role="", status=status)
     return {"page": plan.page(page, page_size), "count": plan.count()}
 
 
@@ -143,42 +145,42 @@ async def _name_plan(terms: list[str]) -> _SearchPlan:
         source="register_name_key k",
         entry_join=" JOIN register_entry e ON e.id = k.entry",
         order="k.name, k.entry",
+        filters="k",
     )
-    key = await _rarest({names.lookup_key(term) for term in terms})
+    key = _narrowest_key(terms)
     plan.where("k.key = {}", key)
-    for term in terms:
-        if term != key:
-            # The key holds the term's first letters; the name itself must hold the whole term.
+    parts = key.split(" ")
+    for term in dict.fromkeys(terms):
+        if term not in parts:
+            # The key holds the term's first letters (or none); the name must hold the term.
             plan.where("(' ' || k.name) LIKE {}", f"% {term}%")
     return plan
 
 
-async def _rarest(keys: set[str]) -> str:
-    if len(keys) == 1:
-        return next(iter(keys))
-    ordered = sorted(keys, key=len, reverse=True)
-    counts = await NameKey.raw(
-        " UNION ALL ".join(
-            f"SELECT {index} AS i, (SELECT COUNT(*) FROM (SELECT 1 FROM register_name_key"  # noqa: S608
-            " WHERE key = {} LIMIT {}) c) AS n"
-            for index in range(len(ordered))
-        ),
-        *[value for key in ordered for value in (key, KEY_SAMPLE)],
-    )
-    fewest = min(counts, key=lambda row: (int(row["n"]), int(row["i"])))
-    return ordered[int(fewest["i"])]
+def _narrowest_key(terms: list[str]) -> str:
+    """The key that fixes the most letters of the search: a pair key for two words that cannot
+    be the start of one word of the name, else the longest word's own key."""
+    keys = [names.lookup_key(term) for term in terms]
+    keys += [
+        names.lookup_pair(first, second)
+        for first, second in permutations(dict.fromkeys(terms), 2)
+        if not (first.startswith(second) or second.startswith(first))
+    ]
+    return max(keys, key=lambda key: len(key.replace(" ", "")))
 
 
 async def _filter(plan: _SearchPlan, *, region: str, role: str, status: str) -> None:
-    plan.filtered = bool(region or role or status)
+    # Region and status are read from the name keys when searching by name (their copies there
+    # are indexed with the key), so only a role needs the entry.
+    plan.filtered = bool(role) or (plan.filters == "e" and bool(region or status))
     if region or role:
         reference = await reference_data(active_only=False)
         if region:
-            plan.where("e.region = {}", reference.region(region).id)
+            plan.where(f"{plan.filters}.region = {{}}", reference.region(region).id)
         if role:
             plan.where(
                 "EXISTS (SELECT 1 FROM register_entry_role r WHERE r.entry = e.id AND r.role = {})",
                 reference.role(role).id,
             )
     if status:
-        plan.where("e.status = {}", status)
+        plan.where(f"{plan.filters}.status = {{}}", status)

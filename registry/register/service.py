@@ -219,7 +219,7 @@ async def create_entry(
         ).returning(RegisterEntry.id)
         entry_id = inserted[0]["id"]
         await EntryRole.insert(*[EntryRole(entry=entry_id, role=role.id) for role in roles])
-        await _write_name_keys(entry_id, search_name)
+        await _write_name_keys(entry_id, search_name, region.id, details.state.value)
         if qualifications:
             await EntryQualification.insert(
                 *[
@@ -273,11 +273,16 @@ async def _next_number() -> str:
             return number
 
 
-async def _write_name_keys(entry_id: int, search_name: str) -> None:
+async def _write_name_keys(entry_id: int, search_name: str, region: int, status: str) -> None:
     # Written with the name, here, in its transaction; ``search`` reads them and never writes.
-    keys = names.name_keys(search_name)
+    keys = names.search_keys(search_name)
     if keys:
-        await NameKey.insert(*[NameKey(key=k, name=search_name, entry=entry_id) for k in keys])
+        # One statement of plain values: an import writes some 25 keys for each entry.
+        values = ", ".join("({}, {}, {}, {}, {})" for _ in keys)
+        await NameKey.raw(
+            f"INSERT INTO register_name_key (key, name, entry, region, status) VALUES {values}",  # noqa: S608
+            *[v for key in sorted(keys) for v in (key, search_name, entry_id, region, status)],
+        )
 
 
 async def refresh_entry(
@@ -303,6 +308,8 @@ async def refresh_entry(
     }
     if status is not previous:
         values[RegisterEntry.status_changed_at] = moment
+        # Search filters on the status copied into the entry's name keys.
+        await NameKey.update({NameKey.status: status.value}).where(NameKey.entry == entry_id)
     updated = (
         await RegisterEntry.update(values)
         .where(RegisterEntry.id == entry_id)
@@ -635,7 +642,10 @@ async def change_name(entry_id: int, given_names: str, family_name: str, *, reas
             }
         ).where(Practitioner.id == current.practitioner_id)
         await NameKey.delete().where(NameKey.entry == entry_id)
-        await _write_name_keys(entry_id, folded)
+        region = await RegisterEntry.select(RegisterEntry.region).where(
+            RegisterEntry.id == entry_id
+        )
+        await _write_name_keys(entry_id, folded, region[0]["region"], current.status.value)
         await record_change(entry_id, "name_changed", before, after, reason)
         await audit.record(
             "register.name_changed",

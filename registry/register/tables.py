@@ -123,17 +123,23 @@ class RegisterEntry(Table, tablename="register_entry"):
 
 
 class NameKey(Table, tablename="register_name_key"):
-    """The start of a word of an entry's name (see ``names.name_keys``), kept in name order.
+    """The start of a word of an entry's name, or of two of its words (see
+    ``names.search_keys``), kept in name order.
 
-    Search reads one key's rows through the index on (key, name, entry): a page of "smi" in name
-    order is a short range scan however large the register grows, where a full-text index would
-    hand back every match to be sorted. Written with the entry; the name never changes.
+    Search reads one key's rows through the index on (key, name, entry): a page of "smi" or of
+    "smi jo" in name order is a short range scan however large the register grows, where a
+    full-text index would hand back every match to be sorted. The entry's region and status
+    are copied here (with indexes on (key, region, name, entry) and (key, status, name, entry))
+    so a filtered search is a short range too: written with the entry, the status rewritten by
+    ``service.refresh_entry`` whenever it changes, the keys whenever the name does.
     """
 
     id: Serial
-    key = Varchar(length=5)
+    key = Varchar(length=7)  # names.KEY_MAX_LENGTH
     name = Varchar(length=220)  # the practitioner's search_name, the order of results
     entry = ForeignKey(RegisterEntry, null=False, on_delete=OnDelete.cascade)
+    region = Integer(default=0)  # the entry's region (register_region.id), never changed
+    status = Varchar(length=32, default="")  # the entry's status, as RegisterEntry.status
 
 
 class EntryRole(Table, tablename="register_entry_role"):

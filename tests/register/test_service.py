@@ -233,13 +233,16 @@ async def test_entries_made_before_name_keys_get_theirs_from_the_migration(
     assert (await public_register.search(query="older")).total == 0
 
     monkeypatch.syspath_prepend(str(MIGRATIONS_FOLDER))  # as Piccolo imports migrations
-    migration = importlib.import_module("registry_2026_11_23t13_01_33_000000")
+    migration = importlib.import_module("registry_2026_11_27t21_46_01_000000")
     for _ in range(2):  # the second run adds nothing twice
         for step in (await migration.forwards()).raw:
             await step()
 
     assert [e.name for e in (await public_register.search(query="old ad")).entries] == ["Ada Older"]
     assert await NameKey.count().where(NameKey.entry == older.id) == len(
-        names.name_keys("older ada")
+        names.search_keys("older ada")
     )
+    found = await public_register.search(query="ada", region=older.public.region.code)
+    assert [e.name for e in found.entries] == ["Ada Older"]
+    assert (await public_register.search(query="ada", status="lapsed")).total == 0
     assert [e.name for e in (await public_register.search(query="newer")).entries] == ["Bea Newer"]
