@@ -8,6 +8,7 @@ import secrets
 import sys
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -141,7 +142,7 @@ _REPLACED = frozenset(
 
 
 def _security_headers(
-    headers: list[tuple[bytes, bytes]],
+    headers: Iterable[tuple[bytes, bytes]],
     *,
     request_id: bytes,
     nonce: str,
