@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOM
         guards=[access_guard(access)],
         lifespan=[_lifespan(engine)],
         exception_handlers=EXCEPTION_HANDLERS,
-        template_config=template_config(domains),
+        template_config=template_config(domains, auto_reload=settings.environment == "development"),
         openapi_config=_openapi_config(),
         compression_config=CompressionConfig(backend="gzip", minimum_size=COMPRESS_FROM),
         state=State({"settings": settings, "engine": engine, "access": access}),

@@ -8,7 +8,7 @@ status is seen on the very next request, never a stale one.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get
@@ -16,6 +16,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from litestar.types import Scope
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict
 
 from registry.core import clock
 from registry.errors import InvalidInput, NotFound
@@ -54,6 +56,19 @@ NOT_MODIFIED = {
         None, description="Not modified: the ETag sent in If-None-Match is still current"
     )
 }
+
+
+class _UnstampedPage(TypedDict):
+    items: list[PublicEntry]
+    total: int
+    more: bool
+    page: int
+    page_size: int
+
+
+# PublicSearchPage without its last field, generated_at, and that field's own serialiser.
+_SEARCH_PAGE_BODY = TypeAdapter(_UnstampedPage)
+_MOMENT = TypeAdapter(datetime)
 
 
 def _still_current(etag: str, if_none_match: str) -> bool:
@@ -134,17 +149,20 @@ class PublicRegisterController(Controller):
         found = await public_register.search(
             query=q, region=region, role=role, status=status, page=page, page_size=page_size
         )
-        document = PublicSearchPage(
-            items=found.entries,
-            total=found.total,
-            more=found.more,
-            page=found.page,
-            page_size=found.page_size,
-            generated_at=clock.now().astimezone(UTC),
+        # Serialised once: the ETag covers everything but the time (the last field), which is
+        # added after, so the same results keep the same tag.
+        unstamped = _SEARCH_PAGE_BODY.dump_json(
+            {
+                "items": found.entries,
+                "total": found.total,
+                "more": found.more,
+                "page": found.page,
+                "page_size": found.page_size,
+            }
         )
-        body = document.model_dump_json(exclude={"generated_at"}).encode()
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        return cached_json(document.model_dump_json().encode(), etag, if_none_match)
+        etag = '"' + hashlib.sha256(unstamped).hexdigest()[:32] + '"'
+        stamp = _MOMENT.dump_json(clock.now().astimezone(UTC))
+        return cached_json(unstamped[:-1] + b',"generated_at":' + stamp + b"}", etag, if_none_match)
 
     @get(
         "/{registration_number:str}",

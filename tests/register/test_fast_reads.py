@@ -1,14 +1,19 @@
 """The public lookup answered before the framework (registry.web.fastpath): exactly the answer
-its route gives, read fresh every time, and the framework's answer for anything else."""
+its route gives, read fresh every time, and the framework's answer for anything else; and the
+entry page from a kept frame (registry.web.templating.VisitorPages): the page rendered whole."""
 
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from registry.db import fetch_one_now, transaction
-from registry.register import service
+from registry.register import pages, service
 from registry.register.service import EntryMove
+from registry.web import templating
 from tests.register.helpers import put_on_register
+
+HTML = {"accept": "text/html"}
 
 # A query string sends the request through the framework (the fast path takes none), which
 # ignores a parameter it does not know: the same request, answered by the route itself.
@@ -107,3 +112,36 @@ async def test_a_short_read_sees_its_own_transaction_and_only_committed_rows_out
     after = await fetch_one_now(sql, entry.id)
     assert after == inside
     assert await fetch_one_now(sql, 2_000_000_000) is None
+
+
+def _without_nonce(page: httpx.Response) -> str:
+    nonce = page.headers["content-security-policy"].split("'nonce-", 1)[1].split("'", 1)[0]
+    assert f'nonce="{nonce}"' in page.text
+    return page.text.replace(nonce, "")
+
+
+async def test_an_entry_page_from_its_kept_frame_is_the_page_rendered_whole(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = await put_on_register("Priya", "Sharma")
+    url = f"/register/{entry.registration_number}"
+    framed = [await client.get(url, headers=HTML) for _ in range(2)]
+    assert _without_nonce(framed[0]) == _without_nonce(framed[1])
+    assert framed[0].headers["x-request-id"] != framed[1].headers["x-request-id"]
+    monkeypatch.setattr(pages, "ENTRY_PAGES", templating.VisitorPages())
+    monkeypatch.setattr(templating, "_top_level_imports", lambda environment, template: None)
+    whole = await client.get(url, headers=HTML)
+    assert _without_nonce(whole) == _without_nonce(framed[0])
+    assert "Priya Sharma" in whole.text
+
+
+async def test_an_entry_page_shows_every_change_on_the_next_request(
+    client: httpx.AsyncClient,
+) -> None:
+    entry = await put_on_register("Priya", "Sharma")
+    url = f"/register/{entry.registration_number}"
+    assert "must not practise" not in (await client.get(url, headers=HTML)).text
+    await service.move_entry(entry.id, EntryMove.removal, reason="Decision FTP-3")
+    removed = await client.get(url, headers=HTML)
+    assert "must not practise" in removed.text
+    assert "Left the register on" in removed.text
