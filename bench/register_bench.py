@@ -313,7 +313,7 @@ class Server:
         if not self._csrf_cookie:
             client = Client(self.port)
             try:
-                _, headers, _ = client.get("/health")
+                _, headers, _ = client.get("/sign-in")
             finally:
                 client.close()
             self._csrf_cookie = headers["set-cookie"].split(";", 1)[0]

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -19,13 +18,20 @@ from registry.accounts.access import access_guard
 from registry.accounts.api_docs import TokenRequirements, security_components
 from registry.accounts.auth import AuthenticationMiddleware
 from registry.config import Settings, ensure_secret_key, load_settings
-from registry.core.domain import Domain, route_access
+from registry.core.domain import API_PREFIX, Domain, route_access
 from registry.db import RegistryEngine, bind_engine, create_engine
 from registry.domains import DOMAINS
+from registry.register.api import COMPRESS_FROM, entry_answer
 from registry.web.api_errors import ProblemResponses
+from registry.web.csrf import form_protection
 from registry.web.errors import EXCEPTION_HANDLERS
+from registry.web.fastpath import FastReads
 from registry.web.observability import RequestContextMiddleware, configure_logging
 from registry.web.templating import template_config
+
+# Public reads answered before the framework when they can be answered exactly as their route
+# would (registry.web.fastpath): the register's lookup by number.
+FAST_READS = [(f"{API_PREFIX}/register/", entry_answer)]
 
 
 def _openapi_config() -> OpenAPIConfig:
@@ -54,18 +60,6 @@ def _openapi_config() -> OpenAPIConfig:
     )
 
 
-def _csrf_config(settings: Settings) -> CSRFConfig:
-    # The API authenticates with bearer tokens only, never cookies, so it needs no CSRF token.
-    return CSRFConfig(
-        secret=settings.secret_key,
-        cookie_name="registry_csrf",
-        cookie_secure=settings.secure_cookies,
-        cookie_httponly=True,
-        cookie_samesite="lax",
-        exclude=["^/api/"],
-    )
-
-
 def _lifespan(engine: RegistryEngine):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -88,7 +82,8 @@ class RegistryApp(Litestar):
     def _create_asgi_handler(self) -> ASGIApp:
         settings: Settings = self.state.settings
         return RequestContextMiddleware(
-            super()._create_asgi_handler(), strict_transport=settings.secure_cookies
+            FastReads(super()._create_asgi_handler(), FAST_READS),
+            strict_transport=settings.secure_cookies,
         )
 
 
@@ -103,14 +98,13 @@ def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOM
     return RegistryApp(
         # The API description marks what needs a token from the same access table as the guard.
         plugins=[*domains, TokenRequirements(access), ProblemResponses()],
-        middleware=[AuthenticationMiddleware],
+        middleware=[AuthenticationMiddleware, form_protection(settings)],
         guards=[access_guard(access)],
-        csrf_config=_csrf_config(settings),
         lifespan=[_lifespan(engine)],
         exception_handlers=EXCEPTION_HANDLERS,
-        template_config=template_config(domains),
+        template_config=template_config(domains, auto_reload=settings.environment == "development"),
         openapi_config=_openapi_config(),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=COMPRESS_FROM),
         state=State({"settings": settings, "engine": engine, "access": access}),
         debug=False,
         logging_config=None,

@@ -41,6 +41,7 @@ class RegistrySQLiteEngine(SQLiteEngine):
     def __init__(self, path: str) -> None:
         super().__init__(path=path, timeout=BUSY_TIMEOUT_SECONDS)
         self._reader: aiosqlite.Connection | None = None
+        self._direct: sqlite3.Connection | None = None
 
     async def get_connection(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(**self.connection_kwargs)
@@ -58,11 +59,33 @@ class RegistrySQLiteEngine(SQLiteEngine):
             await connection.close()
         if self._reader is None:
             self._reader = await self.get_connection()
+        if self._direct is None:
+            self._direct = _direct_reader(self.connection_kwargs["database"])
 
     async def stop(self) -> None:
+        if self._direct is not None:
+            direct, self._direct = self._direct, None
+            direct.close()
         if self._reader is not None:
             reader, self._reader = self._reader, None
             await reader.close()
+
+    async def fetch_one_now(self, sql: str, *args: Any) -> dict[str, Any] | None:
+        """See :func:`fetch_one_now`: on the direct read connection, in this thread, unless a
+        transaction is open or the file is locked (then as :meth:`fetch_one`)."""
+        direct = self._direct
+        if direct is None or self.current_transaction.get() is not None:
+            return await self.fetch_one(sql, *args)
+        try:
+            cursor = direct.execute(_compile(sql, "sqlite"), args)
+            rows = cursor.fetchall()  # to the end, so no read stays open between requests
+        except sqlite3.OperationalError:
+            # Busy or locked (a restore, a schema change): wait on the connection's own thread,
+            # never in the event loop.
+            return await self.fetch_one(sql, *args)
+        if not rows:
+            return None
+        return dict(zip([column[0] for column in cursor.description], rows[0], strict=True))
 
     async def fetch_one(self, sql: str, *args: Any) -> dict[str, Any] | None:
         """See :func:`fetch_one`: in a transaction on its connection, else as any query outside
@@ -121,6 +144,20 @@ class RegistrySQLiteEngine(SQLiteEngine):
         return super().transaction(transaction_type=transaction_type, allow_nested=allow_nested)
 
 
+def _direct_reader(path: str) -> sqlite3.Connection:
+    """A read-only connection used from the event loop's own thread for short indexed reads.
+
+    In WAL mode a reader never waits for the writer, so a one-row read by a unique key takes
+    microseconds: less than the hop to aiosqlite's thread and back. It never waits at all (no
+    busy timeout): when the file is locked, :meth:`RegistrySQLiteEngine.fetch_one_now` falls
+    back to the threaded connection rather than stall every request in the loop.
+    """
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA query_only = ON")
+    connection.execute("PRAGMA busy_timeout = 0")
+    return connection
+
+
 def _is_read(query: str) -> bool:
     head = query.lstrip()[:7].upper()
     return head.startswith(("SELECT", "PRAGMA")) or (
@@ -177,6 +214,9 @@ class RegistryPostgresEngine(PostgresEngine):
         else:
             record = next(iter(await self._run_in_new_connection(query, list(args))), None)
         return dict(record) if record is not None else None
+
+    async def fetch_one_now(self, sql: str, *args: Any) -> dict[str, Any] | None:
+        return await self.fetch_one(sql, *args)
 
     async def stop(self) -> None:
         if self.pool is not None:
@@ -291,6 +331,20 @@ async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:
     if not isinstance(engine, RegistrySQLiteEngine | RegistryPostgresEngine):
         raise TypeError(f"fetch_one needs a registry engine, not {type(engine).__name__}")
     return await engine.fetch_one(sql, *args)
+
+
+async def fetch_one_now(sql: str, *args: Any) -> dict[str, Any] | None:
+    """:func:`fetch_one` for a short read by an indexed unique key (one row, microseconds).
+
+    On SQLite it runs in the calling thread on a read-only connection of its own (no hop to a
+    worker thread and back, which costs more than such a read); inside a transaction, or while
+    the file is locked, it runs as :func:`fetch_one`. On PostgreSQL it is :func:`fetch_one`.
+    Never for a read that scans: it would stall every request in the event loop meanwhile.
+    """
+    engine = bound_engine()
+    if not isinstance(engine, RegistrySQLiteEngine | RegistryPostgresEngine):
+        raise TypeError(f"fetch_one_now needs a registry engine, not {type(engine).__name__}")
+    return await engine.fetch_one_now(sql, *args)
 
 
 @functools.lru_cache(maxsize=256)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 from litestar.response import Template
 
@@ -13,9 +13,12 @@ from registry.register import search as public_register
 from registry.register import service
 from registry.register.schemas import STATUS_LABELS, PublicEntry, RegisterSearchQuery
 from registry.web.forms import form_page, read_query
+from registry.web.templating import VisitorPages
 
 PAGE_SIZE = 20
 SEARCH_PAGE = "register/search.html"
+ENTRY_PAGE = "register/entry.html"
+ENTRY_PAGES = VisitorPages()
 
 
 class PublicRegisterPages(Controller):
@@ -54,10 +57,13 @@ class PublicRegisterPages(Controller):
         return form_page(SEARCH_PAGE, errors, **context, found=None)
 
     @get("/{registration_number:str}", name="register_entry")
-    async def entry(self, registration_number: FromPath[str]) -> Template:
+    async def entry(
+        self, request: Request[Any, Any, Any], registration_number: FromPath[str]
+    ) -> Response[str]:
         found = await service.public_document(registration_number)
-        return Template(
-            "register/entry.html", context={"entry": PublicEntry.model_validate_json(found.json)}
+        # Read fresh every time: only the page's frame is kept, never what it shows.
+        return ENTRY_PAGES.render(
+            request, ENTRY_PAGE, {"entry": PublicEntry.model_validate_json(found.json)}
         )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from registry.audit import service as audit
 from registry.audit.context import current_actor
 from registry.core import clock
-from registry.db import fetch_one, lock_row, transaction
+from registry.db import fetch_one_now, lock_row, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import emails, fields, hooks, names, numbers
 from registry.register.schemas import (
@@ -690,7 +690,7 @@ class PublicDocument:
 async def public_document(number: str) -> PublicDocument:
     """The public entry as served: one indexed lookup on the hottest path of the service."""
     parsed = numbers.parse_registration_number(number)
-    row = await fetch_one(
+    row = await fetch_one_now(
         "SELECT public_document, version FROM register_entry WHERE registration_number = {}",
         parsed,
     )

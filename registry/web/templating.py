@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import html
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,15 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     PrefixLoader,
+    nodes,
     select_autoescape,
 )
+from litestar import Request, Response
+from litestar.enums import MediaType
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup, escape
 
 from registry import REGULATOR_NAME, SERVICE_NAME
@@ -32,8 +38,11 @@ def template_directories() -> list[Path]:
     return [shared, *domains]
 
 
-def create_environment(domains: Sequence[Domain] = ()) -> Environment:
+def create_environment(domains: Sequence[Domain] = (), *, auto_reload: bool = True) -> Environment:
     environment = Environment(
+        # Off in production: checking every template file's time on every page costs ~10% of
+        # a page, and the files do not change while the service runs.
+        auto_reload=auto_reload,
         loader=ChoiceLoader(
             [
                 FileSystemLoader([str(path) for path in template_directories()]),
@@ -82,5 +91,142 @@ def main_navigation(domains: Sequence[Domain], user: Any, path: str) -> list[dic
     ]
 
 
-def template_config(domains: Sequence[Domain]) -> TemplateConfig[JinjaTemplateEngine]:
-    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(create_environment(domains)))
+def template_config(
+    domains: Sequence[Domain], *, auto_reload: bool = True
+) -> TemplateConfig[JinjaTemplateEngine]:
+    environment = create_environment(domains, auto_reload=auto_reload)
+    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment))
+
+
+# --- pages whose frame is the same for every signed-out visitor -----------------------------
+
+# Stand-ins rendered in place of what differs between two visitors' copies of a page's frame.
+_NONCE_STAND_IN = "registry-csp-nonce-stand-in"
+_CSRF_STAND_IN = "registry-csrf-token-stand-in"
+_BLOCK_STAND_IN = "registry-block-stand-in:{}:"
+
+
+class VisitorPages:
+    """Pages for signed-out visitors, whose frame is rendered once and their own blocks each time.
+
+    Most of a page's cost is its frame (the GOV.UK header, navigation, banner and footer macros
+    of ``layout.html``), which is the same for every signed-out visitor but for the script nonce
+    and the form token. The frame is rendered once per template and navigation with stand-ins
+    for those and for each block the page's own template defines; each request renders just those
+    blocks, from the context it is given (read fresh by the caller), into a copy of the frame with
+    its own nonce and token. Nothing the page shows is kept between requests. A signed-in
+    person's page is rendered whole for them every time.
+    """
+
+    def __init__(self) -> None:
+        self._frames: dict[tuple[str, str], list[str]] = {}
+        self._imports: dict[str, dict[str, Any] | None] = {}
+
+    def render(
+        self, request: Request[Any, Any, Any], template: str, context: dict[str, Any]
+    ) -> Response[str]:
+        engine = request.app.template_engine
+        if not isinstance(engine, JinjaTemplateEngine):
+            raise TypeError("the application's templates are not Jinja's")
+        environment = engine.engine
+        page = environment.get_template(template)
+        token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
+        nonce = str(request.scope.get("state", {}).get("csp_nonce", ""))
+        imports = self._imports.get(template, {})
+        if template not in self._imports:
+            imports = self._imports[template] = _top_level_imports(environment, template)
+        if request.scope.get("user") is not None or imports is None:
+            full = page.render(**context, request=request, csrf_input=_csrf_input(token))
+            return Response(full, media_type=MediaType.HTML)
+        navigate: Callable[[Any, str], Any] = environment.globals["main_navigation"]  # type: ignore[assignment]
+        navigation = navigate(None, request.scope["path"])
+        key = (template, repr(navigation))
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self._frames[key] = self._frame(request, environment, template, page)
+        variables = {**imports, **context, "request": request, "csrf_input": _csrf_input(token)}
+        parts: list[str] = []
+        for index, piece in enumerate(frame):
+            if index % 2:
+                block = page.blocks[piece]
+                parts.append("".join(block(page.new_context(variables))))
+            else:
+                parts.append(piece.replace(_NONCE_STAND_IN, nonce).replace(_CSRF_STAND_IN, token))
+        return Response("".join(parts), media_type=MediaType.HTML)
+
+    @staticmethod
+    def _frame(
+        request: Request[Any, Any, Any], environment: Environment, template: str, page: Any
+    ) -> list[str]:
+        """The page with each of its own blocks a stand-in, split around them: text, block
+        name, text, block name, ..., text."""
+        overrides = "".join(
+            f"{{% block {name} %}}{_BLOCK_STAND_IN.format(name)}{{% endblock %}}"
+            for name in _own_blocks(environment, template)
+        )
+        derived = environment.from_string(f'{{% extends "{template}" %}}{overrides}')
+        state = request.scope.setdefault("state", {})
+        nonce = state.get("csp_nonce")
+        state["csp_nonce"] = _NONCE_STAND_IN
+        try:
+            text = derived.render(request=request, csrf_input=_csrf_input(_CSRF_STAND_IN))
+        finally:
+            state["csp_nonce"] = nonce
+        pieces = [text]
+        for name in _own_blocks(environment, template):
+            marker = _BLOCK_STAND_IN.format(name)
+            head, found, tail = pieces[-1].partition(marker)
+            if not found:
+                continue  # a block the frame does not show
+            pieces[-1:] = [head, name, tail]
+        return pieces
+
+
+def _top_level_imports(environment: Environment, template: str) -> dict[str, Any] | None:
+    """What ``template``'s own blocks use from its top level: the macros it imports. None when
+    its top level does anything else (sets a variable, defines a macro), which a block rendered
+    on its own would miss: such a page is always rendered whole."""
+    if environment.loader is None:
+        return None
+    source = environment.loader.get_source(environment, template)[0]
+    names: dict[str, Any] = {}
+    for node in environment.parse(source).body:
+        if isinstance(node, nodes.FromImport) and isinstance(node.template, nodes.Const):
+            module = environment.get_template(node.template.value).make_module()
+            for item in node.names:
+                name, alias = item if isinstance(item, tuple) else (item, item)
+                names[alias] = getattr(module, name)
+        elif isinstance(node, nodes.Import) and isinstance(node.template, nodes.Const):
+            names[node.target] = environment.get_template(node.template.value).make_module()
+        elif isinstance(node, nodes.Output) and all(
+            isinstance(part, nodes.TemplateData) and not part.data.strip() for part in node.nodes
+        ):
+            continue
+        elif not isinstance(node, nodes.Extends | nodes.Block):
+            return None
+    return names
+
+
+@functools.cache
+def _own_blocks(environment: Environment, template: str) -> tuple[str, ...]:
+    """The blocks of ``template`` that show what its context holds: the rest (a block that
+    only calls imported macros with fixed arguments) are part of the frame."""
+    if environment.loader is None:
+        return ()
+    source = environment.loader.get_source(environment, template)[0]
+    tree = environment.parse(source)
+    imported = {
+        (item[1] if isinstance(item, tuple) else item)
+        for node in tree.find_all(nodes.FromImport)
+        for item in node.names
+    } | {node.target for node in tree.find_all(nodes.Import)}
+    fixed = imported | set(environment.globals)
+    return tuple(
+        block.name
+        for block in tree.find_all(nodes.Block)
+        if any(name.name not in fixed for name in block.find_all(nodes.Name))
+    )
+
+
+def _csrf_input(token: str) -> str:
+    return f'<input type="hidden" name="_csrf_token" value="{html.escape(token)}" />'

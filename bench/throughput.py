@@ -1,0 +1,407 @@
+"""The hot public paths against the framework's own ceiling (issue 17), measured in one run and
+written to its own section of bench/RESULTS.md (between markers; the rest is left alone).
+
+For each engine it makes a fresh database, migrates it and bulk-seeds it (bench/seed.py), serves
+it as the README runs it in production (``registry serve``: granian, production settings, JSON
+request logs on) and serves the reference beside it: ``bench/bare.py``, a bare Litestar app with
+one JSON route and no middleware, under the same granian settings. wrk (1 thread, keep-alive
+connections) drives each endpoint in turn, interleaved in rounds so both see the same machine:
+
+- ``bare``: GET /bare on the reference app;
+- P1 ``lookup``: GET /api/v1/register/{number}, a random seeded number (bench/entry.lua);
+- P1b ``page``: GET /register/{number}, the same entry as an HTML page;
+- P2b ``search``: GET /api/v1/register?q=smi, a common name prefix;
+
+each ratio = the endpoint's median req/s ÷ the bare app's median req/s. On PostgreSQL it then
+serves with two granian workers (the bare app too) and runs the lookup again: P9 = lookup req/s
+with 2 workers ÷ with 1. P7 is the peak resident memory (``VmHWM`` in /proc) of the service's
+worker process after all its load.
+
+Usage::
+
+    .venv/bin/python -m bench.throughput --engine both     # ~8 minutes, writes RESULTS.md
+    .venv/bin/python -m bench.throughput --quick           # ~1 minute; RESULTS.md untouched
+
+``run(args)`` returns the results for a suite to call; ``main`` parses, runs and writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.certificate_pdf import write_section  # noqa: E402
+from bench.register_bench import (  # noqa: E402
+    BENCH_DIR,
+    Database,
+    Server,
+    WrkRun,
+    _migrate,
+    free_port,
+    fresh_database,
+    loadavg,
+    log,
+    machine,
+    machine_busy,
+    median,
+    run_wrk,
+    seed,
+    tree_cpu_seconds,
+)
+
+RESULTS = BENCH_DIR / "RESULTS.md"
+START = "<!-- throughput.py: start -->"
+END = "<!-- throughput.py: end -->"
+SEARCH_QUERY = "smi"
+ENDPOINTS = ("bare", "lookup", "page", "search")
+# (figure, what, target, engines it applies to)
+TARGETS: dict[str, tuple[str, float]] = {
+    "P1 sqlite": ("lookup ÷ bare", 0.5),
+    "P1 postgres": ("lookup ÷ bare", 0.35),
+    "P1b": ("page ÷ bare", 0.25),
+    "P2b": ("search ÷ bare", 0.2),
+    "P9": ("lookup, 2 workers ÷ 1 worker", 1.7),
+    "P7": ("peak RSS of a worker, MB", 200.0),
+}
+
+
+class BareServer:
+    """``python -m bench.bare`` (granian) in its own process group."""
+
+    def __init__(self, workdir: Path, workers: int) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"bare-{self.port}.log"
+        self.log_file = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.bare",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
+            cwd=ROOT,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the bare app stopped; see {self.log_path}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                connection.request("GET", "/bare")
+                if connection.getresponse().status == 200:
+                    connection.close()
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"the bare app was not ready; see {self.log_path}")
+
+    def cpu_seconds(self) -> float:
+        return tree_cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log_file.close()
+
+
+@contextlib.contextmanager
+def both_serving(database: Database, workdir: Path, workers: int) -> Iterator[tuple[Any, Any]]:
+    service = Server(database, workdir, workers)
+    try:
+        bare = BareServer(workdir, workers)
+        try:
+            yield service, bare
+        finally:
+            bare.stop()
+    finally:
+        service.stop()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (granian's workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The largest peak resident set (VmHWM) among the processes below ``pid``, in MB."""
+    peaks = [0.0]
+    for child in descendants(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks)
+
+
+def target_for(endpoint: str, server: Server, bare: BareServer) -> list[str]:
+    if endpoint == "bare":
+        return [f"{bare.base}/bare"]
+    if endpoint == "lookup":
+        return [f"{server.base}/api/v1/register/", "-s", str(BENCH_DIR / "entry.lua")]
+    if endpoint == "page":
+        return [f"{server.base}/register/", "-s", str(BENCH_DIR / "entry.lua")]
+    return [f"{server.base}/api/v1/register?q={SEARCH_QUERY}"]
+
+
+def drive(
+    server: Server,
+    bare: BareServer,
+    endpoints: Sequence[str],
+    args: argparse.Namespace,
+    env: dict[str, str],
+    label: str,
+) -> list[WrkRun]:
+    def one(endpoint: str, seconds: float) -> WrkRun:
+        watched: Any = bare if endpoint == "bare" else server
+        path_env = {**env, "BENCH_PATH": "/register/"} if endpoint == "page" else env
+        target = target_for(endpoint, server, bare)
+        return run_wrk(watched, endpoint, seconds, args.connections, path_env, target)
+
+    for endpoint in endpoints:  # warm up: imports, caches, connection pools
+        one(endpoint, args.warmup)
+    runs: list[WrkRun] = []
+    for round_number in range(args.rounds):
+        order = endpoints if round_number % 2 == 0 else list(endpoints)[::-1]
+        for endpoint in order:
+            run = one(endpoint, args.duration)
+            log(
+                f"  {label} round {round_number + 1} {endpoint:7}: {run.rps:7.0f} req/s, "
+                f"p50 {run.p50_ms:.2f} ms, server CPU {run.server_cpu:.2f}, "
+                f"machine {run.machine_cpu:.2f}; errors {run.errors}"
+            )
+            if run.errors:
+                raise RuntimeError(f"{endpoint}: {run.errors} failed requests")
+            runs.append(run)
+    return runs
+
+
+@dataclass
+class EngineResult:
+    engine: str
+    entries: int
+    runs: dict[int, list[WrkRun]] = field(default_factory=dict)  # by granian workers
+    peak_rss_mb: float = 0.0
+
+    def rps(self, endpoint: str, workers: int = 1) -> float:
+        return median([r.rps for r in self.runs.get(workers, []) if r.endpoint == endpoint])
+
+    def ratio(self, endpoint: str, workers: int = 1) -> float:
+        return self.rps(endpoint, workers) / self.rps("bare", workers)
+
+    def figures(self) -> dict[str, tuple[float, str]]:
+        """Each figure with its measured value and how it was made."""
+        out = {
+            f"P1 {self.engine}": (
+                self.ratio("lookup"),
+                f"{self.rps('lookup'):,.0f} ÷ {self.rps('bare'):,.0f}",
+            ),
+            "P1b": (self.ratio("page"), f"{self.rps('page'):,.0f} ÷ {self.rps('bare'):,.0f}"),
+            "P2b": (
+                self.ratio("search"),
+                f"{self.rps('search'):,.0f} ÷ {self.rps('bare'):,.0f}",
+            ),
+            "P7": (self.peak_rss_mb, "VmHWM of the worker after every run"),
+        }
+        if 2 in self.runs:
+            out["P9"] = (
+                self.rps("lookup", 2) / self.rps("lookup"),
+                f"{self.rps('lookup', 2):,.0f} ÷ {self.rps('lookup'):,.0f} "
+                f"(bare: {self.rps('bare', 2):,.0f} ÷ {self.rps('bare'):,.0f})",
+            )
+        return out
+
+
+def passes(figure: str, value: float) -> bool:
+    target = TARGETS[figure][1]
+    return value <= target if figure == "P7" else value >= target
+
+
+def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
+    database = fresh_database(engine, "throughput", args.workdir, args.postgres_url)
+    try:
+        log(f"{engine}: migrating and seeding {args.entries:,} entries")
+        asyncio.run(_migrate(database.url, args.workdir))
+        report = seed(database, args.entries, quiet=True)
+        env = {"BENCH_FIRST_SERIAL": str(report.first_serial), "BENCH_COUNT": str(report.count)}
+        result = EngineResult(engine, args.entries)
+        with both_serving(database, args.workdir, workers=1) as (server, bare):
+            result.runs[1] = drive(server, bare, ENDPOINTS, args, env, f"{engine} 1w")
+            result.peak_rss_mb = peak_rss_mb(server.process.pid)
+        if engine == "postgres" and args.workers > 1:
+            with both_serving(database, args.workdir, workers=args.workers) as (server, bare):
+                result.runs[2] = drive(
+                    server, bare, ("bare", "lookup"), args, env, f"{engine} {args.workers}w"
+                )
+                result.peak_rss_mb = max(result.peak_rss_mb, peak_rss_mb(server.process.pid))
+        return result
+    finally:
+        database.cleanup()
+
+
+def run(args: argparse.Namespace) -> list[EngineResult]:
+    engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
+    owned = args.workdir is None
+    if owned:
+        args.workdir = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
+    try:
+        return [run_engine(engine, args) for engine in engines]
+    finally:
+        if owned:
+            shutil.rmtree(args.workdir, ignore_errors=True)
+
+
+def section(results: list[EngineResult], meta: dict[str, Any], args: argparse.Namespace) -> str:
+    out = [
+        START,
+        "## Hot paths against the bare framework (issue 17)",
+        "",
+        f"Run {meta['started']} UTC, {meta['elapsed']}, `{meta['command']}`. Written by "
+        "`bench/throughput.py`. The reference is `bench/bare.py` (bare Litestar, one JSON route, "
+        "no middleware) served by granian like `registry serve`, in the same run; the service "
+        "runs with production settings and JSON request logs. wrk: 1 thread, "
+        f"{args.connections} keep-alive connections, {args.rounds} interleaved rounds of "
+        f"{args.duration:g} s per endpoint after a {args.warmup:g} s warm-up; "
+        f"{args.entries:,} seeded entries.",
+        "",
+        "| figure | engine | what | measured | target | |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for result in results:
+        for figure, (value, how) in result.figures().items():
+            what, target = TARGETS[figure]
+            shown = f"{value:.0f} MB" if figure == "P7" else f"{value:.2f} ({how})"
+            bound = f"≤ {target:.0f} MB" if figure == "P7" else f"≥ {target}"
+            verdict = "**pass**" if passes(figure, value) else "**FAIL**"
+            name = figure.split()[0]
+            out.append(f"| {name} | {result.engine} | {what} | {shown} | {bound} | {verdict} |")
+    out += [
+        "",
+        "| engine | workers | endpoint | median req/s | rounds | p50 ms | p99 ms | server CPU |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for result in results:
+        for workers, runs in result.runs.items():
+            for endpoint in dict.fromkeys(r.endpoint for r in runs):
+                mine = [r for r in runs if r.endpoint == endpoint]
+                out.append(
+                    f"| {result.engine} | {workers} | {endpoint} | "
+                    f"{median([r.rps for r in mine]):,.0f} | "
+                    f"{', '.join(f'{r.rps:,.0f}' for r in mine)} | "
+                    f"{median([r.p50_ms for r in mine]):.2f} | "
+                    f"{median([r.p99_ms for r in mine]):.2f} | "
+                    f"{median([r.server_cpu for r in mine]):.2f} |"
+                )
+    out += [
+        "",
+        f"Machine: {meta['cpus']} CPUs ({meta['cpu']}), Python {meta['python']}; the machine "
+        f"was {meta['machine busy']} busy over the run, load average at the end "
+        f"{meta['load average']}. wrk shares the CPUs with the server, so with two workers on "
+        "two CPUs P9 is bounded by the machine, not the service: compare it with the bare app's "
+        "own scaling in the same row.",
+        END,
+    ]
+    return "\n".join(out) + "\n"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--entries", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="granian workers for P9")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "REGISTRY_BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres"
+        ),
+    )
+    parser.add_argument("--quick", action="store_true", help="small and short; RESULTS untouched")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.entries, args.rounds, args.duration, args.warmup = 1000, 1, 2.0, 1.0
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    busy_before = machine_busy()
+    results = run(args)
+    busy_after = machine_busy()
+    busy = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
+    environment = machine()
+    meta = {
+        "started": f"{started:%Y-%m-%d %H:%M}",
+        "elapsed": f"{(time.perf_counter() - clock) / 60:.1f} minutes",
+        "command": " ".join(["bench/throughput.py", *(sys.argv[1:] if argv is None else argv)]),
+        "cpus": environment["cpus (nproc)"],
+        "cpu": environment["cpu"],
+        "python": platform.python_version(),
+        "machine busy": f"{busy:.0%}",
+        "load average": loadavg(),
+    }
+    text = section(results, meta, args)
+    if not args.quick:
+        write_section(text, args.results, START, END)
+        log(f"wrote its section of {args.results}")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

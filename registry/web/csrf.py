@@ -1,0 +1,91 @@
+"""Form protection: Litestar's CSRF check (a signed token in a cookie, echoed by every form),
+run only where forms are.
+
+The API takes bearer tokens only, never cookies, so it needs no token; the status checks and the
+static files take no forms. A page read (GET) gets a token for its forms; the cookie that holds
+it is set only on an HTML page (the only answers that can carry a form), never on JSON, so a
+script reading the public register is not handed a cookie with every answer. Every unsafe
+request (POST, PUT, PATCH, DELETE) outside the excluded paths is checked exactly as Litestar
+checks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from litestar.config.csrf import CSRFConfig
+from litestar.enums import ScopeType
+from litestar.middleware._utils import should_bypass_middleware
+from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware, generate_csrf_token
+from litestar.types import Message, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
+
+from registry.config import Settings
+
+COOKIE_NAME = "registry_csrf"
+# Paths that take no forms: the API (bearer tokens only), the status checks, static files.
+NO_FORMS = ["^/api/", "^/health$", "^/ready$", "^/static/", "^/assets/"]
+
+
+def _cookie(scope: Scope, name: str) -> str:
+    prefix = name + "="
+    for key, value in scope["headers"]:
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                part = part.strip()
+                if part.startswith(prefix):
+                    return part[len(prefix) :]
+    return ""
+
+
+def _is_html(message: Message) -> bool:
+    headers: Iterable[tuple[bytes, bytes]] = message.get("headers") or ()  # type: ignore[assignment]
+    for key, value in headers:
+        if key.lower() == b"content-type":
+            return bool(value.startswith(b"text/html"))
+    return False
+
+
+class FormProtection(CSRFMiddleware):
+    """:class:`CSRFMiddleware` that sets its cookie on HTML pages only."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] not in self.config.safe_methods:
+            await super().__call__(scope, receive, send)
+            return
+        if should_bypass_middleware(
+            scope=scope,
+            scopes=self.scopes,
+            exclude_opt_key=self.config.exclude_from_csrf_key,
+            exclude_path_pattern=self.exclude,
+        ):
+            await self.app(scope, receive, send)
+            return
+        held = _cookie(scope, self.config.cookie_name)
+        token = ScopeState.from_scope(scope).csrf_token = held or generate_csrf_token(
+            secret=self.config.secret
+        )
+        if held:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and _is_html(message):
+                message.setdefault("headers", [])
+                self._set_cookie_if_needed(message=message, token=token)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def form_protection(settings: Settings) -> DefineMiddleware:
+    config = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name=COOKIE_NAME,
+        cookie_secure=settings.secure_cookies,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        exclude=NO_FORMS,
+    )
+    return DefineMiddleware(FormProtection, config=config)

@@ -1,0 +1,147 @@
+"""The public lookup answered before the framework (registry.web.fastpath): exactly the answer
+its route gives, read fresh every time, and the framework's answer for anything else; and the
+entry page from a kept frame (registry.web.templating.VisitorPages): the page rendered whole."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from registry.db import fetch_one_now, transaction
+from registry.register import pages, service
+from registry.register.service import EntryMove
+from registry.web import templating
+from tests.register.helpers import put_on_register
+
+HTML = {"accept": "text/html"}
+
+# A query string sends the request through the framework (the fast path takes none), which
+# ignores a parameter it does not know: the same request, answered by the route itself.
+FRAMEWORK = {"via": "framework"}
+
+
+def _shape(response: httpx.Response) -> tuple[int, bytes, dict[str, str]]:
+    """The answer without its request id (a problem document repeats it)."""
+    request_id = response.headers["x-request-id"]
+    headers = {
+        k: v for k, v in response.headers.items() if k not in ("x-request-id", "content-length")
+    }
+    return response.status_code, response.content.replace(request_id.encode(), b""), headers
+
+
+async def test_the_fast_answer_is_the_routes_answer(client: httpx.AsyncClient) -> None:
+    entry = await put_on_register("Jane", "Smith")
+    url = f"/api/v1/register/{entry.registration_number}"
+    for headers in ({}, {"accept-encoding": "gzip"}, {"accept": "application/json"}):
+        fast = await client.get(url, headers=headers)
+        framework = await client.get(url, params=FRAMEWORK, headers=headers)
+        assert _shape(fast) == _shape(framework)
+        assert fast.headers["x-request-id"] != framework.headers["x-request-id"]
+        assert "set-cookie" not in fast.headers
+    etag = fast.headers["etag"]
+    for sent in (etag, f'"other", {etag}', '"other"', "x" * 1001):
+        fast = await client.get(url, headers={"if-none-match": sent})
+        framework = await client.get(url, params=FRAMEWORK, headers={"if-none-match": sent})
+        assert _shape(fast) == _shape(framework), sent
+    # Typed in lower case, with its hyphen: the same entry, as the route reads it.
+    typed = entry.registration_number.lower()
+    fast = await client.get(f"/api/v1/register/{typed}")
+    framework = await client.get(f"/api/v1/register/{typed}", params=FRAMEWORK)
+    assert _shape(fast) == _shape(framework)
+    assert fast.status_code == 200
+
+
+async def test_what_the_fast_path_cannot_answer_the_framework_does(
+    client: httpx.AsyncClient,
+) -> None:
+    entry = await put_on_register()
+    for path, status in (
+        ("/api/v1/register/PR1234563", 404),  # well formed, not on the register
+        ("/api/v1/register/PR1234564", 422),  # its check character is wrong
+        ("/api/v1/register/PR%0A1234563", 404),  # a control character names nothing
+        (f"/api/v1/register/{entry.registration_number}/more", 404),
+    ):
+        response = await client.get(path)
+        assert response.status_code == status, path
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.headers["x-request-id"]
+    # A token is checked by the framework: a wrong one is refused, as on every API route.
+    refused = await client.get(
+        f"/api/v1/register/{entry.registration_number}",
+        headers={"authorization": "Bearer prr_not-a-token"},
+    )
+    assert refused.status_code in (200, 401)
+    assert (
+        refused.status_code
+        == (
+            await client.get(
+                f"/api/v1/register/{entry.registration_number}",
+                params=FRAMEWORK,
+                headers={"authorization": "Bearer prr_not-a-token"},
+            )
+        ).status_code
+    )
+
+
+async def test_every_change_is_seen_on_the_next_fast_answer(client: httpx.AsyncClient) -> None:
+    entry = await put_on_register()
+    url = f"/api/v1/register/{entry.registration_number}"
+    first = await client.get(url)
+    await service.move_entry(entry.id, EntryMove.removal, reason="Decision FTP-1")
+    removed = await client.get(url, headers={"if-none-match": first.headers["etag"]})
+    assert removed.status_code == 200
+    assert removed.json()["status"] == "removed"
+    await service.move_entry(entry.id, EntryMove.restoration, reason="Restored on appeal")
+    restored = await client.get(url, headers={"if-none-match": removed.headers["etag"]})
+    assert restored.status_code == 200
+    assert restored.json()["status"] == "registered"
+
+
+async def test_a_short_read_sees_its_own_transaction_and_only_committed_rows_outside_it(
+    client: httpx.AsyncClient,
+) -> None:
+    entry = await put_on_register()
+    sql = "SELECT version FROM register_entry WHERE id = {}"
+    before = await fetch_one_now(sql, entry.id)
+    assert before is not None
+    async with transaction():
+        await service.move_entry(entry.id, EntryMove.removal, reason="Decision FTP-2")
+        inside = await fetch_one_now(sql, entry.id)
+        assert inside is not None
+        assert inside["version"] > before["version"]
+    after = await fetch_one_now(sql, entry.id)
+    assert after == inside
+    assert await fetch_one_now(sql, 2_000_000_000) is None
+
+
+def _without_nonce(page: httpx.Response) -> str:
+    nonce = page.headers["content-security-policy"].split("'nonce-", 1)[1].split("'", 1)[0]
+    assert f'nonce="{nonce}"' in page.text
+    return page.text.replace(nonce, "")
+
+
+async def test_an_entry_page_from_its_kept_frame_is_the_page_rendered_whole(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = await put_on_register("Priya", "Sharma")
+    url = f"/register/{entry.registration_number}"
+    framed = [await client.get(url, headers=HTML) for _ in range(2)]
+    assert _without_nonce(framed[0]) == _without_nonce(framed[1])
+    assert framed[0].headers["x-request-id"] != framed[1].headers["x-request-id"]
+    monkeypatch.setattr(pages, "ENTRY_PAGES", templating.VisitorPages())
+    monkeypatch.setattr(templating, "_top_level_imports", lambda environment, template: None)
+    whole = await client.get(url, headers=HTML)
+    assert _without_nonce(whole) == _without_nonce(framed[0])
+    assert "Priya Sharma" in whole.text
+
+
+async def test_an_entry_page_shows_every_change_on_the_next_request(
+    client: httpx.AsyncClient,
+) -> None:
+    entry = await put_on_register("Priya", "Sharma")
+    url = f"/register/{entry.registration_number}"
+    assert "must not practise" not in (await client.get(url, headers=HTML)).text
+    await service.move_entry(entry.id, EntryMove.removal, reason="Decision FTP-3")
+    removed = await client.get(url, headers=HTML)
+    assert "must not practise" in removed.text
+    assert "Left the register on" in removed.text
