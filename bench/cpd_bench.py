@@ -28,17 +28,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import http.client
-import os
 import platform
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -49,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.bare_server import serving_bare  # noqa: E402
 from bench.certificate_pdf import write_section  # noqa: E402
 from bench.register_bench import (  # noqa: E402
     BENCH_DIR,
@@ -56,7 +53,6 @@ from bench.register_bench import (  # noqa: E402
     Database,
     WrkRun,
     _migrate,
-    free_port,
     fresh_database,
     loadavg,
     log,
@@ -65,9 +61,8 @@ from bench.register_bench import (  # noqa: E402
     median,
     run_wrk,
     serving,
-    tree_cpu_seconds,
 )
-from bench.suite import Row  # noqa: E402
+from bench.suite import Row, postgres_url  # noqa: E402
 
 RESULTS = BENCH_DIR / "RESULTS.md"
 START = "<!-- cpd_bench.py: start -->"
@@ -186,63 +181,6 @@ async def _prepare(url: str, data_dir: Path, args: argparse.Namespace) -> Prepar
 
 
 # --- the bare reference -------------------------------------------------------------------------
-
-
-class BareServer:
-    """bench/bare.py under granian, in its own process group (run_wrk reads its CPU)."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"bare-{self.port}.log"
-        self.log_file = self.log_path.open("wb")
-        command = [sys.executable, "-m", "bench.bare", "--port", str(self.port)]
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the bare server stopped; see {self.log_path}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", "/bare")
-                if connection.getresponse().status == 200:
-                    connection.close()
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"the bare server was not ready; see {self.log_path}")
-
-    def cpu_seconds(self) -> float:
-        return tree_cpu_seconds(self.process.pid)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log_file.close()
-
-
-@contextlib.contextmanager
-def serving_bare(workdir: Path) -> Iterator[BareServer]:
-    server = BareServer(workdir)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-# --- one engine ---------------------------------------------------------------------------------
 
 
 def settle(*servers: Any, quiet: float = 0.05, longest: float = 120.0) -> None:
@@ -591,9 +529,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--large", type=int, default=1000, help="activities in the large log")
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get(
-            "REGISTRY_BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres"
-        ),
+        default=postgres_url(),
     )
     parser.add_argument("--quick", action="store_true", help="small and short; RESULTS untouched")
     parser.add_argument("--results", type=Path, default=RESULTS)

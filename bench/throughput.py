@@ -30,12 +30,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import http.client
-import os
 import platform
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.bare_server import BareServer  # noqa: E402
 from bench.certificate_pdf import write_section  # noqa: E402
 from bench.register_bench import (  # noqa: E402
     BENCH_DIR,
@@ -56,7 +53,6 @@ from bench.register_bench import (  # noqa: E402
     Server,
     WrkRun,
     _migrate,
-    free_port,
     fresh_database,
     loadavg,
     log,
@@ -65,8 +61,8 @@ from bench.register_bench import (  # noqa: E402
     median,
     run_wrk,
     seed,
-    tree_cpu_seconds,
 )
+from bench.suite import Row, postgres_url  # noqa: E402
 
 RESULTS = BENCH_DIR / "RESULTS.md"
 START = "<!-- throughput.py: start -->"
@@ -82,58 +78,6 @@ TARGETS: dict[str, tuple[str, float]] = {
     "P9": ("lookup, 2 workers ÷ 1 worker", 1.7),
     "P7": ("peak RSS of a worker, MB", 200.0),
 }
-
-
-class BareServer:
-    """``python -m bench.bare`` (granian) in its own process group."""
-
-    def __init__(self, workdir: Path, workers: int) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"bare-{self.port}.log"
-        self.log_file = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.bare",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-            ],
-            cwd=ROOT,
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the bare app stopped; see {self.log_path}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", "/bare")
-                if connection.getresponse().status == 200:
-                    connection.close()
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"the bare app was not ready; see {self.log_path}")
-
-    def cpu_seconds(self) -> float:
-        return tree_cpu_seconds(self.process.pid)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log_file.close()
 
 
 @contextlib.contextmanager
@@ -361,9 +305,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get(
-            "REGISTRY_BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres"
-        ),
+        default=postgres_url(),
     )
     parser.add_argument("--quick", action="store_true", help="small and short; RESULTS untouched")
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -371,6 +313,31 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.entries, args.rounds, args.duration, args.warmup = 1000, 1, 2.0, 1.0
     return args
+
+
+WHAT = {
+    "P1": "public lookup `GET /api/v1/register/{number}`",
+    "P1b": "a public page `/register/{number}` (HTML)",
+    "P2b": f"name search throughput `?q={SEARCH_QUERY}`",
+    "P7": "peak RSS of one worker under the P1 load",
+    "P9": "scaling: P1 with 2 granian workers ÷ with 1",
+}
+QUICK = "quick run: not timed"
+
+
+def measure(engine: str, *, quick: bool) -> list[Row]:
+    """The suite's P1, P1b, P2b, P7 and (PostgreSQL) P9 for ``engine``, from one run."""
+    (result,) = run(parse_args(["--engine", engine, *(["--quick"] if quick else [])]))
+    rows = []
+    for figure, (value, how) in result.figures().items():
+        row_id = figure.split()[0]
+        what, target = TARGETS[figure]
+        stated = f"≤ {target:g} MB" if row_id == "P7" else f"≥ {target:g}"
+        if quick:
+            rows.append(Row(row_id, WHAT[row_id], what, float("nan"), stated, None, QUICK))
+        else:
+            rows.append(Row(row_id, WHAT[row_id], what, value, stated, passes(figure, value), how))
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:

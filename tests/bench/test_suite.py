@@ -37,6 +37,8 @@ def test_quick_run_goes_through_every_module_and_writes_nothing(engine: str) -> 
     table = done.stdout.splitlines()
     for module in suite.MODULES:
         for row_id in module.ids:
+            if engine != "postgres" and row_id in module.postgres_only:
+                continue
             engine_shown = engine if module.per_engine else "any"
             assert any(
                 line.split()[:2] == [row_id, engine_shown] and "not timed" in line for line in table
