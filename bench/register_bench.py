@@ -236,6 +236,35 @@ def database_size(database: Database) -> int:
     return asyncio.run(size())
 
 
+# --- RESULTS.md: this script's text and other scripts' sections ------------------------------
+
+# A section another script keeps in RESULTS.md: ``<!-- NAME: start -->`` … ``<!-- NAME: end -->``.
+_SECTION = re.compile(r"<!-- (?P<name>[\w.-]+): start -->.*?<!-- (?P=name): end -->\n?", re.DOTALL)
+
+
+def write_section(text: str, path: Path, start: str, end: str) -> None:
+    """Put ``text`` (which begins with ``start`` and ends with ``end``) in place of the section
+    between those markers in ``path``, or after the rest of the file the first time."""
+    current = path.read_text() if path.exists() else ""
+    if start in current and end in current:
+        head, rest = current.split(start, 1)
+        _, tail = rest.split(end + "\n", 1) if end + "\n" in rest else rest.split(end, 1)
+        path.write_text(head + text + tail)
+    else:
+        path.write_text(current.rstrip("\n") + "\n\n" + text)
+
+
+def write_results(text: str, path: Path) -> None:
+    """Write ``text`` as ``path``, keeping every section other scripts wrote there (between
+    their markers, as :func:`write_section` writes them) after it, in the order they were in."""
+    current = path.read_text() if path.exists() else ""
+    kept = [(m.group(0), m.group("name")) for m in _SECTION.finditer(current)]
+    path.write_text(text)
+    for section, name in kept:
+        end = f"<!-- {name}: end -->"
+        write_section(section.rstrip("\n") + "\n", path, f"<!-- {name}: start -->", end)
+
+
 # --- the server ---------------------------------------------------------------------------------
 
 
@@ -1332,7 +1361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render_from:
         results, meta = load_results(args.render_from)
-        args.results.write_text(render(results, meta))
+        write_results(render(results, meta), args.results)
         print(f"wrote {args.results} from {args.render_from}")
         if args.update_readme:
             block = readme_block(results, datetime.fromisoformat(meta["started"]))
@@ -1365,7 +1394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine: {k: asdict(v) for k, v in sizes.items()} for engine, sizes in results.items()
     }
     raw.write_text(json.dumps({"meta": meta, "results": figures}, indent=1, default=str))
-    args.results.write_text(render(results, meta))
+    write_results(render(results, meta), args.results)
     print_summary(results)
     print(f"\nwrote {args.results} and {raw} in {elapsed / 60:.1f} minutes")
     if args.update_readme:
