@@ -50,8 +50,8 @@ from bench.register_bench import (  # noqa: E402
     machine,
     machine_busy,
     verdict,
-    write_section,
 )
+from bench.results_file import write_section  # noqa: E402
 from registry.certificates.pdf import (  # noqa: E402
     BOLD,
     QR_SIZE,

@@ -64,8 +64,8 @@ from bench.register_bench import (  # noqa: E402
     run_wrk,
     seed,
     serving,
-    write_section,
 )
+from bench.results_file import write_section  # noqa: E402
 
 RESULTS = BENCH_DIR / "RESULTS.md"
 START = "<!-- certificate_verify.py: start -->"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.register_bench import write_results, write_section
+from bench.results_file import write_results, write_section
 
 PDF = "<!-- certificate_pdf.py: start -->\n## PDFs\n\n| a | b |\n<!-- certificate_pdf.py: end -->\n"
 VERIFY = "<!-- certificate_verify.py: start -->\n## Verify\n<!-- certificate_verify.py: end -->\n"
