@@ -44,7 +44,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.certificate_pdf import write_section  # noqa: E402
 from bench.register_bench import (  # noqa: E402
     BENCH_DIR,
     Database,
@@ -61,6 +60,7 @@ from bench.register_bench import (  # noqa: E402
     seed,
     serving,
 )
+from bench.results_file import write_section  # noqa: E402
 from bench.suite import Row, postgres_url  # noqa: E402
 from registry.register.numbers import registration_number  # noqa: E402
 

@@ -46,7 +46,13 @@ from reportlab.graphics.shapes import Drawing  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
-from bench.register_bench import loadavg, machine, machine_busy, verdict  # noqa: E402
+from bench.register_bench import (  # noqa: E402
+    loadavg,
+    machine,
+    machine_busy,
+    verdict,
+)
+from bench.results_file import write_section  # noqa: E402
 from registry.certificates.pdf import (  # noqa: E402
     BOLD,
     QR_SIZE,
@@ -433,18 +439,6 @@ def both_cores(two: Batch) -> str:
     return verdict(False)
 
 
-def write_section(text: str, path: Path, start: str = START, end: str = END) -> None:
-    """Put ``text`` (which begins with ``start`` and ends with ``end``) in place of the section
-    between those markers in ``path``, or after the rest of the file the first time."""
-    current = path.read_text() if path.exists() else ""
-    if start in current and end in current:
-        head, rest = current.split(start, 1)
-        _, tail = rest.split(end + "\n", 1) if end + "\n" in rest else rest.split(end, 1)
-        path.write_text(head + text + tail)
-    else:
-        path.write_text(current.rstrip("\n") + "\n\n" + text)
-
-
 def accelerated() -> bool:
     """Is reportlab using its C accelerators (the ``rl_accel`` package)?"""
     return importlib.util.find_spec("_rl_accel") is not None
@@ -503,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     text = section(timed, sizes, batches, meta, args)
     if not args.quick:
-        write_section(text, args.results)
+        write_section(text, args.results, START, END)
         print(f"wrote its section of {args.results}", file=sys.stderr)
     print(text)
     return 0

@@ -47,7 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.certificate_pdf import write_section  # noqa: E402
 from bench.register_bench import (  # noqa: E402
     BENCH_DIR,
     REGISTRY,
@@ -66,6 +65,7 @@ from bench.register_bench import (  # noqa: E402
     seed,
     serving,
 )
+from bench.results_file import write_section  # noqa: E402
 
 RESULTS = BENCH_DIR / "RESULTS.md"
 START = "<!-- certificate_verify.py: start -->"

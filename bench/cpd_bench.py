@@ -46,7 +46,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.bare_server import serving_bare  # noqa: E402
-from bench.certificate_pdf import write_section  # noqa: E402
 from bench.register_bench import (  # noqa: E402
     BENCH_DIR,
     SECRET,
@@ -62,6 +61,7 @@ from bench.register_bench import (  # noqa: E402
     run_wrk,
     serving,
 )
+from bench.results_file import write_section  # noqa: E402
 from bench.suite import Row, postgres_url  # noqa: E402
 
 RESULTS = BENCH_DIR / "RESULTS.md"

@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.results_file import write_results  # noqa: E402
 from bench.seed import SeedReport, seed_postgres, seed_sqlite  # noqa: E402
 
 BENCH_DIR = ROOT / "bench"
@@ -1388,7 +1389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render_from:
         results, meta = load_results(args.render_from)
-        args.results.write_text(render(results, meta))
+        write_results(render(results, meta), args.results)
         print(f"wrote {args.results} from {args.render_from}")
         if args.update_readme:
             block = readme_block(results, datetime.fromisoformat(meta["started"]))
@@ -1421,7 +1422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine: {k: asdict(v) for k, v in sizes.items()} for engine, sizes in results.items()
     }
     raw.write_text(json.dumps({"meta": meta, "results": figures}, indent=1, default=str))
-    args.results.write_text(render(results, meta))
+    write_results(render(results, meta), args.results)
     print_summary(results)
     print(f"\nwrote {args.results} and {raw} in {elapsed / 60:.1f} minutes")
     if args.update_readme:

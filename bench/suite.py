@@ -252,7 +252,7 @@ def write_readme(block: str, path: Path = README) -> bool:
 
 
 def write(rows: Sequence[Row], command: str) -> None:
-    from bench.certificate_pdf import write_section
+    from bench.results_file import write_section
 
     everything = merged(rows)
     STORE.write_text(json.dumps([asdict(row) for row in everything], indent=1) + "\n")

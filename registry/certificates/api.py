@@ -11,7 +11,7 @@ import json
 from datetime import UTC
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter
 
@@ -64,14 +64,19 @@ class VerifyController(Controller):
         summary="Verify a certificate by its serial or its credential",
         request_max_body_size=service.MAX_CREDENTIAL_BYTES,
     )
-    async def verify(self, data: JSONBody[VerifyIn]) -> VerificationOut:
+    async def verify(
+        self, request: Request[Any, Any, Any], data: JSONBody[VerifyIn]
+    ) -> VerificationOut:
         if bool(data.serial) == (data.credential is not None):
             raise InvalidInput(
                 "Send either the certificate's serial or its credential, not both",
                 field="serial",
             )
-        target: str | dict[str, Any] = data.serial if data.credential is None else data.credential
-        return verification_out(await service.verify(target))
+        if data.credential is None:
+            return verification_out(await service.verify(data.serial))
+        # The body as sent (read once already, for ``data``) is what the credential is known by.
+        sent = await request.body()
+        return verification_out(await service.verify(data.credential, sent=sent))
 
 
 # A serial as printed (27 letters and digits in groups of four); a longer one names nothing.

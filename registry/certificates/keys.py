@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,7 @@ def public_key_from_multikey(text: str) -> Ed25519PublicKey:
 # --- the issuer's identifier ----------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16)
 def did_for(base_url: str) -> str:
     """``did:web`` for the service's public address: the host (``:`` in a port percent-encoded),
     then any path's segments joined by ``:``."""
@@ -188,22 +190,33 @@ _lock = threading.Lock()
 
 def _forget(data_dir: Path) -> None:
     with _lock:
-        _rings.pop(data_dir.resolve(), None)
+        _rings.pop(_places(data_dir)[0], None)
 
 
 def key_ring(data_dir: Path) -> KeyRing:
-    """The keys, read once and again whenever the folder changes (another process rotated)."""
-    folder = keys_folder(data_dir)
-    place = _resolved(data_dir)
-    stamp = folder.stat().st_mtime_ns if folder.is_dir() else -1
+    """The keys, read once and again whenever the folder changes (another process rotated).
+
+    Every call looks at the folder (one ``stat``, on every verification), so a key made or
+    rotated by another process is used from its next call on."""
+    place, folder = _places(data_dir)
+    stamp = _stamp(folder)
     with _lock:
         cached = _rings.get(place)
         if cached is not None and cached[0] == stamp:
             return cached[1]
     ring = _load(data_dir)
     with _lock:
-        _rings[place] = (folder.stat().st_mtime_ns, ring)
+        _rings[place] = (_stamp(folder), ring)
     return ring
+
+
+def _stamp(folder: str) -> int:
+    """The folder's modification time, or -1 when it is not a folder (yet)."""
+    try:
+        found = os.stat(folder)
+    except OSError:
+        return -1
+    return found.st_mtime_ns if stat.S_ISDIR(found.st_mode) else -1
 
 
 # --- the issuer in force --------------------------------------------------------------------
@@ -224,13 +237,15 @@ class Issuer:
     def keys(self) -> KeyRing:
         return key_ring(self.data_dir)
 
-    def signing_method(self) -> tuple[str, Ed25519PrivateKey]:
-        ring = self.keys()
+    def signing_method(self, ring: KeyRing | None = None) -> tuple[str, Ed25519PrivateKey]:
+        """The verification method id and private key to sign with: of ``ring`` when the caller
+        has just read it, else of the keys now."""
+        ring = ring or self.keys()
         return f"{self.did}#key-{ring.signing_number}", ring.signing_key
 
-    def public_keys(self) -> dict[str, Ed25519PublicKey]:
+    def public_keys(self, ring: KeyRing | None = None) -> dict[str, Ed25519PublicKey]:
         """Every verification method id this register has published, and its key."""
-        return dict(_public_keys(self.did, self.keys().published))
+        return dict(_public_keys(self.did, (ring or self.keys()).published))
 
     def did_document(self) -> dict[str, Any]:
         did = self.did
@@ -259,8 +274,10 @@ def _public_keys(
 
 
 @functools.lru_cache(maxsize=16)
-def _resolved(data_dir: Path) -> Path:
-    return data_dir.resolve()
+def _places(data_dir: Path) -> tuple[Path, str]:
+    """The data directory resolved (what the rings are kept by) and its keys folder's path."""
+    resolved = data_dir.resolve()
+    return resolved, os.fspath(keys_folder(resolved))
 
 
 _issuer: list[Issuer] = []

@@ -21,6 +21,8 @@ LENGTH = 26  # base32 characters for 128 bits
 GROUP = 4
 FIELD = "serial"
 _VALUES = {character: value for value, character in enumerate(CHECK_ALPHABET)}
+_DIGITS = frozenset(ALPHABET)
+_AS_BASE32 = str.maketrans(ALPHABET, "0123456789abcdefghijklmnopqrstuv")  # as int(..., 32) reads
 _READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
 _SEPARATORS = re.compile(r"[\s\-]+")
 
@@ -61,7 +63,7 @@ def parse_serial(text: str) -> str:
     body, check = cleaned[:LENGTH].translate(_READ_AS), cleaned[LENGTH]
     if check in "ILO":
         check = check.translate(_READ_AS)
-    wrong = sorted({character for character in body if character not in ALPHABET})
+    wrong = sorted(set(body) - _DIGITS)
     if wrong or check not in _VALUES:
         shown_wrong = ", ".join(wrong or [check])
         raise InvalidInput(
@@ -69,9 +71,7 @@ def parse_serial(text: str) -> str:
             f"({shown_wrong}).",
             field=FIELD,
         )
-    number = 0
-    for character in body:
-        number = number * 32 + ALPHABET.index(character)
+    number = int(body.translate(_AS_BASE32), 32)  # every character is one of ALPHABET's
     if number >= 2**BITS or check_symbol(number) != check:
         raise InvalidInput(
             f"'{shown}' is not a valid certificate serial: its last character does not match "

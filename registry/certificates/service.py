@@ -15,17 +15,18 @@ Every issue, revocation and suspension is written to the entry's history and the
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Protocol, cast
 
 from registry.audit import service as audit
 from registry.audit.context import current_actor
 from registry.certificates import credentials, serials, status_lists
-from registry.certificates.keys import Issuer, issuer
+from registry.certificates.keys import Issuer, KeyRing, issuer
 from registry.certificates.tables import Certificate, CertificateKind, StatusPurpose
 from registry.core import clock
 from registry.db import fetch_one, lock_row, transaction
@@ -490,12 +491,38 @@ async def get(serial: str) -> CertificateRecord:
 class _Found:
     """A certificate with what verifying it needs, read in one query: the rows of its two
     status lists (so each served list is checked against its version without another query)
-    and the public entry of its practitioner as it is now."""
+    and the public entry of its practitioner as it is now. The stored credential is parsed
+    only when asked for (verifying one sent in has no need of it)."""
 
-    record: CertificateRecord
+    row: Mapping[str, Any]
     lists: Mapping[str, Mapping[str, Any]]
     public: PublicEntry
-    credential_text: str
+
+    @functools.cached_property
+    def record(self) -> CertificateRecord:
+        return _record(self.row)
+
+    @property
+    def credential_text(self) -> str:
+        return str(self.row["credential"])
+
+    @property
+    def revoked_at(self) -> datetime | None:
+        return cast(datetime | None, self.row["revoked_at"])
+
+    @property
+    def revocation_reason(self) -> str:
+        return str(self.row["revocation_reason"])
+
+
+class _Revocation(Protocol):
+    """What a revoked certificate's answer says of its revocation: a record or a row found."""
+
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
+    @property
+    def revocation_reason(self) -> str: ...
 
 
 _LIST_COLUMNS = ", ".join(
@@ -528,7 +555,7 @@ async def _find(parsed: str) -> _Found:
         for alias in ("r", "s")
     }
     public = PublicEntry.model_validate_json(row["public_document"])
-    return _Found(_record(row), lists, public, row["credential"])
+    return _Found(row, lists, public)
 
 
 async def certificates_of(entry_id: int) -> list[CertificateWithValidity]:
@@ -581,14 +608,21 @@ class Verification:
 MAX_CREDENTIAL_BYTES = 64 * 1024
 
 
-async def verify(serial_or_credential: str | Mapping[str, Any]) -> Verification:
+async def verify(
+    serial_or_credential: str | Mapping[str, Any], *, sent: bytes | None = None
+) -> Verification:
     """Verify a certificate by its serial or a whole credential: the separate checks and a
     plain-English verdict. A serial that is malformed is :class:`InvalidInput`; one not issued
-    here is :class:`NotFound`; a credential that is not one of ours says which checks fail."""
+    here is :class:`NotFound`; a credential that is not one of ours says which checks fail.
+
+    ``sent``, with a credential, is the exact bytes it was read from (a request's JSON body):
+    the same bytes always read as the same credential, so they are what its proof check is
+    kept by, with no need to write the credential out again to know it."""
     if isinstance(serial_or_credential, str):
         found = await _find(serials.parse_serial(serial_or_credential))
-        return await _verify_credential(found.record.credential, found)
-    return await _verify_credential(serial_or_credential)
+        stored = ("stored", found.credential_text)
+        return await _verify_credential(found.record.credential, found, stored)
+    return await _verify_credential(serial_or_credential, None, ("sent", sent) if sent else None)
 
 
 async def verify_record(record: CertificateRecord) -> Verification:
@@ -601,16 +635,20 @@ def _subject(credential: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 async def _verify_credential(
-    credential: Mapping[str, Any], found: _Found | None = None
+    credential: Mapping[str, Any],
+    found: _Found | None = None,
+    known_as: tuple[str, str | bytes] | None = None,
 ) -> Verification:
+    """``known_as`` names the credential for the kept proof checks: ("stored", its stored text)
+    or ("sent", the bytes it was read from); else it is known by its JSON written out."""
     if "credentialSubject" not in credential or "proof" not in credential:
         raise InvalidInput(
             "That is not a certificate credential: it has no credentialSubject or no proof.",
             field="credential",
         )
     the_issuer = issuer()
-    stored = found is not None and credential is found.record.credential
-    proof = _proof_of(credential, the_issuer, found.credential_text if found and stored else None)
+    ring = the_issuer.keys()  # read once for the proof and both status lists
+    proof = _proof_of(credential, the_issuer, ring, known_as)
     subject = _subject(credential)
     serial = str(subject.get("serial", ""))
     if found is None and proof.signature_valid:
@@ -618,7 +656,7 @@ async def _verify_credential(
             found = await _find(serials.parse_serial(serial))
         except (InvalidInput, NotFound):
             found = None
-    record = found.record if found else None
+    record: _Revocation | None = found
     checks = [
         Check(
             "signature_valid",
@@ -639,7 +677,9 @@ async def _verify_credential(
     ]
     trusted = proof.signature_valid and proof.known_key
     lists = found.lists if found else {}
-    revoked, suspended = await _status_bits(credential, lists) if trusted else (None, None)
+    revoked, suspended = (
+        await _status_bits(credential, lists, the_issuer, ring) if trusted else (None, None)
+    )
     checks.append(_revocation_check(revoked, record))
     checks.append(
         Check(
@@ -685,25 +725,33 @@ async def _verify_credential(
 # A proof check is a pure function of the credential's JSON value and the published keys: kept
 # for the most recently verified, so a certificate checked again (a QR code scanned twice, an
 # employer's daily check of the same file) costs no second canonicalisation and signature
-# check. A stored credential is known by its stored text; one sent in, by its JSON with sorted
-# keys (which tells apart every two values whose canonical forms differ: 1 and true, "1" and 1).
-_PROOFS: OrderedDict[tuple[bool, str, tuple[Any, ...]], credentials.ProofCheck] = OrderedDict()
+# check. Only the proof is kept: the status bits and the register entry are read afresh on
+# every verification. A stored credential is known by its stored text; one sent in, by the
+# exact bytes it was read from, or else by its JSON with sorted keys (which tells apart every
+# two values whose canonical forms differ: 1 and true, "1" and 1). Each way has its own tag,
+# so no two ways can name different credentials alike.
+_PROOFS: OrderedDict[tuple[str, str | bytes, tuple[Any, ...]], credentials.ProofCheck] = (
+    OrderedDict()
+)
 _PROOFS_KEPT = 4096
 _PROOF_KEY_LIMIT = 8 * 1024  # longer credentials are checked every time, not kept
 
 
 def _proof_of(
-    credential: Mapping[str, Any], the_issuer: Issuer, stored_text: str | None = None
+    credential: Mapping[str, Any],
+    the_issuer: Issuer,
+    ring: KeyRing,
+    known_as: tuple[str, str | bytes] | None = None,
 ) -> credentials.ProofCheck:
-    text = stored_text
-    if text is None:
+    if known_as is None:
         text = json.dumps(credential, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    if len(text) > _PROOF_KEY_LIMIT:
-        return credentials.verify(credential, the_issuer.public_keys())
-    key = (stored_text is not None, text, the_issuer.keys().published)
+        known_as = ("value", text)
+    if len(known_as[1]) > _PROOF_KEY_LIMIT:
+        return credentials.verify(credential, the_issuer.public_keys(ring))
+    key = (*known_as, ring.published)
     proof = _PROOFS.get(key)
     if proof is None:
-        proof = credentials.verify(credential, the_issuer.public_keys())
+        proof = credentials.verify(credential, the_issuer.public_keys(ring))
         _PROOFS[key] = proof
         if len(_PROOFS) > _PROOFS_KEPT:
             _PROOFS.popitem(last=False)
@@ -715,30 +763,33 @@ def _cap(text: str) -> str:
 
 
 async def _status_bits(
-    credential: Mapping[str, Any], lists: Mapping[str, Mapping[str, Any]]
+    credential: Mapping[str, Any],
+    lists: Mapping[str, Mapping[str, Any]],
+    the_issuer: Issuer,
+    ring: KeyRing,
 ) -> tuple[bool | None, bool | None]:
     """Each purpose's bit, read from this register's own served list as any verifier would
     (``lists``: rows of lists already read, by name)."""
     found: dict[str, bool | None] = {"revocation": None, "suspension": None}
     entries = credential.get("credentialStatus")
+    prefix = the_issuer.url(status_lists.PATH)
     for entry in entries if isinstance(entries, list) else [entries]:
         if not isinstance(entry, Mapping) or entry.get("type") != status_lists.ENTRY_TYPE:
             continue
         purpose = entry.get("statusPurpose")
         url = str(entry.get("statusListCredential", ""))
-        prefix = issuer().url(status_lists.PATH)
         if purpose not in found or not url.startswith(prefix):
             continue
         try:
             name = url.removeprefix(prefix)
-            served = await status_lists.served(name, lists.get(name))
+            served = await status_lists.served(name, lists.get(name), ring)
             found[str(purpose)] = served.bit(int(str(entry.get("statusListIndex", ""))))
         except (NotFound, ValueError, IndexError):
             continue
     return found["revocation"], found["suspension"]
 
 
-def _revocation_check(revoked: bool | None, record: CertificateRecord | None) -> Check:
+def _revocation_check(revoked: bool | None, record: _Revocation | None) -> Check:
     if revoked is None:
         detail = "Cannot be checked: no status list of this register holds it"
     elif revoked and record is not None and record.revoked_at is not None:
@@ -790,7 +841,7 @@ def _verdict(
     checks: list[Check],
     subject: Mapping[str, Any],
     live: PublicEntry | None,
-    record: CertificateRecord | None,
+    record: _Revocation | None,
 ) -> str:
     name = str(subject.get("name", "")) or "the practitioner"
     if valid and live is not None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry.certificates import credentials
-from registry.certificates.keys import issuer
+from registry.certificates.keys import KeyRing, issuer
 from registry.certificates.tables import Certificate, StatusList, StatusPurpose
 from registry.core import clock
 from registry.db import fetch_one, serialise_on
@@ -171,10 +171,13 @@ _served: dict[str, tuple[str, ServedList]] = {}
 LIST_COLUMNS = ("id", "name", "purpose", "size", "version", "multiplier", "shift")
 
 
-async def served(name: str, row: Mapping[str, Any] | None = None) -> ServedList:
+async def served(
+    name: str, row: Mapping[str, Any] | None = None, ring: KeyRing | None = None
+) -> ServedList:
     """The signed status list credential called ``name``, rebuilt only when its bits (its
     version) or the signing key changed. ``row`` is the list's row (:data:`LIST_COLUMNS`) when
-    the caller has just read it in the same query as something else, as verifying does."""
+    the caller has just read it in the same query as something else, as verifying does, and
+    ``ring`` the issuer's keys when the caller has just read them."""
     if row is None:
         row = await fetch_one(
             "SELECT id, name, purpose, size, version, multiplier, shift"
@@ -183,7 +186,7 @@ async def served(name: str, row: Mapping[str, Any] | None = None) -> ServedList:
         )
     if row is None:
         raise NotFound(f"There is no status list called {name[:40]}")
-    method, key = issuer().signing_method()
+    method, key = issuer().signing_method(ring)
     built_from = "|".join(
         str(part) for part in (row["id"], row["multiplier"], row["shift"], row["version"], method)
     )

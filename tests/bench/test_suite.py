@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bench import suite
-from bench.certificate_pdf import write_section
+from bench.results_file import write_section
 from bench.suite import Row
 
 ROOT = Path(__file__).resolve().parents[2]
