@@ -59,6 +59,7 @@ async def test_a_concern_goes_through_each_page_and_shows_its_reference(
     assert what.status_code == 200
     assert "What happened?" in text(what)
     assert 'name="about_name" value="Sam Someone"' in what.text  # carried, hidden
+    assert 'name="_csrf_token"' in what.text
     you = await post(client, answers(ABOUT, WHAT))
     assert "About you" in text(you)
     check = await post(client, answers(ABOUT, WHAT, YOU))
