@@ -52,6 +52,9 @@ def answers(*steps: dict[str, str], **changes: str) -> dict[str, str]:
 async def test_a_concern_goes_through_each_page_and_shows_its_reference(
     client: httpx.AsyncClient, engine: Any
 ) -> None:
+    home = await client.get("/", headers=HTML)
+    assert 'href="/raise-a-concern"' in home.text
+    assert 'href="/hearings"' in home.text
     start = await client.get("/raise-a-concern", headers=HTML)
     assert start.status_code == 200
     assert "Who is your concern about?" in text(start)
