@@ -8,6 +8,7 @@ from registry.accounts.access import PRACTITIONER, PUBLIC, Rule
 from registry.accounts.roles import Role
 from registry.conduct.api import API
 from registry.conduct.demo import seed_demo_conduct
+from registry.conduct.pages import ConcernPages, PublicationPages
 from registry.conduct.reference import REFERENCE_LISTS
 from registry.conduct.register_effect import JOBS, has_open_case, restrictions
 from registry.conduct.subject_access import SUBJECT_ACCESS
@@ -21,12 +22,19 @@ ADJUDICATOR = Rule(roles=frozenset({Role.adjudicator}))
 DOMAIN = Domain(
     name="conduct",
     api=API,
+    pages=[ConcernPages, PublicationPages],
     access={
         # anyone raises a concern; the published decisions and hearings are public
         "api_concern_raise": PUBLIC,
         "api_register_decisions": PUBLIC,
         "api_register_decision": PUBLIC,
         "api_hearings": PUBLIC,
+        # the same as pages: the concern form (no account), decisions, hearings
+        "conduct_concern_start": PUBLIC,
+        "conduct_concern_submit": PUBLIC,
+        "conduct_decisions": PUBLIC,
+        "conduct_decision": PUBLIC,
+        "conduct_hearings": PUBLIC,
         # fitness to practise staff (the workflow says which role makes which move)
         "api_cases": FTP_STAFF,
         "api_case": FTP_STAFF,

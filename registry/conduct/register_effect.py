@@ -51,7 +51,8 @@ CATCH_UP_DAYS = 366
 
 
 def decision_url(number: str, sanction_id: int) -> str:
-    return f"/api/v1/register/{number}/decisions/{sanction_id}"
+    """The decision's public page (its JSON stays at /api/v1 + the same path)."""
+    return f"/register/{number}/decisions/{sanction_id}"
 
 
 def _summary(label: str, conditions: str) -> str:

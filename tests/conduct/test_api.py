@@ -155,8 +155,8 @@ async def test_the_practitioner_accepts_and_the_public_entry_changes_on_the_next
     published = (await client.get(f"/api/v1/register/{number}/decisions")).json()
     [decision] = published["decisions"]
     assert decision["conditions"] == "Work under supervision"
-    assert restriction["decision_url"] == f"/api/v1/register/{number}/decisions/{decision['id']}"
-    one = await client.get(restriction["decision_url"])
+    assert restriction["decision_url"] == f"/register/{number}/decisions/{decision['id']}"
+    one = await client.get("/api/v1" + restriction["decision_url"])
     assert one.status_code == 200
     assert one.json()["summary"] == "Conditions for six months"
 

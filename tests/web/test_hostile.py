@@ -22,6 +22,7 @@ from registry.cpd import activities as cpd_activities
 from registry.cpd import exemptions as cpd_exemptions
 from registry.cpd.schemas import ActivityIn, ExemptionIn
 from registry.db import registry_tables
+from registry.register import numbers
 from registry.register.applications import workflow
 from registry.register.renewals import RenewalCalendar
 from registry.register.tables import ApplicationKind
@@ -188,6 +189,22 @@ def _concern_json(**changes: Any) -> dict[str, Any]:
         "about_workplace": "Leeds probation office",
         "what_happened": "They shouted at me.",
         "categories": ["professional_boundaries"],
+        "relationship": "public",
+        **changes,
+    }
+
+
+def _concern_form(**changes: str) -> dict[str, str]:
+    """The concern form's answers as "Check your answers" sends them."""
+    return {
+        "step": "check",
+        "about_name": "Sam Someone",
+        "about_workplace": "Leeds probation office",
+        "what_happened": "They shouted at me.",
+        "happened_on-day": "1",
+        "happened_on-month": "3",
+        "happened_on-year": "2026",
+        "categories": "professional_boundaries",
         "relationship": "public",
         **changes,
     }
@@ -1521,6 +1538,61 @@ HOSTILE: list[Hostile] = [
         "GET",
         "/api/v1/register/XX1/decisions",
         "'XX1' is not a registration number",
+    ),
+    Hostile(
+        "concern page: NUL in what happened",
+        "POST",
+        "/raise-a-concern",
+        "must not contain control characters",
+        page=True,
+        form={"step": "what", "what_happened": f"They{NUL} shouted", "categories": "other"},
+    ),
+    Hostile(
+        "concern page: an unknown kind of concern, on sending",
+        "POST",
+        "/raise-a-concern",
+        "is not a kind of concern",  # the page escapes its quotes
+        page=True,
+        form=_concern_form(categories="parking"),
+    ),
+    Hostile(
+        "concern page: the public posing as the regulator, on sending",
+        "POST",
+        "/raise-a-concern",
+        "staff open a concern on its own motion",
+        page=True,
+        form=_concern_form(relationship="regulator"),
+    ),
+    Hostile(
+        "concern page: a date it happened that is not a date",
+        "POST",
+        "/raise-a-concern",
+        "The date it happened must be a real date",
+        page=True,
+        form=_concern_form(**{"happened_on-day": "31", "happened_on-month": "2"}),
+    ),
+    Hostile(
+        "concern page: a name that reverses its text, on sending",
+        "POST",
+        "/raise-a-concern",
+        "must not contain characters that change the direction of text",
+        page=True,
+        form=_concern_form(raiser_name=f"Rae{RLO}Iser"),
+    ),
+    Hostile(
+        "published decisions page: a malformed number",
+        "GET",
+        "/register/XX1/decisions",
+        "is not a registration number",
+        page=True,
+    ),
+    Hostile(
+        "published decision page: an id beyond any column",
+        "GET",
+        f"/register/{numbers.registration_number(1)}/decisions/{BEYOND_INT}",
+        NOT_FOUND,
+        status=404,
+        page=True,
     ),
     # --- employers ---------------------------------------------------------------------------
     *EMPLOYER_CASES,
