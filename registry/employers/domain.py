@@ -23,6 +23,7 @@ from registry.employers.pages import (
 from registry.employers.subject_access import SUBJECT_ACCESS
 from registry.employers.tables import EMPLOYER_TABLES, KeyScope
 from registry.employers.watch_api import WatchlistController, WebhookController
+from registry.employers.watch_digest import JOBS as WATCH_JOBS
 from registry.employers.watch_pages import WatchlistPages
 from registry.employers.webhooks import entry_changed as watchlist_entry_changed
 
@@ -104,6 +105,7 @@ DOMAIN = Domain(
     },
     navigation=[
         NavItem("/organisation", "Your organisation", holding("employer"), position=34),
+        NavItem("/organisation/watchlist", "Watchlist", holding("employer"), position=35),
         NavItem("/registrar/employers", "Employers", holding("registrar"), position=43),
     ],
     tables=EMPLOYER_TABLES,
@@ -112,4 +114,5 @@ DOMAIN = Domain(
     demo_seeders=[seed_demo_employers],
     subject_access=[SUBJECT_ACCESS],
     change_subscribers=[watchlist_entry_changed],
+    jobs=WATCH_JOBS,
 )
