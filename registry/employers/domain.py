@@ -22,15 +22,33 @@ from registry.employers.pages import (
 )
 from registry.employers.subject_access import SUBJECT_ACCESS
 from registry.employers.tables import EMPLOYER_TABLES, KeyScope
+from registry.employers.watch_api import WatchlistController, WebhookController
+from registry.employers.watch_digest import JOBS as WATCH_JOBS
+from registry.employers.watch_pages import WatchlistPages
+from registry.employers.webhooks import entry_changed as watchlist_entry_changed
 
 EMPLOYER = Rule(roles=frozenset({Role.employer}))
 # A member with their personal token, or an organisation's key with the verify scope.
 VERIFY = Rule(roles=frozenset({Role.employer}), scope=KeyScope.verify.value)
+# A member with their personal token or session, or a key with the watchlist scope.
+WATCH = Rule(roles=frozenset({Role.employer}), scope=KeyScope.watchlist.value)
 
 DOMAIN = Domain(
     name="employers",
-    api=[VerificationController, YourOrganisationController, OrganisationsController],
-    pages=[OrganisationRequestPages, OrganisationPages, CheckPages, RegistrarOrganisationPages],
+    api=[
+        VerificationController,
+        YourOrganisationController,
+        OrganisationsController,
+        WatchlistController,
+        WebhookController,
+    ],
+    pages=[
+        OrganisationRequestPages,
+        OrganisationPages,
+        CheckPages,
+        RegistrarOrganisationPages,
+        WatchlistPages,
+    ],
     access={
         # asking for an organisation: anyone
         "employer_request_form": PUBLIC,
@@ -53,6 +71,25 @@ DOMAIN = Domain(
         # bulk checks through the API
         "api_verifications": VERIFY,
         "api_verifications_csv": VERIFY,
+        # the watchlist and its webhooks (the organisation is always the caller's own)
+        "api_watchlist": WATCH,
+        "api_watchlist_add": WATCH,
+        "api_watchlist_replace": WATCH,
+        "api_watchlist_replace_csv": WATCH,
+        "api_watchlist_remove": WATCH,
+        "api_webhooks": WATCH,
+        "api_webhook_create": WATCH,
+        "api_webhook_remove": WATCH,
+        "api_webhook_deliveries": WATCH,
+        "api_webhook_test": WATCH,
+        "watchlist_page": EMPLOYER,
+        "watchlist_add": EMPLOYER,
+        "watchlist_remove": EMPLOYER,
+        "watchlist_replace": EMPLOYER,
+        "webhook_create": EMPLOYER,
+        "webhook_remove": EMPLOYER,
+        "webhook_test": EMPLOYER,
+        "webhook_deliveries": EMPLOYER,
         # registrars decide requests and make organisations
         "registrar_employers": REGISTRAR,
         "registrar_employer_new": REGISTRAR,
@@ -68,6 +105,7 @@ DOMAIN = Domain(
     },
     navigation=[
         NavItem("/organisation", "Your organisation", holding("employer"), position=34),
+        NavItem("/organisation/watchlist", "Watchlist", holding("employer"), position=35),
         NavItem("/registrar/employers", "Employers", holding("registrar"), position=43),
     ],
     tables=EMPLOYER_TABLES,
@@ -75,4 +113,6 @@ DOMAIN = Domain(
     bearer_credentials={keys.KEY_PREFIX: keys.resolve},
     demo_seeders=[seed_demo_employers],
     subject_access=[SUBJECT_ACCESS],
+    change_subscribers=[watchlist_entry_changed],
+    jobs=WATCH_JOBS,
 )

@@ -23,6 +23,7 @@ from piccolo.columns import (
 from piccolo.table import Table
 
 from registry.accounts.tables import User
+from registry.notifications.tables import OutboxMessage
 
 
 class OrganisationStatus(StrEnum):
@@ -103,4 +104,47 @@ class BulkCheck(Table, tablename="employer_bulk_check"):
     list_sha256 = Varchar(length=64)
 
 
-EMPLOYER_TABLES: list[type[Table]] = [Organisation, Member, ApiKey, KeyUsage, BulkCheck]
+class Watch(Table, tablename="employer_watch"):
+    """One registration number on an organisation's watchlist; (organisation, number) unique
+    through an index the migration makes."""
+
+    id: Serial  # made by Piccolo; declared so the type checker knows it
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    registration_number = Varchar(length=16, index=True)
+    added_at = Timestamptz()
+
+
+class WebhookEndpoint(Table, tablename="employer_webhook_endpoint"):
+    """Where an organisation's watchlist events go, with the sealed secret that signs them."""
+
+    id: Serial  # made by Piccolo; declared so the type checker knows it
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    url = Varchar(length=2048)
+    secret_sealed = Text()
+    created_at = Timestamptz()
+    created_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
+
+
+class WebhookEvent(Table, tablename="employer_webhook_event"):
+    """One event queued for one endpoint: the endpoint's delivery log joins the outbox's
+    attempts through ``message``."""
+
+    id: Serial  # made by Piccolo; declared so the type checker knows it
+    endpoint = ForeignKey(WebhookEndpoint, on_delete=OnDelete.cascade, index=True)
+    event_id = Varchar(length=64, unique=True)
+    event_type = Varchar(length=80)
+    registration_number = Varchar(length=16)
+    occurred_at = Timestamptz()
+    message = ForeignKey(OutboxMessage, null=True, default=None, on_delete=OnDelete.set_null)
+
+
+EMPLOYER_TABLES: list[type[Table]] = [
+    Organisation,
+    Member,
+    ApiKey,
+    KeyUsage,
+    BulkCheck,
+    Watch,
+    WebhookEndpoint,
+    WebhookEvent,
+]

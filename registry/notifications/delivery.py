@@ -7,10 +7,13 @@ silently followed to wherever it points, which might be another host.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
+import socket
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,6 +31,8 @@ from registry.notifications.tables import MessageKind
 WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 SMTP_TIMEOUT_SECONDS = 30.0
 USER_AGENT = "probation-register-webhooks/1"
+# A webhook message whose template is this is sent in the signed ``t=…,v1=…`` style.
+SIGNED_V1 = "signed-v1"
 
 
 class DeliveryFailed(Exception):
@@ -94,6 +99,9 @@ class Deliverer:
     # --- webhooks ---------------------------------------------------------------------
 
     async def _webhook(self, message: Message) -> None:
+        if message.template == SIGNED_V1:
+            await self._webhook_v1(message)
+            return
         sent_at = clock.now().astimezone(UTC)
         body = webhook_body(message, sent_at)
         headers = {
@@ -107,8 +115,30 @@ class Deliverer:
             headers["x-registry-signature"] = webhook_signature(
                 key, headers["x-registry-timestamp"], body
             )
+        await self._post(message.recipient, body, headers)
+
+    async def _webhook_v1(self, message: Message) -> None:
+        """The employers' style: the stored payload is the body, sent as it is (its ``id`` lets
+        a receiver drop a repeat), signed ``t=<unix>,v1=<hex>``; outside development the
+        address is checked again now, since what a name resolves to can change."""
+        if self.settings.environment != "development":
+            refused = await asyncio.to_thread(private_address_reason, message.recipient)
+            if refused:
+                raise DeliveryFailed(refused)
+        body = json.dumps(message.body, sort_keys=True, separators=(",", ":")).encode()
+        timestamp = str(int(clock.now().timestamp()))
+        key = secretbox.open_sealed(self.settings.secret_key, message.signing_key)
+        digest = hmac.new(key.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+        headers = {
+            "content-type": "application/json",
+            "x-registry-event": message.event,
+            "x-registry-signature": f"t={timestamp},v1={digest.hexdigest()}",
+        }
+        await self._post(message.recipient, body, headers)
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> None:
         try:
-            response = await self._http.post(message.recipient, content=body, headers=headers)
+            response = await self._http.post(url, content=body, headers=headers)
         except httpx.TimeoutException as error:
             raise DeliveryFailed(f"No answer within {WEBHOOK_TIMEOUT.read:.0f} seconds") from error
         except httpx.HTTPError as error:
@@ -120,6 +150,31 @@ class Deliverer:
             raise DeliveryFailed(
                 f"The receiver answered {response.status_code} {response.reason_phrase}"
             )
+
+
+def private_address_reason(url: str) -> str | None:
+    """Why ``url`` must not be called from the service (its host resolves to a private,
+    loopback, link-local or reserved address, or not at all), or None; every address counts."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return f"The address '{host[:100]}' could not be resolved"
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if (
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_reserved
+            or address.is_multicast
+            or address.is_unspecified
+        ):
+            return (
+                f"The address '{host[:100]}' resolves to {address}, a private, loopback, "
+                "link-local or reserved address: the service does not call those"
+            )
+    return None
 
 
 def webhook_body(message: Message, sent_at: datetime) -> bytes:

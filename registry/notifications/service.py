@@ -92,9 +92,18 @@ async def queue_email(
 
 
 async def queue_webhook(
-    url: str, event: str, payload: Mapping[str, Any], *, key: str, signing_key: str = ""
+    url: str,
+    event: str,
+    payload: Mapping[str, Any],
+    *,
+    key: str,
+    signing_key: str = "",
+    style: str = "",
 ) -> bool:
-    """Queue a POST of ``payload`` to ``url``; ``signing_key`` (sealed) signs it with HMAC."""
+    """Queue a POST of ``payload`` to ``url``; ``signing_key`` (sealed) signs it with HMAC.
+
+    ``style`` ``signed-v1`` (kept in the unused ``template`` column) sends ``payload`` itself as
+    the body, signed ``t=<unix>,v1=<hex>`` (see :mod:`registry.notifications.delivery`)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("A webhook address must start with https:// or http://", field="url")
@@ -105,6 +114,7 @@ async def queue_webhook(
         body=payload,
         key=key,
         signing_key=signing_key,
+        template=style,
     )
 
 

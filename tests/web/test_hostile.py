@@ -426,6 +426,93 @@ EMPLOYER_CASES: list[Hostile] = [
     ),
 ]
 
+# --- employers: the watchlist and its webhooks -------------------------------------------------
+
+WATCHLIST_CASES: list[Hostile] = [
+    _employer_case(
+        "watching a number with NUL",
+        "POST",
+        "/api/v1/organisation/watchlist",
+        "must not contain control characters",
+        json={"registration_number": f"PR1000011{NUL}"},
+    ),
+    _employer_case(
+        "watching a malformed number",
+        "POST",
+        "/api/v1/organisation/watchlist",
+        "'PR12' is not a registration number",
+        json={"registration_number": "PR12"},
+    ),
+    _employer_case(
+        "a watchlist with a malformed second number",
+        "PUT",
+        "/api/v1/organisation/watchlist",
+        "Line 2",
+        json={"registration_numbers": ["PR1000011", "nonsense"]},
+    ),
+    _employer_case(
+        "a watchlist CSV in Latin-1",
+        "PUT",
+        "/api/v1/organisation/watchlist/csv",
+        "not UTF-8",
+        files={
+            "file": ("staff.csv", "registration_number\nZo\u00eb\n".encode("latin-1"), "text/csv")
+        },
+    ),
+    _employer_case(
+        "a webhook over plain http",
+        "POST",
+        "/api/v1/organisation/webhooks",
+        "must start with https://",
+        json={"url": "http://example.org/hook"},
+    ),
+    _employer_case(
+        "a webhook to the cloud metadata address",
+        "POST",
+        "/api/v1/organisation/webhooks",
+        "link-local",
+        json={"url": "https://169.254.169.254/latest/meta-data"},
+    ),
+    _employer_case(
+        "a webhook address with NUL",
+        "POST",
+        "/api/v1/organisation/webhooks",
+        "must not contain control characters",
+        json={"url": f"https://example.org/{NUL}"},
+    ),
+    _employer_case(
+        "the delivery log of endpoint 2147483648",
+        "GET",
+        f"/api/v1/organisation/webhooks/{BEYOND_INT}/deliveries",
+        NOT_FOUND,
+        status=404,
+    ),
+    _employer_case(
+        "a test event to endpoint 2147483648 on the page",
+        "POST",
+        f"/organisation/watchlist/webhooks/{BEYOND_INT}/test",
+        NOT_FOUND,
+        status=404,
+        page=True,
+    ),
+    _employer_case(
+        "watching a number with NUL on the page",
+        "POST",
+        "/organisation/watchlist/add",
+        "must not contain control characters",
+        page=True,
+        form={"registration_number": f"PR1000011{NUL}"},
+    ),
+    _employer_case(
+        "a webhook to a private address on the page",
+        "POST",
+        "/organisation/watchlist/webhooks",
+        "private",
+        page=True,
+        form={"url": "https://10.0.0.8/hook"},
+    ),
+]
+
 HOSTILE: list[Hostile] = [
     # --- control characters in text ---------------------------------------------------------
     Hostile(
@@ -1596,6 +1683,7 @@ HOSTILE: list[Hostile] = [
     ),
     # --- employers ---------------------------------------------------------------------------
     *EMPLOYER_CASES,
+    *WATCHLIST_CASES,
 ]
 
 
