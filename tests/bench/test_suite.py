@@ -53,7 +53,9 @@ def _row(row_id: str, engine: str, figure: float, measured: str) -> Row:
 def test_a_later_run_replaces_only_its_own_rows(tmp_path: Path) -> None:
     store = tmp_path / "suite.json"
     store.write_text("[]")
-    first = suite.merged([_row("P6", "sqlite", 0.1, "2026-11-01"), _row("P4", "any", 1.0, "x")])
+    first = suite.merged(
+        [_row("P6", "sqlite", 0.1, "2026-11-01"), _row("P4", "any", 1.0, "x")], store
+    )
     store.write_text(json.dumps([asdict(row) for row in first]))
     later = suite.merged([_row("P6", "sqlite", 0.5, "2026-11-02")], store)
     assert [(r.id, r.engine, r.figure) for r in later] == [

@@ -206,7 +206,9 @@ async def test_the_statements_are_the_same_for_10_and_10000_numbers(
         assert len(response.json()["results"]) == size
         counts.append(len(sent))
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 15, counts
+    # The constant: the key and its use, the entries, each domain's restriction source, the
+    # check's record and its audit entry.
+    assert counts[0] <= 20, counts
 
 
 async def test_a_large_answer_is_streamed_and_whole(client: httpx.AsyncClient) -> None:

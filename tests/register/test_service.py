@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 from datetime import date
 from typing import Any
@@ -65,7 +66,9 @@ async def test_numbers_handed_out_at_the_same_time_never_collide(engine: Any) ->
 async def test_bad_personal_details_are_refused_and_nothing_is_stored(
     engine: Any, change: dict[str, Any], field: str
 ) -> None:
-    details = person().__dict__ | change
+    given = person()
+    details = {each.name: getattr(given, each.name) for each in dataclasses.fields(given)}
+    details |= change
     with pytest.raises(InvalidInput) as refused:
         await service.create_entry(
             service.EntryIn(
