@@ -10,6 +10,7 @@ same document.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -43,8 +44,12 @@ def credential_bytes(record: CertificateRecord) -> bytes:
 
 
 def filename(record: CertificateRecord, extension: str) -> str:
+    """The download's name. A serial's check character may be one of ``*~$=``, which browsers
+    replace on saving (``*`` is not allowed in a Windows file name): say "_" for it here so the
+    name the person sees is the name we sent."""
     number = str(record.certified.get("registrationNumber", "")) or "certificate"
-    return f"{number}-{record.display_serial}.{extension}"
+    serial = re.sub(r"[^0-9A-Z-]", "_", record.display_serial)
+    return f"{number}-{serial}.{extension}"
 
 
 def _day(value: Any, fallback: date) -> date:
