@@ -376,12 +376,12 @@ def section(
         "| workers | median certificates/s | rounds (s) | CPU | others | CPU ms per certificate |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for item in batches:
-        seconds = ", ".join(f"{s:.2f}" for s in item.seconds)
+    for batch in batches:
+        seconds = ", ".join(f"{s:.2f}" for s in batch.seconds)
         out.append(
-            f"| {item.workers} | {item.rate:,.0f} | {seconds} | "
-            f"{statistics.median(item.cpu):.2f} | {statistics.median(item.others):.2f} | "
-            f"{item.cpu_ms:.1f} |"
+            f"| {batch.workers} | {batch.rate:,.0f} | {seconds} | "
+            f"{statistics.median(batch.cpu):.2f} | {statistics.median(batch.others):.2f} | "
+            f"{batch.cpu_ms:.1f} |"
         )
     qr = by_name["QR code alone"].median
     widget = by_name["bare page, QR through the widget"].median

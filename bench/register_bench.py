@@ -96,7 +96,7 @@ SEARCHES: list[tuple[str, str]] = [
 ]
 
 
-def search_params(search: str) -> dict[str, str]:
+def search_params(search: str) -> dict[str, Any]:
     """``"smi jo region=london"`` -> ``{"query": "smi jo", "region": "london"}``."""
     words = search.split()
     params = dict(word.split("=", 1) for word in words if "=" in word)
@@ -1139,10 +1139,11 @@ def render(results: dict[str, dict[str, SizeResult]], meta: dict[str, Any]) -> s
             f"median ms {little.entries:,} | median ms {big.entries:,} | ratio |"
         )
         add("| --- | --- | --- | --- | --- | --- | --- |")
-        for s, b in zip(little.searches, big.searches, strict=True):
+        for small_run, big_run in zip(little.searches, big.searches, strict=True):
             add(
-                f"| `{s.query}` | {s.kind} | {s.total:,} | {b.total:,} | {s.median_ms:.2f} | "
-                f"{b.median_ms:.2f} | {b.median_ms / s.median_ms:.1f} |"
+                f"| `{small_run.query}` | {small_run.kind} | {small_run.total:,} | "
+                f"{big_run.total:,} | {small_run.median_ms:.2f} | {big_run.median_ms:.2f} | "
+                f"{big_run.median_ms / small_run.median_ms:.1f} |"
             )
         kinds = list(dict.fromkeys(kind for _, kind in SEARCHES))
         for kind in kinds:
@@ -1191,10 +1192,11 @@ def render(results: dict[str, dict[str, SizeResult]], meta: dict[str, Any]) -> s
         def shown(t: ServiceTiming) -> str:
             return f"more than {t.total:,}" if t.more else f"{t.total:,}"
 
-        for s, b in zip(little.service, big.service, strict=True):
+        for small_call, big_call in zip(little.service, big.service, strict=True):
             add(
-                f"| `{s.query}` | {shown(s)} | {shown(b)} | {s.median_ms:.2f} | "
-                f"{b.median_ms:.2f} | {b.median_ms / s.median_ms:.1f} |"
+                f"| `{small_call.query}` | {shown(small_call)} | {shown(big_call)} | "
+                f"{small_call.median_ms:.2f} | {big_call.median_ms:.2f} | "
+                f"{big_call.median_ms / small_call.median_ms:.1f} |"
             )
         in_small = median([t.median_ms for t in little.service])
         in_big = median([t.median_ms for t in big.service])
@@ -1388,11 +1390,11 @@ def load_results(path: Path) -> tuple[dict[str, dict[str, SizeResult]], dict[str
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render_from:
-        results, meta = load_results(args.render_from)
-        write_results(render(results, meta), args.results)
+        stored, meta = load_results(args.render_from)
+        write_results(render(stored, meta), args.results)
         print(f"wrote {args.results} from {args.render_from}")
         if args.update_readme:
-            block = readme_block(results, datetime.fromisoformat(meta["started"]))
+            block = readme_block(stored, datetime.fromisoformat(meta["started"]))
             print("README updated" if update_readme(block) else "README has no bench markers")
         return 0
     if shutil.which("wrk") is None:
