@@ -21,6 +21,7 @@ from tests.browser.axe import assert_accessible
 from tests.browser.conftest import (
     People,
     Person,
+    assert_reflows,
     expect_problems,
     expect_success,
     sign_in,
@@ -89,6 +90,7 @@ async def test_a_concern_goes_from_the_public_form_to_a_suspension_on_the_regist
     await page.get_by_role("link", name=reference).click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Case {reference}")
     await assert_accessible(page)
+    await assert_reflows(page)
     case_url = page.url
     case_id = int(case_url.rsplit("/", 1)[1])
     await _move(page, case_url, "Start triage")
@@ -165,6 +167,7 @@ async def test_a_concern_goes_from_the_public_form_to_a_suspension_on_the_regist
     await expect(page.get_by_role("heading", level=1)).to_have_text("How quickly cases are handled")
     await expect(page.locator("svg[role=img]").first).to_be_visible()
     await assert_accessible(page)
+    await assert_reflows(page)  # the charts shrink with their column
     await page.goto(f"/register/{number}")
     await expect(page.locator("main")).not_to_contain_text("while suspended")
 
