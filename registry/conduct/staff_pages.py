@@ -45,7 +45,7 @@ from registry.conduct.tables import (
     Relationship,
     Stage,
 )
-from registry.conduct.workflow import MOVES, Move, MoveRefused, Need
+from registry.conduct.workflow import MOVES, Move, Mover, MoveRefused, Need
 from registry.core import clock
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.web import dates
@@ -361,15 +361,30 @@ def _version(values: Mapping[str, Any]) -> str | None:
     return _text(values, "version") or None
 
 
-def _stale(error: FormErrors, posted_version: str | None, now_version: int) -> None:
-    """A form older than the case: say someone else moved it, not only that it cannot."""
-    if posted_version is not None and posted_version != str(now_version):
-        error.by_field.pop("form", None)
-        error.add(
-            "form",
+async def _explain(errors: FormErrors, values: Mapping[str, Any], case_id: int, by: Mover) -> None:
+    """A refusal about the case's state, said for a page: a form older than the case says that
+    someone else changed it; a move the case cannot make now says where it is. Both name, in
+    the page's words, the moves the reader can make now (their forms are on the page)."""
+    refusal = errors.refusal
+    if not isinstance(refusal, Conflict):
+        return
+    case = await workflow.get_case(case_id)
+    allowed = [ACTIONS.get(move, MOVES[move].label) for move in workflow.allowed_moves(case, by)]
+    now = f"You can now: {'; '.join(allowed)}." if allowed else "You can make no move on it now."
+    posted = _version(values)
+    if posted is not None and posted != str(case.version):
+        said = (
             "Someone else has changed this case since you opened it, so nothing was changed. "
-            "It is shown below as it is now, with the moves you can make now.",
+            f"It is now at '{case.stage_label}'. {now}"
         )
+    elif isinstance(refusal, MoveRefused):
+        said = (
+            f"Case {case.reference} is at '{case.stage_label}', so it cannot make that move. {now}"
+        )
+    else:
+        return
+    errors.by_field.pop("form", None)
+    errors.add("form", said)
 
 
 def _move_body(values: Mapping[str, Any], form: MoveForm, me: int, errors: FormErrors) -> Any:
@@ -459,9 +474,7 @@ class CasePages(Controller):
                     case_id, body.move, by=mover(request), version=body.version, data=move_in(body)
                 )
                 return Redirect(f"{CASES}/{case_id}?done=moved", status_code=SEE_OTHER)
-            if isinstance(errors.refusal, MoveRefused | Conflict):
-                case = await workflow.get_case(case_id)
-                _stale(errors, _version(values), case.version)
+            await _explain(errors, values, case_id, mover(request))
         return await _case_page(request, case_id, errors, values, posted=chosen)
 
     @post("/{case_id:int}/assignment", name="conduct_staff_case_assign")
@@ -488,9 +501,7 @@ class CasePages(Controller):
                     case_id, body.caseworker_id, by=mover(request), version=body.version
                 )
                 return Redirect(f"{CASES}/{case_id}?done=assigned", status_code=SEE_OTHER)
-            if isinstance(errors.refusal, Conflict):
-                case = await workflow.get_case(case_id)
-                _stale(errors, _version(values), case.version)
+            await _explain(errors, values, case_id, mover(request))
         return await _case_page(request, case_id, errors, values, posted="assign")
 
     @post("/{case_id:int}/interim-orders", name="conduct_staff_interim_order")
@@ -527,9 +538,7 @@ class CasePages(Controller):
                     court_order_reference=body.court_order_reference,
                 )
                 return Redirect(f"{CASES}/{case_id}?done=interim", status_code=SEE_OTHER)
-            if isinstance(errors.refusal, Conflict):
-                case = await workflow.get_case(case_id)
-                _stale(errors, _version(values), case.version)
+            await _explain(errors, values, case_id, mover(request))
         return await _case_page(request, case_id, errors, values, posted="interim")
 
     @post(
@@ -570,9 +579,7 @@ class CasePages(Controller):
                     court_order_reference=body.court_order_reference,
                 )
                 return Redirect(f"{CASES}/{case_id}?done=reviewed", status_code=SEE_OTHER)
-            if isinstance(errors.refusal, Conflict):
-                case = await workflow.get_case(case_id)
-                _stale(errors, _version(values), case.version)
+            await _explain(errors, values, case_id, mover(request))
         return await _case_page(request, case_id, errors, values, posted="review")
 
 

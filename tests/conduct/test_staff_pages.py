@@ -174,7 +174,8 @@ async def test_a_stale_form_says_someone_else_moved_the_case_and_shows_the_moves
     assert late.status_code == 409
     words = text(late)
     assert "Someone else has changed this case since you opened it" in words
-    assert "Open an investigation" in words  # the moves there are now
+    assert "It is now at 'Triage'. You can now: Close: outside our remit; " in words
+    assert "Open an investigation" in words  # the moves there are now, as forms
     now = await workflow.get_case(case_id)
     assert now.stage is Stage.triage
     assert now.version == seen.version + 1
@@ -182,7 +183,10 @@ async def test_a_stale_form_says_someone_else_moved_the_case_and_shows_the_moves
 
     out_of_order = await move_form(client, case_id, "refer_to_case_examiners", reason="Go")
     assert out_of_order.status_code == 409
-    assert "so it cannot make the move 'refer_to_case_examiners'" in text(out_of_order)
+    assert (
+        "is at 'Triage', so it cannot make that move. You can now: Close: outside our remit;"
+        in (text(out_of_order))
+    )
 
 
 async def test_out_of_limit_terms_are_shown_beside_their_field_and_nothing_is_stored(

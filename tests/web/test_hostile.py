@@ -606,7 +606,7 @@ CONDUCT_STAFF_CASES: list[Hostile] = [
         "received",
         Role.caseworker,
         _move_form("open_investigation", 1, reason="Go"),
-        "so it cannot make the move",
+        "so it cannot make that move. You can now: Start triage.",
         status=409,
     ),
     _staff_move(
