@@ -62,6 +62,7 @@ DOMAIN = Domain(
         "conduct_staff_case": FTP_STAFF,
         "conduct_staff_case_move": FTP_STAFF,
         "conduct_staff_case_assign": CASEWORKER,
+        "conduct_staff_case_identify": CASEWORKER,
         "conduct_staff_interim_order": ADJUDICATOR,
         "conduct_staff_interim_review": ADJUDICATOR,
         "conduct_staff_timeliness": FTP_STAFF,

@@ -24,12 +24,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from registry.accounts.auth import SignedInRequest
 from registry.accounts.roles import Role
-from registry.conduct import interim_orders, service, timeliness, workflow
+from registry.conduct import concerns, interim_orders, service, timeliness, workflow
 from registry.conduct.api import mover
 from registry.conduct.interim_orders import INTERIM_STAGES, ReviewOutcome
 from registry.conduct.schemas import (
     AssignmentBody,
     HearingBody,
+    IdentificationBody,
     InterimOrderBody,
     InterimReviewBody,
     MoveBody,
@@ -102,6 +103,7 @@ BANNERS = {
     "assigned": "Assignment saved",
     "interim": "Interim order made: the register shows it now",
     "reviewed": "Interim order review recorded",
+    "identified": "The practitioner is identified",
 }
 # A service's name for a field, as the move form calls it (the form's own come as they are).
 SERVICE_FIELDS = {"hearing_on": "hearing_on", "on": "hearing_on", "examiners": "examiner"}
@@ -282,6 +284,11 @@ async def _case_page(
         ),
         examiners=examiners,
         can_assign=Role.caseworker in roles,
+        can_identify=(
+            Role.caseworker in roles
+            and (case.needs_identifying or case.entry_id is None)
+            and case.stage in (Stage.received, Stage.triage)
+        ),
         can_order=(
             Role.adjudicator in roles
             and case.stage in INTERIM_STAGES
@@ -503,6 +510,33 @@ class CasePages(Controller):
                 return Redirect(f"{CASES}/{case_id}?done=assigned", status_code=SEE_OTHER)
             await _explain(errors, values, case_id, mover(request))
         return await _case_page(request, case_id, errors, values, posted="assign")
+
+    @post("/{case_id:int}/identification", name="conduct_staff_case_identify")
+    async def identify(
+        self, request: SignedInRequest, case_id: FromPath[int]
+    ) -> Template | Redirect:
+        await workflow.get_case(case_id)
+        values = await read_form(request)
+        errors = FormErrors()
+        prefix = "identify-"
+        body = _check(
+            IdentificationBody,
+            {
+                "registration_number": _text(values, f"{prefix}registration_number"),
+                "version": _version(values),
+            },
+            errors,
+            prefix,
+        )
+        if body is not None:
+            with errors.catch(InvalidInput, Conflict, rename=_renamed(prefix)):
+                holder = await concerns.identify(
+                    case_id, body.registration_number, by=mover(request), version=body.version
+                )
+                # The concerns may have joined the practitioner's open case: show that one.
+                return Redirect(f"{CASES}/{holder}?done=identified", status_code=SEE_OTHER)
+            await _explain(errors, values, case_id, mover(request))
+        return await _case_page(request, case_id, errors, values, posted="identify")
 
     @post("/{case_id:int}/interim-orders", name="conduct_staff_interim_order")
     async def interim_order(

@@ -24,7 +24,7 @@ from registry.conduct.workflow import Mover
 from registry.register import service as register
 from registry.register.tables import RegisterStatus
 from tests.accounts.helpers import SignedIn, csrf_headers, user_signed_in_as
-from tests.conduct.helpers import TODAY, People, case_at, days, move, people
+from tests.conduct.helpers import TODAY, People, case_at, days, move, new_case, people
 from tests.register.helpers import put_on_register
 
 HTML = {"accept": "text/html"}
@@ -424,3 +424,29 @@ async def test_interim_review_reminders_link_to_the_case_page(
         OutboxMessage.template == "conduct_interim_review_due"
     )
     assert json.loads(sent["body"])["path"] == f"/conduct/cases/{case_id}"
+
+
+async def test_a_caseworker_identifies_who_a_flagged_concern_is_about(
+    client: httpx.AsyncClient, engine: Any
+) -> None:
+    who = await people()
+    case_id = await new_case(who, about_number="", about_name="Pat", about_workplace="Leeds")
+    await as_(client, Role.caseworker)
+    page = await client.get(f"/conduct/cases/{case_id}", headers=HTML)
+    assert "Not identified" in text(page)
+    version = str((await workflow.get_case(case_id)).version)
+
+    unknown = await post(
+        client,
+        f"/conduct/cases/{case_id}/identification",
+        {"identify-registration_number": "PR9999999", "version": version},
+    )
+    assert unknown.status_code == 422
+    assert 'href="#identify-registration_number"' in unknown.text
+    identified = await post(
+        client,
+        f"/conduct/cases/{case_id}/identification",
+        {"identify-registration_number": who.entry.registration_number, "version": version},
+    )
+    assert identified.status_code == 303, text(identified)
+    assert (await workflow.get_case(case_id)).entry_id == who.entry.id

@@ -682,6 +682,16 @@ CONDUCT_STAFF_CASES: list[Hostile] = [
         setup=_case_at("triage"),
     ),
     Hostile(
+        "staff case page: NUL in the registration number identified",
+        "POST",
+        "/conduct/cases/{case}/identification",
+        "must not contain control characters",
+        role=Role.caseworker,
+        page=True,
+        form={"identify-registration_number": f"PR1{NUL}", "version": "1"},
+        setup=_case_at("received"),
+    ),
+    Hostile(
         "staff case page: an interim order beyond 18 months without a court order",
         "POST",
         "/conduct/cases/{case}/interim-orders",
