@@ -28,7 +28,6 @@ from registry.conduct import (
     workflow,
 )
 from registry.conduct.concerns import ConcernIn
-from registry.conduct.sanctions import Terms
 from registry.conduct.schemas import (
     AssignmentBody,
     CaseListOut,
@@ -48,10 +47,11 @@ from registry.conduct.schemas import (
     TimelinessOut,
     case_out,
     interim_out,
+    move_in,
     summary_out,
 )
 from registry.conduct.tables import SANCTION_LABELS, Relationship, Stage
-from registry.conduct.workflow import Hearing, Move, MoveIn, Mover, MoveRefused
+from registry.conduct.workflow import Move, Mover, MoveRefused
 from registry.register.api import RegistrationNumber
 from registry.web.errors import problem
 from registry.web.inputs import LARGEST_ID, PageNumber, RowId
@@ -167,35 +167,8 @@ class CaseController(Controller):
     async def move(
         self, request: SignedInRequest, case_id: RowId, data: JSONBody[MoveBody]
     ) -> CaseOut:
-        terms = None
-        if data.sanction is not None:
-            given = data.sanction
-            terms = Terms(
-                given.kind, given.months, given.conditions, given.summary, given.immediate
-            )
-        hearing = None
-        given_hearing = data.hearing
-        if given_hearing is not None and given_hearing.on is not None:
-            hearing = Hearing(
-                given_hearing.on,
-                tuple(given_hearing.panel),
-                given_hearing.venue,
-                given_hearing.remote,
-                given_hearing.private,
-            )
         by = mover(request)
-        await workflow.perform(
-            case_id,
-            data.move,
-            by=by,
-            version=data.version,
-            data=MoveIn(
-                reason=data.reason,
-                examiners=tuple(data.examiners),
-                terms=terms,
-                hearing=hearing,
-            ),
-        )
+        await workflow.perform(case_id, data.move, by=by, version=data.version, data=move_in(data))
         return case_out(await service.staff_case(case_id, by))
 
     @post(

@@ -11,18 +11,29 @@ from registry.conduct.demo import seed_demo_conduct
 from registry.conduct.pages import ConcernPages, PublicationPages
 from registry.conduct.reference import REFERENCE_LISTS
 from registry.conduct.register_effect import JOBS, has_open_case, restrictions
+from registry.conduct.staff_pages import STAFF_PAGES
 from registry.conduct.subject_access import SUBJECT_ACCESS
 from registry.conduct.tables import CONDUCT_TABLES
-from registry.core.domain import Domain
+from registry.core.domain import Domain, NavItem, Visitor
 
 FTP_STAFF = Rule(roles=frozenset({Role.caseworker, Role.case_examiner, Role.adjudicator}))
 CASEWORKER = Rule(roles=frozenset({Role.caseworker}))
 ADJUDICATOR = Rule(roles=frozenset({Role.adjudicator}))
 
+
+def ftp_staff(visitor: Visitor) -> bool:
+    """Fully signed in with a fitness to practise role: the workspace is in their navigation."""
+    return (
+        visitor is not None
+        and visitor.fully_signed_in
+        and bool(FTP_STAFF.roles & set(visitor.roles))
+    )
+
+
 DOMAIN = Domain(
     name="conduct",
     api=API,
-    pages=[ConcernPages, PublicationPages],
+    pages=[ConcernPages, PublicationPages, *STAFF_PAGES],
     access={
         # anyone raises a concern; the published decisions and hearings are public
         "api_concern_raise": PUBLIC,
@@ -46,12 +57,25 @@ DOMAIN = Domain(
         "api_conduct_timeliness_csv": FTP_STAFF,
         "api_case_interim_order": ADJUDICATOR,
         "api_interim_order_review": ADJUDICATOR,
+        # the staff workspace on pages: the same rows as the API's
+        "conduct_staff_cases": FTP_STAFF,
+        "conduct_staff_case": FTP_STAFF,
+        "conduct_staff_case_move": FTP_STAFF,
+        "conduct_staff_case_assign": CASEWORKER,
+        "conduct_staff_case_identify": CASEWORKER,
+        "conduct_staff_interim_order": ADJUDICATOR,
+        "conduct_staff_interim_review": ADJUDICATOR,
+        "conduct_staff_timeliness": FTP_STAFF,
         # the practitioner's own cases
         "api_my_cases": PRACTITIONER,
         "api_my_case": PRACTITIONER,
         "api_my_case_respond": PRACTITIONER,
         "api_my_case_outcome": PRACTITIONER,
     },
+    navigation=[
+        NavItem("/conduct/cases", "Fitness to practise cases", ftp_staff, position=46),
+        NavItem("/conduct/timeliness", "Case timeliness", ftp_staff, position=47),
+    ],
     jobs=JOBS,
     demo_seeders=[seed_demo_conduct],
     tables=CONDUCT_TABLES,

@@ -258,7 +258,7 @@ async def remind_interim_reviews(today: date) -> int:
                     "order": INTERIM_LABELS[InterimKind(row["kind"])].lower(),
                     "reference": row["reference"],
                     "review_on": f"{review_on:%-d %B %Y}",
-                    "path": f"/api/v1/cases/{row['case']}",
+                    "path": f"/conduct/cases/{row['case']}",  # the staff case page
                 },
                 subject=f"Interim order review due by {review_on:%-d %B %Y}: {row['reference']}",
                 key=f"conduct-interim-review:{row['id']}:{review_on}:{recipient['email']}",

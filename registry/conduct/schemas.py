@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from registry.conduct import limits
 from registry.conduct.interim_orders import InterimRecord, ReviewOutcome
+from registry.conduct.sanctions import Terms
 from registry.conduct.service import CaseDetail, CaseSummary, Document, Event, SanctionRecord
 from registry.conduct.tables import (
     INTERIM_LABELS,
@@ -20,7 +21,7 @@ from registry.conduct.tables import (
     SanctionKind,
     Stage,
 )
-from registry.conduct.workflow import CaseRecord, Move
+from registry.conduct.workflow import CaseRecord, Hearing, Move, MoveIn
 from registry.web.inputs import LARGEST_ID, Day, MultilineText, Text
 
 LONG = limits.MAX_TEXT
@@ -86,6 +87,25 @@ class MoveBody(BaseModel):
     examiners: list[UserId] = Field(default_factory=list, max_length=5, title="Case examiners")
     sanction: TermsBody | None = None
     hearing: HearingBody | None = None
+
+
+def move_in(data: MoveBody) -> MoveIn:
+    """What a move carries, as the workflow takes it, from the API's body or a page's form."""
+    terms = None
+    if data.sanction is not None:
+        given = data.sanction
+        terms = Terms(given.kind, given.months, given.conditions, given.summary, given.immediate)
+    hearing = None
+    given_hearing = data.hearing
+    if given_hearing is not None and given_hearing.on is not None:
+        hearing = Hearing(
+            given_hearing.on,
+            tuple(given_hearing.panel),
+            given_hearing.venue,
+            given_hearing.remote,
+            given_hearing.private,
+        )
+    return MoveIn(reason=data.reason, examiners=tuple(data.examiners), terms=terms, hearing=hearing)
 
 
 class AssignmentBody(BaseModel):

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from registry.accounts.roles import Role
+from registry.accounts.tables import User, UserRole
 from registry.audit import service as audit
 from registry.conduct import concerns, limits
 from registry.conduct.concerns import ConcernView
@@ -178,10 +179,15 @@ def sanction_record(row: dict[str, Any]) -> SanctionRecord:
     )
 
 
-async def staff_case(case_id: int, reader: Mover) -> CaseDetail:
-    """The whole case for fitness to practise staff, the read written to the audit trail."""
+async def staff_case(case_id: int, reader: Mover, *, record_read: bool = True) -> CaseDetail:
+    """The whole case for fitness to practise staff, the read written to the audit trail.
+
+    ``record_read`` is False only where a page shows the case again under a form it refused:
+    the reader opened the case (a read on the trail) to fill in that form, and a refused
+    request stores nothing."""
     case = await get_case(case_id)
-    await audit.record("conduct.case_read", "conduct_case", case.reference)
+    if record_read:
+        await audit.record("conduct.case_read", "conduct_case", case.reference)
     number, name = await _who(case.entry_id)
     return CaseDetail(
         case=case,
@@ -326,11 +332,13 @@ async def list_cases(
     *,
     stage: Stage | None = None,
     assigned_to: int | None = None,
+    unassigned: bool = False,
     overdue: bool | None = None,
     include_closed: bool = False,
     page: int = 1,
 ) -> tuple[list[CaseSummary], int]:
-    """Cases for the staff list, oldest first, with the count matching the filters."""
+    """Cases for the staff list, oldest first, with the count matching the filters
+    (``unassigned``: only those nobody is assigned to)."""
     today = clock.now().date()
     conditions: list[Any] = []
     if stage is not None:
@@ -339,6 +347,8 @@ async def list_cases(
         conditions.append(Case.stage != Stage.closed.value)
     if assigned_to is not None:
         conditions.append(Case.assigned_to == assigned_to)
+    elif unassigned:
+        conditions.append(Case.assigned_to.is_null())
     if overdue is True:
         conditions.append(Case.due_on.is_not_null() & (Case.due_on < today))
     elif overdue is False:
@@ -387,3 +397,24 @@ async def list_cases(
             )
         )
     return found, int(await count)
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    name: str
+
+
+async def staff_holding(role: Role) -> list[StaffMember]:
+    """Active users with ``role``, by name: whom a case may be assigned to, or who may decide
+    with a case examiner."""
+    rows = (
+        await User.select(User.id, User.display_name)
+        .where(
+            User.active.eq(True)
+            & User.id.is_in(UserRole.select(UserRole.user).where(UserRole.role == role.value))
+        )
+        .order_by(User.display_name)
+        .order_by(User.id)
+    )
+    return [StaffMember(row["id"], row["display_name"]) for row in rows]

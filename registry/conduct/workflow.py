@@ -889,6 +889,12 @@ async def _consequences(
     elif move in (Move.review_extend, Move.review_vary):
         assert entry_id is not None
         await register.refresh_entry(entry_id, today)
+    elif move is Move.sanction_takes_effect and entry_id is not None:
+        # Made by hand once the appeal period is over: the entry shows the order now, not when
+        # the hourly job next comes round (which then finds nothing left to change).
+        sanction = await sanction_of(case.id)
+        if sanction is not None:
+            await take_effect(entry_id, SanctionKind(sanction["kind"]), case.reference, today)
 
 
 async def _impose(

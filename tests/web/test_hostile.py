@@ -228,6 +228,15 @@ async def _anothers_case(person: SignedIn) -> Mapping[str, int] | None:
     return await _case_at("investigation")(person)
 
 
+def _move_form(move: str, version: int | str, **fields: str) -> dict[str, str]:
+    """A move's form on the staff case page: its fields are named after the move."""
+    return {
+        "move": move,
+        "version": str(version),
+        **{f"{move}-{name}": value for name, value in fields.items()},
+    }
+
+
 @dataclass(frozen=True)
 class Hostile:
     """One hostile request and what its answer must say."""
@@ -512,6 +521,211 @@ WATCHLIST_CASES: list[Hostile] = [
         form={"url": "https://10.0.0.8/hook"},
     ),
 ]
+
+# --- the fitness to practise staff pages ------------------------------------------------------
+
+
+def _staff_move(
+    case: str, stage: str, role: Role, form: dict[str, str], says: str, **more: Any
+) -> Hostile:
+    return Hostile(
+        f"staff case page, move: {case}",
+        "POST",
+        "/conduct/cases/{case}/moves",
+        says,
+        role=role,
+        page=True,
+        form=form,
+        setup=_case_at(stage),
+        **more,
+    )
+
+
+CONDUCT_STAFF_CASES: list[Hostile] = [
+    *(
+        Hostile(
+            f"staff case page: {method} an id beyond any column",
+            method,
+            path,
+            NOT_FOUND,
+            status=404,
+            role=Role.caseworker,
+            page=True,
+            form={"version": "1"} if method == "POST" else {},
+        )
+        for method, path in (
+            ("GET", f"/conduct/cases/{BEYOND_INT}"),
+            ("POST", f"/conduct/cases/{BEYOND_INT}/moves"),
+            ("POST", f"/conduct/cases/{BEYOND_INT}/assignment"),
+        )
+    ),
+    *(
+        Hostile(
+            f"staff case page: asked for by {role.value}",
+            "GET",
+            "/conduct/cases/{case}",
+            "You cannot see this page",
+            status=403,
+            role=role,
+            page=True,
+            setup=_case_at("investigation"),
+        )
+        for role in (Role.practitioner, Role.employer)
+    ),
+    _staff_move(
+        "NUL in the reason",
+        "triage",
+        Role.caseworker,
+        _move_form("open_investigation", 2, reason=f"Go{NUL}"),
+        "must not contain control characters",
+    ),
+    _staff_move(
+        "a bell in the reason",
+        "triage",
+        Role.caseworker,
+        _move_form("open_investigation", 2, reason="Go\x07"),
+        "must not contain control characters",
+    ),
+    _staff_move(
+        "a version beyond any",
+        "triage",
+        Role.caseworker,
+        _move_form("open_investigation", HUGER, reason="Go"),
+        "2,147,483,647 or less",
+    ),
+    _staff_move(
+        "a stale version",
+        "triage",
+        Role.caseworker,
+        _move_form("open_investigation", 1, reason="Go"),
+        "Someone else has changed this case since you opened it",
+        status=409,
+    ),
+    _staff_move(
+        "a move out of order",
+        "received",
+        Role.caseworker,
+        _move_form("open_investigation", 1, reason="Go"),
+        "so it cannot make that move. You can now: Start triage.",
+        status=409,
+    ),
+    _staff_move(
+        "a move nobody has",
+        "triage",
+        Role.caseworker,
+        _move_form("pardon", 2),
+        "Choose a move the case can make",
+    ),
+    _staff_move(
+        "a decision by a role not allowed to make it",
+        "hearing",
+        Role.caseworker,
+        _move_form("not_impaired", 7, reason="Fine"),
+        "is for adjudicator only",
+        status=403,
+    ),
+    _staff_move(
+        "a four-year suspension",
+        "hearing",
+        Role.adjudicator,
+        _move_form("impaired", 7, reason="Impaired", kind="suspension", months="48", summary="x"),
+        "Suspension lasts from 1 to 12 months",
+    ),
+    _staff_move(
+        "a two-year warning",
+        "hearing",
+        Role.adjudicator,
+        _move_form("impaired", 7, reason="Impaired", kind="warning", months="24", summary="x"),
+        "A warning lasts 1 or 3 or 5 years",
+    ),
+    _staff_move(
+        "months beyond any",
+        "hearing",
+        Role.adjudicator,
+        _move_form("impaired", 7, reason="Impaired", kind="suspension", months=HUGE, summary="x"),
+        "How many months must be 120 or less",
+    ),
+    _staff_move(
+        "a sanction nobody has",
+        "hearing",
+        Role.adjudicator,
+        _move_form("impaired", 7, reason="Impaired", kind="flogging", months="6", summary="x"),
+        "Sanction must be",
+    ),
+    _staff_move(
+        "a hearing on 31 February",
+        "hearing",
+        Role.caseworker,
+        _move_form(
+            "schedule_hearing",
+            7,
+            **{
+                "hearing_on-day": "31",
+                "hearing_on-month": "2",
+                "hearing_on-year": "2030",
+                "panel-1": "A",
+                "panel-2": "B",
+                "panel-3": "C",
+                "remote": "yes",
+            },
+        ),
+        "The hearing date must be a real date",
+    ),
+    Hostile(
+        "staff case page: assigned to an id beyond any",
+        "POST",
+        "/conduct/cases/{case}/assignment",
+        "2,147,483,647 or less",
+        role=Role.caseworker,
+        page=True,
+        form={"assign-caseworker": BEYOND_INT, "version": "2"},
+        setup=_case_at("triage"),
+    ),
+    Hostile(
+        "staff case page: NUL in the registration number identified",
+        "POST",
+        "/conduct/cases/{case}/identification",
+        "must not contain control characters",
+        role=Role.caseworker,
+        page=True,
+        form={"identify-registration_number": f"PR1{NUL}", "version": "1"},
+        setup=_case_at("received"),
+    ),
+    Hostile(
+        "staff case page: an interim order beyond 18 months without a court order",
+        "POST",
+        "/conduct/cases/{case}/interim-orders",
+        "18 months at most",
+        role=Role.adjudicator,
+        page=True,
+        form={
+            "interim-kind": "interim_suspension",
+            "interim-months": "19",
+            "interim-reason": "Risk",
+            "version": "3",
+        },
+        setup=_case_at("investigation"),
+    ),
+    Hostile(
+        "staff case list: whose cases, by an id beyond any",
+        "GET",
+        "/conduct/cases",
+        "Choose whose cases to show from the list",
+        role=Role.caseworker,
+        page=True,
+        params={"assigned": BEYOND_INT},
+    ),
+    Hostile(
+        "staff case list: a stage nobody has",
+        "GET",
+        "/conduct/cases",
+        "Stage must be",
+        role=Role.case_examiner,
+        page=True,
+        params={"stage": "limbo"},
+    ),
+]
+
 
 HOSTILE: list[Hostile] = [
     # --- control characters in text ---------------------------------------------------------
@@ -1681,6 +1895,7 @@ HOSTILE: list[Hostile] = [
         status=404,
         page=True,
     ),
+    *CONDUCT_STAFF_CASES,
     # --- employers ---------------------------------------------------------------------------
     *EMPLOYER_CASES,
     *WATCHLIST_CASES,
