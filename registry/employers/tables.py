@@ -138,6 +138,20 @@ class WebhookEvent(Table, tablename="employer_webhook_event"):
     message = ForeignKey(OutboxMessage, null=True, default=None, on_delete=OnDelete.set_null)
 
 
+class WatchChange(Table, tablename="employer_watch_change"):
+    """One change to a watched entry, for one organisation watching it, written in the change's
+    transaction whether or not the organisation has an endpoint: what its daily digest lists."""
+
+    id: Serial  # made by Piccolo; declared so the type checker knows it
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    registration_number = Varchar(length=16)
+    occurred_at = Timestamptz(index=True)
+    event_type = Varchar(length=80)
+    previous_status = Varchar(length=32, default="")
+    status = Varchar(length=32, default="")
+    cause = Varchar(length=64, default="")
+
+
 EMPLOYER_TABLES: list[type[Table]] = [
     Organisation,
     Member,
@@ -147,4 +161,5 @@ EMPLOYER_TABLES: list[type[Table]] = [
     Watch,
     WebhookEndpoint,
     WebhookEvent,
+    WatchChange,
 ]

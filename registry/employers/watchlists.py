@@ -22,7 +22,7 @@ from registry.db import transaction
 from registry.employers import checks, keys, organisations
 from registry.employers.tables import Watch, WebhookEndpoint, WebhookEvent
 from registry.errors import InvalidInput, NotFound
-from registry.notifications.delivery import private_address_reason
+from registry.notifications.delivery import Resolver, private_address_reason, system_resolver
 from registry.notifications.tables import DeliveryAttempt
 
 MAX_WATCHED = checks.MAX_NUMBERS
@@ -156,7 +156,7 @@ class Endpoint:
     created_at: datetime
 
 
-def check_url(url: str, environment: str) -> str:
+def check_url(url: str, environment: str, resolver: Resolver = system_resolver) -> str:
     """The URL, or InvalidInput: https (http too in development), a host, no credentials, and,
     outside development, no host resolving to a private, loopback or link-local address."""
     url = url.strip()
@@ -174,7 +174,7 @@ def check_url(url: str, environment: str) -> str:
     if parts.username or parts.password:
         raise InvalidInput("Put no user name or password in the address", field="url")
     if not development:
-        refused = private_address_reason(url)
+        refused = private_address_reason(url, resolver)
         if refused:
             raise InvalidInput(refused, field="url")
     return url
@@ -192,10 +192,16 @@ async def endpoints(organisation_id: int) -> list[Endpoint]:
 
 
 async def add_endpoint(
-    organisation_id: int, url: str, *, environment: str, secret_key: str, by_user_id: int | None
+    organisation_id: int,
+    url: str,
+    *,
+    environment: str,
+    secret_key: str,
+    by_user_id: int | None,
+    resolver: Resolver = system_resolver,
 ) -> tuple[Endpoint, str]:
     """A new endpoint and its signing secret, returned now and never again."""
-    url = check_url(url, environment)
+    url = check_url(url, environment, resolver)
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     moment = clock.now().astimezone(UTC)
     async with transaction():

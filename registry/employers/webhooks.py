@@ -1,6 +1,7 @@
 """Watchlist events: the register's change subscriber that, for every organisation watching the
-changed entry's number, queues one signed webhook event per endpoint in the outbox, in the
-transaction of the change (so a change that rolls back tells no one).
+changed entry's number, records the change for its daily digest (endpoints or none) and queues
+one signed webhook event per endpoint in the outbox, in the transaction of the change (so a
+change that rolls back tells no one).
 
 The body is ``{id, type, occurred_at, registration_number, previous_status, status, cause}``;
 the outbox sends it as it is with ``X-Registry-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret,
@@ -17,7 +18,7 @@ from typing import Any
 from registry.core import clock
 from registry.db import transaction
 from registry.employers import watchlists
-from registry.employers.tables import WebhookEndpoint, WebhookEvent
+from registry.employers.tables import Watch, WatchChange, WebhookEndpoint, WebhookEvent
 from registry.notifications import service as outbox
 from registry.notifications.delivery import SIGNED_V1
 from registry.notifications.tables import OutboxMessage
@@ -70,13 +71,32 @@ async def queue_event(endpoint: dict[str, Any], payload: dict[str, Any]) -> str:
 
 
 async def entry_changed(change: hooks.EntryChange) -> None:
-    """The register's change subscriber: one event per endpoint of each watching organisation."""
-    watching = await WebhookEndpoint.raw(_WATCHING_ENDPOINTS, change.registration_number)
-    if not watching:
+    """The register's change subscriber: the change kept for each watching organisation's
+    digest, and one event per endpoint of each."""
+    organisations = await Watch.select(Watch.organisation).where(
+        Watch.registration_number == change.registration_number
+    )
+    if not organisations:
         return
+    occurred_at = change.changed_at.astimezone(UTC)
+    await WatchChange.insert(
+        *[
+            WatchChange(
+                organisation=row["organisation"],
+                registration_number=change.registration_number,
+                occurred_at=occurred_at,
+                event_type=event_type(change),
+                previous_status=change.previous_status or "",
+                status=change.status,
+                cause=change.cause or "",
+            )
+            for row in organisations
+        ]
+    )
+    watching = await WebhookEndpoint.raw(_WATCHING_ENDPOINTS, change.registration_number)
     payload = {
         "type": event_type(change),
-        "occurred_at": change.changed_at.astimezone(UTC).isoformat(),
+        "occurred_at": occurred_at.isoformat(),
         "registration_number": change.registration_number,
         "previous_status": change.previous_status or None,
         "status": change.status,

@@ -14,6 +14,8 @@ import ipaddress
 import json
 import re
 import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -39,11 +41,60 @@ class DeliveryFailed(Exception):
     """The message did not go; the text says why."""
 
 
+# A host name -> the addresses it resolves to now (OSError or UnicodeError if none). Injectable,
+# so a test can answer one address at registration and another at delivery, as a rebinding
+# attacker's DNS server would.
+Resolver = Callable[[str], Sequence[str]]
+
+
+def system_resolver(host: str) -> list[str]:
+    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+
+
+def _forbidden(address: str) -> bool:
+    """A private, loopback, link-local, reserved, multicast or unspecified address."""
+    ip = ipaddress.ip_address(address)
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
+
+
+@dataclass(frozen=True)
+class PinnedRequest:
+    """A request to ``url`` sent to one address resolved beforehand: the URL names the address,
+    the Host header and the TLS server name (SNI, and the name the certificate is checked
+    against) name the host, so no second DNS answer can send it elsewhere."""
+
+    url: str
+    headers: dict[str, str]
+    extensions: dict[str, str]
+
+
+def pin(url: str, address: str) -> PinnedRequest:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    pinned = parts._replace(netloc=netloc).geturl()
+    host_header = (f"[{host}]" if ":" in host else host) + (
+        f":{parts.port}" if parts.port is not None else ""
+    )
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return PinnedRequest(pinned, {"host": host_header}, extensions)
+
+
 class Deliverer:
     """Delivers messages for one worker: one HTTP client, reused for every webhook."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, resolver: Resolver = system_resolver) -> None:
         self.settings = settings
+        self.resolver = resolver
         self._http = httpx.AsyncClient(
             timeout=WEBHOOK_TIMEOUT, follow_redirects=False, headers={"user-agent": USER_AGENT}
         )
@@ -119,12 +170,22 @@ class Deliverer:
 
     async def _webhook_v1(self, message: Message) -> None:
         """The employers' style: the stored payload is the body, sent as it is (its ``id`` lets
-        a receiver drop a repeat), signed ``t=<unix>,v1=<hex>``; outside development the
-        address is checked again now, since what a name resolves to can change."""
+        a receiver drop a repeat), signed ``t=<unix>,v1=<hex>``. The host is resolved once,
+        now (what a name resolves to can change after the endpoint was checked), refused
+        outside development if any answer is private, and the request goes to the address of
+        that one answer: a second lookup by the HTTP client could be answered differently."""
+        host = urlsplit(message.recipient).hostname or ""
+        try:
+            addresses = await asyncio.to_thread(self.resolver, host)
+        except (OSError, UnicodeError):
+            raise DeliveryFailed(f"The address '{host[:100]}' could not be resolved") from None
+        if not addresses:
+            raise DeliveryFailed(f"The address '{host[:100]}' could not be resolved")
         if self.settings.environment != "development":
-            refused = await asyncio.to_thread(private_address_reason, message.recipient)
+            refused = _refusal(host, addresses)
             if refused:
                 raise DeliveryFailed(refused)
+        pinned = pin(message.recipient, addresses[0])
         body = json.dumps(message.body, sort_keys=True, separators=(",", ":")).encode()
         timestamp = str(int(clock.now().timestamp()))
         key = secretbox.open_sealed(self.settings.secret_key, message.signing_key)
@@ -133,12 +194,22 @@ class Deliverer:
             "content-type": "application/json",
             "x-registry-event": message.event,
             "x-registry-signature": f"t={timestamp},v1={digest.hexdigest()}",
+            **pinned.headers,
         }
-        await self._post(message.recipient, body, headers)
+        await self._post(pinned.url, body, headers, extensions=pinned.extensions)
 
-    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+    async def _post(
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        *,
+        extensions: dict[str, str] | None = None,
+    ) -> None:
         try:
-            response = await self._http.post(url, content=body, headers=headers)
+            response = await self._http.post(
+                url, content=body, headers=headers, extensions=extensions
+            )
         except httpx.TimeoutException as error:
             raise DeliveryFailed(f"No answer within {WEBHOOK_TIMEOUT.read:.0f} seconds") from error
         except httpx.HTTPError as error:
@@ -152,24 +223,22 @@ class Deliverer:
             )
 
 
-def private_address_reason(url: str) -> str | None:
+def private_address_reason(url: str, resolver: Resolver = system_resolver) -> str | None:
     """Why ``url`` must not be called from the service (its host resolves to a private,
     loopback, link-local or reserved address, or not at all), or None; every address counts."""
     host = urlsplit(url).hostname or ""
     try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        addresses = resolver(host)
     except (OSError, UnicodeError):
         return f"The address '{host[:100]}' could not be resolved"
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
+    if not addresses:
+        return f"The address '{host[:100]}' could not be resolved"
+    return _refusal(host, addresses)
+
+
+def _refusal(host: str, addresses: Sequence[str]) -> str | None:
+    for address in addresses:
+        if _forbidden(address):
             return (
                 f"The address '{host[:100]}' resolves to {address}, a private, loopback, "
                 "link-local or reserved address: the service does not call those"

@@ -45,7 +45,8 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SERVER_START_SECONDS = 30
+# Generous: on a loaded machine the import alone can take ten seconds or more.
+SERVER_START_SECONDS = 90
 # As long as the page fixture's action timeout: on a busy machine one argon2 hash can take seconds.
 expect.set_options(timeout=10_000)
 
@@ -63,6 +64,25 @@ def chromium() -> Path:
 @pytest.fixture(scope="session")
 def live_server(migrated: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The service as production runs it, on a free loopback port, against the test database."""
+    with _serving(migrated, tmp_path_factory, "test") as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def development_server(
+    migrated: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A second server on the same database in development mode, where a webhook endpoint may be
+    plain http on loopback: what a developer runs, and the only way a page can register the
+    test's own receiver (outside development such an address is refused)."""
+    with _serving(migrated, tmp_path_factory, "development") as base_url:
+        yield base_url
+
+
+@contextlib.contextmanager
+def _serving(
+    migrated: Settings, tmp_path_factory: pytest.TempPathFactory, environment: str
+) -> Iterator[str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -71,7 +91,7 @@ def live_server(migrated: Settings, tmp_path_factory: pytest.TempPathFactory) ->
         "REGISTRY_DATABASE_URL": migrated.resolved_database_url,
         "REGISTRY_SECRET_KEY": migrated.secret_key,
         "REGISTRY_BASE_URL": base_url,
-        "REGISTRY_ENVIRONMENT": "test",
+        "REGISTRY_ENVIRONMENT": environment,
     }
     log_path = tmp_path_factory.mktemp("server") / "server.log"
     with log_path.open("w") as log:
@@ -294,6 +314,17 @@ def summary_value(page: Page, key: str) -> Locator:
     return row.locator(".govuk-summary-list__value")
 
 
+# The innermost elements reaching past the window's right edge: what to mend on a wide page.
+_WIDEST_ELEMENTS = """() => {
+  const edge = document.documentElement.clientWidth;
+  const over = [...document.body.querySelectorAll('*')].filter(
+    (e) => e.getBoundingClientRect().right > edge + 0.5);
+  return over.filter((e) => !over.some((o) => o !== e && e.contains(o)))
+    .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}`
+      + `.${[...e.classList].join('.')} (${Math.round(e.getBoundingClientRect().right)}px)`);
+}"""
+
+
 async def assert_reflows(page: Page) -> None:
     """At 320 CSS pixels wide (a phone, or 1280 at 400% zoom) nothing makes the page scroll
     sideways (WCAG 1.4.10); a wide table may scroll inside its own box."""
@@ -303,7 +334,9 @@ async def assert_reflows(page: Page) -> None:
         widths = await page.evaluate(
             "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
-        assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide at 320px"
+        if widths[0] > widths[1]:
+            wide = await page.evaluate(_WIDEST_ELEMENTS)
+            raise AssertionError(f"{page.url} is {widths[0]}px wide at 320px: {wide}")
     finally:
         if size is not None:
             await page.set_viewport_size(size)

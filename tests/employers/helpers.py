@@ -4,6 +4,9 @@ and a count of the statements a block sends to the database, on either engine.""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,11 +17,13 @@ import asyncpg
 
 from registry.accounts import users
 from registry.accounts.roles import Role
+from registry.core import clock
 from registry.employers import keys, organisations
 from registry.employers.tables import Organisation
 from registry.register import hooks, service
 from registry.register.hooks import Restriction, RestrictionKind
 from tests.accounts.helpers import SignedIn, sign_in
+from tests.notifications.receivers import Delivery
 from tests.register.helpers import put_on_register
 
 
@@ -62,6 +67,19 @@ async def limit_calls(organisation_id: int, per_minute: int) -> None:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"authorization": f"Bearer {secret}"}
+
+
+def verified(delivery: Delivery, secret: str, *, fresh: bool = True) -> dict[str, object]:
+    """The body, after checking the signature as a receiver would."""
+    parts = dict(p.split("=", 1) for p in delivery.headers["x-registry-signature"].split(","))
+    expected = hmac.new(
+        secret.encode(), parts["t"].encode() + b"." + delivery.body, hashlib.sha256
+    ).hexdigest()
+    assert hmac.compare_digest(expected, parts["v1"])
+    if fresh:  # a receiver refuses a signature more than five minutes old
+        assert abs(int(parts["t"]) - clock.now().timestamp()) < 300
+    body: dict[str, object] = json.loads(delivery.body)
+    return body
 
 
 # --- the register ---------------------------------------------------------------------------

@@ -8,11 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from registry.config import Settings
 from registry.core import clock
 from registry.employers import watch_digest, watchlists, webhooks
 from registry.notifications.tables import OutboxMessage
 from registry.register import service
 from tests.employers.helpers import employer
+from tests.notifications.helpers import body_of, drain
+from tests.notifications.receivers import smtp_server
 from tests.register.helpers import put_on_register
 
 START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -47,3 +50,27 @@ async def test_the_digest_lists_each_change_once_and_is_queued_once(
     context = json.loads(row["body"])
     assert context["count"] == 1
     assert context["changes"][0]["status"] == "voluntarily_removed"
+
+
+async def test_an_organisation_with_no_endpoint_gets_its_digest_by_email(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The digest is the organisation's news whether or not it has a webhook endpoint: sent
+    through a real SMTP server, it names the number and its new status."""
+    south = await employer("Southern Trust", "south")
+    entry = await put_on_register("Ada", "Lovelace")
+    await watchlists.add(south.organisation.id, entry.registration_number)
+    with clock.frozen_at(START):
+        await service.move_entry(entry.id, service.EntryMove.voluntary_removal, reason="Left")
+    assert await watchlists.endpoints(south.organisation.id) == []
+
+    assert await watch_digest.queue_digests(START.date()) == 1
+    with smtp_server() as (mailbox, smtp_url):
+        await drain(settings.model_copy(update={"smtp_url": smtp_url}))
+        [email] = [
+            m for m in mailbox.to("admin@south.example.org") if "watched" in str(m["Subject"])
+        ]
+    assert email["Subject"] == "Changes to your watched registrations on 1 June 2026"
+    text = body_of(email)
+    assert entry.registration_number in text
+    assert "Registered -> Voluntarily removed (voluntary removal)" in text

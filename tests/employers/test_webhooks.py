@@ -3,9 +3,6 @@ loopback receiver once per event, signed, through the outbox; and again after it
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,9 +17,9 @@ from registry.notifications.tables import MessageKind, MessageStatus, OutboxMess
 from registry.register import hooks, numbers, renewals, service
 from registry.register.hooks import Restriction, RestrictionKind
 from registry.register.tables import NumberSequence, RegisterEntry
-from tests.employers.helpers import Employer, employer
+from tests.employers.helpers import Employer, employer, verified
 from tests.notifications.helpers import drain
-from tests.notifications.receivers import Delivery, WebhookReceiver, webhook_receiver
+from tests.notifications.receivers import WebhookReceiver, webhook_receiver
 from tests.register.helpers import put_on_register
 
 WEBHOOK = OutboxMessage.kind == MessageKind.webhook.value
@@ -48,19 +45,6 @@ async def endpoint(north: Employer, url: str, settings: Settings) -> str:
         by_user_id=None,
     )
     return secret
-
-
-def verified(delivery: Delivery, secret: str, *, fresh: bool = True) -> dict[str, object]:
-    """The body, after checking the signature as a receiver would."""
-    parts = dict(p.split("=", 1) for p in delivery.headers["x-registry-signature"].split(","))
-    expected = hmac.new(
-        secret.encode(), parts["t"].encode() + b"." + delivery.body, hashlib.sha256
-    ).hexdigest()
-    assert hmac.compare_digest(expected, parts["v1"])
-    if fresh:  # a receiver refuses a signature more than five minutes old
-        assert abs(int(parts["t"]) - clock.now().timestamp()) < 300
-    body: dict[str, object] = json.loads(delivery.body)
-    return body
 
 
 async def next_number() -> str:

@@ -437,6 +437,260 @@ EMPLOYER_CASES: list[Hostile] = [
 
 # --- employers: the watchlist and its webhooks -------------------------------------------------
 
+
+async def _another_organisations_objects(person: SignedIn) -> dict[str, int]:
+    """The person administers one organisation; another has an endpoint (with an event in its
+    delivery log), a key and a watched number: their ids, for paths the person must not reach."""
+    from registry.employers.tables import (
+        ApiKey,
+        Organisation,
+        OrganisationStatus,
+        Watch,
+        WebhookEndpoint,
+        WebhookEvent,
+    )
+
+    await _administers_an_organisation(person)
+    moment = clock.now()
+    other = Organisation(
+        name="Other Trust",
+        status=OrganisationStatus.approved.value,
+        contact_name="Other",
+        contact_email="other@other.example.org",
+        created_at=moment,
+    )
+    await other.save()
+    endpoint = WebhookEndpoint(
+        organisation=other.id,
+        url="https://hooks.other.example/in",
+        secret_sealed="sealed",
+        created_at=moment,
+    )
+    await endpoint.save()
+    await WebhookEvent.insert(
+        WebhookEvent(
+            endpoint=endpoint.id,
+            event_id="evt_other",
+            event_type="test",
+            registration_number="",
+            occurred_at=moment,
+        )
+    )
+    key = ApiKey(
+        organisation=other.id,
+        name="Other HR",
+        key_prefix="ppr_live_othe",
+        key_hash="0" * 64,
+        scopes="verify",
+        created_at=moment,
+    )
+    await key.save()
+    await Watch.insert(
+        Watch(organisation=other.id, registration_number="PR1000011", added_at=moment)
+    )
+    return {"endpoint": endpoint.id, "key": key.id}
+
+
+NO_ENDPOINT = "Your organisation has no webhook endpoint with that id"
+NO_KEY = "Your organisation has no key with that id"
+NOT_WATCHED = "That number is not on your watchlist"
+
+
+def _anothers(case: str, method: str, path: str, says: str, **more: Any) -> Hostile:
+    """Another organisation's object: 404 (never 403, which would say that it exists)."""
+    return _employer_case(
+        f"another organisation's {case}",
+        method,
+        path,
+        says,
+        status=404,
+        setup=_another_organisations_objects,
+        **more,
+    )
+
+
+ANOTHER_ORGANISATIONS = [
+    _anothers(
+        "delivery log", "GET", "/api/v1/organisation/webhooks/{endpoint}/deliveries", NO_ENDPOINT
+    ),
+    _anothers(
+        "endpoint removed", "DELETE", "/api/v1/organisation/webhooks/{endpoint}", NO_ENDPOINT
+    ),
+    _anothers(
+        "endpoint tested", "POST", "/api/v1/organisation/webhooks/{endpoint}/test", NO_ENDPOINT
+    ),
+    _anothers(
+        "watched number removed", "DELETE", "/api/v1/organisation/watchlist/PR1000011", NOT_WATCHED
+    ),
+    _anothers("key revoked", "DELETE", "/api/v1/organisation/keys/{key}", NO_KEY),
+    _anothers(
+        "delivery log on the page",
+        "GET",
+        "/organisation/watchlist/webhooks/{endpoint}",
+        NO_ENDPOINT,
+        page=True,
+    ),
+    _anothers(
+        "endpoint removed on the page",
+        "POST",
+        "/organisation/watchlist/webhooks/{endpoint}/remove",
+        NO_ENDPOINT,
+        page=True,
+    ),
+    _anothers(
+        "endpoint tested on the page",
+        "POST",
+        "/organisation/watchlist/webhooks/{endpoint}/test",
+        NO_ENDPOINT,
+        page=True,
+    ),
+    _anothers(
+        "key revoked on the page", "POST", "/organisation/keys/{key}/revoke", NO_KEY, page=True
+    ),
+    _anothers(
+        "watched number removed on the page",
+        "POST",
+        "/organisation/watchlist/remove",
+        NOT_WATCHED,
+        page=True,
+        form={"registration_number": "PR1000011"},
+    ),
+]
+
+
+def _watch_page(case: str, path: str, says: str, **more: Any) -> Hostile:
+    return _employer_case(f"{case} on the watchlist page", "POST", path, says, page=True, **more)
+
+
+def _csv(data: bytes) -> dict[str, tuple[str, bytes, str]]:
+    return {"file": ("staff.csv", data, "text/csv")}
+
+
+WATCHLIST_PAGE_CASES = [
+    _watch_page(
+        "watching a malformed number",
+        "/organisation/watchlist/add",
+        "is not a registration number: it should be",
+        form={"registration_number": "PR12"},
+    ),
+    _watch_page(
+        "watching a number with an escape character",
+        "/organisation/watchlist/add",
+        "must not contain control characters",
+        form={"registration_number": "PR1000011\x1b[2J"},
+    ),
+    _watch_page(
+        "watching a huge integer",
+        "/organisation/watchlist/add",
+        "is not a registration number",
+        form={"registration_number": HUGE},
+    ),
+    _watch_page(
+        "watching a number beyond any integer",
+        "/organisation/watchlist/add",
+        "is not a registration number",
+        form={"registration_number": HUGER * 3},
+    ),
+    _watch_page(
+        "removing a number with NUL",
+        "/organisation/watchlist/remove",
+        "must not contain control characters",
+        form={"registration_number": f"PR1000011{NUL}"},
+    ),
+    _watch_page(
+        "a pasted list with NUL",
+        "/organisation/watchlist/replace",
+        "must not contain control characters",
+        form={"numbers": f"PR1000011\nPR{NUL}1"},
+    ),
+    _watch_page(
+        "a pasted list with a malformed second number",
+        "/organisation/watchlist/replace",
+        "Line 2",
+        form={"numbers": "PR1000011\nnonsense"},
+    ),
+    _watch_page(
+        "10,001 pasted numbers",
+        "/organisation/watchlist/replace",
+        "at most 10,000 numbers",
+        form={"numbers": "PR1000011\n" * 10_001},
+    ),
+    _watch_page(
+        "a CSV without the column",
+        "/organisation/watchlist/replace",
+        "has no column named",
+        files=_csv(b"number\nPR1000011\n"),
+    ),
+    _watch_page(
+        "a CSV in Latin-1",
+        "/organisation/watchlist/replace",
+        "not UTF-8",
+        files=_csv("registration_number\nZo\u00eb\n".encode("latin-1")),
+    ),
+    _watch_page(
+        "a CSV with NUL bytes",
+        "/organisation/watchlist/replace",
+        "binary data",
+        files=_csv(b"registration_number\nPR1\x00\n"),
+    ),
+    _watch_page(
+        "a webhook over plain http",
+        "/organisation/watchlist/webhooks",
+        "must start with https://",
+        form={"url": "http://example.org/hook"},
+    ),
+    _watch_page(
+        "a webhook to loopback",
+        "/organisation/watchlist/webhooks",
+        "loopback",
+        form={"url": "https://127.0.0.1:8443/hook"},
+    ),
+    _watch_page(
+        "a webhook to the cloud metadata address",
+        "/organisation/watchlist/webhooks",
+        "link-local",
+        form={"url": "https://[fe80::1]/hook"},
+    ),
+    _watch_page(
+        "a webhook address with NUL",
+        "/organisation/watchlist/webhooks",
+        "must not contain control characters",
+        form={"url": f"https://example.org/{NUL}"},
+    ),
+    _watch_page(
+        "a webhook address with a port beyond any port",
+        "/organisation/watchlist/webhooks",
+        "That is not a web address",
+        form={"url": f"https://example.org:{HUGE}/hook"},
+    ),
+    _watch_page(
+        "a webhook address with a password in it",
+        "/organisation/watchlist/webhooks",
+        "Put no user name or password in the address",
+        form={"url": "https://user:secret@example.org/hook"},
+    ),
+    _watch_page(
+        "a webhook address of 2,049 characters",
+        "/organisation/watchlist/webhooks",
+        "2048 characters or fewer",
+        form={"url": "https://example.org/" + "a" * 2030},
+    ),
+    _watch_page(
+        "removing endpoint 2147483648",
+        f"/organisation/watchlist/webhooks/{BEYOND_INT}/remove",
+        NOT_FOUND,
+        status=404,
+    ),
+    _employer_case(
+        "the delivery log of endpoint 9223372036854775807 on the page",
+        "GET",
+        f"/organisation/watchlist/webhooks/{HUGE}",
+        NOT_FOUND,
+        status=404,
+        page=True,
+    ),
+]
+
 WATCHLIST_CASES: list[Hostile] = [
     _employer_case(
         "watching a number with NUL",
@@ -1899,6 +2153,8 @@ HOSTILE: list[Hostile] = [
     # --- employers ---------------------------------------------------------------------------
     *EMPLOYER_CASES,
     *WATCHLIST_CASES,
+    *WATCHLIST_PAGE_CASES,
+    *ANOTHER_ORGANISATIONS,
 ]
 
 
