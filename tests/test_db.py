@@ -15,12 +15,14 @@ import httpx
 import pytest
 
 from registry.db import (
+    InLoopConnection,
     RegistryPostgresEngine,
     RegistrySQLiteEngine,
     _compile,
     bound_engine,
     create_engine,
     fetch_one,
+    short_transaction,
     transaction,
 )
 from registry.register.tables import Practitioner
@@ -181,3 +183,45 @@ async def test_a_failed_commit_is_rolled_back_before_the_connection_is_lent_agai
         await add_practitioner("Ada", "Byron")
     assert await fetch_one("SELECT COUNT(*) AS n FROM cpd_activity_standard") == {"n": 0}
     assert await fetch_one(BY_NAME, "ada byron") == ADA
+
+
+async def test_a_short_transaction_runs_in_the_loop_unless_another_process_is_writing(
+    client: httpx.AsyncClient,
+) -> None:
+    engine = bound_engine()
+    if not isinstance(engine, RegistrySQLiteEngine):
+        pytest.skip("SQLite's write connections")
+    async with short_transaction() as opened:
+        await add_practitioner("Ada", "Byron")
+        assert isinstance(opened.connection, InLoopConnection)
+        assert await elsewhere(BY_NAME, "ada byron") is None
+    assert await elsewhere(BY_NAME, "ada byron") == ADA
+
+    async def add_then_fail() -> None:
+        async with short_transaction():
+            await add_practitioner("Bea", "Byron")
+            raise RuntimeError("undo")
+
+    with pytest.raises(RuntimeError, match="undo"):
+        await add_then_fail()
+    assert await fetch_one(BY_NAME, "bea byron") is None
+
+    # Another process holds SQLite's write lock: the transaction waits for it off the loop, on
+    # the threaded connection, instead of failing or stalling every request.
+    other = sqlite3.connect(engine.connection_kwargs["database"], isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    used: list[object] = []
+
+    async def add_while_locked() -> None:
+        async with short_transaction() as opened:
+            used.append(opened.connection)
+            await add_practitioner("Cy", "Byron")
+
+    waiting = asyncio.create_task(add_while_locked())
+    for _ in range(3):
+        await asyncio.sleep(0)  # let it try the loop's connection, find it locked, and wait
+    other.execute("COMMIT")
+    other.close()
+    await waiting
+    assert not isinstance(used[0], InLoopConnection)
+    assert await fetch_one(BY_NAME, "cy byron") == {"given_names": "Cy", "family_name": "Byron"}

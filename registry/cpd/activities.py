@@ -29,7 +29,14 @@ from registry.cpd.tables import (
     PracticeArea,
     Standard,
 )
-from registry.db import fetch_all_now, fetch_one, fetch_one_now, lock_row, transaction
+from registry.db import (
+    fetch_all_now,
+    fetch_one,
+    fetch_one_now,
+    lock_row,
+    short_transaction,
+    transaction,
+)
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import evidence
 from registry.register.renewals import RenewalCalendar
@@ -547,7 +554,7 @@ async def _insert(
     now = clock.now().astimezone(UTC)
     values = {**columns, "practitioner": owner.practitioner_id, "created_at": now}
     values["updated_at"] = now
-    async with transaction():
+    async with short_transaction():
         inserted = await fetch_one(INSERT_ACTIVITY, *(values[c] for c in ACTIVITY_COLUMNS))
         assert inserted is not None  # RETURNING always answers a row
         activity_id = int(inserted["id"])
