@@ -703,7 +703,9 @@ async def serialise_on(table: type[Table], lock_key: int) -> None:
     until the surrounding transaction ends (a PostgreSQL advisory lock, taken through
     ``table``'s engine so it joins the open transaction)."""
     if _on_postgres():
-        await table.raw("SELECT pg_advisory_xact_lock({})", lock_key)
+        # Straight to the transaction's connection: every audited write takes this lock, and
+        # Piccolo's raw query would build a query object for it each time.
+        await fetch_one("SELECT pg_advisory_xact_lock({})", lock_key)
 
 
 def skip_locked() -> str:
