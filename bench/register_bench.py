@@ -276,12 +276,19 @@ def registry_env(database: Database, workdir: Path, base_url: str) -> dict[str, 
 class Server:
     """``registry serve`` (granian) in its own process group, logging to a file."""
 
-    def __init__(self, database: Database, workdir: Path, workers: int) -> None:
+    def __init__(
+        self,
+        database: Database,
+        workdir: Path,
+        workers: int,
+        settings: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"server-{database.engine}-{self.port}.log"
         self._csrf_cookie = ""
-        env = registry_env(database, workdir, self.base)
+        # ``settings``: REGISTRY_* variables beyond the production ones (a deployment's own).
+        env = {**registry_env(database, workdir, self.base), **(settings or {})}
         command = [str(REGISTRY), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--workers", str(workers)]
         self.log_file = self.log_path.open("wb")
@@ -337,8 +344,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(database: Database, workdir: Path, workers: int) -> Iterator[Server]:
-    server = Server(database, workdir, workers)
+def serving(
+    database: Database, workdir: Path, workers: int, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    server = Server(database, workdir, workers, settings)
     try:
         yield server
     finally:

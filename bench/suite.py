@@ -84,7 +84,7 @@ MODULES: tuple[Module, ...] = (
     Module("bench.throughput", ("P1", "P1b", "P2b", "P7", "P9"), postgres_only=("P9",)),
     Module("bench.bulk_check", ("P3",)),
     Module("bench.certificate_pdf", ("P4",), per_engine=False),
-    Module("bench.cpd_bench", ("P5", "P8")),
+    Module("bench.cpd_bench", ("P5", "P8", "P8b")),
     Module("bench.import_bench", ("P6", "P7")),
 )
 

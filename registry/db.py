@@ -1,20 +1,26 @@
 """The database: one engine per process, chosen by ``REGISTRY_DATABASE_URL``.
 
 SQLite is the embedded default and PostgreSQL the production engine; both run through Piccolo.
-Piccolo's stock ``SQLiteEngine`` opens a new connection (and a new thread) for every query, which
-caps a hot read path at about a thousand requests a second. :class:`RegistrySQLiteEngine` keeps one
-long-lived read connection instead: in WAL mode readers never block the writer, and each read runs
-as a single call on that connection's thread so no read can hold a snapshot open across requests.
+Piccolo's stock ``SQLiteEngine`` opens a new connection (and a new thread) for every query and
+every transaction, which caps a hot read path at about a thousand requests a second and cost a
+write ~1 ms before its first statement. :class:`RegistrySQLiteEngine` keeps one long-lived read
+connection instead (in WAL mode readers never block the writer, and each read runs as a single
+call on that connection's thread so no read can hold a snapshot open across requests), and one
+long-lived write connection, which one transaction at a time holds (SQLite admits one writer
+anyway: the others now wait in the event loop instead of in SQLite's busy handler).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import hashlib
 import sqlite3
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 import aiosqlite
@@ -28,6 +34,8 @@ from piccolo.table import Table
 from registry.config import Settings
 
 BUSY_TIMEOUT_SECONDS = 10.0
+# SQLite's own automatic checkpoint runs at 1,000 pages of WAL; a short write adds ten or so.
+IN_LOOP_COMMITS_A_CHECKPOINT = 100
 SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA synchronous = NORMAL",
@@ -35,13 +43,218 @@ SQLITE_PRAGMAS = (
 )
 
 
+class RegistrySQLiteTransaction(SQLiteTransaction):
+    """A transaction on the engine's long-lived write connection, held until it ends.
+
+    Piccolo's own opens a connection (a thread, the pragmas, the schema read) for each
+    transaction and closes it after. Here the connection is leased from the engine: the lease
+    queues transactions of this process one behind the other, as SQLite's write lock would, and
+    what a transaction leaves behind (a failed COMMIT leaves it open) is rolled back before the
+    next one gets the connection. Nested transactions join the outer one, as in Piccolo.
+    """
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> RegistrySQLiteTransaction:
+        if self._parent is not None:
+            return cast(RegistrySQLiteTransaction, self._parent)
+        engine = cast(RegistrySQLiteEngine, self.engine)
+        self.connection = await engine.lease_writer()
+        try:
+            await self.begin()  # type: ignore[no-untyped-call]
+        except BaseException:
+            await engine.return_writer(self.connection)
+            raise
+        self.context = engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent is not None:
+            return exception is None
+        engine = cast(RegistrySQLiteEngine, self.engine)
+        try:
+            if exception is not None:
+                if not self._rolled_back:
+                    await self.rollback()  # type: ignore[no-untyped-call]
+            elif not self._committed and not self._rolled_back:
+                await self.commit()  # type: ignore[no-untyped-call]
+        finally:
+            engine.current_transaction.reset(self.context)
+            await engine.return_writer(self.connection)
+        return exception is None
+
+
+class InLoopConnection:
+    """A sqlite3 connection used from the event loop's own thread, with the awaitable methods
+    Piccolo's transactions and this engine call on an aiosqlite connection."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.connection.in_transaction
+
+    def begin_now(self, transaction_type: str) -> None:
+        """BEGIN, or "database is locked" at once if another process holds the write lock."""
+        self.connection.execute(f"BEGIN {transaction_type}")
+
+    async def execute(self, sql: str, parameters: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self.connection.execute(sql, tuple(parameters))
+
+    async def execute_fetchall(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
+        return self.connection.execute(sql, tuple(parameters)).fetchall()
+
+    async def commit(self) -> None:
+        self.connection.commit()
+
+    async def close(self) -> None:
+        self.connection.close()
+
+
+class ShortSQLiteTransaction(RegistrySQLiteTransaction):
+    """A transaction of a few statements by indexed keys, run in the event loop's thread.
+
+    Each statement through aiosqlite is a hop to its thread and back, which on a busy machine
+    costs more than the statement: a request's write of five or six statements spent most of
+    its time in those hops. Once this process holds the write connection (the same lease as
+    every transaction) it tries ``BEGIN IMMEDIATE`` on a connection of the loop's own thread
+    that never waits: if another process holds SQLite's write lock, the transaction runs on the
+    threaded write connection instead, which waits off the loop. Holding the lock, its
+    statements never wait on another writer, and WAL with ``synchronous = NORMAL`` does not
+    sync at commit; the loop's connection never checkpoints itself (that can sync the file):
+    the engine checkpoints from the threaded connection now and then instead.
+    """
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> RegistrySQLiteTransaction:
+        if self._parent is not None:
+            return cast(RegistrySQLiteTransaction, self._parent)
+        engine = cast(RegistrySQLiteEngine, self.engine)
+        writer = await engine.lease_writer()
+        in_loop = engine.in_loop_writer()
+        try:
+            if in_loop is None:
+                self.connection = writer
+                await self.begin()  # type: ignore[no-untyped-call]
+            else:
+                try:
+                    in_loop.begin_now(self.transaction_type.value)
+                    self.connection = in_loop
+                except sqlite3.OperationalError:  # another process is writing: wait off the loop
+                    self.connection = writer
+                    await self.begin()  # type: ignore[no-untyped-call]
+        except BaseException:
+            await engine.return_writer(writer)
+            raise
+        self.context = engine.current_transaction.set(self)
+        return self
+
+
 class RegistrySQLiteEngine(SQLiteEngine):
-    """SQLite in WAL mode with foreign keys on, a busy timeout and a shared read connection."""
+    """SQLite in WAL mode with foreign keys on, a busy timeout, a shared read connection and a
+    long-lived write connection."""
 
     def __init__(self, path: str) -> None:
         super().__init__(path=path, timeout=BUSY_TIMEOUT_SECONDS)
         self._reader: aiosqlite.Connection | None = None
         self._direct: sqlite3.Connection | None = None
+        self._writer: aiosqlite.Connection | None = None
+        # Created in start(), in the loop that serves; before it (Piccolo's own command line)
+        # every transaction opens a connection of its own, as Piccolo does.
+        self._write_lock: asyncio.Lock | None = None
+        self._in_loop: InLoopConnection | None = None
+        self._in_loop_commits = 0
+        self._checkpoints: set[asyncio.Task[None]] = set()
+
+    async def lease_writer(self) -> aiosqlite.Connection:
+        """The write connection, for the caller alone until :meth:`return_writer`.
+
+        Waits at most as long as SQLite's busy timeout would have, then fails as SQLite does
+        ("database is locked"), so a transaction that waits on itself (one started where the
+        open transaction cannot be seen) fails instead of hanging."""
+        lock = self._write_lock
+        if lock is None:
+            return await self.get_connection()
+        try:
+            async with asyncio.timeout(BUSY_TIMEOUT_SECONDS):
+                await lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked") from None
+        try:
+            if self._writer is None:
+                self._writer = await self.get_connection()
+        except BaseException:
+            lock.release()
+            raise
+        return self._writer
+
+    def in_loop_writer(self) -> InLoopConnection | None:
+        """The write connection of the loop's own thread (call only holding the lease)."""
+        if self._write_lock is None:
+            return None
+        if self._in_loop is None:
+            self._in_loop = InLoopConnection(self._open_in_loop())
+        return self._in_loop
+
+    def _open_in_loop(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection = sqlite3.connect(
+            **{**self.connection_kwargs, "check_same_thread": False}
+        )
+        connection.row_factory = dict_factory
+        for pragma in SQLITE_PRAGMAS:
+            connection.execute(pragma)
+        connection.execute("PRAGMA busy_timeout = 0")  # never wait in the loop
+        connection.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint_now_and_then
+        return connection
+
+    def _checkpoint_now_and_then(self) -> None:
+        """Every so many commits on the loop's connection, a passive checkpoint (it copies the
+        WAL into the database file without waiting for anyone) on the threaded connection,
+        as SQLite's automatic one would have done after about a thousand pages."""
+        self._in_loop_commits += 1
+        if self._in_loop_commits % IN_LOOP_COMMITS_A_CHECKPOINT or self._checkpoints:
+            return
+        task = asyncio.ensure_future(self._checkpoint())
+        self._checkpoints.add(task)
+        task.add_done_callback(self._checkpoints.discard)
+
+    async def _checkpoint(self) -> None:
+        connection = await self.lease_writer()
+        try:
+            await connection.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            await self.return_writer(connection)
+
+    async def return_writer(self, connection: aiosqlite.Connection | InLoopConnection) -> None:
+        lock = self._write_lock
+        if lock is None or connection not in (self._writer, self._in_loop):
+            await connection.close()  # not leased: its own connection
+            return
+        if connection is self._in_loop:
+            try:
+                if connection.in_transaction:  # a COMMIT or ROLLBACK that failed
+                    await connection.execute("ROLLBACK")
+                else:
+                    self._checkpoint_now_and_then()
+            except BaseException:
+                self._in_loop = None
+                await _close_quietly(connection)
+                raise
+            finally:
+                lock.release()
+            return
+        try:
+            if connection.in_transaction:  # a COMMIT or ROLLBACK that failed
+                await connection.execute("ROLLBACK")
+        except BaseException:
+            # A connection that cannot even roll back is not lent again.
+            self._writer = None
+            await _close_quietly(connection)
+            raise
+        finally:
+            lock.release()
 
     async def get_connection(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(**self.connection_kwargs)
@@ -61,8 +274,22 @@ class RegistrySQLiteEngine(SQLiteEngine):
             self._reader = await self.get_connection()
         if self._direct is None:
             self._direct = _direct_reader(self.connection_kwargs["database"])
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
 
     async def stop(self) -> None:
+        if self._write_lock is not None:
+            lock = self._write_lock
+            for task in list(self._checkpoints):
+                await task
+            async with lock:  # the transaction in progress, if any, ends first
+                self._write_lock = None
+                if self._in_loop is not None:
+                    in_loop, self._in_loop = self._in_loop, None
+                    await in_loop.close()
+                if self._writer is not None:
+                    writer, self._writer = self._writer, None
+                    await writer.close()
         if self._direct is not None:
             direct, self._direct = self._direct, None
             direct.close()
@@ -87,6 +314,27 @@ class RegistrySQLiteEngine(SQLiteEngine):
             return None
         return dict(zip([column[0] for column in cursor.description], rows[0], strict=True))
 
+    async def fetch_all_now(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """See :func:`fetch_all_now`: as :meth:`fetch_one_now`, every row."""
+        direct = self._direct
+        query = _compile(sql, "sqlite")
+        if direct is not None and self.current_transaction.get() is None:
+            try:
+                cursor = direct.execute(query, args)
+                rows = cursor.fetchall()
+            except sqlite3.OperationalError:
+                pass  # busy or locked: as fetch_one_now, wait off the event loop
+            else:
+                names = [column[0] for column in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in rows]
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            connection = transaction.connection
+            found = await self._run_in_existing_connection(connection, query, list(args))
+        else:
+            found = await self._run_in_new_connection(query, list(args))
+        return [dict(row) for row in found]
+
     async def fetch_one(self, sql: str, *args: Any) -> dict[str, Any] | None:
         """See :func:`fetch_one`: in a transaction on its connection, else as any query outside
         one (a read on the shared read connection)."""
@@ -108,14 +356,15 @@ class RegistrySQLiteEngine(SQLiteEngine):
         # Before start() (Piccolo's own command line, say) every query gets its own connection.
         if self._reader is not None and _is_read(query):
             return list(await self._reader.execute_fetchall(query, args or []))
-        connection = await self.get_connection()
+        # A write outside a transaction: on the write connection, which commits it at once
+        # (autocommit: Piccolo's connections have no isolation level).
+        connection = await self.lease_writer()
         try:
-            async with connection.execute(query, args or []) as cursor:
-                rows = await cursor.fetchall()
+            rows = list(await connection.execute_fetchall(query, args or []))
             await connection.commit()
             return rows
         finally:
-            await connection.close()
+            await self.return_writer(connection)
 
     async def _run_in_existing_connection(
         self,
@@ -141,7 +390,18 @@ class RegistrySQLiteEngine(SQLiteEngine):
     ) -> SQLiteTransaction:
         # IMMEDIATE by default: a transaction that reads then writes would otherwise fail with
         # "database is locked" when it tries to upgrade its lock while another writer holds it.
-        return super().transaction(transaction_type=transaction_type, allow_nested=allow_nested)
+        return RegistrySQLiteTransaction(
+            engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+        )
+
+    def short_transaction(self) -> ShortSQLiteTransaction:
+        return ShortSQLiteTransaction(engine=self, transaction_type=TransactionType.immediate)
+
+
+async def _close_quietly(connection: aiosqlite.Connection | InLoopConnection) -> None:
+    # Already broken: the error that matters is the one being raised.
+    with contextlib.suppress(Exception):
+        await connection.close()
 
 
 def _direct_reader(path: str) -> sqlite3.Connection:
@@ -217,6 +477,18 @@ class RegistryPostgresEngine(PostgresEngine):
 
     async def fetch_one_now(self, sql: str, *args: Any) -> dict[str, Any] | None:
         return await self.fetch_one(sql, *args)
+
+    async def fetch_all_now(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        query = _compile(sql, "postgres")
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            records = await transaction.connection.fetch(query, *args)
+        elif self.pool is not None:
+            async with self.pool.acquire() as connection:
+                records = await connection.fetch(query, *args)
+        else:
+            records = await self._run_in_new_connection(query, list(args))
+        return [dict(record) for record in records]
 
     async def stop(self) -> None:
         if self.pool is not None:
@@ -347,6 +619,23 @@ async def fetch_one_now(sql: str, *args: Any) -> dict[str, Any] | None:
     return await engine.fetch_one_now(sql, *args)
 
 
+async def fetch_all_now(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Every row of a short indexed read (a few rows by a unique key or an indexed one), as
+    :func:`fetch_one_now` reads one: on SQLite in the calling thread, outside a transaction."""
+    engine = bound_engine()
+    if not isinstance(engine, RegistrySQLiteEngine | RegistryPostgresEngine):
+        raise TypeError(f"fetch_all_now needs a registry engine, not {type(engine).__name__}")
+    return await engine.fetch_all_now(sql, *args)
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A timestamp as a :func:`fetch_one_now` row gives it: PostgreSQL's is a datetime, and
+    SQLite's direct reads give the text Piccolo stored (``2026-11-28 09:30:00.123456+00:00``)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
 @functools.lru_cache(maxsize=256)
 def _compile(sql: str, engine_type: str) -> str:
     """``sql`` with each ``{}`` made the engine's placeholder (``$1``, ``$2`` or ``?``)."""
@@ -366,6 +655,17 @@ def _compile(sql: str, engine_type: str) -> str:
 def transaction() -> Any:
     """One transaction on the bound engine; on SQLite it takes the write lock up front."""
     return bound_engine().transaction()
+
+
+def short_transaction() -> Any:
+    """:func:`transaction` for a request's own write of a few statements by indexed keys: on
+    SQLite it runs in the event loop's thread (see :class:`ShortSQLiteTransaction`), so never
+    for one that loops over many rows or waits on anything else; on PostgreSQL it is
+    :func:`transaction`."""
+    engine = bound_engine()
+    if isinstance(engine, RegistrySQLiteEngine):
+        return engine.short_transaction()
+    return engine.transaction()
 
 
 def escape_like(text: str) -> str:
@@ -403,7 +703,9 @@ async def serialise_on(table: type[Table], lock_key: int) -> None:
     until the surrounding transaction ends (a PostgreSQL advisory lock, taken through
     ``table``'s engine so it joins the open transaction)."""
     if _on_postgres():
-        await table.raw("SELECT pg_advisory_xact_lock({})", lock_key)
+        # Straight to the transaction's connection: every audited write takes this lock, and
+        # Piccolo's raw query would build a query object for it each time.
+        await fetch_one("SELECT pg_advisory_xact_lock({})", lock_key)
 
 
 def skip_locked() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -13,7 +14,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry.db import RegistryPostgresEngine, _compile, create_engine, fetch_one, transaction
+from registry.db import (
+    InLoopConnection,
+    RegistryPostgresEngine,
+    RegistrySQLiteEngine,
+    _compile,
+    bound_engine,
+    create_engine,
+    fetch_one,
+    short_transaction,
+    transaction,
+)
 from registry.register.tables import Practitioner
 from tests.support import make_settings
 
@@ -125,3 +136,92 @@ def test_binding_an_explicit_engine_makes_no_files_in_the_working_directory(
 
 def _clean_env() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith("REGISTRY_")}
+
+
+async def test_transactions_queue_for_one_long_lived_write_connection_on_sqlite(
+    client: httpx.AsyncClient,
+) -> None:
+    engine = bound_engine()
+    if not isinstance(engine, RegistrySQLiteEngine):
+        pytest.skip("SQLite's write connection")
+    used: list[object] = []
+    inside = 0
+
+    async def add(number: int) -> None:
+        nonlocal inside
+        async with transaction() as opened:
+            inside += 1
+            assert inside == 1  # one transaction at a time holds the connection
+            used.append(opened.connection)
+            await add_practitioner(f"Ada{number}", "Byron")
+            await asyncio.sleep(0)  # let the others try to start meanwhile
+            inside -= 1
+
+    await asyncio.gather(*(add(number) for number in range(8)))
+    await add_practitioner("Outside", "Transaction")  # a write outside one uses it too
+
+    assert len({id(connection) for connection in used}) == 1
+    assert await Practitioner.count() == 9
+
+
+async def test_a_failed_commit_is_rolled_back_before_the_connection_is_lent_again(
+    client: httpx.AsyncClient,
+) -> None:
+    engine = bound_engine()
+    if not isinstance(engine, RegistrySQLiteEngine):
+        pytest.skip("SQLite's write connection")
+    dangling = "INSERT INTO cpd_activity_standard (activity, standard) VALUES ({}, {})"
+
+    async def commit_fails() -> None:
+        async with transaction():
+            await fetch_one("PRAGMA defer_foreign_keys = ON")
+            await fetch_one(dangling, 999_999, 999_999)  # refused only at COMMIT
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await commit_fails()
+    async with transaction():
+        await add_practitioner("Ada", "Byron")
+    assert await fetch_one("SELECT COUNT(*) AS n FROM cpd_activity_standard") == {"n": 0}
+    assert await fetch_one(BY_NAME, "ada byron") == ADA
+
+
+async def test_a_short_transaction_runs_in_the_loop_unless_another_process_is_writing(
+    client: httpx.AsyncClient,
+) -> None:
+    engine = bound_engine()
+    if not isinstance(engine, RegistrySQLiteEngine):
+        pytest.skip("SQLite's write connections")
+    async with short_transaction() as opened:
+        await add_practitioner("Ada", "Byron")
+        assert isinstance(opened.connection, InLoopConnection)
+        assert await elsewhere(BY_NAME, "ada byron") is None
+    assert await elsewhere(BY_NAME, "ada byron") == ADA
+
+    async def add_then_fail() -> None:
+        async with short_transaction():
+            await add_practitioner("Bea", "Byron")
+            raise RuntimeError("undo")
+
+    with pytest.raises(RuntimeError, match="undo"):
+        await add_then_fail()
+    assert await fetch_one(BY_NAME, "bea byron") is None
+
+    # Another process holds SQLite's write lock: the transaction waits for it off the loop, on
+    # the threaded connection, instead of failing or stalling every request.
+    other = sqlite3.connect(engine.connection_kwargs["database"], isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    used: list[object] = []
+
+    async def add_while_locked() -> None:
+        async with short_transaction() as opened:
+            used.append(opened.connection)
+            await add_practitioner("Cy", "Byron")
+
+    waiting = asyncio.create_task(add_while_locked())
+    for _ in range(3):
+        await asyncio.sleep(0)  # let it try the loop's connection, find it locked, and wait
+    other.execute("COMMIT")
+    other.close()
+    await waiting
+    assert not isinstance(used[0], InLoopConnection)
+    assert await fetch_one(BY_NAME, "cy byron") == {"given_names": "Cy", "family_name": "Byron"}

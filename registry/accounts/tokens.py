@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from registry.accounts import credentials
+from registry.accounts.roles import Role
 from registry.accounts.sign_in import SESSION_TOUCH_INTERVAL
 from registry.accounts.tables import ApiToken
 from registry.accounts.users import Account, get_account
 from registry.audit import service as audit
 from registry.core import clock
-from registry.db import transaction
+from registry.db import as_datetime, fetch_all_now, transaction
 from registry.errors import InvalidInput, NotFound
 
 MAX_TOKEN_NAME = 80
@@ -122,29 +124,46 @@ async def revoke_all_tokens(user_id: int, *, why: str) -> int:
     return len(revoked)
 
 
+# The token, its account and the account's roles in one read by the token's hash (a unique
+# index): one row per role, or one with no role. Read afresh on every call, never remembered, so
+# a token revoked, expired or whose account was deactivated fails on the very next request.
+BEARER_LOOKUP = (
+    "SELECT t.id AS token_id, t.revoked_at, t.expires_at, t.last_used_at, u.id, u.email,"
+    " u.display_name, u.active, u.password_hash, u.totp_enabled_at, u.created_at,"
+    " u.last_login_at, u.email_confirmed_at, r.role"
+    ' FROM account_api_token t JOIN account_user u ON u.id = t."user"'
+    ' LEFT JOIN account_user_role r ON r."user" = u.id'
+    " WHERE t.token_hash = {}"
+)
+
+
 async def account_for_api_token(raw: str) -> Account | None:
     if not credentials.looks_like_api_token(raw):
         return None
-    row = (
-        await ApiToken.select(
-            ApiToken.id,
-            ApiToken.user,
-            ApiToken.revoked_at,
-            ApiToken.last_used_at,
-            ApiToken.expires_at,
-        )
-        .where(ApiToken.token_hash == credentials.hash_token(raw))
-        .first()
-    )
+    rows = await fetch_all_now(BEARER_LOOKUP, credentials.hash_token(raw))
+    if not rows:
+        return None
+    row = rows[0]
     moment = clock.now()
-    if row is None or row["revoked_at"] is not None:
+    expires_at = as_datetime(row["expires_at"])
+    if row["revoked_at"] is not None or (expires_at is not None and expires_at <= moment):
         return None
-    if row["expires_at"] is not None and row["expires_at"] <= moment:
+    if not row["active"]:
         return None
-    account = await get_account(row["user"])
-    if not account.active:
-        return None
+    account = Account(
+        id=row["id"],
+        email=row["email"],
+        display_name=row["display_name"],
+        roles=frozenset(Role(each["role"]) for each in rows if each["role"] is not None),
+        active=True,
+        has_password=bool(row["password_hash"]),
+        totp_enabled=row["totp_enabled_at"] is not None,
+        created_at=cast(datetime, as_datetime(row["created_at"])),
+        last_login_at=as_datetime(row["last_login_at"]),
+        email_confirmed=row["email_confirmed_at"] is not None,
+    )
     # Like a session, "last used" is only written once a minute, not on every call.
-    if row["last_used_at"] is None or moment - row["last_used_at"] > SESSION_TOUCH_INTERVAL:
-        await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row["id"])
+    last_used = as_datetime(row["last_used_at"])
+    if last_used is None or moment - last_used > SESSION_TOUCH_INTERVAL:
+        await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row["token_id"])
     return account

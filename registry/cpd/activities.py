@@ -29,7 +29,14 @@ from registry.cpd.tables import (
     PracticeArea,
     Standard,
 )
-from registry.db import lock_row, transaction
+from registry.db import (
+    fetch_all_now,
+    fetch_one,
+    fetch_one_now,
+    lock_row,
+    short_transaction,
+    transaction,
+)
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import evidence
 from registry.register.renewals import RenewalCalendar
@@ -38,6 +45,7 @@ from registry.register.tables import RegisterEntry, Renewal
 TARGET = "cpd_activity"  # the audit trail's target type
 NOT_FOUND = "There is no such activity in your CPD record"
 EVIDENCE_MISSING = "Select a file showing you did the activity"
+NO_RECORD_YET = "Your CPD record starts when you join the register"
 
 
 # --- registration years -------------------------------------------------------------------
@@ -75,7 +83,7 @@ async def owner_of(account_id: int) -> Owner:
         .first()
     )
     if row is None:
-        raise Conflict("Your CPD record starts when you join the register")
+        raise Conflict(NO_RECORD_YET)
     return Owner(account_id, row["practitioner"], row["id"], packs.as_date(row["registered_since"]))
 
 
@@ -148,19 +156,16 @@ def _reflective(data: ActivityIn) -> bool:
     )
 
 
-async def _chosen_items(
-    table: Any, codes: Sequence[str], field: str, noun: str, kept: set[int]
+def _wanted(codes: Sequence[str]) -> list[str]:
+    """The codes asked for, as stored (trimmed, lower case), each once, in the order given."""
+    return list(dict.fromkeys(code.strip().lower() for code in codes))
+
+
+def _check_chosen(
+    found: dict[str, dict[str, Any]], wanted: list[str], field: str, noun: str, kept: set[int]
 ) -> list[dict[str, Any]]:
-    """The rows (id, code, name, sort order) of ``codes``, in the order given; an unknown code
-    or a retired one (unless the activity already carries it: history is kept) is refused by
-    name."""
-    wanted = list(dict.fromkeys(code.strip().lower() for code in codes))
-    if not wanted:
-        return []
-    rows = await table.select(
-        table.id, table.code, table.name, table.sort_order, table.active
-    ).where(table.code.is_in(wanted))
-    found = {row["code"]: row for row in rows}
+    """The rows of ``wanted`` (from ``found``, by code) in the order given; an unknown code or a
+    retired one (unless the activity already carries it: history is kept) is refused by name."""
     for code in wanted:
         row = found.get(code)
         if row is None:
@@ -168,6 +173,20 @@ async def _chosen_items(
         if not row["active"] and row["id"] not in kept:
             raise InvalidInput(f"The {noun} {code} has been retired: choose another", field=field)
     return [found[code] for code in wanted]
+
+
+async def _chosen_items(
+    table: Any, codes: Sequence[str], field: str, noun: str, kept: set[int]
+) -> list[dict[str, Any]]:
+    """The rows (id, code, name, sort order) of ``codes``, checked as :func:`_check_chosen`
+    checks them."""
+    wanted = _wanted(codes)
+    if not wanted:
+        return []
+    rows = await table.select(
+        table.id, table.code, table.name, table.sort_order, table.active
+    ).where(table.code.is_in(wanted))
+    return _check_chosen({row["code"]: row for row in rows}, wanted, field, noun, kept)
 
 
 async def _codes_to_ids(
@@ -332,16 +351,16 @@ async def _reason_if_declared(
     done_on: date,
     calendar: RenewalCalendar,
     reason: str,
-    *,
-    declared: set[int] | None = None,
 ) -> str:
     """Once a year is declared at renewal, a change to its activities needs a reason, which the
-    audit trail keeps with the change; "" for a year still open (no reason asked). ``declared``:
-    the owner's declared years, when the caller has read them already."""
+    audit trail keeps with the change; "" for a year still open (no reason asked)."""
     year = registration_year(done_on, calendar)
-    if declared is None:
-        declared = await declared_years(owner)
-    if year not in declared:
+    return _reason_for(year, year in await declared_years(owner), reason, calendar)
+
+
+def _reason_for(year: int, declared: bool, reason: str, calendar: RenewalCalendar) -> str:
+    """:func:`_reason_if_declared` for a year known to be ``declared`` or not."""
+    if not declared:
         return ""
     reason = reason.strip()
     if not reason:
@@ -409,11 +428,6 @@ def _audited(
     return {**kept, "practice_areas": sorted(areas), "standards": sorted(standards)}
 
 
-async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -> ActivityRecord:
-    owner = await owner_of(account_id)
-    return await _record(owner, data, calendar)
-
-
 async def record_for(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) -> int:
     """Record an activity in ``owner``'s log (the practitioner's own call goes through
     ``record``; the demo seeder comes here for practitioners without an account)."""
@@ -421,27 +435,136 @@ async def record_for(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) 
 
 
 async def _record(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) -> ActivityRecord:
-    """Record an activity and answer it as ``get`` would, from what was written (the API's
-    write path: every read here is one the checks need, nothing is read back)."""
+    """Record an activity and answer it as ``get`` would, from what was written (every read
+    here is one the checks need, nothing is read back)."""
     _check_date(owner, data.done_on)
-    declared = await declared_years(owner)
-    reason = await _reason_if_declared(
-        owner, data.done_on, calendar, data.change_reason, declared=declared
-    )
-    areas = await _chosen_items(
-        PracticeArea, data.practice_areas, "practice_areas", "practice area", set()
-    )
-    standards = await _chosen_items(Standard, data.standards, "standards", "standard of CPD", set())
+    year = registration_year(data.done_on, calendar)
+    declared = year in await declared_years(owner)
+    reason = _reason_for(year, declared, data.change_reason, calendar)
+    areas, standards = await _reference_items(data)
     pack = await packs.pack_on(data.done_on)
-    columns = _columns(data, pack.id)
+    return await _insert(owner, data, year, declared, reason, pack.id, areas, standards)
+
+
+async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -> ActivityRecord:
+    """The practitioner's own call (the API's and the page's write path): three reads, the
+    owner with what the date decides (the year declared or not, the pack in force) in one and
+    the reference items named in another (none when there are none), then one transaction."""
+    year = registration_year(data.done_on, calendar)
+    row = await fetch_one_now(OWNER_FOR_ACTIVITY, year, data.done_on, account_id)
+    if row is None:
+        raise Conflict(NO_RECORD_YET)
+    owner = Owner(
+        account_id, row["practitioner"], row["id"], packs.as_date(row["registered_since"])
+    )
+    _check_date(owner, data.done_on)
+    declared = bool(row["declared"])
+    reason = _reason_for(year, declared, data.change_reason, calendar)
+    areas, standards = await _reference_items(data)
+    if row["pack"] is None:  # the migration's pack starts in 1900: only a broken database
+        raise NotFound(f"No CPD rule pack is in force on {data.done_on.isoformat()}")
+    return await _insert(owner, data, year, declared, reason, int(row["pack"]), areas, standards)
+
+
+# The owner of an account's CPD record, whether the registration year of the activity's date
+# was declared at renewal, and the rule pack in force on that date: one read by indexed keys.
+OWNER_FOR_ACTIVITY = (
+    "SELECT e.id, e.practitioner, e.registered_since,"
+    " EXISTS (SELECT 1 FROM register_renewal r"
+    "  WHERE r.entry = e.id AND r.registration_year = {}) AS declared,"
+    " (SELECT p.id FROM cpd_rule_pack p WHERE p.effective_from <= {}"
+    "  ORDER BY p.effective_from DESC LIMIT 1) AS pack"
+    " FROM register_entry e JOIN register_practitioner pr ON pr.id = e.practitioner"
+    " WHERE pr.account = {} LIMIT 1"
+)
+REFERENCE_ITEMS = (
+    "SELECT 'practice_area' AS kind, id, code, name, sort_order, active FROM cpd_practice_area"
+    " WHERE code IN ({areas})"
+    " UNION ALL SELECT 'standard', id, code, name, sort_order, active FROM cpd_standard"
+    " WHERE code IN ({standards})"
+)
+ACTIVITY_COLUMNS = (
+    "practitioner",
+    "rule_pack",
+    "title",
+    "done_on",
+    "quarters",
+    "activity_type",
+    "participatory",
+    "what_happened",
+    "what_learned",
+    "practice_changed",
+    "reflective",
+    "peer_reflection",
+    "peer_role",
+    "created_at",
+    "updated_at",
+)
+INSERT_ACTIVITY = (
+    f"INSERT INTO cpd_activity ({', '.join(ACTIVITY_COLUMNS)})"  # noqa: S608 - names, not input
+    f" VALUES ({', '.join('{}' for _ in ACTIVITY_COLUMNS)}) RETURNING id"
+)
+
+
+async def _reference_items(
+    data: ActivityIn,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The practice areas and the standards the activity names, checked (known, not retired),
+    in the order given: one read for both."""
+    wanted_areas, wanted_standards = _wanted(data.practice_areas), _wanted(data.standards)
+    if not wanted_areas and not wanted_standards:
+        return [], []
+    # An empty IN () is not SQL: NULL matches nothing on either engine.
+    sql = REFERENCE_ITEMS.format(
+        areas=", ".join("{}" for _ in wanted_areas) or "NULL",
+        standards=", ".join("{}" for _ in wanted_standards) or "NULL",
+    )
+    rows = await fetch_all_now(sql, *wanted_areas, *wanted_standards)
+    found: dict[str, dict[str, dict[str, Any]]] = {"practice_area": {}, "standard": {}}
+    for row in rows:
+        found[row["kind"]][row["code"]] = row
+    areas = _check_chosen(
+        found["practice_area"], wanted_areas, "practice_areas", "practice area", set()
+    )
+    standards = _check_chosen(
+        found["standard"], wanted_standards, "standards", "standard of CPD", set()
+    )
+    return areas, standards
+
+
+def _link_rows(table: str, column: str, count: int) -> str:
+    """One multi-row insert of an activity's links (``{}`` placeholders, two a row)."""
+    values = ", ".join("({}, {})" for _ in range(count))
+    return f"INSERT INTO {table} (activity, {column}) VALUES {values}"  # noqa: S608 - names
+
+
+async def _insert(
+    owner: Owner,
+    data: ActivityIn,
+    year: int,
+    declared: bool,
+    reason: str,
+    pack_id: int,
+    areas: list[dict[str, Any]],
+    standards: list[dict[str, Any]],
+) -> ActivityRecord:
+    """Write a checked activity, its links and its audit entry in one transaction, and answer
+    it as ``get`` would, from what was written."""
+    columns = _columns(data, pack_id)
     now = clock.now().astimezone(UTC)
-    async with transaction():
-        inserted = await Activity.insert(
-            Activity(**columns, practitioner=owner.practitioner_id, created_at=now, updated_at=now)
-        ).returning(Activity.id)
-        activity_id = int(inserted[0]["id"])
-        area_ids, standard_ids = [r["id"] for r in areas], [r["id"] for r in standards]
-        await _write_links(activity_id, area_ids, standard_ids, new=True)
+    values = {**columns, "practitioner": owner.practitioner_id, "created_at": now}
+    values["updated_at"] = now
+    async with short_transaction():
+        inserted = await fetch_one(INSERT_ACTIVITY, *(values[c] for c in ACTIVITY_COLUMNS))
+        assert inserted is not None  # RETURNING always answers a row
+        activity_id = int(inserted["id"])
+        for table, column, chosen in (
+            ("cpd_activity_practice_area", "practice_area", areas),
+            ("cpd_activity_standard", "standard", standards),
+        ):
+            if chosen:
+                pairs = [value for row in chosen for value in (activity_id, row["id"])]
+                await fetch_one(_link_rows(table, column, len(chosen)), *pairs)
         await audit.record(
             "cpd.activity_recorded",
             TARGET,
@@ -451,7 +574,6 @@ async def _record(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) -> 
                 **_declared_change(reason),
             },
         )
-    year = registration_year(data.done_on, calendar)
     return ActivityRecord(
         id=activity_id,
         title=columns["title"],
@@ -469,8 +591,8 @@ async def _record(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) -> 
         peer_reflection=data.peer_reflection,
         peer_role=data.peer_role,
         evidence=[],
-        rule_pack=pack.id,
-        editable=year not in declared,
+        rule_pack=pack_id,
+        editable=not declared,
         created_at=now,
         updated_at=now,
     )

@@ -26,10 +26,11 @@ def _run(endpoint: str, rps: float) -> Any:
     return cpd_bench.WrkRun(endpoint, 6.0, rps, 1.0, 2.0, 0, 1.0, 0.1, 2.0)
 
 
-def _result(write: float, large: float) -> Any:
+def _result(write: float, large: float, concern: float = 400.0) -> Any:
     rates = {
         "bare": 5000.0,
         "write": write,
+        "concern": concern,
         "progress small": 300.0,
         "progress large": large,
         "dashboard small": 200.0,
@@ -66,9 +67,11 @@ def test_the_section_says_pass_or_fail_against_each_target(tmp_path: Path) -> No
     assert "| sqlite | 2.00 (300 ÷ 150 req/s) **pass** |" in passing
     assert "0.120 (600 ÷ 5,000 req/s) **pass** |" in passing
     assert "| 0.120 (0.20 ÷ 1.67 ms of server CPU a request) |" in passing
-    failing = cpd_bench.section([_result(write=100.0, large=60.0)], META, args)
+    assert "| 0.080 (400 ÷ 5,000 req/s) **fail** |" in passing  # raising a concern
+    failing = cpd_bench.section([_result(write=100.0, large=60.0, concern=550.0)], META, args)
     assert "5.00 (300 ÷ 60 req/s) **fail**" in failing
     assert "0.020 (100 ÷ 5,000 req/s) **fail**" in failing
+    assert "| 0.110 (550 ÷ 5,000 req/s) **pass** |" in failing
     results = tmp_path / "RESULTS.md"
     results.write_text("# Results\n\nOther sections stay.\n")
     cpd_bench.write_section(passing, results, cpd_bench.START, cpd_bench.END)

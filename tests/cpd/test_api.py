@@ -7,8 +7,11 @@ from typing import Any
 import httpx
 import pytest
 
+from registry.accounts import tokens, users
 from registry.accounts.roles import Role
+from registry.accounts.tables import ApiToken, User
 from registry.audit.service import search as audit_search
+from registry.core import clock
 from registry.cpd.tables import Activity
 from tests.accounts.helpers import SignedIn, user_signed_in_as
 from tests.cpd.helpers import practitioner_with_record
@@ -254,3 +257,36 @@ async def test_an_evidence_form_that_is_not_utf8_is_a_400_problem(
     assert (await client.get(f"{ACTIVITIES}/{made['id']}", headers=person.bearer())).json()[
         "evidence"
     ] == []
+
+
+async def test_the_token_is_checked_afresh_on_every_write(client: httpx.AsyncClient) -> None:
+    """Nothing about a token is remembered between requests: a change of roles, its expiry, the
+    account switched off or the token revoked stops the very next write, and nothing is
+    stored."""
+    person = await practitioner_with_record()
+    assert (await client.post(ACTIVITIES, json=body(), headers=person.bearer())).status_code == 201
+
+    await users.set_roles(person.account.id, [Role.employer])
+    assert (await client.post(ACTIVITIES, json=body(), headers=person.bearer())).status_code == 403
+    await users.set_roles(person.account.id, [Role.practitioner])
+    assert (await client.post(ACTIVITIES, json=body(), headers=person.bearer())).status_code == 201
+
+    await ApiToken.update({ApiToken.expires_at: clock.now()}).where(
+        ApiToken.user == person.account.id
+    )
+    assert (await client.post(ACTIVITIES, json=body(), headers=person.bearer())).status_code == 401
+    await ApiToken.update({ApiToken.expires_at: None}).where(ApiToken.user == person.account.id)
+    assert (await client.post(ACTIVITIES, json=body(), headers=person.bearer())).status_code == 201
+
+    # The account switched off underneath a live token (deactivating through the service also
+    # revokes its tokens: tests/accounts covers that).
+    await User.update({User.active: False}).where(User.id == person.account.id)
+    assert (await client.post(ACTIVITIES, json=body(), headers=person.bearer())).status_code == 401
+    await User.update({User.active: True}).where(User.id == person.account.id)
+    assert (await client.post(ACTIVITIES, json=body(), headers=person.bearer())).status_code == 201
+
+    (summary,) = await tokens.list_api_tokens(person.account.id)
+    await tokens.revoke_api_token(person.account.id, summary.id)
+    refused = await client.post(ACTIVITIES, json=body(), headers=person.bearer())
+    assert refused.status_code == 401
+    assert await Activity.count() == 4
