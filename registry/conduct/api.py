@@ -14,10 +14,10 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, QueryParameter
+from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT
 
 from registry.accounts.auth import SignedInRequest, VisitorRequest, client_address
-from registry.accounts.roles import Role
 from registry.conduct import (
     concerns,
     interim_orders,
@@ -51,8 +51,9 @@ from registry.conduct.schemas import (
     summary_out,
 )
 from registry.conduct.tables import SANCTION_LABELS, Relationship, Stage
-from registry.conduct.workflow import Hearing, Move, MoveIn, Mover, MoveRefused
+from registry.conduct.workflow import Hearing, MoveIn, Mover, MoveRefused
 from registry.register.api import RegistrationNumber
+from registry.register.evidence import download
 from registry.web.errors import problem
 from registry.web.inputs import LARGEST_ID, PageNumber, RowId
 
@@ -226,6 +227,14 @@ class CaseController(Controller):
         )
         return case_out(await service.staff_case(holder, by))
 
+    @get(
+        "/{case_id:int}/documents/{document_id:int}",
+        name="api_case_document",
+        summary="Download a document of a case (the download is audited)",
+    )
+    async def document(self, request: SignedInRequest, case_id: RowId, document_id: RowId) -> File:
+        return download(request, await service.staff_document(case_id, document_id))
+
     @post(
         "/{case_id:int}/interim-orders",
         name="api_case_interim_order",
@@ -335,15 +344,19 @@ class MyCasesController(Controller):
     async def outcome(
         self, request: SignedInRequest, case_id: RowId, data: JSONBody[OutcomeAnswerBody]
     ) -> CaseOut:
-        await service.own_case(request.user.id, case_id)  # anyone else's: not found
-        move = Move.accept_outcome if data.decision == "accept" else Move.reject_outcome
-        await workflow.perform(
-            case_id,
-            move,
-            by=Mover(request.user.id, frozenset({Role.practitioner})),
-            version=data.version,
+        await service.answer_outcome(
+            request.user.id, case_id, data.decision == "accept", data.version
         )
         return case_out(await service.practitioner_case(request.user.id, case_id))
+
+    @get(
+        "/{case_id:int}/documents/{document_id:int}",
+        name="api_my_case_document",
+        summary="Download a document of your case disclosed to you",
+    )
+    async def document(self, request: SignedInRequest, case_id: RowId, document_id: RowId) -> File:
+        stored = await service.practitioner_document(request.user.id, case_id, document_id)
+        return download(request, stored)
 
 
 class PublicationController(Controller):

@@ -9,11 +9,13 @@ from registry.accounts.roles import Role
 from registry.conduct.api import API
 from registry.conduct.demo import seed_demo_conduct
 from registry.conduct.pages import ConcernPages, PublicationPages
+from registry.conduct.practitioner_pages import PractitionerCasePages
 from registry.conduct.reference import REFERENCE_LISTS
 from registry.conduct.register_effect import JOBS, has_open_case, restrictions
+from registry.conduct.service import HAS_OPEN_CASE, practitioner_facts
 from registry.conduct.subject_access import SUBJECT_ACCESS
 from registry.conduct.tables import CONDUCT_TABLES
-from registry.core.domain import Domain
+from registry.core.domain import Domain, NavItem, knowing
 
 FTP_STAFF = Rule(roles=frozenset({Role.caseworker, Role.case_examiner, Role.adjudicator}))
 CASEWORKER = Rule(roles=frozenset({Role.caseworker}))
@@ -22,7 +24,7 @@ ADJUDICATOR = Rule(roles=frozenset({Role.adjudicator}))
 DOMAIN = Domain(
     name="conduct",
     api=API,
-    pages=[ConcernPages, PublicationPages],
+    pages=[ConcernPages, PublicationPages, PractitionerCasePages],
     access={
         # anyone raises a concern; the published decisions and hearings are public
         "api_concern_raise": PUBLIC,
@@ -44,6 +46,7 @@ DOMAIN = Domain(
         "api_case_identify": CASEWORKER,
         "api_conduct_timeliness": FTP_STAFF,
         "api_conduct_timeliness_csv": FTP_STAFF,
+        "api_case_document": FTP_STAFF,
         "api_case_interim_order": ADJUDICATOR,
         "api_interim_order_review": ADJUDICATOR,
         # the practitioner's own cases
@@ -51,7 +54,19 @@ DOMAIN = Domain(
         "api_my_case": PRACTITIONER,
         "api_my_case_respond": PRACTITIONER,
         "api_my_case_outcome": PRACTITIONER,
+        "api_my_case_document": PRACTITIONER,
+        # the same as pages
+        "conduct_your_cases": PRACTITIONER,
+        "conduct_your_case": PRACTITIONER,
+        "conduct_your_case_respond": PRACTITIONER,
+        "conduct_your_case_outcome": PRACTITIONER,
+        "conduct_your_case_answer": PRACTITIONER,
+        "conduct_your_case_document": PRACTITIONER,
     },
+    navigation=[
+        NavItem("/your-cases", "Your cases", knowing(HAS_OPEN_CASE, role="practitioner"), 33),
+    ],
+    visitor_facts=[practitioner_facts],
     jobs=JOBS,
     demo_seeders=[seed_demo_conduct],
     tables=CONDUCT_TABLES,

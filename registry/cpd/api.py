@@ -28,6 +28,7 @@ from registry.cpd.schemas import (
     YearProgressOut,
 )
 from registry.register import evidence
+from registry.register.evidence import download
 from registry.register.renewals import RenewalCalendar
 from registry.web.inputs import YEARS, RowId
 
@@ -133,16 +134,6 @@ def pack_out(pack: packs.Pack) -> RulePackOut:
         capped_type=pack.capped_type,
         cap_hours=progress.hours(pack.cap_quarters) if pack.cap_quarters is not None else None,
         created_at=pack.created_at,
-    )
-
-
-def download(request: AnyRequest, stored: evidence.StoredFile) -> File:
-    return File(
-        path=evidence.open_stored(data_dir_of(request), stored),
-        filename=stored.download_name,
-        media_type=stored.content_type,
-        content_disposition_type="attachment",
-        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -223,6 +223,19 @@ def _case_at(stage_name: str) -> Setup:
     return setup
 
 
+def _own_case_at(stage_name: str) -> Setup:
+    """A case about the signed-in practitioner, brought to a stage."""
+
+    async def setup(person: SignedIn) -> dict[str, int]:
+        from registry.conduct.tables import Stage
+        from tests.conduct.helpers import case_at, people
+
+        who = await people(account_id=person.account.id)
+        return {"case": await case_at(Stage(stage_name), who)}
+
+    return setup
+
+
 async def _anothers_case(person: SignedIn) -> Mapping[str, int] | None:
     await _on_register(person)
     return await _case_at("investigation")(person)
@@ -1619,6 +1632,77 @@ HOSTILE: list[Hostile] = [
         status=404,
         role=Role.practitioner,
         setup=_anothers_case,
+    ),
+    Hostile(
+        "your case page: someone else's",
+        "GET",
+        "/your-cases/{case}",
+        "There is no such fitness to practise case",
+        status=404,
+        role=Role.practitioner,
+        page=True,
+        setup=_anothers_case,
+    ),
+    Hostile(
+        "your case page: a response to someone else's case",
+        "POST",
+        "/your-cases/{case}/response",
+        "There is no such fitness to practise case",
+        status=404,
+        role=Role.practitioner,
+        page=True,
+        setup=_anothers_case,
+        form={"response": "Not me"},
+    ),
+    Hostile(
+        "your case page: an .exe named .pdf with the response",
+        "POST",
+        "/your-cases/{case}/response",
+        "The selected file must be a PDF, PNG or JPEG",
+        role=Role.practitioner,
+        page=True,
+        setup=_own_case_at("investigation"),
+        form={"response": "Attached"},
+        files={"evidence": ("statement.pdf", b"MZ\x90\x00\x03 a program", "application/pdf")},
+    ),
+    Hostile(
+        "your case page: a response with NUL in it",
+        "POST",
+        "/your-cases/{case}/response",
+        "must not contain",
+        role=Role.practitioner,
+        page=True,
+        setup=_own_case_at("investigation"),
+        form={"response": f"I{NUL} did not"},
+    ),
+    Hostile(
+        "your case page: an answer that is neither accept nor reject",
+        "POST",
+        "/your-cases/{case}/outcome",
+        "Choose whether you accept or reject the outcome",
+        role=Role.practitioner,
+        page=True,
+        setup=_own_case_at("accepted_outcome"),
+        form={"decision": "maybe", "confirmed": "yes", "version": "7"},
+    ),
+    Hostile(
+        "your case page: a confirmed answer with a version beyond any integer",
+        "POST",
+        "/your-cases/{case}/outcome",
+        "The page was out of date",
+        role=Role.practitioner,
+        page=True,
+        setup=_own_case_at("accepted_outcome"),
+        form={"decision": "accept", "confirmed": "yes", "version": HUGER},
+    ),
+    Hostile(
+        "your case: a document id beyond any column",
+        "GET",
+        f"/api/v1/me/cases/{{case}}/documents/{BEYOND_INT}",
+        NOT_FOUND,
+        status=404,
+        role=Role.practitioner,
+        setup=_own_case_at("investigation"),
     ),
     Hostile(
         "published decisions: a malformed number",
