@@ -52,6 +52,7 @@ from registry.conduct.schemas import (
 )
 from registry.conduct.tables import SANCTION_LABELS, Relationship, Stage
 from registry.conduct.workflow import Hearing, MoveIn, Mover, MoveRefused
+from registry.register import numbers
 from registry.register.api import RegistrationNumber
 from registry.register.evidence import download
 from registry.web.errors import problem
@@ -372,7 +373,7 @@ class PublicationController(Controller):
         found, published, interim = await publication.decisions(number)
         return PublicOrdersOut(
             registration_number=found,
-            decisions=[_published_out(each) for each in published],
+            decisions=[_published_out(each, found) for each in published],
             interim_orders=[interim_out(order) for order in interim],
         )
 
@@ -384,7 +385,8 @@ class PublicationController(Controller):
     async def decision(
         self, number: RegistrationNumber, decision_id: RowId
     ) -> PublishedDecisionOut:
-        return _published_out(await publication.decision(number, decision_id))
+        published = await publication.decision(number, decision_id)
+        return _published_out(published, numbers.parse_registration_number(number))
 
     @get("/hearings", name="api_hearings", summary="Hearings in the next eight weeks")
     async def hearings(self) -> list[HearingOut]:
@@ -394,7 +396,7 @@ class PublicationController(Controller):
         ]
 
 
-def _published_out(published: publication.Published) -> PublishedDecisionOut:
+def _published_out(published: publication.Published, number: str) -> PublishedDecisionOut:
     sanction = published.sanction
     return PublishedDecisionOut(
         id=sanction.id,
@@ -405,6 +407,7 @@ def _published_out(published: publication.Published) -> PublishedDecisionOut:
         decided_on=published.decided_on,
         starts_on=sanction.starts_on,
         ends_on=sanction.ends_on,
+        pdf_url=f"/register/{number}/decisions/{sanction.id}/pdf",
     )
 
 

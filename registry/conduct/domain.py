@@ -36,6 +36,7 @@ DOMAIN = Domain(
         "conduct_concern_submit": PUBLIC,
         "conduct_decisions": PUBLIC,
         "conduct_decision": PUBLIC,
+        "conduct_decision_pdf": PUBLIC,
         "conduct_hearings": PUBLIC,
         # fitness to practise staff (the workflow says which role makes which move)
         "api_cases": FTP_STAFF,

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
 from registry.accounts.auth import VisitorRequest, client_address
-from registry.conduct import concerns, publication, references
+from registry.conduct import concerns, decision_pdf, publication, references
 from registry.conduct.concerns import ConcernIn
 from registry.conduct.reference import CATEGORIES
 from registry.conduct.tables import RELATIONSHIP_LABELS, SANCTION_LABELS, Relationship
+from registry.config import Settings
 from registry.core import reference
 from registry.errors import InvalidInput, TooManyRequests
 from registry.register.api import RegistrationNumber
@@ -235,6 +236,23 @@ class PublicationPages(Controller):
         return Template(
             "conduct/decision.html",
             context={"number": number, "decision": found, "labels": SANCTION_LABELS},
+        )
+
+    @get("/register/{number:str}/decisions/{decision_id:int}/pdf", name="conduct_decision_pdf")
+    async def decision_pdf(
+        self, request: AnyRequest, number: RegistrationNumber, decision_id: RowId
+    ) -> Response[bytes]:
+        """The decision as a PDF, at this address for as long as it is published."""
+        settings: Settings = request.app.state.settings
+        facts = await publication.decision_document(number, decision_id, settings.base_url)
+        return Response(
+            decision_pdf.render_decision(facts),
+            media_type="application/pdf",
+            headers={
+                "content-disposition": f'inline; filename="{decision_pdf.filename(facts)}"',
+                # withdrawn when the sanction ends: a cache must ask again
+                "cache-control": "no-cache",
+            },
         )
 
     @get("/hearings", name="conduct_hearings")

@@ -248,6 +248,7 @@ class PublishedDecisionOut(BaseModel):
     decided_on: date
     starts_on: date
     ends_on: date | None
+    pdf_url: str = Field(description="The decision as a PDF, while it is published")
 
 
 class PublicOrdersOut(BaseModel):

@@ -1765,6 +1765,21 @@ HOSTILE: list[Hostile] = [
         status=404,
         page=True,
     ),
+    Hostile(
+        "published decision PDF: a malformed number",
+        "GET",
+        "/register/XX1/decisions/1/pdf",
+        "is not a registration number",
+        page=True,
+    ),
+    Hostile(
+        "published decision PDF: an id beyond any column",
+        "GET",
+        f"/register/{numbers.registration_number(1)}/decisions/{BEYOND_INT}/pdf",
+        NOT_FOUND,
+        status=404,
+        page=True,
+    ),
     # --- employers ---------------------------------------------------------------------------
     *EMPLOYER_CASES,
     *WATCHLIST_CASES,
