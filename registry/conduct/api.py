@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody, QueryParameter
 from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT
 
@@ -31,6 +32,7 @@ from registry.conduct.concerns import ConcernIn
 from registry.conduct.sanctions import Terms
 from registry.conduct.schemas import (
     AssignmentBody,
+    AttachmentOut,
     CaseListOut,
     CaseOut,
     ConcernBody,
@@ -52,9 +54,10 @@ from registry.conduct.schemas import (
 )
 from registry.conduct.tables import SANCTION_LABELS, Relationship, Stage
 from registry.conduct.workflow import Hearing, MoveIn, Mover, MoveRefused
-from registry.register import numbers
+from registry.config import Settings
+from registry.register import evidence, numbers
 from registry.register.api import RegistrationNumber
-from registry.register.evidence import download
+from registry.register.evidence import EvidenceUpload, download
 from registry.web.errors import problem
 from registry.web.inputs import LARGEST_ID, PageNumber, RowId
 
@@ -76,7 +79,14 @@ def mover(request: SignedInRequest) -> Mover:
     return Mover(request.user.id, frozenset(request.user.roles))
 
 
-def concern_in(data: ConcernBody) -> ConcernIn:
+def secret_key_of(request: Request[Any, Any, Any]) -> str:
+    settings: Settings = request.app.state.settings
+    return settings.secret_key
+
+
+async def concern_in(request: Request[Any, Any, Any], data: ConcernBody) -> ConcernIn:
+    """The concern as the service takes it; its attachments' tokens checked and read."""
+    attached = await concerns.read_attachments(secret_key_of(request), data.attachments)
     return ConcernIn(
         what_happened=data.what_happened,
         relationship=data.relationship.value,
@@ -90,6 +100,7 @@ def concern_in(data: ConcernBody) -> ConcernIn:
         raiser_email=data.raiser_email,
         raiser_phone=data.raiser_phone,
         consent_to_share=data.consent_to_share,
+        attachments=[each.stored.id for each in attached],
     )
 
 
@@ -110,11 +121,44 @@ class ConcernController(Controller):
             return RaisedOut(reference=references.new_reference(), message=RAISED)
         signed_in = request.user
         raised = await concerns.raise_concern(
-            concern_in(data),
+            await concern_in(request, data),
             raised_by=signed_in.id if signed_in else None,
             client_address=None if signed_in else client_address(request.scope),
         )
         return RaisedOut(reference=raised.reference, message=RAISED)
+
+    @post(
+        "/attachments",
+        name="api_concern_attachment_upload",
+        status_code=HTTP_201_CREATED,
+        summary="Upload a file for a concern still to be raised (PDF, PNG or JPEG, at most "
+        "10 MB) as multipart `data`; name it in the concern by the token returned",
+        request_max_body_size=evidence.UPLOAD_BODY_LIMIT,
+    )
+    async def upload_attachment(
+        self,
+        request: VisitorRequest,
+        data: Annotated[EvidenceUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> AttachmentOut:
+        filename, content = await evidence.read_upload(data.data)
+        settings: Settings = request.app.state.settings
+        signed_in = request.user
+        attached = await concerns.upload_attachment(
+            filename,
+            content,
+            settings.data_dir,
+            settings.secret_key,
+            uploaded_by=signed_in.id if signed_in else None,
+            client_address=None if signed_in else client_address(request.scope),
+        )
+        stored = attached.stored
+        return AttachmentOut(
+            token=attached.token,
+            filename=stored.filename,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+        )
 
 
 StageFilter = Annotated[Stage | None, QueryParameter(title="Stage")]
@@ -149,7 +193,7 @@ class CaseController(Controller):
         summary="Open a concern on the regulator's own motion",
     )
     async def open_case(self, request: SignedInRequest, data: JSONBody[ConcernBody]) -> CaseOut:
-        values = concern_in(data)
+        values = await concern_in(request, data)
         own = ConcernIn(**{**values.__dict__, "relationship": Relationship.regulator.value})
         raised = await concerns.raise_concern(own, raised_by=request.user.id, own_motion=True)
         return case_out(await service.staff_case(raised.case_id, mover(request)))

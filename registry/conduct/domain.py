@@ -28,6 +28,7 @@ DOMAIN = Domain(
     access={
         # anyone raises a concern; the published decisions and hearings are public
         "api_concern_raise": PUBLIC,
+        "api_concern_attachment_upload": PUBLIC,
         "api_register_decisions": PUBLIC,
         "api_register_decision": PUBLIC,
         "api_hearings": PUBLIC,

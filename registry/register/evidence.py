@@ -45,6 +45,15 @@ EXTENSIONS = {content_type: extension for _, content_type, extension in SIGNATUR
 ALIASES = {".jpeg": ".jpg", ".jpe": ".jpg"}
 
 
+@dataclass
+class EvidenceUpload:
+    """The multipart form of an evidence upload through the API: the file in its ``data`` part.
+    Named, so the description says which part, and a form without it is told to choose a file;
+    a bare ``UploadFile`` body made Litestar fail with a 500 on a form that held no file at all."""
+
+    data: UploadFile | None = None
+
+
 @dataclass(frozen=True)
 class CheckedFile:
     """An upload that passed every check, not yet stored."""
