@@ -194,33 +194,13 @@ def render_certificate(facts: CertificateFacts) -> bytes:
     if facts.kind not in KIND_CAPTIONS:
         raise ValueError(f"unknown certificate kind {facts.kind!r}")
     out = io.BytesIO()
-    document = BaseDocTemplate(
+    document = a4_document(
         out,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN + HEADER_HEIGHT,
-        bottomMargin=MARGIN + FOOTER_HEIGHT,
         title=f"{facts.title}: {facts.practitioner_name}",
-        author=AUTHOR,
         subject=f"{KIND_CAPTIONS[facts.kind]} {facts.serial} for {facts.registration_number}",
-        creator=SERVICE_NAME,
         keywords=[facts.registration_number, facts.serial],
-        lang=LANGUAGE,
-        displayDocTitle=1,
-        initialFontName=REGULAR,
     )
-    frame = Frame(
-        MARGIN,
-        MARGIN + FOOTER_HEIGHT,
-        BODY_WIDTH,
-        PAGE_HEIGHT - 2 * MARGIN - HEADER_HEIGHT - FOOTER_HEIGHT,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=6 * mm,
-        bottomPadding=0,
-        id="body",
-    )
+    frame = body_frame()
 
     def first_page(canvas: Canvas, _: BaseDocTemplate) -> None:
         attach_file(canvas, facts.attachment_name, facts.credential_json)
@@ -248,6 +228,44 @@ def render_certificate(facts: CertificateFacts) -> bytes:
     )
     document.build(story(facts))
     return out.getvalue()
+
+
+def a4_document(
+    out: io.BytesIO, *, title: str, subject: str, keywords: list[str]
+) -> BaseDocTemplate:
+    """An A4 document of the register's: margins for the header and footer, the title shown by
+    viewers, the author, the language and the font set (for every PDF the service makes)."""
+    return BaseDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN + HEADER_HEIGHT,
+        bottomMargin=MARGIN + FOOTER_HEIGHT,
+        title=title,
+        author=AUTHOR,
+        subject=subject,
+        creator=SERVICE_NAME,
+        keywords=keywords,
+        lang=LANGUAGE,
+        displayDocTitle=1,
+        initialFontName=REGULAR,
+    )
+
+
+def body_frame() -> Frame:
+    """The page's body, between the header and the footer."""
+    return Frame(
+        MARGIN,
+        MARGIN + FOOTER_HEIGHT,
+        BODY_WIDTH,
+        PAGE_HEIGHT - 2 * MARGIN - HEADER_HEIGHT - FOOTER_HEIGHT,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=6 * mm,
+        bottomPadding=0,
+        id="body",
+    )
 
 
 def story(facts: CertificateFacts) -> list[Flowable]:
@@ -417,12 +435,21 @@ def header(canvas: Canvas) -> None:
 def footer(canvas: Canvas, facts: CertificateFacts) -> None:
     """Whose certificate this is, its serial and issue date, and the page number: on every
     page, so a page that comes loose still says what it belongs to."""
+    # Two short lines, so a long serial never runs into the page number.
+    footer_lines(
+        canvas,
+        f"{facts.registration_number}. Serial {facts.serial}.",
+        f"Issued on {long_date(facts.issued_on)}.",
+    )
+
+
+def footer_lines(canvas: Canvas, first: str, second: str) -> None:
+    """The footer's two lines of what the page belongs to, and the page number beside them."""
     canvas.saveState()
     canvas.setFillColor(SECONDARY_TEXT)
     canvas.setFont(REGULAR, 10)
-    # Two short lines, so a long serial never runs into the page number.
-    canvas.drawString(MARGIN, MARGIN + 12, f"{facts.registration_number}. Serial {facts.serial}.")
-    canvas.drawString(MARGIN, MARGIN, f"Issued on {long_date(facts.issued_on)}.")
+    canvas.drawString(MARGIN, MARGIN + 12, first)
+    canvas.drawString(MARGIN, MARGIN, second)
     canvas.drawRightString(PAGE_WIDTH - MARGIN, MARGIN + 12, f"Page {canvas.getPageNumber()}")
     canvas.restoreState()
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody, QueryParameter
+from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT
 
 from registry.accounts.auth import SignedInRequest, VisitorRequest, client_address
-from registry.accounts.roles import Role
 from registry.conduct import (
     concerns,
     interim_orders,
@@ -30,6 +31,7 @@ from registry.conduct import (
 from registry.conduct.concerns import ConcernIn
 from registry.conduct.schemas import (
     AssignmentBody,
+    AttachmentOut,
     CaseListOut,
     CaseOut,
     ConcernBody,
@@ -51,8 +53,11 @@ from registry.conduct.schemas import (
     summary_out,
 )
 from registry.conduct.tables import SANCTION_LABELS, Relationship, Stage
-from registry.conduct.workflow import Move, Mover, MoveRefused
+from registry.conduct.workflow import Mover, MoveRefused
+from registry.config import Settings
+from registry.register import evidence, numbers
 from registry.register.api import RegistrationNumber
+from registry.register.evidence import EvidenceUpload, download
 from registry.web.errors import problem
 from registry.web.inputs import LARGEST_ID, PageNumber, RowId
 
@@ -74,7 +79,14 @@ def mover(request: SignedInRequest) -> Mover:
     return Mover(request.user.id, frozenset(request.user.roles))
 
 
-def concern_in(data: ConcernBody) -> ConcernIn:
+def secret_key_of(request: Request[Any, Any, Any]) -> str:
+    settings: Settings = request.app.state.settings
+    return settings.secret_key
+
+
+async def concern_in(request: Request[Any, Any, Any], data: ConcernBody) -> ConcernIn:
+    """The concern as the service takes it; its attachments' tokens checked and read."""
+    attached = await concerns.read_attachments(secret_key_of(request), data.attachments)
     return ConcernIn(
         what_happened=data.what_happened,
         relationship=data.relationship.value,
@@ -88,6 +100,7 @@ def concern_in(data: ConcernBody) -> ConcernIn:
         raiser_email=data.raiser_email,
         raiser_phone=data.raiser_phone,
         consent_to_share=data.consent_to_share,
+        attachments=[each.stored.id for each in attached],
     )
 
 
@@ -108,11 +121,44 @@ class ConcernController(Controller):
             return RaisedOut(reference=references.new_reference(), message=RAISED)
         signed_in = request.user
         raised = await concerns.raise_concern(
-            concern_in(data),
+            await concern_in(request, data),
             raised_by=signed_in.id if signed_in else None,
             client_address=None if signed_in else client_address(request.scope),
         )
         return RaisedOut(reference=raised.reference, message=RAISED)
+
+    @post(
+        "/attachments",
+        name="api_concern_attachment_upload",
+        status_code=HTTP_201_CREATED,
+        summary="Upload a file for a concern still to be raised (PDF, PNG or JPEG, at most "
+        "10 MB) as multipart `data`; name it in the concern by the token returned",
+        request_max_body_size=evidence.UPLOAD_BODY_LIMIT,
+    )
+    async def upload_attachment(
+        self,
+        request: VisitorRequest,
+        data: Annotated[EvidenceUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> AttachmentOut:
+        filename, content = await evidence.read_upload(data.data)
+        settings: Settings = request.app.state.settings
+        signed_in = request.user
+        attached = await concerns.upload_attachment(
+            filename,
+            content,
+            settings.data_dir,
+            settings.secret_key,
+            uploaded_by=signed_in.id if signed_in else None,
+            client_address=None if signed_in else client_address(request.scope),
+        )
+        stored = attached.stored
+        return AttachmentOut(
+            token=attached.token,
+            filename=stored.filename,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+        )
 
 
 StageFilter = Annotated[Stage | None, QueryParameter(title="Stage")]
@@ -147,7 +193,7 @@ class CaseController(Controller):
         summary="Open a concern on the regulator's own motion",
     )
     async def open_case(self, request: SignedInRequest, data: JSONBody[ConcernBody]) -> CaseOut:
-        values = concern_in(data)
+        values = await concern_in(request, data)
         own = ConcernIn(**{**values.__dict__, "relationship": Relationship.regulator.value})
         raised = await concerns.raise_concern(own, raised_by=request.user.id, own_motion=True)
         return case_out(await service.staff_case(raised.case_id, mover(request)))
@@ -198,6 +244,14 @@ class CaseController(Controller):
             case_id, data.registration_number, by=by, version=data.version
         )
         return case_out(await service.staff_case(holder, by))
+
+    @get(
+        "/{case_id:int}/documents/{document_id:int}",
+        name="api_case_document",
+        summary="Download a document of a case (the download is audited)",
+    )
+    async def document(self, request: SignedInRequest, case_id: RowId, document_id: RowId) -> File:
+        return download(request, await service.staff_document(case_id, document_id))
 
     @post(
         "/{case_id:int}/interim-orders",
@@ -308,15 +362,19 @@ class MyCasesController(Controller):
     async def outcome(
         self, request: SignedInRequest, case_id: RowId, data: JSONBody[OutcomeAnswerBody]
     ) -> CaseOut:
-        await service.own_case(request.user.id, case_id)  # anyone else's: not found
-        move = Move.accept_outcome if data.decision == "accept" else Move.reject_outcome
-        await workflow.perform(
-            case_id,
-            move,
-            by=Mover(request.user.id, frozenset({Role.practitioner})),
-            version=data.version,
+        await service.answer_outcome(
+            request.user.id, case_id, data.decision == "accept", data.version
         )
         return case_out(await service.practitioner_case(request.user.id, case_id))
+
+    @get(
+        "/{case_id:int}/documents/{document_id:int}",
+        name="api_my_case_document",
+        summary="Download a document of your case disclosed to you",
+    )
+    async def document(self, request: SignedInRequest, case_id: RowId, document_id: RowId) -> File:
+        stored = await service.practitioner_document(request.user.id, case_id, document_id)
+        return download(request, stored)
 
 
 class PublicationController(Controller):
@@ -332,7 +390,7 @@ class PublicationController(Controller):
         found, published, interim = await publication.decisions(number)
         return PublicOrdersOut(
             registration_number=found,
-            decisions=[_published_out(each) for each in published],
+            decisions=[_published_out(each, found) for each in published],
             interim_orders=[interim_out(order) for order in interim],
         )
 
@@ -344,7 +402,8 @@ class PublicationController(Controller):
     async def decision(
         self, number: RegistrationNumber, decision_id: RowId
     ) -> PublishedDecisionOut:
-        return _published_out(await publication.decision(number, decision_id))
+        published = await publication.decision(number, decision_id)
+        return _published_out(published, numbers.parse_registration_number(number))
 
     @get("/hearings", name="api_hearings", summary="Hearings in the next eight weeks")
     async def hearings(self) -> list[HearingOut]:
@@ -354,7 +413,7 @@ class PublicationController(Controller):
         ]
 
 
-def _published_out(published: publication.Published) -> PublishedDecisionOut:
+def _published_out(published: publication.Published, number: str) -> PublishedDecisionOut:
     sanction = published.sanction
     return PublishedDecisionOut(
         id=sanction.id,
@@ -365,6 +424,7 @@ def _published_out(published: publication.Published) -> PublishedDecisionOut:
         decided_on=published.decided_on,
         starts_on=sanction.starts_on,
         ends_on=sanction.ends_on,
+        pdf_url=f"/register/{number}/decisions/{sanction.id}/pdf",
     )
 
 

@@ -10,10 +10,13 @@ it to their open case, if they have one).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
+from pathlib import Path
 
 from registry import text
 from registry.audit import service as audit
@@ -34,8 +37,9 @@ from registry.core import clock
 from registry.db import lock_key, lock_row, serialise_on, transaction
 from registry.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from registry.notifications import service as notifications
-from registry.register import numbers
+from registry.register import evidence, numbers
 from registry.register.tables import RegisterEntry
+from registry.web.inputs import LARGEST_ID
 
 MAX_ATTACHMENTS = 5
 EMAIL_LIMIT = 254
@@ -43,27 +47,134 @@ ATTEMPT_WINDOW = timedelta(hours=1)
 CONCERNS_PER_ADDRESS = 10  # an hour, without an account: a busy office may send a few
 
 
-async def count_attempt(client_address: str) -> None:
-    """Record a concern sent from ``client_address`` without an account, and refuse it when
-    that address has sent too many this hour. The attempt is kept either way (its own
-    transaction), so a refused sender cannot reset the count by being refused."""
+async def count_attempt(
+    client_address: str,
+    *,
+    kind: str = "",
+    most: int = CONCERNS_PER_ADDRESS,
+    refusal: str = (
+        "Too many concerns have been sent from your connection in the last hour. Wait an "
+        "hour and try again, or phone us."
+    ),
+) -> None:
+    """Record a concern (or, with ``kind``, an upload of its attachment) sent from
+    ``client_address`` without an account, and refuse it when that address has sent more than
+    ``most`` this hour. The attempt is kept either way (its own transaction), so a refused
+    sender cannot reset the count by being refused."""
+    key = f"{kind} {client_address}"[:64] if kind else client_address[:64]
     moment = clock.now().astimezone(UTC)
     async with transaction():
-        await serialise_on(ConcernAttempt, lock_key("concern", client_address))
-        await ConcernAttempt.insert(
-            ConcernAttempt(client_address=client_address[:64], attempted_at=moment)
-        )
+        await serialise_on(ConcernAttempt, lock_key("concern", key))
+        await ConcernAttempt.insert(ConcernAttempt(client_address=key, attempted_at=moment))
         sent = await ConcernAttempt.count().where(
-            (ConcernAttempt.client_address == client_address[:64])
+            (ConcernAttempt.client_address == key)
             & (ConcernAttempt.attempted_at > moment - ATTEMPT_WINDOW)
         )
-    if sent > CONCERNS_PER_ADDRESS:
-        await audit.record("conduct.concerns_limited", "client", client_address)
-        raise TooManyRequests(
-            "Too many concerns have been sent from your connection in the last hour. Wait an "
-            "hour and try again, or phone us.",
-            retry_after=int(ATTEMPT_WINDOW.total_seconds()),
+    if sent > most:
+        await audit.record(f"conduct.{kind or 'concerns'}_limited", "client", client_address)
+        raise TooManyRequests(refusal, retry_after=int(ATTEMPT_WINDOW.total_seconds()))
+
+
+# --- attachments ----------------------------------------------------------------------------
+#
+# A file attached to a concern is kept as soon as it is uploaded (the person has no account and
+# the form's answers travel in hidden fields until it is sent), and the form carries a token for
+# it: the file's id and when it was uploaded, signed with the service's secret key over the id,
+# the file's SHA-256 and that time. Only a token this service issued for that very file names it,
+# so nobody can attach someone else's stored file (a CPD certificate, say) by guessing its id; a
+# token lasts a day, long enough to finish the form.
+
+ATTACHMENT_FIELD = "attachments"
+ATTACHMENT_PURPOSE = "conduct-concern-attachment"
+ATTACHMENT_LIFETIME = timedelta(days=1)
+UPLOADS_PER_ADDRESS = 30  # an hour, without an account: five files for each of several concerns
+ATTACHMENT_MISSING = "Select a file to attach"
+STALE_ATTACHMENT = (
+    "A file you attached could not be found or has expired. Attach it again, or send your "
+    "concern without it."
+)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    token: str
+    stored: evidence.StoredFile
+
+
+def _attachment_mac(secret_key: str, file_id: int, sha256: str, issued: int) -> str:
+    message = f"{ATTACHMENT_PURPOSE}:{file_id}:{sha256}:{issued}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def attachment_token(secret_key: str, stored: evidence.StoredFile) -> str:
+    issued = int(clock.now().timestamp())
+    return f"{stored.id}.{issued}.{_attachment_mac(secret_key, stored.id, stored.sha256, issued)}"
+
+
+async def read_attachment(secret_key: str, token: str) -> Attachment:
+    """The file a token names, if this service issued the token for it within the last day;
+    otherwise InvalidInput (one message, whatever was wrong: a guess learns nothing)."""
+    refused = InvalidInput(STALE_ATTACHMENT, field=ATTACHMENT_FIELD)
+    parts = token.split(".") if len(token) <= 120 else []
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        raise refused
+    file_id, issued = int(parts[0]), int(parts[1])
+    if not 0 < file_id <= LARGEST_ID:
+        raise refused
+    now = clock.now().timestamp()
+    if not now - ATTACHMENT_LIFETIME.total_seconds() <= issued <= now + 60:
+        raise refused
+    try:
+        stored = await evidence.get(file_id)
+    except NotFound:
+        raise refused from None
+    if not hmac.compare_digest(
+        _attachment_mac(secret_key, file_id, stored.sha256, issued), parts[2]
+    ):
+        raise refused
+    return Attachment(token, stored)
+
+
+async def read_attachments(secret_key: str, tokens: Sequence[str]) -> list[Attachment]:
+    chosen = list(dict.fromkeys(tokens))
+    if len(chosen) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"Attach {MAX_ATTACHMENTS} files or fewer", field=ATTACHMENT_FIELD)
+    return [await read_attachment(secret_key, token) for token in chosen]
+
+
+async def upload_attachment(
+    filename: str,
+    data: bytes | None,
+    data_dir: Path,
+    secret_key: str,
+    *,
+    uploaded_by: int | None,
+    client_address: str | None,
+) -> Attachment:
+    """Check a file by its content and keep it (once, by its hash) for a concern still to be
+    sent; its token is what the concern names it by. A refused file leaves no trace."""
+    checked = evidence.check_upload(filename, data, missing=ATTACHMENT_MISSING)
+    if client_address is not None:
+        await count_attempt(
+            client_address,
+            kind="upload",
+            most=UPLOADS_PER_ADDRESS,
+            refusal=(
+                "Too many files have been uploaded from your connection in the last hour. "
+                "Wait an hour and try again, or send your concern without them."
+            ),
         )
+
+    async def kept(stored: evidence.StoredFile) -> None:
+        await audit.record(
+            "conduct.attachment_uploaded",
+            "evidence_file",
+            stored.id,
+            after={"sha256": stored.sha256, "size": stored.size},
+        )
+
+    stored = await evidence.store(data_dir, checked, uploaded_by=uploaded_by, then=kept)
+    return Attachment(attachment_token(secret_key, stored), stored)
 
 
 @dataclass(frozen=True)

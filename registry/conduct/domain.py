@@ -9,12 +9,14 @@ from registry.accounts.roles import Role
 from registry.conduct.api import API
 from registry.conduct.demo import seed_demo_conduct
 from registry.conduct.pages import ConcernPages, PublicationPages
+from registry.conduct.practitioner_pages import PractitionerCasePages
 from registry.conduct.reference import REFERENCE_LISTS
 from registry.conduct.register_effect import JOBS, has_open_case, restrictions
+from registry.conduct.service import HAS_OPEN_CASE, practitioner_facts
 from registry.conduct.staff_pages import STAFF_PAGES
 from registry.conduct.subject_access import SUBJECT_ACCESS
 from registry.conduct.tables import CONDUCT_TABLES
-from registry.core.domain import Domain, NavItem, Visitor
+from registry.core.domain import Domain, NavItem, Visitor, knowing
 
 FTP_STAFF = Rule(roles=frozenset({Role.caseworker, Role.case_examiner, Role.adjudicator}))
 CASEWORKER = Rule(roles=frozenset({Role.caseworker}))
@@ -33,10 +35,11 @@ def ftp_staff(visitor: Visitor) -> bool:
 DOMAIN = Domain(
     name="conduct",
     api=API,
-    pages=[ConcernPages, PublicationPages, *STAFF_PAGES],
+    pages=[ConcernPages, PublicationPages, PractitionerCasePages, *STAFF_PAGES],
     access={
         # anyone raises a concern; the published decisions and hearings are public
         "api_concern_raise": PUBLIC,
+        "api_concern_attachment_upload": PUBLIC,
         "api_register_decisions": PUBLIC,
         "api_register_decision": PUBLIC,
         "api_hearings": PUBLIC,
@@ -45,6 +48,7 @@ DOMAIN = Domain(
         "conduct_concern_submit": PUBLIC,
         "conduct_decisions": PUBLIC,
         "conduct_decision": PUBLIC,
+        "conduct_decision_pdf": PUBLIC,
         "conduct_hearings": PUBLIC,
         # fitness to practise staff (the workflow says which role makes which move)
         "api_cases": FTP_STAFF,
@@ -55,6 +59,7 @@ DOMAIN = Domain(
         "api_case_identify": CASEWORKER,
         "api_conduct_timeliness": FTP_STAFF,
         "api_conduct_timeliness_csv": FTP_STAFF,
+        "api_case_document": FTP_STAFF,
         "api_case_interim_order": ADJUDICATOR,
         "api_interim_order_review": ADJUDICATOR,
         # the staff workspace on pages: the same rows as the API's
@@ -71,11 +76,21 @@ DOMAIN = Domain(
         "api_my_case": PRACTITIONER,
         "api_my_case_respond": PRACTITIONER,
         "api_my_case_outcome": PRACTITIONER,
+        "api_my_case_document": PRACTITIONER,
+        # the same as pages
+        "conduct_your_cases": PRACTITIONER,
+        "conduct_your_case": PRACTITIONER,
+        "conduct_your_case_respond": PRACTITIONER,
+        "conduct_your_case_outcome": PRACTITIONER,
+        "conduct_your_case_answer": PRACTITIONER,
+        "conduct_your_case_document": PRACTITIONER,
     },
     navigation=[
+        NavItem("/your-cases", "Your cases", knowing(HAS_OPEN_CASE, role="practitioner"), 33),
         NavItem("/conduct/cases", "Fitness to practise cases", ftp_staff, position=46),
         NavItem("/conduct/timeliness", "Case timeliness", ftp_staff, position=47),
     ],
+    visitor_facts=[practitioner_facts],
     jobs=JOBS,
     demo_seeders=[seed_demo_conduct],
     tables=CONDUCT_TABLES,

@@ -15,23 +15,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
 from registry.accounts.auth import VisitorRequest, client_address
-from registry.conduct import concerns, publication, references
+from registry.conduct import concerns, decision_pdf, publication, references
 from registry.conduct.concerns import ConcernIn
 from registry.conduct.reference import CATEGORIES
 from registry.conduct.tables import RELATIONSHIP_LABELS, SANCTION_LABELS, Relationship
+from registry.config import Settings
 from registry.core import reference
 from registry.errors import InvalidInput, TooManyRequests
+from registry.register import evidence
 from registry.register.api import RegistrationNumber
 from registry.web.dates import read_date
 from registry.web.forms import FormErrors, read_form
 from registry.web.inputs import RowId
 
 AnyRequest = Request[Any, Any, Any]
-STEPS = ("about", "what", "you", "check")
+STEPS = ("about", "what", "attachments", "you", "check")
 # The answers each question page asks for; the others ride along in hidden fields.
 FIELDS = {
     "about": ("about_number", "about_name", "about_workplace"),
@@ -52,9 +54,11 @@ FIELDS = {
         "website",  # the honeypot, carried to the end
     ),
 }
+ATTACHED = concerns.ATTACHMENT_FIELD  # the tokens of files already uploaded: always carried
+UPLOAD = "attachment_file"  # the attachments page's file input
 ALL_FIELDS = tuple(name for names in FIELDS.values() for name in names)
 STEP_OF = {name: step for step, names in FIELDS.items() for name in names}
-STEP_OF.update({"happened_on": "what", "attachments": "what"})
+STEP_OF.update({"happened_on": "what", ATTACHED: "attachments", UPLOAD: "attachments"})
 CHOOSABLE = [r for r in Relationship if r is not Relationship.regulator]
 
 
@@ -63,8 +67,8 @@ def _text(values: Mapping[str, Any], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _categories(values: Mapping[str, Any]) -> list[str]:
-    given = values.get("categories", [])
+def _many(values: Mapping[str, Any], name: str) -> list[str]:
+    given = values.get(name, [])
     chosen = [given] if isinstance(given, str) else list(given)
     return [each for each in chosen if isinstance(each, str) and each]
 
@@ -78,7 +82,8 @@ class Answers:
     @classmethod
     def read(cls, posted: Mapping[str, Any]) -> Answers:
         kept: dict[str, Any] = {name: _text(posted, name) for name in ALL_FIELDS}
-        kept["categories"] = _categories(posted)
+        kept["categories"] = _many(posted, "categories")
+        kept[ATTACHED] = list(dict.fromkeys(_many(posted, ATTACHED)))
         return cls(kept)
 
     def hidden(self, except_step: str) -> list[tuple[str, str]]:
@@ -92,6 +97,7 @@ class Answers:
                 pairs.extend(("categories", code) for code in self.values["categories"])
             elif self.values[name]:
                 pairs.append((name, self.values[name]))
+        pairs.extend((ATTACHED, token) for token in self.values[ATTACHED])
         return pairs
 
     def happened_on(self, errors: FormErrors) -> date | None:
@@ -103,7 +109,7 @@ class Answers:
             errors.add("happened_on", read)
         return None
 
-    def concern(self, happened_on: date | None) -> ConcernIn:
+    def concern(self, happened_on: date | None, attached: list[concerns.Attachment]) -> ConcernIn:
         return ConcernIn(
             what_happened=self.values["what_happened"],
             relationship=self.values["relationship"],
@@ -117,6 +123,7 @@ class Answers:
             raiser_email=self.values["raiser_email"],
             raiser_phone=self.values["raiser_phone"],
             consent_to_share=self.values["consent_to_share"] == "yes",
+            attachments=[each.stored.id for each in attached],
         )
 
 
@@ -139,16 +146,40 @@ def _check_step(step: str, answers: Answers, errors: FormErrors) -> None:
         errors.add("relationship", "Choose who you are to the practitioner")
 
 
-async def _page(step: str, answers: Answers, errors: FormErrors | None = None) -> Template:
+async def _attached(
+    request: AnyRequest, answers: Answers, errors: FormErrors
+) -> list[concerns.Attachment]:
+    """The files carried so far; one whose token does not check out (forged, or a day old) is
+    dropped from the answers and the page says so."""
+    found = []
+    for token in answers.values[ATTACHED][: concerns.MAX_ATTACHMENTS]:
+        with errors.catch(InvalidInput):
+            found.append(await concerns.read_attachment(_secret_key(request), token))
+    answers.values[ATTACHED] = [each.token for each in found]
+    return found
+
+
+def _secret_key(request: AnyRequest) -> str:
+    settings: Settings = request.app.state.settings
+    return settings.secret_key
+
+
+async def _page(
+    request: AnyRequest, step: str, answers: Answers, errors: FormErrors | None = None
+) -> Template:
     errors = errors or FormErrors()
     if step == "what":
         errors.date_fields = frozenset({"happened_on"})
+    attached = await _attached(request, answers, errors) if step in ("attachments", "check") else []
     items = [item for item in await reference.list_items(CATEGORIES) if item.active]
     names = {item.code: item.name for item in items}
     context = {
         "step": step,
         "values": answers.values,
         "hidden": answers.hidden(step),
+        "attached": attached,
+        "max_attachments": concerns.MAX_ATTACHMENTS,
+        "max_upload_mb": evidence.MAX_BYTES // (1024 * 1024),
         "categories": [{"value": item.code, "text": item.name} for item in items],
         "chosen_categories": [names.get(code, code) for code in answers.values["categories"]],
         "relationships": [{"value": r.value, "text": RELATIONSHIP_LABELS[r]} for r in CHOOSABLE],
@@ -163,49 +194,89 @@ async def _page(step: str, answers: Answers, errors: FormErrors | None = None) -
     return Template(f"conduct/concern_{step}.html", context=context, status_code=errors.status_code)
 
 
+async def _attachments_step(
+    request: VisitorRequest, posted: Mapping[str, Any], answers: Answers
+) -> Template:
+    """The attachments page: a file chosen is kept at once (its token joins the answers);
+    "Remove" takes one off; "Continue" goes on. Nothing is attached to anything until the
+    concern is sent."""
+    errors = FormErrors()
+    removed = _text(posted, "remove")
+    if removed:
+        answers.values[ATTACHED] = [t for t in answers.values[ATTACHED] if t != removed]
+        return await _page(request, "attachments", answers)
+    filename, data = await evidence.read_upload(posted.get(UPLOAD))
+    if data is not None and (data or filename):
+        if len(answers.values[ATTACHED]) >= concerns.MAX_ATTACHMENTS:
+            errors.add(UPLOAD, f"You can attach up to {concerns.MAX_ATTACHMENTS} files")
+            return await _page(request, "attachments", answers, errors)
+        settings: Settings = request.app.state.settings
+        signed_in = request.user
+        with errors.catch(InvalidInput, TooManyRequests, rename={evidence.FIELD: UPLOAD}):
+            attached = await concerns.upload_attachment(
+                filename,
+                data,
+                settings.data_dir,
+                settings.secret_key,
+                uploaded_by=signed_in.id if signed_in else None,
+                client_address=None if signed_in else client_address(request.scope),
+            )
+            answers.values[ATTACHED] = [*answers.values[ATTACHED], attached.token]
+        if errors or _text(posted, "action") == "upload":
+            return await _page(request, "attachments", answers, errors)
+    elif _text(posted, "action") == "upload":
+        errors.add(UPLOAD, concerns.ATTACHMENT_MISSING)
+        return await _page(request, "attachments", answers, errors)
+    return await _page(request, "you", answers)
+
+
 class ConcernPages(Controller):
     path = "/raise-a-concern"
     include_in_schema = False
 
     @get("/", name="conduct_concern_start")
-    async def start(self) -> Template:
-        return await _page("about", Answers.read({}))
+    async def start(self, request: AnyRequest) -> Template:
+        return await _page(request, "about", Answers.read({}))
 
-    @post("/", name="conduct_concern_submit")
+    # The attachments page posts a file: room for one at the limit and the answers around it.
+    @post("/", name="conduct_concern_submit", request_max_body_size=evidence.UPLOAD_BODY_LIMIT)
     async def submit(self, request: VisitorRequest) -> Template:
         posted = await read_form(request)
         answers = Answers.read(posted)
         goto = _text(posted, "goto")
         if goto in STEPS:  # "Change" on "Check your answers": that page, as answered
-            return await _page(goto, answers)
+            return await _page(request, goto, answers)
         step = _text(posted, "step")
         if step not in STEPS:
             step = "about"
+        if step == "attachments":
+            return await _attachments_step(request, posted, answers)
         if step != "check":
             errors = FormErrors()
             _check_step(step, answers, errors)
             if errors:
-                return await _page(step, answers, errors)
-            return await _page(STEPS[STEPS.index(step) + 1], answers)
-        return await _send(request, posted, answers)
+                return await _page(request, step, answers, errors)
+            return await _page(request, STEPS[STEPS.index(step) + 1], answers)
+        return await _send(request, answers)
 
 
-async def _send(request: VisitorRequest, posted: Mapping[str, Any], answers: Answers) -> Template:
+async def _send(request: VisitorRequest, answers: Answers) -> Template:
     errors = FormErrors()
     happened_on = answers.happened_on(errors)
+    attached = await _attached(request, answers, errors)
     if errors:
-        return await _page("check", answers, errors)
+        return await _page(request, "check", answers, errors)
     if answers.values["website"]:  # a robot filled in the honeypot: answered as ever, not kept
         return _raised(references.new_reference())
     signed_in = request.user
     with errors.catch(InvalidInput, TooManyRequests):
         raised = await concerns.raise_concern(
-            answers.concern(happened_on),
+            answers.concern(happened_on, attached),
             raised_by=signed_in.id if signed_in else None,
             client_address=None if signed_in else client_address(request.scope),
         )
         return _raised(raised.reference)
-    return await _page("check", answers, errors)
+    return await _page(request, "check", answers, errors)
 
 
 def _raised(reference_: str) -> Template:
@@ -235,6 +306,23 @@ class PublicationPages(Controller):
         return Template(
             "conduct/decision.html",
             context={"number": number, "decision": found, "labels": SANCTION_LABELS},
+        )
+
+    @get("/register/{number:str}/decisions/{decision_id:int}/pdf", name="conduct_decision_pdf")
+    async def decision_pdf(
+        self, request: AnyRequest, number: RegistrationNumber, decision_id: RowId
+    ) -> Response[bytes]:
+        """The decision as a PDF, at this address for as long as it is published."""
+        settings: Settings = request.app.state.settings
+        facts = await publication.decision_document(number, decision_id, settings.base_url)
+        return Response(
+            decision_pdf.render_decision(facts),
+            media_type="application/pdf",
+            headers={
+                "content-disposition": f'inline; filename="{decision_pdf.filename(facts)}"',
+                # withdrawn when the sanction ends: a cache must ask again
+                "cache-control": "no-cache",
+            },
         )
 
     @get("/hearings", name="conduct_hearings")

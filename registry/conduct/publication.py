@@ -9,9 +9,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from registry.conduct import limits
+from registry.conduct.decision_pdf import DecisionFacts
 from registry.conduct.interim_orders import InterimRecord, orders_of
 from registry.conduct.service import SanctionRecord, sanction_record
-from registry.conduct.tables import Case, InterimOrder, Sanction, SanctionKind, Stage
+from registry.conduct.tables import (
+    SANCTION_LABELS,
+    Case,
+    InterimOrder,
+    Sanction,
+    SanctionKind,
+    Stage,
+)
 from registry.core import clock
 from registry.errors import NotFound
 from registry.register import service as register
@@ -82,6 +90,27 @@ async def decision(number: str, sanction_id: int) -> Published:
     if row is None:
         raise NotFound("There is no such published decision")
     return _published(dict(row))
+
+
+async def decision_document(number: str, sanction_id: int, base_url: str) -> DecisionFacts:
+    """What a published decision's PDF states; not found once it is no longer published (the
+    same rule as its page)."""
+    published = await decision(number, sanction_id)
+    entry = await register.get_entry(await register.entry_id_for(number))
+    sanction = published.sanction
+    path = f"/register/{entry.registration_number}/decisions/{sanction.id}"
+    return DecisionFacts(
+        decision_id=sanction.id,
+        label=SANCTION_LABELS[sanction.kind],
+        practitioner_name=entry.public.name,
+        registration_number=entry.registration_number,
+        decided_on=published.decided_on,
+        starts_on=sanction.starts_on,
+        ends_on=sanction.ends_on,
+        summary=sanction.summary,
+        conditions=sanction.conditions,
+        page_url=base_url.rstrip("/") + path,
+    )
 
 
 @dataclass(frozen=True)

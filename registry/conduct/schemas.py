@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from registry.conduct import limits
+from registry.conduct.concerns import MAX_ATTACHMENTS
 from registry.conduct.interim_orders import InterimRecord, ReviewOutcome
 from registry.conduct.sanctions import Terms
 from registry.conduct.service import CaseDetail, CaseSummary, Document, Event, SanctionRecord
@@ -29,6 +30,7 @@ UserId = Annotated[int, Field(ge=1, le=LARGEST_ID)]
 Version = Annotated[int, Field(ge=1, le=LARGEST_ID, title="The case's version you saw")]
 Months = Annotated[int, Field(ge=1, le=120)]
 CategoryCode = Annotated[Text, Field(max_length=40)]
+AttachmentToken = Annotated[Text, Field(max_length=120)]
 
 
 class ConcernBody(BaseModel):
@@ -49,8 +51,22 @@ class ConcernBody(BaseModel):
     raiser_email: Text = Field(default="", max_length=254, title="Your email address")
     raiser_phone: Text = Field(default="", max_length=40, title="Your phone number")
     consent_to_share: bool = Field(default=False, title="Share who you are with them")
+    attachments: list[AttachmentToken] = Field(
+        default_factory=list,
+        max_length=MAX_ATTACHMENTS,
+        title="Attached files",
+        description="The tokens POST /concerns/attachments gave for the files uploaded for it",
+    )
     # The honeypot: hidden from people, who leave it empty; anything in it is a robot's.
     website: Text = Field(default="", max_length=200, title="Leave this empty")
+
+
+class AttachmentOut(BaseModel):
+    token: str = Field(description="Name the file by this in the concern's attachments")
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
 
 
 class RaisedOut(BaseModel):
@@ -268,6 +284,7 @@ class PublishedDecisionOut(BaseModel):
     decided_on: date
     starts_on: date
     ends_on: date | None
+    pdf_url: str = Field(description="The decision as a PDF, while it is published")
 
 
 class PublicOrdersOut(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from registry.accounts.roles import Role
@@ -28,7 +29,9 @@ from registry.conduct.tables import (
     Stage,
 )
 from registry.conduct.workflow import (
+    MOVES,
     NOT_FOUND,
+    PRACTITIONER,
     CaseRecord,
     Move,
     Mover,
@@ -37,13 +40,30 @@ from registry.conduct.workflow import (
     bump,
     case_from_row,
     get_case,
+    perform,
 )
 from registry.core import clock
 from registry.db import transaction
 from registry.errors import Conflict, InvalidInput, NotFound
+from registry.register import evidence
 from registry.register.tables import EvidenceFile, RegisterEntry
 
 PAGE_SIZE = 50
+# The events of a case its practitioner sees on their timeline: what was decided and what they
+# did, from the notice of investigation on. Triage before the notice, assignment, identification
+# and staff's reasons stay with staff (a reason may name who raised the concern).
+PRACTITIONER_EVENTS = frozenset(
+    {move.value for move in MOVES}
+    - {Move.start_triage.value, Move.close_outside_remit.value, Move.close_no_further_action.value}
+) | {"response_received", "interim_order_made"}
+MAX_RESPONSE_FILES = 5
+# What each stage asks of the practitioner, in their words (by the case's due date).
+ASKED_OF_PRACTITIONER: dict[Stage, str] = {
+    Stage.investigation: "Send your response to the notice of investigation",
+    Stage.accepted_outcome: "Accept or reject the outcome the case examiners propose",
+    Stage.hearing: "Attend your hearing",
+}
+RESPONSE_FILE_MISSING = "Select a file to attach to your response"
 
 
 @dataclass(frozen=True)
@@ -130,6 +150,22 @@ async def events_of(case_id: int) -> list[Event]:
             json.loads(row["details"] or "{}"),
         )
         for row in rows
+    ]
+
+
+EVENT_LABELS = {
+    **{move.value: transition.label for move, transition in MOVES.items()},
+    "response_received": "Your response received",
+    "interim_order_made": "Interim order made",
+}
+
+
+async def practitioner_events(case_id: int) -> list[Event]:
+    """The timeline the practitioner sees: which step, when; not who made it or why."""
+    return [
+        Event(event.event, event.from_stage, event.to_stage, "", event.at, "", {})
+        for event in await events_of(case_id)
+        if event.event in PRACTITIONER_EVENTS
     ]
 
 
@@ -244,6 +280,24 @@ async def practitioner_cases(account_id: int) -> list[CaseRecord]:
     return [case_from_row(row) for row in rows]
 
 
+HAS_OPEN_CASE = "has_conduct_case"
+
+
+async def practitioner_facts(user_id: int, roles: frozenset[Any]) -> frozenset[str]:
+    """Whether a practitioner has an open case put to them: the navigation then offers
+    "Your cases" (one indexed read, for practitioners only)."""
+    if Role.practitioner not in roles:
+        return frozenset()
+    entry_id = await _account_entry(user_id)
+    if entry_id is None:
+        return frozenset()
+    found = await Case.exists().where(
+        (Case.entry == entry_id)
+        & Case.stage.not_in([Stage.received.value, Stage.triage.value, Stage.closed.value])
+    )
+    return frozenset({HAS_OPEN_CASE}) if found else frozenset()
+
+
 async def practitioner_case(account_id: int, case_id: int) -> CaseDetail:
     """What the practitioner sees of their case: the allegations, the documents disclosed to
     them, who raised each concern only where that person consented."""
@@ -255,7 +309,7 @@ async def practitioner_case(account_id: int, case_id: int) -> CaseDetail:
         registration_number=number,
         practitioner_name=name,
         concerns=await concerns.concerns_of(case_id, show_raiser=None),
-        events=[],
+        events=await practitioner_events(case_id),
         documents=await documents_of(case_id, disclosed_only=True),
         sanctions=await sanctions_of(case_id),
         interim_orders=await orders_of(case_id),
@@ -267,49 +321,143 @@ async def practitioner_case(account_id: int, case_id: int) -> CaseDetail:
 async def respond(account_id: int, case_id: int, response: str, file_ids: list[int]) -> CaseRecord:
     """The practitioner's response to the notice of investigation, with any files, while the
     case is under investigation; a later response replaces the text and adds the files."""
-    response = response.strip()
-    if not response and not file_ids:
-        raise InvalidInput("Write your response, or attach it", field="response")
-    if len(response) > limits.MAX_TEXT:
-        raise InvalidInput("Your response must be 10,000 characters or fewer", field="response")
+    response = _checked_response(response, bool(file_ids))
     async with transaction():
         case = await own_case(account_id, case_id)
-        if case.stage is not Stage.investigation:
-            raise Conflict("Your response is asked for while the case is being investigated")
         if file_ids:
             found = await EvidenceFile.select(EvidenceFile.id).where(
                 EvidenceFile.id.is_in(file_ids) & (EvidenceFile.uploaded_by == account_id)
             )
             if len(found) != len(set(file_ids)):
                 raise InvalidInput("Attach files you uploaded", field="evidence")
-        moment = clock.now().astimezone(UTC)
-        await bump(case, {Case.response_text: response, Case.responded_at: moment})
-        for file_id in dict.fromkeys(file_ids):
-            await CaseDocument.insert(
-                CaseDocument(
-                    case=case_id,
-                    file=file_id,
-                    kind="response",
-                    disclosed=True,
-                    added_by=account_id,
-                    added_at=moment,
-                )
+        return await _record_response(case, account_id, response, list(dict.fromkeys(file_ids)))
+
+
+def _checked_response(response: str, with_files: bool) -> str:
+    response = response.strip()
+    if not response and not with_files:
+        raise InvalidInput("Write your response, or attach it", field="response")
+    if len(response) > limits.MAX_TEXT:
+        raise InvalidInput("Your response must be 10,000 characters or fewer", field="response")
+    return response
+
+
+def _responding(case: CaseRecord) -> None:
+    if case.stage is not Stage.investigation:
+        raise Conflict("Your response is asked for while the case is being investigated")
+
+
+async def respond_with_files(
+    account_id: int,
+    case_id: int,
+    response: str,
+    uploads: list[tuple[str, bytes | None]],
+    data_dir: Path,
+) -> CaseRecord:
+    """The response with files uploaded with it (name, bytes), each checked by its content
+    before anything is kept; the files and the response are kept together or not at all."""
+    uploads = [(name, data) for name, data in uploads if data or name]  # empty file inputs
+    if len(uploads) > MAX_RESPONSE_FILES:
+        raise InvalidInput(
+            f"Attach {MAX_RESPONSE_FILES} files or fewer to one response", field=evidence.FIELD
+        )
+    checked = [
+        evidence.check_upload(name, data, missing=RESPONSE_FILE_MISSING) for name, data in uploads
+    ]
+    response = _checked_response(response, bool(checked))
+    _responding(await own_case(account_id, case_id))  # refused before any file is written
+    done: list[CaseRecord] = []
+
+    async def attach(stored: list[evidence.StoredFile]) -> None:
+        case = await own_case(account_id, case_id)
+        file_ids = list(dict.fromkeys(each.id for each in stored))
+        done.append(await _record_response(case, account_id, response, file_ids))
+
+    await evidence.store_many(data_dir, checked, uploaded_by=account_id, then=attach)
+    return done[0]
+
+
+async def _record_response(
+    case: CaseRecord, account_id: int, response: str, file_ids: list[int]
+) -> CaseRecord:
+    _responding(case)
+    moment = clock.now().astimezone(UTC)
+    values: dict[Any, Any] = {Case.responded_at: moment}
+    if response:  # files alone add to the response already given
+        values[Case.response_text] = response
+    await bump(case, values)
+    for file_id in file_ids:
+        await CaseDocument.insert(
+            CaseDocument(
+                case=case.id,
+                file=file_id,
+                kind="response",
+                disclosed=True,
+                added_by=account_id,
+                added_at=moment,
             )
-        await add_event(
-            case_id,
-            "response_received",
-            None,
-            None,
-            by=Mover(account_id),
-            details={"documents": list(dict.fromkeys(file_ids))},
         )
-        await audit.record(
-            "conduct.response_received",
-            "conduct_case",
-            case.reference,
-            after={"files": len(file_ids)},
-        )
-        return await get_case(case_id)
+    await add_event(
+        case.id,
+        "response_received",
+        None,
+        None,
+        by=Mover(account_id),
+        details={"documents": file_ids},
+    )
+    await audit.record(
+        "conduct.response_received",
+        "conduct_case",
+        case.reference,
+        after={"files": len(file_ids)},
+    )
+    return await get_case(case.id)
+
+
+async def answer_outcome(account_id: int, case_id: int, accept: bool, version: int) -> CaseRecord:
+    """The practitioner accepts or rejects the outcome the case examiners propose, as of the
+    version of the case they saw (anyone else's case: not found)."""
+    await own_case(account_id, case_id)
+    return await perform(
+        case_id,
+        Move.accept_outcome if accept else Move.reject_outcome,
+        by=Mover(account_id, PRACTITIONER),
+        version=version,
+    )
+
+
+async def practitioner_document(
+    account_id: int, case_id: int, document_id: int
+) -> evidence.StoredFile:
+    """A document of the practitioner's own case that was disclosed to them (anything else:
+    not found); the download is written to the audit trail."""
+    case = await own_case(account_id, case_id)
+    return await _document(case, document_id, disclosed_only=True)
+
+
+async def staff_document(case_id: int, document_id: int) -> evidence.StoredFile:
+    """Any document of a case, for fitness to practise staff; the download is audited."""
+    return await _document(await get_case(case_id), document_id, disclosed_only=False)
+
+
+async def _document(
+    case: CaseRecord, document_id: int, *, disclosed_only: bool
+) -> evidence.StoredFile:
+    row = (
+        await CaseDocument.select(CaseDocument.file, CaseDocument.disclosed)
+        .where((CaseDocument.id == document_id) & (CaseDocument.case == case.id))
+        .first()
+    )
+    if row is None or (disclosed_only and not row["disclosed"]):
+        raise NotFound("There is no such document on this case")
+    stored = await evidence.get(row["file"])
+    await audit.record(
+        "conduct.document_downloaded",
+        "conduct_case",
+        case.reference,
+        after={"document": document_id, "file": stored.id, "sha256": stored.sha256},
+    )
+    return stored
 
 
 @dataclass(frozen=True)

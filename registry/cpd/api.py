@@ -3,11 +3,9 @@ and rule packs for admins. Thin: parse, call the service, shape the answer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post, put
-from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, JSONBody, QueryParameter
@@ -28,6 +26,7 @@ from registry.cpd.schemas import (
     YearProgressOut,
 )
 from registry.register import evidence
+from registry.register.evidence import EvidenceUpload, download
 from registry.register.renewals import RenewalCalendar
 from registry.web.inputs import YEARS, RowId
 
@@ -134,25 +133,6 @@ def pack_out(pack: packs.Pack) -> RulePackOut:
         cap_hours=progress.hours(pack.cap_quarters) if pack.cap_quarters is not None else None,
         created_at=pack.created_at,
     )
-
-
-def download(request: AnyRequest, stored: evidence.StoredFile) -> File:
-    return File(
-        path=evidence.open_stored(data_dir_of(request), stored),
-        filename=stored.download_name,
-        media_type=stored.content_type,
-        content_disposition_type="attachment",
-        headers={"Cache-Control": "no-store"},
-    )
-
-
-@dataclass
-class EvidenceUpload:
-    """The multipart form of an evidence upload: the file in its ``data`` part. Named, so the
-    description says which part, and a form without it is told to choose a file; a bare
-    ``UploadFile`` body made Litestar fail with a 500 on a form that held no file at all."""
-
-    data: UploadFile | None = None
 
 
 class MyCpdController(Controller):

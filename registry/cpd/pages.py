@@ -19,7 +19,7 @@ from registry.certificates import serials
 from registry.core import clock
 from registry.core.reference import list_items
 from registry.cpd import activities, audit_workflow, export, packs, progress, statement
-from registry.cpd.api import Year, calendar_of, data_dir_of, download
+from registry.cpd.api import Year, calendar_of, data_dir_of
 from registry.cpd.reference import PRACTICE_AREAS, STANDARDS
 from registry.cpd.schemas import ActivityIn, RulePackIn, hours_text
 from registry.cpd.tables import ACTIVITY_TYPE_LABELS, AuditCaseState
@@ -328,7 +328,7 @@ class CpdPages(Controller):
         """The owner's own file, or any for CPD staff; anyone else is told it is not there."""
         staff = Role.cpd_assessor in request.user.roles
         stored = await activities.evidence_file(request.user.id, evidence_id, cpd_staff=staff)
-        return download(request, stored)
+        return evidence.download(request, stored)
 
 
 def _serial_shown(value: str) -> str:

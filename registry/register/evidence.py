@@ -14,12 +14,15 @@ from __future__ import annotations
 import hashlib
 import os
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
 
+from litestar import Request
 from litestar.datastructures import UploadFile
+from litestar.response import File
 
 from registry.core import clock
 from registry.db import transaction
@@ -40,6 +43,15 @@ SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
 )
 EXTENSIONS = {content_type: extension for _, content_type, extension in SIGNATURES}
 ALIASES = {".jpeg": ".jpg", ".jpe": ".jpg"}
+
+
+@dataclass
+class EvidenceUpload:
+    """The multipart form of an evidence upload through the API: the file in its ``data`` part.
+    Named, so the description says which part, and a form without it is told to choose a file;
+    a bare ``UploadFile`` body made Litestar fail with a 500 on a form that held no file at all."""
+
+    data: UploadFile | None = None
 
 
 @dataclass(frozen=True)
@@ -201,14 +213,32 @@ async def store(
     """Keep a checked file: its bytes in place, its row, and what it is attached to (``then``,
     run in the same transaction). If any of that is refused, a file this call wrote is taken
     away again, unless another row already stands for the same bytes."""
-    created = write(data_dir, checked)
+
+    async def then_one(stored: list[StoredFile]) -> None:
+        await then(stored[0])
+
+    [stored] = await store_many(data_dir, [checked], uploaded_by=uploaded_by, then=then_one)
+    return stored
+
+
+async def store_many(
+    data_dir: Path,
+    checked: Sequence[CheckedFile],
+    *,
+    uploaded_by: int | None,
+    then: Callable[[list[StoredFile]], Awaitable[None]],
+) -> list[StoredFile]:
+    """:func:`store` for several files kept together: all of them and ``then`` in one
+    transaction, or none of them (a file this call wrote is taken away again)."""
+    created = [each.sha256 for each in checked if write(data_dir, each)]
     try:
         async with transaction():
-            stored = await record(checked, uploaded_by=uploaded_by)
+            stored = [await record(each, uploaded_by=uploaded_by) for each in checked]
             await then(stored)
     except BaseException:
-        if created and not await EvidenceFile.exists().where(EvidenceFile.sha256 == checked.sha256):
-            discard(data_dir, checked.sha256)
+        for sha256 in dict.fromkeys(created):
+            if not await EvidenceFile.exists().where(EvidenceFile.sha256 == sha256):
+                discard(data_dir, sha256)
         raise
     return stored
 
@@ -226,3 +256,15 @@ def open_stored(data_dir: Path, stored: StoredFile) -> Path:
     if not path.is_file():
         raise NotFound("The file is missing from storage. Ask the service team to restore it.")
     return path
+
+
+def download(request: Request[Any, Any, Any], stored: StoredFile) -> File:
+    """A stored file as a download (never shown in the browser, never cached): the one way
+    every domain serves its evidence files."""
+    return File(
+        path=open_stored(request.app.state.settings.data_dir, stored),
+        filename=stored.download_name,
+        media_type=stored.content_type,
+        content_disposition_type="attachment",
+        headers={"Cache-Control": "no-store"},
+    )

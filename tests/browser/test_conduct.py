@@ -18,6 +18,8 @@ from tests.browser.conftest import People, expect_problems, unique
 from tests.conduct import helpers
 from tests.register.helpers import put_on_register
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
 
 async def _staff(role: Role) -> Mover:
     account = await users.create_user(
@@ -59,6 +61,10 @@ async def test_anyone_raises_a_concern_and_reads_a_published_decision(
     await expect(page).to_have_url(re.compile(rf"/register/{number}/decisions/\d+$"))
     await expect(page.get_by_role("heading", level=1)).to_have_text("Conditions of practice")
     await assert_accessible(page)
+    pdf_link = page.get_by_role("link", name="Download the decision (PDF)")
+    pdf = await page.request.get(await pdf_link.get_attribute("href") or "")
+    assert pdf.ok
+    assert pdf.headers["content-type"] == "application/pdf"
     await page.get_by_role("link", name=f"All decisions about {number}").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Fitness to practise decisions")
     await assert_accessible(page)
@@ -87,6 +93,25 @@ async def test_anyone_raises_a_concern_and_reads_a_published_decision(
     await page.get_by_label("Describe what happened").fill("They shouted in the waiting room.")
     await page.locator("#categories").check()
     await page.get_by_role("button", name="Continue").click()
+
+    # a file attached: a disguised one refused, then a real one kept and listed
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Do you have anything to show us?"
+    )
+    await assert_accessible(page)
+    await page.get_by_label("Attach a file").set_input_files(
+        {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00"}
+    )
+    await page.get_by_role("button", name="Attach file").click()
+    await expect_problems(page, {"attachment_file": "The selected file must be a PDF, PNG or JPEG"})
+    await assert_accessible(page)
+    await page.get_by_label("Attach a file").set_input_files(
+        {"name": "letter.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    await page.get_by_role("button", name="Attach file").click()
+    await expect(page.locator(".govuk-summary-list")).to_contain_text("letter.pdf")
+    await assert_accessible(page)
+    await page.get_by_role("button", name="Continue").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("About you")
     await assert_accessible(page)
     await page.get_by_label("Member of the public").check()
@@ -95,6 +120,7 @@ async def test_anyone_raises_a_concern_and_reads_a_published_decision(
     await expect(page.get_by_role("heading", level=1)).to_have_text(
         "Check your answers before sending your concern"
     )
+    await expect(page.locator("main")).to_contain_text("letter.pdf (PDF, 1 KB)")
     await assert_accessible(page)
     await page.get_by_role("button", name="Send concern").click()
     await expect(page.locator(".govuk-panel__title")).to_have_text("Concern sent")

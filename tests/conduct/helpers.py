@@ -36,15 +36,17 @@ async def staff(role: Role, email: str) -> Mover:
     return Mover(account.id, frozenset({role}))
 
 
-async def people(email: str = "pat@example.org") -> People:
-    practitioner = await users.create_user(email, "Pat Smith", [Role.practitioner])
-    entry = await put_on_register("Pat", "Smith", account_id=practitioner.id)
+async def people(email: str = "pat@example.org", *, account_id: int | None = None) -> People:
+    """The practitioner (a new account, or ``account_id``'s) and the staff of their cases."""
+    if account_id is None:
+        account_id = (await users.create_user(email, "Pat Smith", [Role.practitioner])).id
+    entry = await put_on_register("Pat", "Smith", account_id=account_id)
     return People(
         caseworker=await staff(Role.caseworker, "cw@example.org"),
         examiner=await staff(Role.case_examiner, "ce1@example.org"),
         second_examiner=await staff(Role.case_examiner, "ce2@example.org"),
         adjudicator=await staff(Role.adjudicator, "adj@example.org"),
-        practitioner=Mover(practitioner.id, frozenset({Role.practitioner})),
+        practitioner=Mover(account_id, frozenset({Role.practitioner})),
         entry=entry,
     )
 

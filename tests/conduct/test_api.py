@@ -141,7 +141,14 @@ async def test_the_practitioner_accepts_and_the_public_entry_changes_on_the_next
     assert mine["due_what"] == "The practitioner's answer to the proposed outcome"
     assert mine["allowed_moves"] == ["accept_outcome", "reject_outcome"]
     assert mine["concerns"][0]["raiser_name"] is None
-    assert mine["timeline"] == []
+    # the steps they may see, without who made them or why; triage stays with staff
+    assert [event["event"] for event in mine["timeline"]] == [
+        "open_investigation",
+        "response_received",
+        "refer_to_case_examiners",
+        "propose_accepted_outcome",
+    ]
+    assert all(event["actor"] == event["reason"] == "" for event in mine["timeline"])
     accepted = await client.post(
         f"/api/v1/me/cases/{case_id}/outcome",
         json={"decision": "accept", "version": mine["version"]},

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 
 from registry.conduct import concerns
-from registry.conduct.tables import Concern, ConcernAttempt, Stage
+from registry.conduct.tables import CaseDocument, Concern, ConcernAttempt, Stage
+from registry.register.tables import EvidenceFile
 from tests.accounts.helpers import csrf_headers
 from tests.conduct.helpers import case_at, people
 
@@ -63,7 +64,9 @@ async def test_a_concern_goes_through_each_page_and_shows_its_reference(
     assert "What happened?" in text(what)
     assert 'name="about_name" value="Sam Someone"' in what.text  # carried, hidden
     assert 'name="_csrf_token"' in what.text
-    you = await post(client, answers(ABOUT, WHAT))
+    attach = await post(client, answers(ABOUT, WHAT))
+    assert "Do you have anything to show us?" in text(attach)
+    you = await post(client, answers(ABOUT, WHAT, {"step": "attachments"}))
     assert "About you" in text(you)
     check = await post(client, answers(ABOUT, WHAT, YOU))
     assert "Check your answers" in text(check)
@@ -169,3 +172,126 @@ async def test_hearings_of_the_next_eight_weeks_are_listed(
     assert listed.status_code == 200
     assert who.entry.registration_number in text(listed)
     assert "Public" in text(listed)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def attach(
+    client: httpx.AsyncClient, data: dict[str, Any], name: str, content: bytes
+) -> httpx.Response:
+    headers = HTML | await csrf_headers(client)
+    form = {**data, "step": "attachments", "action": "upload"}
+    return await client.post(
+        "/raise-a-concern",
+        data=form,
+        files={"attachment_file": (name, content, "application/pdf")},
+        headers=headers,
+    )
+
+
+def carried_tokens(page: httpx.Response) -> list[str]:
+    return re.findall(r'name="attachments" value="([^"]+)"', page.text)
+
+
+async def test_a_file_attached_on_its_page_is_shown_on_check_and_attached_on_sending(
+    client: httpx.AsyncClient, engine: Any
+) -> None:
+    uploaded = await attach(client, answers(ABOUT, WHAT), "letter.pdf", PDF)
+    assert uploaded.status_code == 200, uploaded.text
+    assert "letter.pdf" in text(uploaded)
+    [token] = carried_tokens(uploaded)
+    assert await EvidenceFile.count() == 1  # kept at once
+    data = answers(ABOUT, WHAT, YOU) | {"attachments": token}
+    check = await post(client, data | {"step": "you"})
+    assert "letter.pdf (PDF, 1 KB)" in text(check)
+    assert carried_tokens(check) == [token]
+    sent = await post(client, data | {"step": "check"})
+    assert sent.status_code == 200, sent.text
+    [concern] = await Concern.select()
+    [document] = await CaseDocument.select()
+    assert document["concern"] == concern["id"]
+    assert document["kind"] == "attachment"
+    assert document["disclosed"] is False
+
+
+async def test_a_disguised_or_oversized_attachment_is_refused_and_nothing_is_kept(
+    client: httpx.AsyncClient, engine: Any
+) -> None:
+    exe = await attach(client, answers(ABOUT, WHAT), "invoice.pdf", b"MZ\x90\x00 a program")
+    assert exe.status_code == 422
+    assert "The selected file must be a PDF, PNG or JPEG" in text(exe)
+    assert 'href="#attachment_file"' in exe.text
+    big = b"%PDF-" + b"0" * (10 * 1024 * 1024)
+    over = await attach(client, answers(ABOUT, WHAT), "big.pdf", big)
+    assert over.status_code == 422
+    assert "smaller than 10 MB" in text(over)
+    assert await EvidenceFile.count() == 0
+    assert await ConcernAttempt.count() == 0  # refused before it counted
+
+
+async def test_a_guessed_or_forged_attachment_reference_attaches_nothing(
+    client: httpx.AsyncClient, engine: Any
+) -> None:
+    uploaded = await attach(client, answers(ABOUT, WHAT), "mine.pdf", PDF)
+    [token] = carried_tokens(uploaded)
+    file_id, issued, _ = token.split(".")
+    for forged in (f"{file_id}.{issued}.{'0' * 64}", file_id, f"{int(file_id) + 1}.{issued}.x"):
+        sent = await post(client, answers(ABOUT, WHAT, YOU, step="check") | {"attachments": forged})
+        assert sent.status_code == 422, forged
+        assert "could not be found or has expired" in text(sent)
+        assert 'href="#change-attachments"' in sent.text
+    assert await Concern.count() == 0
+    assert await CaseDocument.count() == 0
+
+
+async def test_every_change_leads_back_through_the_later_pages_with_the_answers_kept(
+    client: httpx.AsyncClient, engine: Any
+) -> None:
+    uploaded = await attach(client, answers(ABOUT, WHAT), "letter.pdf", PDF)
+    [token] = carried_tokens(uploaded)
+    full = answers(ABOUT, WHAT, YOU) | {"attachments": token}
+    for step in ("about", "what", "attachments", "you"):
+        page = await post(client, full | {"step": "check", "goto": step})
+        assert page.status_code == 200
+        # each page from the one changed to "Check your answers", posting what it shows
+        for following in ("about", "what", "attachments", "you")[
+            ("about", "what", "attachments", "you").index(step) :
+        ]:
+            assert f'name="step" value="{following}"' in page.text, (step, following)
+            carried = _form_values(page)
+            page = await post(client, carried)
+            assert page.status_code == 200, page.text
+        said = text(page)
+        assert "Check your answers" in said, step
+        for kept in ("Sam Someone", "They shouted at me", "Rae Iser", "letter.pdf"):
+            assert kept in said, (step, kept)
+
+
+def _form_values(page: httpx.Response) -> dict[str, Any]:
+    """What the page's form would post as it stands: its hidden fields and filled inputs."""
+    values: dict[str, Any] = {}
+    for name, value in re.findall(
+        r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text
+    ):
+        if name == "_csrf_token":
+            continue
+        if name in values:
+            existing = values[name]
+            values[name] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            values[name] = html.unescape(value)
+    for tag in re.findall(r"<input[^>]*>", page.text):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name is None or "hidden" in tag or name.group(1) in ("website",):
+            continue
+        if ('type="radio"' in tag or 'type="checkbox"' in tag) and "checked" not in tag:
+            continue
+        if value is not None and value.group(1):
+            values.setdefault(name.group(1), html.unescape(value.group(1)))
+    for name, content in re.findall(
+        r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page.text, flags=re.S
+    ):
+        values[name] = html.unescape(content).strip()
+    return values

@@ -223,6 +223,19 @@ def _case_at(stage_name: str) -> Setup:
     return setup
 
 
+def _own_case_at(stage_name: str) -> Setup:
+    """A case about the signed-in practitioner, brought to a stage."""
+
+    async def setup(person: SignedIn) -> dict[str, int]:
+        from registry.conduct.tables import Stage
+        from tests.conduct.helpers import case_at, people
+
+        who = await people(account_id=person.account.id)
+        return {"case": await case_at(Stage(stage_name), who)}
+
+    return setup
+
+
 async def _anothers_case(person: SignedIn) -> Mapping[str, int] | None:
     await _on_register(person)
     return await _case_at("investigation")(person)
@@ -2089,10 +2102,119 @@ HOSTILE: list[Hostile] = [
         setup=_anothers_case,
     ),
     Hostile(
+        "your case page: someone else's",
+        "GET",
+        "/your-cases/{case}",
+        "There is no such fitness to practise case",
+        status=404,
+        role=Role.practitioner,
+        page=True,
+        setup=_anothers_case,
+    ),
+    Hostile(
+        "your case page: a response to someone else's case",
+        "POST",
+        "/your-cases/{case}/response",
+        "There is no such fitness to practise case",
+        status=404,
+        role=Role.practitioner,
+        page=True,
+        setup=_anothers_case,
+        form={"response": "Not me"},
+    ),
+    Hostile(
+        "your case page: an .exe named .pdf with the response",
+        "POST",
+        "/your-cases/{case}/response",
+        "The selected file must be a PDF, PNG or JPEG",
+        role=Role.practitioner,
+        page=True,
+        setup=_own_case_at("investigation"),
+        form={"response": "Attached"},
+        files={"evidence": ("statement.pdf", b"MZ\x90\x00\x03 a program", "application/pdf")},
+    ),
+    Hostile(
+        "your case page: a response with NUL in it",
+        "POST",
+        "/your-cases/{case}/response",
+        "must not contain",
+        role=Role.practitioner,
+        page=True,
+        setup=_own_case_at("investigation"),
+        form={"response": f"I{NUL} did not"},
+    ),
+    Hostile(
+        "your case page: an answer that is neither accept nor reject",
+        "POST",
+        "/your-cases/{case}/outcome",
+        "Choose whether you accept or reject the outcome",
+        role=Role.practitioner,
+        page=True,
+        setup=_own_case_at("accepted_outcome"),
+        form={"decision": "maybe", "confirmed": "yes", "version": "7"},
+    ),
+    Hostile(
+        "your case page: a confirmed answer with a version beyond any integer",
+        "POST",
+        "/your-cases/{case}/outcome",
+        "The page was out of date",
+        role=Role.practitioner,
+        page=True,
+        setup=_own_case_at("accepted_outcome"),
+        form={"decision": "accept", "confirmed": "yes", "version": HUGER},
+    ),
+    Hostile(
+        "your case: a document id beyond any column",
+        "GET",
+        f"/api/v1/me/cases/{{case}}/documents/{BEYOND_INT}",
+        NOT_FOUND,
+        status=404,
+        role=Role.practitioner,
+        setup=_own_case_at("investigation"),
+    ),
+    Hostile(
         "published decisions: a malformed number",
         "GET",
         "/api/v1/register/XX1/decisions",
         "'XX1' is not a registration number",
+    ),
+    Hostile(
+        "concern attachment: an .exe named .pdf",
+        "POST",
+        "/api/v1/concerns/attachments",
+        "The selected file must be a PDF, PNG or JPEG",
+        files={"data": ("invoice.pdf", b"MZ\x90\x00\x03 a program", "application/pdf")},
+    ),
+    Hostile(
+        "concern attachment: an empty file",
+        "POST",
+        "/api/v1/concerns/attachments",
+        "The selected file is empty",
+        files={"data": ("empty.pdf", b"", "application/pdf")},
+    ),
+    Hostile(
+        "concern: a forged attachment token",
+        "POST",
+        "/api/v1/concerns",
+        "could not be found or has expired",
+        json=_concern_json(attachments=["1.1700000000." + "0" * 64]),
+    ),
+    Hostile(
+        "concern page: an .exe named .pdf attached",
+        "POST",
+        "/raise-a-concern",
+        "The selected file must be a PDF, PNG or JPEG",
+        page=True,
+        form={**_concern_form(), "step": "attachments", "action": "upload"},
+        files={"attachment_file": ("invoice.pdf", b"MZ\x90\x00 a program", "application/pdf")},
+    ),
+    Hostile(
+        "concern page: a guessed attachment id, on sending",
+        "POST",
+        "/raise-a-concern",
+        "could not be found or has expired",
+        page=True,
+        form=_concern_form(attachments="1"),
     ),
     Hostile(
         "concern page: NUL in what happened",
@@ -2145,6 +2267,21 @@ HOSTILE: list[Hostile] = [
         "published decision page: an id beyond any column",
         "GET",
         f"/register/{numbers.registration_number(1)}/decisions/{BEYOND_INT}",
+        NOT_FOUND,
+        status=404,
+        page=True,
+    ),
+    Hostile(
+        "published decision PDF: a malformed number",
+        "GET",
+        "/register/XX1/decisions/1/pdf",
+        "is not a registration number",
+        page=True,
+    ),
+    Hostile(
+        "published decision PDF: an id beyond any column",
+        "GET",
+        f"/register/{numbers.registration_number(1)}/decisions/{BEYOND_INT}/pdf",
         NOT_FOUND,
         status=404,
         page=True,
