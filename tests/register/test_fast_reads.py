@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from registry.db import fetch_one_now, transaction
 from registry.register import pages, service
@@ -14,6 +15,8 @@ from registry.web import templating
 from tests.register.helpers import put_on_register
 
 HTML = {"accept": "text/html"}
+# httpx asks for gzip by default, and a compressed page is the framework's to make.
+PLAIN_HTML = {**HTML, "accept-encoding": "identity"}
 
 # A query string sends the request through the framework (the fast path takes none), which
 # ignores a parameter it does not know: the same request, answered by the route itself.
@@ -140,8 +143,91 @@ async def test_an_entry_page_shows_every_change_on_the_next_request(
 ) -> None:
     entry = await put_on_register("Priya", "Sharma")
     url = f"/register/{entry.registration_number}"
-    assert "must not practise" not in (await client.get(url, headers=HTML)).text
-    await service.move_entry(entry.id, EntryMove.removal, reason="Decision FTP-3")
-    removed = await client.get(url, headers=HTML)
-    assert "must not practise" in removed.text
-    assert "Left the register on" in removed.text
+    # Without a cookie (the fast path, from a kept page) and with one (the framework).
+    for cookie in ({}, {"cookie": "registry_csrf=abc"}):
+        asked = {**PLAIN_HTML, **cookie}
+        client.cookies.clear()
+        for _ in range(2):  # the second from the page kept by the first
+            assert "must not practise" not in (await client.get(url, headers=asked)).text
+        await service.move_entry(entry.id, EntryMove.removal, reason="Decision FTP-3")
+        client.cookies.clear()
+        removed = await client.get(url, headers=asked)
+        assert "must not practise" in removed.text
+        assert "Left the register on" in removed.text
+        await service.move_entry(entry.id, EntryMove.restoration, reason="Restored on appeal")
+        client.cookies.clear()
+        restored = await client.get(url, headers=asked)
+        assert "must not practise" not in restored.text
+        assert "Registered until" in restored.text
+
+
+def _visitor_page(page: httpx.Response) -> tuple[int, str, dict[str, str]]:
+    """A page as a visitor without a cookie gets it, without what is made afresh for each
+    request: its request id, script nonce and form token (in the page and in its cookie)."""
+    token = page.cookies["registry_csrf"]
+    headers = {
+        k: v.replace(token, "")
+        for k, v in page.headers.items()
+        if k not in ("x-request-id", "content-security-policy")
+    }
+    return page.status_code, _without_nonce(page).replace(token, ""), headers
+
+
+async def test_a_visitors_entry_page_is_the_routes_page_byte_for_byte(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    entry = await put_on_register("Priya", "Sharma")
+    for typed in (entry.registration_number, entry.registration_number.lower()):
+        url = f"/register/{typed}"
+        client.cookies.clear()
+        fast = await client.get(url, headers=PLAIN_HTML)
+        client.cookies.clear()
+        framework = await client.get(url, params=FRAMEWORK, headers=PLAIN_HTML)
+        client.cookies.clear()
+        again = await client.get(url, headers=PLAIN_HTML)  # the kept page, filled in afresh
+        assert _visitor_page(fast) == _visitor_page(framework) == _visitor_page(again)
+        assert list(fast.headers.keys()) == list(framework.headers.keys())
+        assert fast.headers["x-request-id"] != again.headers["x-request-id"]
+        assert fast.cookies["registry_csrf"] != again.cookies["registry_csrf"]
+        assert "Priya Sharma" in fast.text
+    assert app.state["kept_entry_pages"].held > 0
+
+
+async def test_what_the_page_fast_path_cannot_answer_the_framework_does(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    entry = await put_on_register("Priya", "Sharma")
+    url = f"/register/{entry.registration_number}"
+    for path in (
+        "/register/PR1234563",  # well formed, not on the register
+        "/register/PR1234564",  # its check character is wrong
+        f"{url}/decisions",
+        "/register/download",
+    ):
+        client.cookies.clear()
+        response = await client.get(path, headers=PLAIN_HTML)
+        client.cookies.clear()
+        framework = await client.get(path, params=FRAMEWORK, headers=PLAIN_HTML)
+        assert response.status_code == framework.status_code, path
+    app.state["kept_entry_pages"].clear()
+    # A visitor holding a cookie (a session, a form token), or whose page is compressed, is
+    # answered by the framework: nothing is kept for them.
+    client.cookies.clear()
+    held = await client.get(url, headers={**PLAIN_HTML, "cookie": "registry_csrf=abc"})
+    assert held.status_code == 200
+    assert "set-cookie" not in held.headers
+    gzipped = await client.get(url, headers={**HTML, "accept-encoding": "gzip"})
+    assert gzipped.headers["content-encoding"] == "gzip"
+    assert app.state["kept_entry_pages"].held == 0
+
+
+def test_kept_pages_are_bounded_and_only_given_for_the_same_document() -> None:
+    kept = templating.KeptPages(max_bytes=3 * 1024)
+    page = templating.KeptPage((b"<p>", templating.NONCE, b"x" * 100), own_bytes=100)
+    for n in range(10):
+        kept.put(f"/register/{n}", "document", page)
+    assert kept.held <= 3 * 1024
+    assert kept.get("/register/0", "document") is None  # the oldest went first
+    assert kept.get("/register/9", "document") == page.pieces
+    assert kept.get("/register/9", "another document") is None
+    assert templating.fill(page.pieces, b"N", b"T") == b"<p>N" + b"x" * 100
