@@ -87,6 +87,28 @@ class RegistrySQLiteEngine(SQLiteEngine):
             return None
         return dict(zip([column[0] for column in cursor.description], rows[0], strict=True))
 
+    async def fetch_all_now(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """See :func:`fetch_all_now`: as :meth:`fetch_one_now`, every row."""
+        direct = self._direct
+        if direct is None or self.current_transaction.get() is not None:
+            return await self._fetch_all(sql, *args)
+        try:
+            cursor = direct.execute(_compile(sql, "sqlite"), args)
+            rows = cursor.fetchall()
+        except sqlite3.OperationalError:
+            return await self._fetch_all(sql, *args)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    async def _fetch_all(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        query = _compile(sql, "sqlite")
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            rows = await self._run_in_existing_connection(transaction.connection, query, list(args))
+        else:
+            rows = await self._run_in_new_connection(query, list(args))
+        return cast(list[dict[str, Any]], list(rows))
+
     async def fetch_one(self, sql: str, *args: Any) -> dict[str, Any] | None:
         """See :func:`fetch_one`: in a transaction on its connection, else as any query outside
         one (a read on the shared read connection)."""
@@ -218,6 +240,18 @@ class RegistryPostgresEngine(PostgresEngine):
     async def fetch_one_now(self, sql: str, *args: Any) -> dict[str, Any] | None:
         return await self.fetch_one(sql, *args)
 
+    async def fetch_all_now(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        query = _compile(sql, "postgres")
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            records = await transaction.connection.fetch(query, *args)
+        elif self.pool is not None:
+            async with self.pool.acquire() as connection:
+                records = await connection.fetch(query, *args)
+        else:
+            records = await self._run_in_new_connection(query, list(args))
+        return [dict(record) for record in records]
+
     async def stop(self) -> None:
         if self.pool is not None:
             await self.close_connection_pool()
@@ -345,6 +379,15 @@ async def fetch_one_now(sql: str, *args: Any) -> dict[str, Any] | None:
     if not isinstance(engine, RegistrySQLiteEngine | RegistryPostgresEngine):
         raise TypeError(f"fetch_one_now needs a registry engine, not {type(engine).__name__}")
     return await engine.fetch_one_now(sql, *args)
+
+
+async def fetch_all_now(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Every row of a short read bounded by an index range (a page of search results, a count
+    stopped at a limit), as :func:`fetch_one_now` reads: on SQLite in the calling thread."""
+    engine = bound_engine()
+    if not isinstance(engine, RegistrySQLiteEngine | RegistryPostgresEngine):
+        raise TypeError(f"fetch_all_now needs a registry engine, not {type(engine).__name__}")
+    return await engine.fetch_all_now(sql, *args)
 
 
 @functools.lru_cache(maxsize=256)

@@ -313,10 +313,6 @@ class KeptPages:
             _, (_, _, freed) = self._pages.popitem(last=False)
             self.held -= freed
 
-    def clear(self) -> None:
-        self._pages.clear()
-        self.held = 0
-
 
 def _top_level_imports(environment: Environment, template: str) -> dict[str, Any] | None:
     """What ``template``'s own blocks use from its top level: the macros it imports. None when

@@ -4,12 +4,16 @@ entry page from a kept frame (registry.web.templating.VisitorPages): the page re
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from litestar import Litestar
 
 from registry.db import fetch_one_now, transaction
+from registry.register import api as register_api
 from registry.register import pages, service
+from registry.register.schemas import PublicSearchPage
 from registry.register.service import EntryMove
 from registry.web import templating
 from tests.register.helpers import put_on_register
@@ -209,7 +213,7 @@ async def test_what_the_page_fast_path_cannot_answer_the_framework_does(
         client.cookies.clear()
         framework = await client.get(path, params=FRAMEWORK, headers=PLAIN_HTML)
         assert response.status_code == framework.status_code, path
-    app.state["kept_entry_pages"].clear()
+    app.state["kept_entry_pages"] = templating.KeptPages(max_bytes=1024 * 1024)
     # A visitor holding a cookie (a session, a form token), or whose page is compressed, is
     # answered by the framework: nothing is kept for them.
     client.cookies.clear()
@@ -231,3 +235,86 @@ def test_kept_pages_are_bounded_and_only_given_for_the_same_document() -> None:
     assert kept.get("/register/9", "document") == page.pieces
     assert kept.get("/register/9", "another document") is None
     assert templating.fill(page.pieces, b"N", b"T") == b"<p>N" + b"x" * 100
+
+
+SEARCHES = (
+    "q=smi",
+    "q=Smith",
+    "q=smi&page_size=1",
+    "q=smi&page_size=1&page=2",
+    "q=jane+smi",
+    "q=J%C3%A1ne",
+    "q=",
+    "",
+    "region=london&status=registered",
+    "q=smi&status=removed",
+    "q=smi&status=nonsense",  # refused: 422
+    "q=smi&page=9",  # past the last page: 404
+    "q=smi&page=0",
+    "q=smi&page=01",
+    "q=smi&page_size=101",
+    "q=smi&q=jon",
+    "q=" + "x" * 101,
+    "q=smi&region=" + "x" * 41,
+    "q=smi&role=nonsense",
+    "q=%FF",
+    "q=smi&unknown=1",
+)
+
+
+async def test_the_fast_search_is_the_routes_search(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answered: list[int] = []  # by the fast path
+    made = register_api._json_answer
+
+    def counted(*args: Any) -> Any:
+        answer = made(*args)
+        answered.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(register_api, "_json_answer", counted)
+    for given, family in (("Jane", "Smith"), ("Jon", "Smithers"), ("Ann", "Jones")):
+        await put_on_register(given, family)
+    for query in SEARCHES:
+        for headers in ({}, {"accept-encoding": "identity"}):
+            fast = await client.get(f"/api/v1/register?{query}", headers=headers)
+            framework = await client.get(f"/api/v1/register?{query}&via=framework", headers=headers)
+            fast_shape, framework_shape = _shape(fast), _shape(framework)
+            if fast.status_code == 200:
+                # The time the page was made is the one thing two answers may differ by.
+                fast_shape = (200, b"", fast_shape[2])
+                framework_shape = (200, b"", framework_shape[2])
+                assert {**fast.json(), "generated_at": ""} == {
+                    **framework.json(),
+                    "generated_at": "",
+                }
+            assert fast_shape == framework_shape, query
+    assert sum(answered) >= 10  # the plain searches, not compressed
+    plain = await client.get("/api/v1/register?q=smi", headers={"accept-encoding": "identity"})
+    assert plain.json()["total"] == 2
+    # Each entry as the lookup serves it, and the page as its schema serialises it.
+    assert (
+        plain.content
+        == PublicSearchPage.model_validate_json(plain.content)
+        .model_dump_json(by_alias=True)
+        .encode()
+    )
+    etag = plain.headers["etag"]
+    for sent in (etag, f'"other", {etag}', '"other"', "x" * 1001):
+        fast = await client.get("/api/v1/register?q=smi", headers={"if-none-match": sent})
+        framework = await client.get(
+            "/api/v1/register?q=smi&via=framework", headers={"if-none-match": sent}
+        )
+        assert fast.status_code == framework.status_code, sent
+        assert fast.headers.get("etag") == framework.headers.get("etag")
+
+
+async def test_every_change_is_seen_on_the_next_fast_search(client: httpx.AsyncClient) -> None:
+    entry = await put_on_register("Jane", "Smith")
+    url = "/api/v1/register?q=smi"
+    first = await client.get(url)
+    await service.move_entry(entry.id, EntryMove.removal, reason="Decision FTP-4")
+    removed = await client.get(url, headers={"if-none-match": first.headers["etag"]})
+    assert removed.status_code == 200
+    assert [item["status"] for item in removed.json()["items"]] == ["removed"]
