@@ -21,7 +21,8 @@ from registry.config import Settings, ensure_secret_key, load_settings
 from registry.core.domain import API_PREFIX, Domain, route_access
 from registry.db import RegistryEngine, bind_engine, create_engine
 from registry.domains import DOMAINS
-from registry.register.api import COMPRESS_FROM, entry_answer
+from registry.register.api import COMPRESS_FROM, entry_answer, search_answer
+from registry.register.pages import entry_page_answer
 from registry.web.api_errors import ProblemResponses
 from registry.web.csrf import form_protection
 from registry.web.errors import EXCEPTION_HANDLERS
@@ -30,8 +31,10 @@ from registry.web.observability import RequestContextMiddleware, configure_loggi
 from registry.web.templating import template_config
 
 # Public reads answered before the framework when they can be answered exactly as their route
-# would (registry.web.fastpath): the register's lookup by number.
-FAST_READS = [(f"{API_PREFIX}/register/", entry_answer)]
+# would (registry.web.fastpath): the register's lookup by number, and its entry page.
+FAST_READS = [(f"{API_PREFIX}/register/", entry_answer), ("/register/", entry_page_answer)]
+# ... and by exact path, given their query: the register's search.
+FAST_QUERIES = {f"{API_PREFIX}/register": search_answer}
 
 
 def _openapi_config() -> OpenAPIConfig:
@@ -82,7 +85,7 @@ class RegistryApp(Litestar):
     def _create_asgi_handler(self) -> ASGIApp:
         settings: Settings = self.state.settings
         return RequestContextMiddleware(
-            FastReads(super()._create_asgi_handler(), FAST_READS),
+            FastReads(super()._create_asgi_handler(), FAST_READS, FAST_QUERIES),
             strict_transport=settings.secure_cookies,
         )
 

@@ -620,8 +620,9 @@ async def fetch_one_now(sql: str, *args: Any) -> dict[str, Any] | None:
 
 
 async def fetch_all_now(sql: str, *args: Any) -> list[dict[str, Any]]:
-    """Every row of a short indexed read (a few rows by a unique key or an indexed one), as
-    :func:`fetch_one_now` reads one: on SQLite in the calling thread, outside a transaction."""
+    """Every row of a short read bounded by an index (a few rows by a key, a page of search
+    results, a count stopped at a limit), as :func:`fetch_one_now` reads one: on SQLite in the
+    calling thread, outside a transaction."""
     engine = bound_engine()
     if not isinstance(engine, RegistrySQLiteEngine | RegistryPostgresEngine):
         raise TypeError(f"fetch_all_now needs a registry engine, not {type(engine).__name__}")

@@ -12,18 +12,19 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get
+from litestar._parsers import parse_query_string
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from litestar.types import Scope
 from pydantic import TypeAdapter
-from typing_extensions import TypedDict
 
 from registry.core import clock
 from registry.errors import InvalidInput, NotFound
 from registry.register import numbers, service
 from registry.register import search as public_register
 from registry.register.schemas import PublicEntry, PublicSearchPage
+from registry.register.search import SearchResult
 from registry.web.fastpath import Answer, header
 
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
@@ -58,16 +59,23 @@ NOT_MODIFIED = {
 }
 
 
-class _UnstampedPage(TypedDict):
-    items: list[PublicEntry]
-    total: int
-    more: bool
-    page: int
-    page_size: int
+def _search_body(found: SearchResult, documents: list[str]) -> tuple[bytes, str]:
+    """A page of results as :class:`PublicSearchPage` (its entries the public documents as
+    stored, which are :class:`PublicEntry` serialised) and its ETag. The ETag covers everything
+    but the time (the last field), which is added after, so the same results keep the same tag."""
+    unstamped = b"".join(
+        (
+            b'{"items":[',
+            ",".join(documents).encode(),
+            b'],"total":%d,"more":%s,"page":%d,"page_size":%d}'
+            % (found.total, b"true" if found.more else b"false", found.page, found.page_size),
+        )
+    )
+    etag = '"' + hashlib.sha256(unstamped).hexdigest()[:32] + '"'
+    stamp = _MOMENT.dump_json(clock.now().astimezone(UTC))
+    return unstamped[:-1] + b',"generated_at":' + stamp + b"}", etag
 
 
-# PublicSearchPage without its last field, generated_at, and that field's own serialiser.
-_SEARCH_PAGE_BODY = TypeAdapter(_UnstampedPage)
 _MOMENT = TypeAdapter(datetime)
 
 
@@ -106,11 +114,74 @@ async def entry_answer(number: str, scope: Scope) -> Answer | None:
         found = await service.public_document(number)
     except (InvalidInput, NotFound):
         return None
-    etag = _entry_etag(number, found.version)
+    return _json_answer(
+        found.json.encode(), _entry_etag(number, found.version), if_none_match, scope
+    )
+
+
+# The search's parameters as its route reads them: each text's longest, each number's bounds.
+_SEARCH_TEXT = {"q": 100, "region": 40, "role": 40, "status": 32}
+_SEARCH_NUMBERS = {"page": (1, 10_000), "page_size": (1, public_register.MAX_PAGE_SIZE)}
+
+
+def _search_arguments(query_string: str) -> dict[str, str | int] | None:
+    """The query as :meth:`PublicRegisterController.search` reads it (parsed by Litestar's own
+    parser), or None for anything the route might read otherwise or refuse: a name it does not
+    take or one given twice, a text too long, a number not written plainly or out of bounds."""
+    arguments: dict[str, str | int] = {}
+    for name, value in parse_query_string(query_string.encode("latin-1")):
+        if name in arguments:
+            return None
+        if name in _SEARCH_TEXT:
+            if len(value) > _SEARCH_TEXT[name]:
+                return None
+            arguments[name] = value
+        elif name in _SEARCH_NUMBERS:
+            low, high = _SEARCH_NUMBERS[name]
+            if not (value.isascii() and value.isdigit() and value[0] != "0"):
+                return None
+            number = int(value)
+            if not low <= number <= high:
+                return None
+            arguments[name] = number
+        else:
+            return None
+    return arguments
+
+
+async def search_answer(query_string: str, scope: Scope) -> Answer | None:
+    """``GET /api/v1/register?...`` for :class:`FastReads`: the same answer as
+    :meth:`PublicRegisterController.search`, searched afresh every time. None (the framework
+    answers) for a query the route would read otherwise or refuse (:func:`_search_arguments`),
+    a search it refuses (a bad status, a page past the last), an If-None-Match it would refuse,
+    or a body the compression middleware would compress for this client."""
+    arguments = _search_arguments(query_string)
+    if arguments is None:
+        return None
+    if_none_match = (header(scope, b"if-none-match") or b"").decode("latin-1")
+    if len(if_none_match) > IF_NONE_MATCH_MAX:
+        return None
+    try:
+        found, documents = await public_register.search_documents(
+            query=str(arguments.get("q", "")),
+            region=str(arguments.get("region", "")),
+            role=str(arguments.get("role", "")),
+            status=str(arguments.get("status", "")),
+            page=int(arguments.get("page", 1)),
+            page_size=int(arguments.get("page_size", 20)),
+        )
+    except (InvalidInput, NotFound):
+        return None
+    body, etag = _search_body(found, documents)
+    return _json_answer(body, etag, if_none_match, scope)
+
+
+def _json_answer(body: bytes, etag: str, if_none_match: str, scope: Scope) -> Answer | None:
+    """:func:`cached_json`'s answer as the framework sends it, or None when the compression
+    middleware would compress it for this client."""
     tagged = [(b"etag", etag.encode("latin-1")), _CACHE_CONTROL]
     if if_none_match and _still_current(etag, if_none_match):
         return Answer(HTTP_304_NOT_MODIFIED, tagged, b"")
-    body = found.json.encode()
     if len(body) >= COMPRESS_FROM and any(
         kind in (header(scope, b"accept-encoding") or b"") for kind in _COMPRESSED
     ):
@@ -146,23 +217,11 @@ class PublicRegisterController(Controller):
         page_size: Annotated[int, QueryParameter(ge=1, le=public_register.MAX_PAGE_SIZE)] = 20,
         if_none_match: IfNoneMatch = "",
     ) -> Response[bytes]:
-        found = await public_register.search(
+        found, documents = await public_register.search_documents(
             query=q, region=region, role=role, status=status, page=page, page_size=page_size
         )
-        # Serialised once: the ETag covers everything but the time (the last field), which is
-        # added after, so the same results keep the same tag.
-        unstamped = _SEARCH_PAGE_BODY.dump_json(
-            {
-                "items": found.entries,
-                "total": found.total,
-                "more": found.more,
-                "page": found.page,
-                "page_size": found.page_size,
-            }
-        )
-        etag = '"' + hashlib.sha256(unstamped).hexdigest()[:32] + '"'
-        stamp = _MOMENT.dump_json(clock.now().astimezone(UTC))
-        return cached_json(unstamped[:-1] + b',"generated_at":' + stamp + b"}", etag, if_none_match)
+        body, etag = _search_body(found, documents)
+        return cached_json(body, etag, if_none_match)
 
     @get(
         "/{registration_number:str}",

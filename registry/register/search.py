@@ -14,11 +14,12 @@ from dataclasses import dataclass, field, replace
 from itertools import permutations
 from typing import Any
 
+from registry.db import fetch_all_now
 from registry.errors import InvalidInput, NotFound
 from registry.register import names, numbers
 from registry.register.schemas import PublicEntry
 from registry.register.service import reference_data
-from registry.register.tables import RegisterEntry, RegisterStatus
+from registry.register.tables import RegisterStatus
 
 MAX_PAGE_SIZE = 100
 
@@ -89,12 +90,31 @@ async def search(
 ) -> SearchResult:
     """The public register, by name (any case or accents; the start of each word is enough) or
     by registration number, filtered by region, role and status, in name order."""
+    found, documents = await search_documents(
+        query=query, region=region, role=role, status=status, page=page, page_size=page_size
+    )
+    return replace(found, entries=[PublicEntry.model_validate_json(d) for d in documents])
+
+
+async def search_documents(
+    *,
+    query: str = "",
+    region: str = "",
+    role: str = "",
+    status: str = "",
+    page: int = 1,
+    page_size: int = 20,
+) -> tuple[SearchResult, list[str]]:
+    """:func:`search` with each entry as its public document (JSON, as the lookup serves it),
+    not parsed: the API returns them as they are. The result's ``entries`` are left empty."""
     if page < 1:
         raise InvalidInput("Page must be 1 or more", field="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidInput(f"Page size must be from 1 to {MAX_PAGE_SIZE}", field="page_size")
     plan = await _plan(query, region=region, role=role, status=status)
-    counted = await RegisterEntry.raw(*_flat(plan.count()))
+    # Both reads are short index ranges (the count stops at COUNT_LIMIT + 1, a page is at most
+    # MAX_PAGE_SIZE rows past an offset under COUNT_LIMIT): read without a thread hop.
+    counted = await fetch_all_now(*_flat(plan.count()))
     total = int(counted[0]["n"])
     found = SearchResult([], min(total, COUNT_LIMIT), page, page_size, more=total > COUNT_LIMIT)
     if page > found.last_page:
@@ -103,10 +123,8 @@ async def search(
         raise NotFound(
             f"There is no page {page:,} of these results: they end at page {found.last_page:,}"
         )
-    rows = await RegisterEntry.raw(*_flat(plan.page(page, page_size)))
-    return replace(
-        found, entries=[PublicEntry.model_validate_json(r["public_document"]) for r in rows]
-    )
+    rows = await fetch_all_now(*_flat(plan.page(page, page_size)))
+    return found, [row["public_document"] for row in rows]
 
 
 async def search_statements(

@@ -11,9 +11,11 @@ checks it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import Cookie
 from litestar.enums import ScopeType
 from litestar.middleware._utils import should_bypass_middleware
 from litestar.middleware.base import DefineMiddleware
@@ -79,13 +81,46 @@ class FormProtection(CSRFMiddleware):
         await self.app(scope, receive, send_with_cookie)
 
 
+def fresh_token(settings: Settings) -> tuple[bytes, bytes]:
+    """A new form token and the ``set-cookie`` value that holds it: what
+    :class:`FormProtection` gives a visitor without one on an HTML page, for an answer made
+    without it (registry.web.fastpath)."""
+    head, tail = _cookie_around_token(settings.secret_key, settings.secure_cookies)
+    token = generate_csrf_token(secret=settings.secret_key).encode()
+    return token, head + token + tail
+
+
+@functools.lru_cache(maxsize=4)
+def _cookie_around_token(secret: str, secure: bool) -> tuple[bytes, bytes]:
+    """The set-cookie value Litestar's CSRFMiddleware writes, made once, either side of the
+    token (its ``_set_cookie_if_needed``, with this service's settings)."""
+    config = _config(secret, secure)
+    stand_in = "registry-csrf-cookie-stand-in"
+    cookie = Cookie(
+        key=config.cookie_name,
+        value=stand_in,
+        path=config.cookie_path,
+        secure=config.cookie_secure,
+        httponly=config.cookie_httponly,
+        samesite=config.cookie_samesite,
+        domain=config.cookie_domain,
+    )
+    head, tail = cookie.to_header(header="").split(stand_in)
+    return head.encode("latin-1"), tail.encode("latin-1")
+
+
 def form_protection(settings: Settings) -> DefineMiddleware:
-    config = CSRFConfig(
-        secret=settings.secret_key,
+    return DefineMiddleware(
+        FormProtection, config=_config(settings.secret_key, settings.secure_cookies)
+    )
+
+
+def _config(secret: str, secure: bool) -> CSRFConfig:
+    return CSRFConfig(
+        secret=secret,
         cookie_name=COOKIE_NAME,
-        cookie_secure=settings.secure_cookies,
+        cookie_secure=secure,
         cookie_httponly=True,
         cookie_samesite="lax",
         exclude=NO_FORMS,
     )
-    return DefineMiddleware(FormProtection, config=config)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import html
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,29 +123,20 @@ class VisitorPages:
     def __init__(self) -> None:
         self._frames: dict[tuple[str, str], list[str]] = {}
         self._imports: dict[str, dict[str, Any] | None] = {}
+        # Each frame's text pieces split around the nonce and the form token, by frame.
+        self._split: dict[int, list[tuple[bytes | int, ...]]] = {}
 
     def render(
         self, request: Request[Any, Any, Any], template: str, context: dict[str, Any]
     ) -> Response[str]:
-        engine = request.app.template_engine
-        if not isinstance(engine, JinjaTemplateEngine):
-            raise TypeError("the application's templates are not Jinja's")
-        environment = engine.engine
-        page = environment.get_template(template)
         token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
         nonce = str(request.scope.get("state", {}).get("csp_nonce", ""))
-        imports = self._imports.get(template, {})
-        if template not in self._imports:
-            imports = self._imports[template] = _top_level_imports(environment, template)
-        if request.scope.get("user") is not None or imports is None:
+        framed = self._framed(request, template)
+        if framed is None:
+            page = _environment(request).get_template(template)
             full = page.render(**context, request=request, csrf_input=_csrf_input(token))
             return Response(full, media_type=MediaType.HTML)
-        navigate: Callable[[Any, str], Any] = environment.globals["main_navigation"]  # type: ignore[assignment]
-        navigation = navigate(None, request.scope["path"])
-        key = (template, repr(navigation))
-        frame = self._frames.get(key)
-        if frame is None:
-            frame = self._frames[key] = self._frame(request, environment, template, page)
+        page, imports, frame = framed
         variables = {**imports, **context, "request": request, "csrf_input": _csrf_input(token)}
         parts: list[str] = []
         for index, piece in enumerate(frame):
@@ -153,6 +146,70 @@ class VisitorPages:
             else:
                 parts.append(piece.replace(_NONCE_STAND_IN, nonce).replace(_CSRF_STAND_IN, token))
         return Response("".join(parts), media_type=MediaType.HTML)
+
+    def pieces(
+        self, request: Request[Any, Any, Any], template: str, context: dict[str, Any]
+    ) -> KeptPage | None:
+        """The page :meth:`render` gives a signed-out visitor, in pieces to keep: its text as
+        UTF-8 with :data:`NONCE` and :data:`TOKEN` where the request's own script nonce and form
+        token go (see :func:`fill`). The frame's pieces are shared by every page kept from it, so
+        a kept page holds only what its own blocks show. None for a page rendered whole."""
+        if request.scope.get("user") is not None:
+            return None
+        framed = self._framed(request, template)
+        if framed is None:
+            return None
+        page, imports, frame = framed
+        key = id(frame)
+        split = self._split.get(key)
+        if split is None:
+            split = self._split[key] = [
+                _holes(piece) if index % 2 == 0 else () for index, piece in enumerate(frame)
+            ]
+        variables = {
+            **imports,
+            **context,
+            "request": request,
+            "csrf_input": _csrf_input(_CSRF_STAND_IN),
+        }
+        state = request.scope.setdefault("state", {})
+        nonce = state.get("csp_nonce")
+        state["csp_nonce"] = _NONCE_STAND_IN
+        try:
+            out: list[bytes | int] = []
+            own = 0
+            for index, piece in enumerate(frame):
+                if index % 2:
+                    block = page.blocks[piece]
+                    holes = _holes("".join(block(page.new_context(variables))))
+                    own += sum(len(hole) for hole in holes if isinstance(hole, bytes))
+                    out.extend(holes)
+                else:
+                    out.extend(split[index])
+        finally:
+            state["csp_nonce"] = nonce
+        return KeptPage(tuple(out), own)
+
+    def _framed(
+        self, request: Request[Any, Any, Any], template: str
+    ) -> tuple[Any, dict[str, Any], list[str]] | None:
+        """The template, the macros its blocks import and its frame for a signed-out visitor
+        on this page's navigation; None when the page is rendered whole (signed in, or a
+        template whose top level does more than import)."""
+        environment = _environment(request)
+        page = environment.get_template(template)
+        imports = self._imports.get(template, {})
+        if template not in self._imports:
+            imports = self._imports[template] = _top_level_imports(environment, template)
+        if request.scope.get("user") is not None or imports is None:
+            return None
+        navigate: Callable[[Any, str], Any] = environment.globals["main_navigation"]  # type: ignore[assignment]
+        navigation = navigate(None, request.scope["path"])
+        key = (template, repr(navigation))
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self._frames[key] = self._frame(request, environment, template, page)
+        return page, imports, frame
 
     @staticmethod
     def _frame(
@@ -180,6 +237,81 @@ class VisitorPages:
                 continue  # a block the frame does not show
             pieces[-1:] = [head, name, tail]
         return pieces
+
+
+def _environment(request: Request[Any, Any, Any]) -> Environment:
+    engine = request.app.template_engine
+    if not isinstance(engine, JinjaTemplateEngine):
+        raise TypeError("the application's templates are not Jinja's")
+    return engine.engine
+
+
+# A page kept in pieces: its UTF-8 text, and where each request's own values go.
+NONCE = 0
+TOKEN = 1
+Pieces = tuple[bytes | int, ...]
+_PER_PAGE = 512  # what a kept page costs besides its text: its key, tuples, objects
+
+
+@dataclass(frozen=True, slots=True)
+class KeptPage:
+    pieces: Pieces
+    own_bytes: int  # the bytes of its own blocks' pieces: the frame's are shared
+
+
+def _holes(text: str) -> tuple[bytes | int, ...]:
+    """``text`` as UTF-8 pieces with NONCE and TOKEN in place of their stand-ins."""
+    out: list[bytes | int] = []
+    for n, by_nonce in enumerate(text.split(_NONCE_STAND_IN)):
+        if n:
+            out.append(NONCE)
+        for t, part in enumerate(by_nonce.split(_CSRF_STAND_IN)):
+            if t:
+                out.append(TOKEN)
+            if part:
+                out.append(part.encode())
+    return tuple(out)
+
+
+def fill(pieces: Pieces, nonce: bytes, token: bytes) -> bytes:
+    """A kept page with this request's nonce and form token in it."""
+    return b"".join(
+        nonce if piece is NONCE else token if piece is TOKEN else piece  # type: ignore[misc]
+        for piece in pieces
+    )
+
+
+class KeptPages:
+    """Pages kept for signed-out visitors, each with the document it was made from: a page is
+    given again only for the very same document, read fresh by the caller on every request, so
+    a change is shown on the next request. Bounded by the bytes its pages' own pieces hold
+    (the frames' pieces are shared); the page used longest ago goes first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.held = 0
+        self._pages: OrderedDict[str, tuple[str, Pieces, int]] = OrderedDict()
+
+    def get(self, key: str, source: str) -> Pieces | None:
+        kept = self._pages.get(key)
+        if kept is None or kept[0] != source:
+            return None
+        self._pages.move_to_end(key)
+        return kept[1]
+
+    def put(self, key: str, source: str, page: KeptPage) -> None:
+        pieces = page.pieces
+        size = len(source) + page.own_bytes + _PER_PAGE
+        old = self._pages.pop(key, None)
+        if old is not None:
+            self.held -= old[2]
+        if size > self.max_bytes:
+            return
+        self._pages[key] = (source, pieces, size)
+        self.held += size
+        while self.held > self.max_bytes:
+            _, (_, _, freed) = self._pages.popitem(last=False)
+            self.held -= freed
 
 
 def _top_level_imports(environment: Environment, template: str) -> dict[str, Any] | None:
