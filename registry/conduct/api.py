@@ -35,6 +35,7 @@ from registry.conduct.schemas import (
     CaseListOut,
     CaseOut,
     ConcernBody,
+    DisclosureBody,
     HearingOut,
     IdentificationBody,
     InterimOrderBody,
@@ -252,6 +253,23 @@ class CaseController(Controller):
     )
     async def document(self, request: SignedInRequest, case_id: RowId, document_id: RowId) -> File:
         return download(request, await service.staff_document(case_id, document_id))
+
+    @post(
+        "/{case_id:int}/documents/{document_id:int}/disclosure",
+        name="api_case_document_disclose",
+        status_code=HTTP_200_OK,
+        summary="Disclose a document of the case to the practitioner (caseworkers; audited)",
+    )
+    async def disclose(
+        self,
+        request: SignedInRequest,
+        case_id: RowId,
+        document_id: RowId,
+        data: JSONBody[DisclosureBody],
+    ) -> CaseOut:
+        by = mover(request)
+        await service.disclose_document(case_id, document_id, by=by, version=data.version)
+        return case_out(await service.staff_case(case_id, by))
 
     @post(
         "/{case_id:int}/interim-orders",

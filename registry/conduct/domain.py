@@ -60,6 +60,7 @@ DOMAIN = Domain(
         "api_conduct_timeliness": FTP_STAFF,
         "api_conduct_timeliness_csv": FTP_STAFF,
         "api_case_document": FTP_STAFF,
+        "api_case_document_disclose": CASEWORKER,
         "api_case_interim_order": ADJUDICATOR,
         "api_interim_order_review": ADJUDICATOR,
         # the staff workspace on pages: the same rows as the API's
@@ -67,6 +68,8 @@ DOMAIN = Domain(
         "conduct_staff_case": FTP_STAFF,
         "conduct_staff_case_move": FTP_STAFF,
         "conduct_staff_case_assign": CASEWORKER,
+        "conduct_staff_case_document": FTP_STAFF,
+        "conduct_staff_case_disclose": CASEWORKER,
         "conduct_staff_case_identify": CASEWORKER,
         "conduct_staff_interim_order": ADJUDICATOR,
         "conduct_staff_interim_review": ADJUDICATOR,

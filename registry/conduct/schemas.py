@@ -131,6 +131,14 @@ class AssignmentBody(BaseModel):
     version: Version
 
 
+class DisclosureBody(BaseModel):
+    """Disclose a document of the case to the practitioner, as of the version you saw."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Version
+
+
 class IdentificationBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

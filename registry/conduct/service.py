@@ -9,7 +9,7 @@ practitioner only where the person raising it consented.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -52,10 +52,11 @@ PAGE_SIZE = 50
 # The events of a case its practitioner sees on their timeline: what was decided and what they
 # did, from the notice of investigation on. Triage before the notice, assignment, identification
 # and staff's reasons stay with staff (a reason may name who raised the concern).
+DOCUMENT_DISCLOSED = "document_disclosed"
 PRACTITIONER_EVENTS = frozenset(
     {move.value for move in MOVES}
     - {Move.start_triage.value, Move.close_outside_remit.value, Move.close_no_further_action.value}
-) | {"response_received", "interim_order_made"}
+) | {"response_received", "interim_order_made", DOCUMENT_DISCLOSED}
 MAX_RESPONSE_FILES = 5
 # What each stage asks of the practitioner, in their words (by the case's due date).
 ASKED_OF_PRACTITIONER: dict[Stage, str] = {
@@ -157,6 +158,7 @@ EVENT_LABELS = {
     **{move.value: transition.label for move, transition in MOVES.items()},
     "response_received": "Your response received",
     "interim_order_made": "Interim order made",
+    DOCUMENT_DISCLOSED: "A document disclosed to you",
 }
 
 
@@ -438,6 +440,43 @@ async def practitioner_document(
 async def staff_document(case_id: int, document_id: int) -> evidence.StoredFile:
     """Any document of a case, for fitness to practise staff; the download is audited."""
     return await _document(await get_case(case_id), document_id, disclosed_only=False)
+
+
+async def disclose_document(case_id: int, document_id: int, *, by: Mover, version: int) -> None:
+    """Let the practitioner see a document of their case (a concern's attachment, a decision),
+    as ``by`` saw the case: recorded on the timeline (theirs too) and in the audit trail. A
+    disclosure is never taken back: they may have downloaded it already."""
+    async with transaction():
+        case = await get_case(case_id)
+        row = (
+            await CaseDocument.select(CaseDocument.file, CaseDocument.disclosed)
+            .where((CaseDocument.id == document_id) & (CaseDocument.case == case.id))
+            .first()
+        )
+        if row is None:
+            raise NotFound("There is no such document on this case")
+        if row["disclosed"]:
+            raise Conflict("The practitioner can see this document already")
+        if case.entry_id is None:
+            raise Conflict("Say who the concern is about before disclosing anything to them")
+        await bump(replace(case, version=version), {})  # as they saw it, or 409
+        await CaseDocument.update({CaseDocument.disclosed: True}).where(
+            CaseDocument.id == document_id
+        )
+        await add_event(
+            case_id,
+            DOCUMENT_DISCLOSED,
+            None,
+            None,
+            by=by,
+            details={"documents": [row["file"]]},
+        )
+        await audit.record(
+            "conduct.document_disclosed",
+            "conduct_case",
+            case.reference,
+            after={"document": document_id, "file": row["file"]},
+        )
 
 
 async def _document(

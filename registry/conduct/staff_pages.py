@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from litestar import Controller, get, post
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import File, Redirect, Template
 from pydantic import BaseModel, Field, ValidationError
 
 from registry.accounts.auth import SignedInRequest
@@ -29,6 +29,7 @@ from registry.conduct.api import mover
 from registry.conduct.interim_orders import INTERIM_STAGES, ReviewOutcome
 from registry.conduct.schemas import (
     AssignmentBody,
+    DisclosureBody,
     HearingBody,
     IdentificationBody,
     InterimOrderBody,
@@ -49,6 +50,7 @@ from registry.conduct.tables import (
 from registry.conduct.workflow import MOVES, Move, Mover, MoveRefused, Need
 from registry.core import clock
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from registry.register import evidence
 from registry.web import dates
 from registry.web.charts import bar_chart
 from registry.web.forms import Form, FormErrors, form_page, read_form, read_query
@@ -104,6 +106,7 @@ BANNERS = {
     "interim": "Interim order made: the register shows it now",
     "reviewed": "Interim order review recorded",
     "identified": "The practitioner is identified",
+    "disclosed": "The document is disclosed: the practitioner can see and download it now",
 }
 # A service's name for a field, as the move form calls it (the form's own come as they are).
 SERVICE_FIELDS = {"hearing_on": "hearing_on", "on": "hearing_on", "examiners": "examiner"}
@@ -284,6 +287,7 @@ async def _case_page(
         ),
         examiners=examiners,
         can_assign=Role.caseworker in roles,
+        can_disclose=Role.caseworker in roles and case.entry_id is not None,
         can_identify=(
             Role.caseworker in roles
             and (case.needs_identifying or case.entry_id is None)
@@ -510,6 +514,32 @@ class CasePages(Controller):
                 return Redirect(f"{CASES}/{case_id}?done=assigned", status_code=SEE_OTHER)
             await _explain(errors, values, case_id, mover(request))
         return await _case_page(request, case_id, errors, values, posted="assign")
+
+    @get("/{case_id:int}/documents/{document_id:int}", name="conduct_staff_case_document")
+    async def document(
+        self, request: SignedInRequest, case_id: FromPath[int], document_id: FromPath[int]
+    ) -> File:
+        return evidence.download(request, await service.staff_document(case_id, document_id))
+
+    @post(
+        "/{case_id:int}/documents/{document_id:int}/disclosure",
+        name="conduct_staff_case_disclose",
+    )
+    async def disclose(
+        self, request: SignedInRequest, case_id: FromPath[int], document_id: FromPath[int]
+    ) -> Template | Redirect:
+        await workflow.get_case(case_id)
+        values = await read_form(request)
+        errors = FormErrors()
+        body = _check(DisclosureBody, {"version": _version(values)}, errors, "disclose-")
+        if body is not None:
+            with errors.catch(InvalidInput, Conflict):
+                await service.disclose_document(
+                    case_id, document_id, by=mover(request), version=body.version
+                )
+                return Redirect(f"{CASES}/{case_id}?done=disclosed", status_code=SEE_OTHER)
+            await _explain(errors, values, case_id, mover(request))
+        return await _case_page(request, case_id, errors, values, posted="disclose")
 
     @post("/{case_id:int}/identification", name="conduct_staff_case_identify")
     async def identify(

@@ -3,7 +3,7 @@ to any stage through the workflow's own moves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from registry.accounts import users
@@ -49,6 +49,14 @@ async def people(email: str = "pat@example.org", *, account_id: int | None = Non
         practitioner=Mover(account_id, frozenset({Role.practitioner})),
         entry=entry,
     )
+
+
+async def someone_else(who: People, email: str) -> People:
+    """Another practitioner, handled by the same staff: concerns about one practitioner join
+    their open case, so a second case needs a second practitioner."""
+    account = await users.create_user(email, "Sam Jones", [Role.practitioner])
+    entry = await put_on_register("Sam", "Jones", account_id=account.id)
+    return replace(who, practitioner=Mover(account.id, frozenset({Role.practitioner})), entry=entry)
 
 
 def concern_about(number: str, **changes: object) -> concerns.ConcernIn:

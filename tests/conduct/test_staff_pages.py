@@ -9,23 +9,27 @@ import html
 import json
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from registry.accounts import users
 from registry.accounts.roles import Role
 from registry.audit.tables import AuditEntry
 from registry.conduct import workflow
 from registry.conduct.tables import InterimOrder, Sanction, Stage
-from registry.conduct.workflow import Mover
 from registry.register import service as register
 from registry.register.tables import RegisterStatus
 from tests.accounts.helpers import SignedIn, csrf_headers, user_signed_in_as
-from tests.conduct.helpers import TODAY, People, case_at, days, move, new_case, people
-from tests.register.helpers import put_on_register
+from tests.conduct.helpers import (
+    TODAY,
+    case_at,
+    days,
+    move,
+    new_case,
+    people,
+    someone_else,
+)
 
 HTML = {"accept": "text/html"}
 
@@ -42,14 +46,6 @@ def use(client: httpx.AsyncClient, person: SignedIn) -> SignedIn:
     client.cookies.clear()
     client.cookies.update(person.cookies())
     return person
-
-
-async def someone_else(who: People, email: str) -> People:
-    """Another practitioner, handled by the same staff: concerns about one practitioner join
-    their open case, so a second case needs a second practitioner."""
-    account = await users.create_user(email, "Sam Jones", [Role.practitioner])
-    entry = await put_on_register("Sam", "Jones", account_id=account.id)
-    return replace(who, practitioner=Mover(account.id, frozenset({Role.practitioner})), entry=entry)
 
 
 async def post(client: httpx.AsyncClient, path: str, data: dict[str, str]) -> httpx.Response:

@@ -824,6 +824,27 @@ CONDUCT_STAFF_CASES: list[Hostile] = [
             ("GET", f"/conduct/cases/{BEYOND_INT}"),
             ("POST", f"/conduct/cases/{BEYOND_INT}/moves"),
             ("POST", f"/conduct/cases/{BEYOND_INT}/assignment"),
+            ("GET", f"/conduct/cases/{BEYOND_INT}/documents/1"),
+            ("POST", f"/conduct/cases/{BEYOND_INT}/documents/1/disclosure"),
+        )
+    ),
+    *(
+        Hostile(
+            f"document disclosure: {what}",
+            "POST",
+            "/conduct/cases/{case}/documents/" + document + "/disclosure",
+            said,
+            status=status,
+            role=Role.caseworker,
+            page=True,
+            form={"version": version},
+            setup=_case_at("investigation"),
+        )
+        for what, document, version, said, status in (
+            ("a document beyond any column", BEYOND_INT, "2", NOT_FOUND, 404),
+            ("a document not on the case", "1", "2", "There is no such document on this case", 404),
+            ("NUL in the version", "1", f"2{NUL}", "must not contain control characters", 422),
+            ("a version beyond any", "1", HUGER, "2,147,483,647 or less", 422),
         )
     ),
     *(
