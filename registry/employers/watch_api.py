@@ -67,7 +67,8 @@ class IssuedEndpointOut(EndpointOut):
 class AttemptOut(BaseModel):
     at: datetime
     outcome: str
-    status_code: int | None
+    status_code: int | None  # the receiver's HTTP status; none if it never answered
+    duration_ms: int | None
     error: str
 
 

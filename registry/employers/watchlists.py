@@ -252,7 +252,8 @@ async def remove_endpoint(organisation_id: int, endpoint_id: int) -> None:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One event for one endpoint, with its attempts (status code read from the outcome)."""
+    """One event for one endpoint, with its attempts: when, the outcome, the receiver's HTTP
+    status (none if it never answered), how long it took, and the error."""
 
     event_id: str
     event_type: str
@@ -260,15 +261,6 @@ class Delivery:
     occurred_at: datetime
     status: str
     attempts: list[dict[str, Any]]
-
-
-def _status_code(outcome: str, error: str) -> int | None:
-    if outcome == "sent":
-        return 200
-    marker = "The receiver answered "
-    if error.startswith(marker) and error[len(marker) : len(marker) + 3].isdigit():
-        return int(error[len(marker) : len(marker) + 3])
-    return None
 
 
 async def delivery_log(
@@ -299,6 +291,8 @@ async def delivery_log(
                 DeliveryAttempt.finished_at,
                 DeliveryAttempt.outcome,
                 DeliveryAttempt.error,
+                DeliveryAttempt.status_code,
+                DeliveryAttempt.duration_ms,
             )
             .where(DeliveryAttempt.message.is_in(message_ids))
             .order_by(DeliveryAttempt.id)
@@ -307,7 +301,8 @@ async def delivery_log(
                 {
                     "at": a["started_at"],
                     "outcome": a["outcome"] or "sending",
-                    "status_code": _status_code(a["outcome"], a["error"]),
+                    "status_code": a["status_code"],
+                    "duration_ms": a["duration_ms"],
                     "error": a["error"],
                 }
             )
