@@ -52,11 +52,21 @@ def read_number(number: str) -> str:
     return stored
 
 
+def too_many(count: int) -> InvalidInput:
+    """A list longer than a watchlist holds: a 422 naming the limit (413 is for a request too
+    large in bytes; this one was read, and its content is what is refused)."""
+    return InvalidInput(
+        f"A watchlist holds at most {MAX_WATCHED:,} numbers; this list has {count:,}. "
+        "Take off the numbers of people who no longer work for you and try again.",
+        field="registration_numbers",
+    )
+
+
 def read_numbers(inputs: Sequence[str]) -> list[str]:
     """The stored form of each number, in order, duplicates once; InvalidInput naming the
-    first bad one (by its line) and the reason."""
+    first bad one (by its line) and the reason, or the limit if there are too many."""
     if len(inputs) > MAX_WATCHED:
-        raise checks.list_too_long(len(inputs))
+        raise too_many(len(inputs))
     found: dict[str, None] = {}
     for line, (number, problem) in enumerate(checks._parse_all(list(inputs)), start=1):
         if number is None:
