@@ -50,9 +50,11 @@ TARGET = "employer_bulk_check"
 
 
 class ListTooLong(RegistryError):
-    """More numbers than one check takes: the API answers 413, naming the limit."""
+    """More numbers than one check takes: the API answers 413, naming the limit. ``count``
+    is how many there were, for a caller with a limit of its own to say so in its words."""
 
     title = "Too many numbers"
+    count = 0
 
 
 @dataclass(frozen=True)
@@ -99,11 +101,13 @@ class Outcome:
 
 
 def list_too_long(count: int) -> ListTooLong:
-    return ListTooLong(
+    error = ListTooLong(
         f"A check takes at most {MAX_NUMBERS:,} numbers; this list has {count:,}. "
         "Split it into lists of 10,000 or fewer.",
         field="registration_numbers",
     )
+    error.count = count
+    return error
 
 
 def _sha256(inputs: Sequence[str]) -> str:

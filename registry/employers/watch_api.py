@@ -34,9 +34,9 @@ class WatchIn(BaseModel):
 
 class WatchlistIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    registration_numbers: list[Annotated[Text, Field(max_length=40)]] = Field(
-        max_length=checks.MAX_NUMBERS
-    )
+    # No length limit here: the service refuses a list over the limit in its own words (the
+    # request's size in bytes is bounded by the server's body limit).
+    registration_numbers: list[Annotated[Text, Field(max_length=40)]]
 
 
 class WatchOut(BaseModel):
@@ -67,7 +67,8 @@ class IssuedEndpointOut(EndpointOut):
 class AttemptOut(BaseModel):
     at: datetime
     outcome: str
-    status_code: int | None
+    status_code: int | None  # the receiver's HTTP status; none if it never answered
+    duration_ms: int | None
     error: str
 
 
@@ -146,9 +147,7 @@ class WatchlistController(Controller):
         try:
             inputs = checks.read_csv(content)
         except checks.ListTooLong as error:
-            raise HTTPException(
-                status_code=HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail=error.detail
-            ) from None
+            raise watchlists.too_many(error.count) from None
         await watchlists.replace(organisation_id, inputs)
         return await _list(organisation_id)
 

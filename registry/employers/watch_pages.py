@@ -85,8 +85,12 @@ class WatchlistPages(Controller):
         organisation_id = await watchlists.organisation_of(request.user)
         values = await read_form(request)
         errors = FormErrors()
-        with errors.catch(InvalidInput, checks.ListTooLong, field="numbers"):
-            await watchlists.replace(organisation_id, await _read_inputs(values))
+        with errors.catch(InvalidInput, field="numbers"):
+            try:
+                inputs = await _read_inputs(values)
+            except checks.ListTooLong as error:
+                raise watchlists.too_many(error.count) from None
+            await watchlists.replace(organisation_id, inputs)
             return Redirect(f"{WATCHLIST_PAGE}?done=replaced", status_code=SEE_OTHER)
         errors.by_field = _renamed(errors.by_field, "numbers")
         shown = {k: v for k, v in values.items() if k != "file"}

@@ -52,11 +52,21 @@ def read_number(number: str) -> str:
     return stored
 
 
+def too_many(count: int) -> InvalidInput:
+    """A list longer than a watchlist holds: a 422 naming the limit (413 is for a request too
+    large in bytes; this one was read, and its content is what is refused)."""
+    return InvalidInput(
+        f"A watchlist holds at most {MAX_WATCHED:,} numbers; this list has {count:,}. "
+        "Take off the numbers of people who no longer work for you and try again.",
+        field="registration_numbers",
+    )
+
+
 def read_numbers(inputs: Sequence[str]) -> list[str]:
     """The stored form of each number, in order, duplicates once; InvalidInput naming the
-    first bad one (by its line) and the reason."""
+    first bad one (by its line) and the reason, or the limit if there are too many."""
     if len(inputs) > MAX_WATCHED:
-        raise checks.list_too_long(len(inputs))
+        raise too_many(len(inputs))
     found: dict[str, None] = {}
     for line, (number, problem) in enumerate(checks._parse_all(list(inputs)), start=1):
         if number is None:
@@ -252,7 +262,8 @@ async def remove_endpoint(organisation_id: int, endpoint_id: int) -> None:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One event for one endpoint, with its attempts (status code read from the outcome)."""
+    """One event for one endpoint, with its attempts: when, the outcome, the receiver's HTTP
+    status (none if it never answered), how long it took, and the error."""
 
     event_id: str
     event_type: str
@@ -260,15 +271,6 @@ class Delivery:
     occurred_at: datetime
     status: str
     attempts: list[dict[str, Any]]
-
-
-def _status_code(outcome: str, error: str) -> int | None:
-    if outcome == "sent":
-        return 200
-    marker = "The receiver answered "
-    if error.startswith(marker) and error[len(marker) : len(marker) + 3].isdigit():
-        return int(error[len(marker) : len(marker) + 3])
-    return None
 
 
 async def delivery_log(
@@ -299,6 +301,8 @@ async def delivery_log(
                 DeliveryAttempt.finished_at,
                 DeliveryAttempt.outcome,
                 DeliveryAttempt.error,
+                DeliveryAttempt.status_code,
+                DeliveryAttempt.duration_ms,
             )
             .where(DeliveryAttempt.message.is_in(message_ids))
             .order_by(DeliveryAttempt.id)
@@ -307,7 +311,8 @@ async def delivery_log(
                 {
                     "at": a["started_at"],
                     "outcome": a["outcome"] or "sending",
-                    "status_code": _status_code(a["outcome"], a["error"]),
+                    "status_code": a["status_code"],
+                    "duration_ms": a["duration_ms"],
                     "error": a["error"],
                 }
             )

@@ -38,7 +38,12 @@ SIGNED_V1 = "signed-v1"
 
 
 class DeliveryFailed(Exception):
-    """The message did not go; the text says why."""
+    """The message did not go; the text says why, and ``status_code`` what the receiver
+    answered (None when nothing answered)."""
+
+    def __init__(self, reason: str, *, status_code: int | None = None) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
 
 
 # A host name -> the addresses it resolves to now (OSError or UnicodeError if none). Injectable,
@@ -102,11 +107,12 @@ class Deliverer:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def deliver(self, message: Message) -> None:
+    async def deliver(self, message: Message) -> int | None:
+        """Send the message; a webhook's HTTP status (None for an email)."""
         if message.kind is MessageKind.email:
             await self._email(message)
-        else:
-            await self._webhook(message)
+            return None
+        return await self._webhook(message)
 
     # --- email ------------------------------------------------------------------------
 
@@ -149,10 +155,9 @@ class Deliverer:
 
     # --- webhooks ---------------------------------------------------------------------
 
-    async def _webhook(self, message: Message) -> None:
+    async def _webhook(self, message: Message) -> int:
         if message.template == SIGNED_V1:
-            await self._webhook_v1(message)
-            return
+            return await self._webhook_v1(message)
         sent_at = clock.now().astimezone(UTC)
         body = webhook_body(message, sent_at)
         headers = {
@@ -166,9 +171,9 @@ class Deliverer:
             headers["x-registry-signature"] = webhook_signature(
                 key, headers["x-registry-timestamp"], body
             )
-        await self._post(message.recipient, body, headers)
+        return await self._post(message.recipient, body, headers)
 
-    async def _webhook_v1(self, message: Message) -> None:
+    async def _webhook_v1(self, message: Message) -> int:
         """The employers' style: the stored payload is the body, sent as it is (its ``id`` lets
         a receiver drop a repeat), signed ``t=<unix>,v1=<hex>``. The host is resolved once,
         now (what a name resolves to can change after the endpoint was checked), refused
@@ -196,7 +201,7 @@ class Deliverer:
             "x-registry-signature": f"t={timestamp},v1={digest.hexdigest()}",
             **pinned.headers,
         }
-        await self._post(pinned.url, body, headers, extensions=pinned.extensions)
+        return await self._post(pinned.url, body, headers, extensions=pinned.extensions)
 
     async def _post(
         self,
@@ -205,7 +210,7 @@ class Deliverer:
         headers: dict[str, str],
         *,
         extensions: dict[str, str] | None = None,
-    ) -> None:
+    ) -> int:
         try:
             response = await self._http.post(
                 url, content=body, headers=headers, extensions=extensions
@@ -216,11 +221,16 @@ class Deliverer:
             raise DeliveryFailed(f"Could not connect: {error}") from error
         if response.is_redirect:
             where = response.headers.get("location", "elsewhere")
-            raise DeliveryFailed(f"The receiver redirected to {where}; redirects are not followed")
+            raise DeliveryFailed(
+                f"The receiver redirected to {where}; redirects are not followed",
+                status_code=response.status_code,
+            )
         if not response.is_success:
             raise DeliveryFailed(
-                f"The receiver answered {response.status_code} {response.reason_phrase}"
+                f"The receiver answered {response.status_code} {response.reason_phrase}",
+                status_code=response.status_code,
             )
+        return response.status_code
 
 
 def private_address_reason(url: str, resolver: Resolver = system_resolver) -> str | None:

@@ -224,7 +224,13 @@ async def _expire_open_attempts(message_ids: list[int], moment: datetime) -> Non
     ).where(DeliveryAttempt.message.is_in(message_ids) & (DeliveryAttempt.outcome == ""))
 
 
-async def mark_sent(message: Message, claim_token: str) -> bool:
+async def mark_sent(
+    message: Message,
+    claim_token: str,
+    *,
+    status_code: int | None = None,
+    duration_ms: int | None = None,
+) -> bool:
     """Record a delivery; False if the claim was lost meanwhile (the lease ran out)."""
     moment = clock.now().astimezone(UTC)
     return await _finish(
@@ -238,10 +244,18 @@ async def mark_sent(message: Message, claim_token: str) -> bool:
         },
         outcome="sent",
         error="",
+        answer={DeliveryAttempt.status_code: status_code, DeliveryAttempt.duration_ms: duration_ms},
     )
 
 
-async def mark_failed(message: Message, claim_token: str, error: str) -> bool:
+async def mark_failed(
+    message: Message,
+    claim_token: str,
+    error: str,
+    *,
+    status_code: int | None = None,
+    duration_ms: int | None = None,
+) -> bool:
     """Record a failed attempt and schedule the next, or give up after :data:`MAX_ATTEMPTS`."""
     attempts = await _current_attempts(message.id)
     if attempts >= MAX_ATTEMPTS:
@@ -259,6 +273,7 @@ async def mark_failed(message: Message, claim_token: str, error: str) -> bool:
         },
         outcome="failed",
         error=error[:2000],
+        answer={DeliveryAttempt.status_code: status_code, DeliveryAttempt.duration_ms: duration_ms},
     )
 
 
@@ -310,7 +325,13 @@ async def _current_attempts(message_id: int) -> int:
 
 
 async def _finish(
-    message: Message, claim_token: str, values: dict[Any, Any], *, outcome: str, error: str
+    message: Message,
+    claim_token: str,
+    values: dict[Any, Any],
+    *,
+    outcome: str,
+    error: str,
+    answer: dict[Any, Any],
 ) -> bool:
     moment = clock.now().astimezone(UTC)
     async with transaction():
@@ -331,6 +352,7 @@ async def _finish(
                     DeliveryAttempt.finished_at: moment,
                     DeliveryAttempt.outcome: outcome,
                     DeliveryAttempt.error: error,
+                    **answer,
                 }
             ).where((DeliveryAttempt.message == message.id) & (DeliveryAttempt.outcome == ""))
     return bool(updated)

@@ -57,6 +57,10 @@ class DeliveryAttempt(Table, tablename="notification_attempt"):
     finished_at = Timestamptz(null=True, default=None)
     outcome = Varchar(length=16, default="")  # sent, failed, expired, or empty while in hand
     error = Text(default="")
+    # A webhook's answer: the receiver's HTTP status (none if it never answered, or for email),
+    # and how long the attempt took, so an organisation can see what its receiver did.
+    status_code = Integer(null=True, default=None)
+    duration_ms = Integer(null=True, default=None)
 
 
 NOTIFICATION_TABLES: list[type[Table]] = [OutboxMessage, DeliveryAttempt]

@@ -12,6 +12,7 @@ import contextlib
 import os
 import secrets
 import socket
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -78,20 +79,36 @@ class Worker:
         return len(claim.messages)
 
     async def _send(self, deliverer: Deliverer, message: service.Message, token: str) -> None:
+        # A duration, not a time of day: measured on the monotonic clock, not the service's.
+        started = time.perf_counter()
+
+        def took() -> int:
+            return round((time.perf_counter() - started) * 1000)
+
         try:
-            await deliverer.deliver(message)
+            status_code = await deliverer.deliver(message)
         except DeliveryFailed as failure:
-            kept = await service.mark_failed(message, token, str(failure))
+            kept = await service.mark_failed(
+                message,
+                token,
+                str(failure),
+                status_code=failure.status_code,
+                duration_ms=took(),
+            )
             self.stats.failed += 1
             log.warning(
                 "message_failed", message_id=message.id, kind=message.kind, error=str(failure)
             )
         except Exception as error:  # a bug in one message must not stop the others going
-            kept = await service.mark_failed(message, token, f"Unexpected error: {error!r}")
+            kept = await service.mark_failed(
+                message, token, f"Unexpected error: {error!r}", duration_ms=took()
+            )
             self.stats.failed += 1
             log.exception("message_crashed", message_id=message.id)
         else:
-            kept = await service.mark_sent(message, token)
+            kept = await service.mark_sent(
+                message, token, status_code=status_code, duration_ms=took()
+            )
             self.stats.sent += 1
         if not kept:
             self.stats.lost_claims += 1

@@ -249,7 +249,7 @@ async def test_a_watchlist_and_its_webhook_endpoint_with_a_test_event_delivered(
         row = page.locator("#deliveries tbody tr")
         await expect(row).to_have_count(1)
         await expect(row).to_contain_text(str(body["id"]))
-        await expect(row).to_contain_text("sent")
+        await expect(row).to_contain_text(re.compile(r"sent, HTTP 204, \d+ ms"))
         await assert_accessible(page)
         await assert_reflows(page)
         await page.get_by_role("link", name="Back").click()

@@ -11,7 +11,7 @@ import pytest
 
 from registry.config import Settings
 from registry.core import clock
-from registry.employers import watchlists
+from registry.employers import watchlists, webhooks
 from registry.employers.tables import WebhookEvent
 from registry.notifications.tables import MessageKind, MessageStatus, OutboxMessage
 from registry.register import hooks, numbers, renewals, service
@@ -19,7 +19,7 @@ from registry.register.hooks import Restriction, RestrictionKind
 from registry.register.tables import NumberSequence, RegisterEntry
 from tests.employers.helpers import Employer, employer, verified
 from tests.notifications.helpers import drain
-from tests.notifications.receivers import WebhookReceiver, webhook_receiver
+from tests.notifications.receivers import WebhookReceiver, free_port, webhook_receiver
 from tests.register.helpers import put_on_register
 
 WEBHOOK = OutboxMessage.kind == MessageKind.webhook.value
@@ -161,8 +161,32 @@ async def test_an_event_the_receiver_refuses_twice_is_sent_again_and_logged(
     assert message["status"] == MessageStatus.sent
     endpoint_id = (await watchlists.endpoints(north.organisation.id))[0].id
     log = await watchlists.delivery_log(north.organisation.id, endpoint_id)
-    assert [a["status_code"] for a in log[0].attempts] == [500, 503, 200]
+    attempts = log[0].attempts
+    # what the receiver really answered, each attempt timed, the refusals in words
+    assert [a["status_code"] for a in attempts] == [500, 503, 204]
+    assert [a["outcome"] for a in attempts] == ["failed", "failed", "sent"]
+    assert all(isinstance(a["duration_ms"], int) and a["duration_ms"] >= 0 for a in attempts)
+    assert [a["error"] for a in attempts] == [
+        "The receiver answered 500 Internal Server Error",
+        "The receiver answered 503 Service Unavailable",
+        "",
+    ]
     assert log[0].event_id == bodies[0]["id"]
+
+
+async def test_a_receiver_that_never_answers_is_logged_without_a_status(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    north = await employer()
+    await endpoint(north, f"http://127.0.0.1:{free_port()}/hook", settings)  # nothing listens
+    endpoint_id = (await watchlists.endpoints(north.organisation.id))[0].id
+    await webhooks.send_test(north.organisation.id, endpoint_id)
+    await drain(development(settings))
+    [attempt] = (await watchlists.delivery_log(north.organisation.id, endpoint_id))[0].attempts
+    assert attempt["outcome"] == "failed"
+    assert attempt["status_code"] is None
+    assert attempt["error"].startswith("Could not connect")
+    assert isinstance(attempt["duration_ms"], int)
 
 
 async def test_delivery_outside_development_refuses_a_loopback_address(

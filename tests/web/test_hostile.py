@@ -579,6 +579,8 @@ def _csv(data: bytes) -> dict[str, tuple[str, bytes, str]]:
     return {"file": ("staff.csv", data, "text/csv")}
 
 
+WATCHLIST_LIMIT = "A watchlist holds at most 10,000 numbers; this list has 10,001"
+
 WATCHLIST_PAGE_CASES = [
     _watch_page(
         "watching a malformed number",
@@ -625,8 +627,23 @@ WATCHLIST_PAGE_CASES = [
     _watch_page(
         "10,001 pasted numbers",
         "/organisation/watchlist/replace",
-        "at most 10,000 numbers",
+        WATCHLIST_LIMIT,
         form={"numbers": "PR1000011\n" * 10_001},
+    ),
+    # A list too long is refused for what it holds (422), not for its size in bytes (413).
+    _employer_case(
+        "a watchlist of 10,001 numbers",
+        "PUT",
+        "/api/v1/organisation/watchlist",
+        WATCHLIST_LIMIT,
+        json={"registration_numbers": ["PR1000011"] * 10_001},
+    ),
+    _employer_case(
+        "a watchlist CSV of 10,001 numbers",
+        "PUT",
+        "/api/v1/organisation/watchlist/csv",
+        WATCHLIST_LIMIT,
+        files=_csv(b"registration_number\n" + b"PR1000011\n" * 10_001),
     ),
     _watch_page(
         "a CSV without the column",
