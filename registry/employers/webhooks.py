@@ -11,10 +11,12 @@ an event more than once and drops repeats by ``id``.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
 from registry.core import clock
+from registry.core.bulk import marks
 from registry.db import transaction
 from registry.employers import watchlists
 from registry.employers.tables import WebhookEndpoint, WebhookEvent
@@ -74,7 +76,12 @@ async def entry_changed(change: hooks.EntryChange) -> None:
     watching = await WebhookEndpoint.raw(_WATCHING_ENDPOINTS, change.registration_number)
     if not watching:
         return
-    payload = {
+    for endpoint in watching:
+        await queue_event(endpoint, _payload(change))
+
+
+def _payload(change: hooks.EntryChange) -> dict[str, Any]:
+    return {
         "type": event_type(change),
         "occurred_at": change.changed_at.astimezone(UTC).isoformat(),
         "registration_number": change.registration_number,
@@ -82,8 +89,28 @@ async def entry_changed(change: hooks.EntryChange) -> None:
         "status": change.status,
         "cause": change.cause or None,
     }
-    for endpoint in watching:
-        await queue_event(endpoint, payload)
+
+
+async def entries_changed(changes: Sequence[hooks.EntryChange]) -> None:
+    """:func:`entry_changed` for a batch (an import's): who watches any of the numbers is
+    looked up once, and each change queued for each of its watchers' endpoints, in order."""
+    numbers = sorted({change.registration_number for change in changes})
+    watching: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        watched_in = f"w.registration_number IN ({marks(len(chunk))})"
+        rows = await WebhookEndpoint.raw(
+            "SELECT w.registration_number AS watched, e.id, e.url, e.secret_sealed"  # noqa: S608
+            " FROM employer_webhook_endpoint e"
+            " JOIN employer_watch w ON w.organisation = e.organisation"
+            f" WHERE {watched_in} ORDER BY e.id",
+            *chunk,
+        )
+        for row in rows:
+            watching.setdefault(row.pop("watched"), []).append(row)
+    for change in changes:
+        for endpoint in watching.get(change.registration_number, []):
+            await queue_event(endpoint, _payload(change))
 
 
 async def send_test(organisation_id: int, endpoint_id: int) -> str:
