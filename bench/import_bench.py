@@ -89,6 +89,7 @@ class Timings:
     imported: list[float] = field(default_factory=list)  # seconds per round
     bare: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
+    load: list[float] = field(default_factory=list)  # the 1-minute load average after each way
 
     @property
     def import_rate(self) -> float:
@@ -371,6 +372,7 @@ def run(engine: str, rows: int, rounds: int, workdir: Path) -> Timings:
                     timings.rss_mb.append(rss)
                 else:
                     timings.bare.append(bare_insert(database, rows, reference))
+                timings.load.append(os.getloadavg()[0])
                 found = entries_in(database)
                 if found != rows:
                     raise RuntimeError(f"{way} left {found:,} entries, not {rows:,}")
@@ -409,7 +411,9 @@ def rows_of(timings: Timings, *, quick: bool) -> list[Row]:
             + ", ".join(f"{s:.1f}" for s in timings.imported)
             + " s; bare "
             + ", ".join(f"{s:.1f}" for s in timings.bare)
-            + " s)",
+            + " s; load average "
+            + ", ".join(f"{load:.1f}" for load in timings.load)
+            + f" on {os.cpu_count()} cores)",
         ),
         Row(
             "P7",
