@@ -45,6 +45,7 @@ DOMAIN = Domain(
     commands=[keys_command, verify, certificates_command],
     tables=CERTIFICATE_TABLES,
     change_subscribers=[service.entry_changed],
+    batch_change_subscribers=[service.entries_changed],
     demo_seeders=[seed_demo_certificates],
     configure=[keys.configure],
 )

@@ -29,6 +29,7 @@ from registry.certificates import credentials, serials, status_lists
 from registry.certificates.keys import Issuer, KeyRing, issuer
 from registry.certificates.tables import Certificate, CertificateKind, StatusPurpose
 from registry.core import clock
+from registry.core.bulk import fetch_all, insert_rows, marks
 from registry.db import fetch_one, lock_row, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import hooks
@@ -128,59 +129,126 @@ async def _issue(
     replacing: CertificateRecord | None = None,
 ) -> CertificateRecord:
     """Sign and store one certificate with its two status slots, in the caller's transaction."""
-    the_issuer = issuer()
     now = clock.now().astimezone(UTC)
-    serial = serials.new_serial()
+    signer = _Signer(now)
     revocation = await status_lists.allocate(StatusPurpose.revocation)
     suspension = await status_lists.allocate(StatusPurpose.suspension)
-    document = {
-        "@context": [credentials.VC_CONTEXT],
-        "id": the_issuer.url(f"/verify/{serial}"),
-        "type": ["VerifiableCredential", CREDENTIAL_TYPES[kind]],
-        "issuer": {"id": the_issuer.did, "name": ISSUER_NAME},
-        "validFrom": credentials.timestamp(now),
-        "validUntil": credentials.timestamp(valid_until),
-        "credentialSubject": {"type": CREDENTIAL_TYPES[kind], "serial": serial, **facts},
-        "credentialStatus": status_lists.status_entries(revocation, suspension),
-    }
-    method, key = the_issuer.signing_method()
-    signed = credentials.sign(document, key=key, method_id=method, created=now)
-    actor = current_actor()
+    row = signer.certificate(
+        entry_id, kind, facts, valid_until, revocation, suspension, suspended=suspended
+    )
     inserted = await Certificate.insert(
-        Certificate(
-            serial=serial,
-            entry=entry_id,
-            kind=kind.value,
-            issued_at=now,
-            valid_until=valid_until,
-            certified=json.dumps(facts, sort_keys=True),
-            credential=json.dumps(signed, separators=(",", ":")),
-            revocation_list=revocation.list_id,
-            revocation_index=revocation.index,
-            suspension_list=suspension.list_id,
-            suspension_index=suspension.index,
-            suspended=suspended,
-            suspended_at=now if suspended else None,
-            issued_by=actor.label,
-        )
+        Certificate(**dict(zip(CERTIFICATE_COLUMNS, row, strict=True)))
     ).returning(Certificate.id)
     if suspended:
         await status_lists.changed([suspension.list_id])
     new_id = int(inserted[0]["id"])
-    number = facts.get("registrationNumber", "")
-    after = {"serial": serial, "kind": kind.value, "valid_until": valid_until.isoformat()}
+    serial = row[0]
     before = {"serial": replacing.serial} if replacing else {}
     if replacing is not None:
         await _revoke(replacing, f"replaced by certificate {serials.display(serial)}", new_id)
-    await register.record_change(entry_id, "certificate_issued", before, after, reason)
-    await audit.record(
-        "certificates.issued",
-        "certificate",
-        serial,
-        before=before,
-        after={**after, "registration_number": number, "reason": reason},
+    await register.record_change(
+        entry_id, "certificate_issued", before, _issued(serial, kind, valid_until), reason
     )
+    await audit.record(**_issued_audit(serial, kind, facts, valid_until, reason, before))
     return await _by_id(new_id)
+
+
+CERTIFICATE_COLUMNS = (
+    "serial",
+    "entry",
+    "kind",
+    "issued_at",
+    "valid_until",
+    "certified",
+    "credential",
+    "revocation_list",
+    "revocation_index",
+    "suspension_list",
+    "suspension_index",
+    "suspended",
+    "suspended_at",
+    "issued_by",
+)
+
+
+class _Signer:
+    """Signs certificates issued at one moment: the issuer, its key and the actor read once."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.issuer = issuer()
+        self.method, self.key = self.issuer.signing_method()
+        self.issued_by = current_actor().label
+
+    def certificate(
+        self,
+        entry_id: int,
+        kind: CertificateKind,
+        facts: dict[str, Any],
+        valid_until: datetime,
+        revocation: status_lists.Slot,
+        suspension: status_lists.Slot,
+        *,
+        suspended: bool,
+    ) -> tuple[Any, ...]:
+        """A new certificate's row (:data:`CERTIFICATE_COLUMNS`), its credential signed."""
+        serial = serials.new_serial()
+        document = {
+            "@context": [credentials.VC_CONTEXT],
+            "id": self.issuer.url(f"/verify/{serial}"),
+            "type": ["VerifiableCredential", CREDENTIAL_TYPES[kind]],
+            "issuer": {"id": self.issuer.did, "name": ISSUER_NAME},
+            "validFrom": credentials.timestamp(self.now),
+            "validUntil": credentials.timestamp(valid_until),
+            "credentialSubject": {"type": CREDENTIAL_TYPES[kind], "serial": serial, **facts},
+            "credentialStatus": status_lists.status_entries(revocation, suspension),
+        }
+        signed = credentials.signed_text(
+            document, key=self.key, method_id=self.method, created=self.now
+        )
+        return (
+            serial,
+            entry_id,
+            kind.value,
+            self.now,
+            valid_until,
+            json.dumps(facts, sort_keys=True),
+            signed,
+            revocation.list_id,
+            revocation.index,
+            suspension.list_id,
+            suspension.index,
+            suspended,
+            self.now if suspended else None,
+            self.issued_by,
+        )
+
+
+def _issued(serial: str, kind: CertificateKind, valid_until: datetime) -> dict[str, Any]:
+    return {"serial": serial, "kind": kind.value, "valid_until": valid_until.isoformat()}
+
+
+def _issued_audit(
+    serial: str,
+    kind: CertificateKind,
+    facts: Mapping[str, Any],
+    valid_until: datetime,
+    reason: str,
+    before: dict[str, Any],
+) -> dict[str, Any]:
+    """The ``certificates.issued`` audit entry's arguments (:class:`audit.Record`'s fields)."""
+    number = facts.get("registrationNumber", "")
+    return {
+        "action": "certificates.issued",
+        "target_type": "certificate",
+        "target_id": serial,
+        "before": before,
+        "after": {
+            **_issued(serial, kind, valid_until),
+            "registration_number": number,
+            "reason": reason,
+        },
+    }
 
 
 async def _revoke(
@@ -280,6 +348,65 @@ async def entry_changed(change: hooks.EntryChange) -> None:
     elif live.suspended != suspended:
         reason = "Suspended from the register" if suspended else "The suspension ended"
         await _set_suspended(live, suspended, reason)
+
+
+async def entries_changed(changes: Sequence[hooks.EntryChange]) -> None:
+    """:func:`entry_changed` for a batch of changes (an import's): an entry on the register
+    with no live registration certificate gets one as :func:`entry_changed` would issue it,
+    every certificate signed here and stored, with its history and audit entry, a statement
+    per table for the batch; any other change goes through :func:`entry_changed` itself."""
+    live = await live_registrations([change.entry_id for change in changes])
+    simple = [
+        change
+        for change in changes
+        if change.entry_id not in live and RegisterStatus(change.status) in ON_REGISTER
+    ]
+    for change in changes:
+        # Off the register with no live certificate, entry_changed would find nothing to do.
+        if change.entry_id in live:
+            await entry_changed(change)
+    if not simple:
+        return
+    ids = [change.entry_id for change in simple]
+    rows = await fetch_all(
+        f"SELECT id, public_document FROM register_entry WHERE id IN ({marks(len(ids))})",  # noqa: S608
+        *ids,
+    )
+    documents = {int(row["id"]): row["public_document"] for row in rows}
+    now = clock.now().astimezone(UTC)
+    signer = _Signer(now)
+    revocations = await status_lists.allocate_many(StatusPurpose.revocation, len(simple))
+    suspensions = await status_lists.allocate_many(StatusPurpose.suspension, len(simple))
+    kind = CertificateKind.registration
+    certificates = []
+    issued = []
+    for change, revocation, suspension in zip(simple, revocations, suspensions, strict=True):
+        public = PublicEntry.model_validate_json(documents[change.entry_id])
+        facts = registration_facts(public)
+        valid_until = _end_of(public.registered_until)
+        suspended = RegisterStatus(change.status) is RegisterStatus.suspended
+        row = signer.certificate(
+            change.entry_id, kind, facts, valid_until, revocation, suspension, suspended=suspended
+        )
+        certificates.append(row)
+        issued.append((change, row[0], facts, valid_until, _issue_reason(change.cause, None)))
+    await insert_rows(Certificate, CERTIFICATE_COLUMNS, certificates)
+    if changed := [row[9] for row in certificates if row[11]]:
+        await status_lists.changed(changed)
+    await register.record_changes(
+        [
+            register.Change(
+                change.entry_id, "certificate_issued", {}, _issued(serial, kind, until), reason
+            )
+            for change, serial, _, until, reason in issued
+        ]
+    )
+    await audit.record_many(
+        [
+            audit.Record(**_issued_audit(serial, kind, facts, until, reason, {}))
+            for _, serial, facts, until, reason in issued
+        ]
+    )
 
 
 def _issue_reason(cause: str, live: CertificateRecord | None) -> str:

@@ -69,21 +69,37 @@ async def allocate(purpose: StatusPurpose) -> Slot:
 
     Allocations queue on one lock per purpose (PostgreSQL; SQLite has one writer anyway), so
     two at once never take the same index, and only one of them starts a new list."""
+    return (await allocate_many(purpose, 1))[0]
+
+
+async def allocate_many(purpose: StatusPurpose, count: int) -> list[Slot]:
+    """:func:`allocate` ``count`` times, with the lock taken once and a list's counter moved
+    once for all the slots it gives (a batch of certificates)."""
     await serialise_on(StatusList, _LOCK_KEYS[purpose])
     row = await fetch_one(
         "SELECT id, name, size, allocated, multiplier, shift FROM certificate_status_list"
         " WHERE purpose = {} ORDER BY id DESC LIMIT 1",
         purpose.value,
     )
-    if row is None or row["allocated"] >= row["size"]:
-        row = await _new_list(purpose, 1 if row is None else _number(row["name"]) + 1)
-    taken = await StatusList.raw(
-        "UPDATE certificate_status_list SET allocated = allocated + 1 WHERE id = {}"
-        " RETURNING allocated - 1 AS n",
-        row["id"],
-    )
-    n = int(taken[0]["n"])
-    return Slot(int(row["id"]), row["name"], (row["multiplier"] * n + row["shift"]) % row["size"])
+    slots: list[Slot] = []
+    while len(slots) < count:
+        if row is None or row["allocated"] >= row["size"]:
+            row = await _new_list(purpose, 1 if row is None else _number(row["name"]) + 1)
+        wanted = min(count - len(slots), row["size"] - row["allocated"])
+        taken = await StatusList.raw(
+            "UPDATE certificate_status_list SET allocated = allocated + {} WHERE id = {}"
+            " RETURNING allocated - {} AS n",
+            wanted,
+            row["id"],
+            wanted,
+        )
+        first = int(taken[0]["n"])
+        slots += [
+            Slot(int(row["id"]), row["name"], (row["multiplier"] * n + row["shift"]) % row["size"])
+            for n in range(first, first + wanted)
+        ]
+        row = {**row, "allocated": first + wanted}
+    return slots
 
 
 def _number(name: str) -> int:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from registry.core.subject_access import SubjectAccess
     from registry.demo import DemoSummary
     from registry.register.hooks import (
+        BatchChangeSubscriber,
         ChangeSubscriber,
         ConcernSource,
         RenewalCheck,
@@ -132,6 +133,10 @@ class Domain(InitPluginProtocol):
     restriction_sources: Sequence[RestrictionSource] = ()
     concern_sources: Sequence[ConcernSource] = ()
     change_subscribers: Sequence[ChangeSubscriber] = ()
+    # The same work for many changes at once (an import's batch), doing per batch what it can:
+    # when given, these are told instead of ``change_subscribers`` of a batch, so they must do
+    # everything those do for each change.
+    batch_change_subscribers: Sequence[BatchChangeSubscriber] = ()
     # What must be in place before an entry renews (CPD met or exempt), asked by the register.
     renewal_checks: Sequence[RenewalCheck] = ()
     middleware: Sequence[Middleware] = ()

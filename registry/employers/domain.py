@@ -25,6 +25,7 @@ from registry.employers.tables import EMPLOYER_TABLES, KeyScope
 from registry.employers.watch_api import WatchlistController, WebhookController
 from registry.employers.watch_digest import JOBS as WATCH_JOBS
 from registry.employers.watch_pages import WatchlistPages
+from registry.employers.webhooks import entries_changed as watchlist_entries_changed
 from registry.employers.webhooks import entry_changed as watchlist_entry_changed
 
 EMPLOYER = Rule(roles=frozenset({Role.employer}))
@@ -114,5 +115,6 @@ DOMAIN = Domain(
     demo_seeders=[seed_demo_employers],
     subject_access=[SUBJECT_ACCESS],
     change_subscribers=[watchlist_entry_changed],
+    batch_change_subscribers=[watchlist_entries_changed],
     jobs=WATCH_JOBS,
 )

@@ -12,10 +12,12 @@ an event more than once and drops repeats by ``id``.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
 from registry.core import clock
+from registry.core.bulk import marks
 from registry.db import transaction
 from registry.employers import watchlists
 from registry.employers.tables import Watch, WatchChange, WebhookEndpoint, WebhookEvent
@@ -27,12 +29,6 @@ from registry.register import hooks
 STATUS_CHANGED = "register.status_changed"
 ENTRY_UPDATED = "register.entry_updated"
 TEST_EVENT = "test"
-
-_WATCHING_ENDPOINTS = (
-    "SELECT e.id, e.url, e.secret_sealed FROM employer_webhook_endpoint e"
-    " JOIN employer_watch w ON w.organisation = e.organisation"
-    " WHERE w.registration_number = {} ORDER BY e.id"
-)
 
 
 def event_type(change: hooks.EntryChange) -> str:
@@ -73,37 +69,64 @@ async def queue_event(endpoint: dict[str, Any], payload: dict[str, Any]) -> str:
 async def entry_changed(change: hooks.EntryChange) -> None:
     """The register's change subscriber: the change kept for each watching organisation's
     digest, and one event per endpoint of each."""
-    organisations = await Watch.select(Watch.organisation).where(
-        Watch.registration_number == change.registration_number
-    )
-    if not organisations:
-        return
-    occurred_at = change.changed_at.astimezone(UTC)
-    await WatchChange.insert(
-        *[
-            WatchChange(
-                organisation=row["organisation"],
-                registration_number=change.registration_number,
-                occurred_at=occurred_at,
-                event_type=event_type(change),
-                previous_status=change.previous_status or "",
-                status=change.status,
-                cause=change.cause or "",
-            )
-            for row in organisations
-        ]
-    )
-    watching = await WebhookEndpoint.raw(_WATCHING_ENDPOINTS, change.registration_number)
-    payload = {
+    await entries_changed([change])
+
+
+def _payload(change: hooks.EntryChange) -> dict[str, Any]:
+    return {
         "type": event_type(change),
-        "occurred_at": occurred_at.isoformat(),
+        "occurred_at": change.changed_at.astimezone(UTC).isoformat(),
         "registration_number": change.registration_number,
         "previous_status": change.previous_status or None,
         "status": change.status,
         "cause": change.cause or None,
     }
-    for endpoint in watching:
-        await queue_event(endpoint, payload)
+
+
+async def entries_changed(changes: Sequence[hooks.EntryChange]) -> None:
+    """:func:`entry_changed` for a batch (an import's): who watches any of the numbers, and
+    their endpoints, looked up once per 500 numbers; each change kept for each watching
+    organisation's digest and queued for each of its endpoints, in order."""
+    numbers = sorted({change.registration_number for change in changes})
+    watchers: dict[str, list[int]] = {}
+    endpoints: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        watched = await Watch.select(Watch.registration_number, Watch.organisation).where(
+            Watch.registration_number.is_in(chunk)
+        )
+        if not watched:
+            continue  # most changes: nobody watches, and one read says so
+        for row in watched:
+            watchers.setdefault(row["registration_number"], []).append(row["organisation"])
+        watched_in = f"w.registration_number IN ({marks(len(chunk))})"
+        rows = await WebhookEndpoint.raw(
+            "SELECT w.registration_number AS watched, e.id, e.url, e.secret_sealed"  # noqa: S608
+            " FROM employer_webhook_endpoint e"
+            " JOIN employer_watch w ON w.organisation = e.organisation"
+            f" WHERE {watched_in} ORDER BY e.id",
+            *chunk,
+        )
+        for row in rows:
+            endpoints.setdefault(row.pop("watched"), []).append(row)
+    kept = [
+        WatchChange(
+            organisation=organisation,
+            registration_number=change.registration_number,
+            occurred_at=change.changed_at.astimezone(UTC),
+            event_type=event_type(change),
+            previous_status=change.previous_status or "",
+            status=change.status,
+            cause=change.cause or "",
+        )
+        for change in changes
+        for organisation in watchers.get(change.registration_number, [])
+    ]
+    if kept:
+        await WatchChange.insert(*kept)
+    for change in changes:
+        for endpoint in endpoints.get(change.registration_number, []):
+            await queue_event(endpoint, _payload(change))
 
 
 async def send_test(organisation_id: int, endpoint_id: int) -> str:

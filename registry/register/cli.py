@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +42,21 @@ def import_register(ctx: click.Context, file: Path, skip_invalid: bool, dry_run:
     from registry.core.commands import progress_bar, run_with_engine, settings_of
     from registry.register import importer, service
 
-    try:
-        text = file.read_text(encoding="utf-8-sig")  # a spreadsheet's byte order mark is fine
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{file} is not UTF-8 text; save it as CSV UTF-8") from None
+    def lines() -> Iterator[str]:
+        # Read as it is needed, twice (checked, then applied), never held whole; a
+        # spreadsheet's byte order mark is fine.
+        with file.open(encoding="utf-8-sig", newline="") as rows:
+            yield from rows
 
     async def work(engine: Any) -> int:
         with acting_as(Actor(id=None, label=ACTOR_LABEL)):
             reference = await service.reference_data()
-            plan = await importer.plan_import(text, clock.now().date(), reference)
+            try:
+                plan = await importer.plan_import(lines, clock.now().date(), reference)
+            except UnicodeDecodeError:
+                raise click.ClickException(
+                    f"{file} is not UTF-8 text; save it as CSV UTF-8"
+                ) from None
             for problem in plan.problems:
                 click.echo(str(problem))
             if not plan.header_ok:
@@ -63,10 +70,10 @@ def import_register(ctx: click.Context, file: Path, skip_invalid: bool, dry_run:
                 return 1
             counts = f"already on the register {plan.already}, skipped {plan.invalid} invalid"
             if dry_run:
-                click.echo(f"dry run, nothing written: would import {len(plan.new)}, {counts}")
+                click.echo(f"dry run, nothing written: would import {plan.new_count}, {counts}")
                 return 0
             with progress_bar() as progress:
-                task = progress.add_task("Importing", total=len(plan.new))
+                task = progress.add_task("Importing", total=plan.new_count)
                 outcome = await importer.apply_plan(
                     plan,
                     source=file.name,

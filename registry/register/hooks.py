@@ -77,6 +77,8 @@ NAME_CHANGED = "name_changed"
 RestrictionSource = Callable[[Sequence[int], date], Awaitable[dict[int, list[Restriction]]]]
 ConcernSource = Callable[[int], Awaitable[bool]]
 ChangeSubscriber = Callable[[EntryChange], Awaitable[None]]
+# The same for many changes at once (a batch of imported entries), in the order they happened.
+BatchChangeSubscriber = Callable[[Sequence[EntryChange]], Awaitable[None]]
 # (entry id, the registration year closing, that year's first and last day) -> what is missing.
 RenewalCheck = Callable[[int, int, date, date], Awaitable[list[RenewalShortfall]]]
 
@@ -115,12 +117,29 @@ async def entry_changed(change: EntryChange) -> None:
             await subscriber(change)
 
 
+async def entries_changed(changes: Sequence[EntryChange]) -> None:
+    """:func:`entry_changed` for each of ``changes``: a domain with batch subscribers has them
+    told once of the lot (they stand for all its change subscribers); any other domain's
+    subscribers are told of each change in turn."""
+    if not changes:
+        return
+    for domain in active_domains():
+        if domain.batch_change_subscribers:
+            for batch_subscriber in domain.batch_change_subscribers:
+                await batch_subscriber(changes)
+            continue
+        for change in changes:
+            for subscriber in domain.change_subscribers:
+                await subscriber(change)
+
+
 @contextlib.contextmanager
 def extra_sources(
     *,
     restriction_sources: Sequence[RestrictionSource] = (),
     concern_sources: Sequence[ConcernSource] = (),
     change_subscribers: Sequence[ChangeSubscriber] = (),
+    batch_change_subscribers: Sequence[BatchChangeSubscriber] = (),
     renewal_checks: Sequence[RenewalCheck] = (),
 ) -> Iterator[None]:
     """For tests: the service's domains plus one more with these hooks, inside the block."""
@@ -129,6 +148,7 @@ def extra_sources(
         restriction_sources=restriction_sources,
         concern_sources=concern_sources,
         change_subscribers=change_subscribers,
+        batch_change_subscribers=batch_change_subscribers,
         renewal_checks=renewal_checks,
     )
     with domains_in_force([*active_domains(), extra]):

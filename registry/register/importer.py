@@ -3,10 +3,15 @@
 Nothing is written until every row has been checked; each problem is reported with its line and
 column. A row whose registration number is already on the register, or (for a row without a
 number) whose person is already on it by name and date of birth, is counted and left alone, so
-importing the same file again changes nothing. Each new row goes through
-:func:`registry.register.service.create_entry`, the same rules, history and audit as any other
-entry; rows are committed in batches of :data:`BATCH_SIZE`, and a row that still fails leaves the
-rest of its batch in (that batch is done again, each row in its own savepoint).
+importing the same file again changes nothing.
+
+The file is read twice and never held: the first pass checks every row and keeps only what
+finding repeats needs (each number and person seen, and their line); the second reads the rows
+again and creates the new ones in batches of :data:`BATCH_SIZE` through
+:func:`registry.register.service.create_entries`, the same rules, history, audit and change
+subscribers as any other entry, a statement per table per batch. A batch in which some row still
+fails is done again row by row through :func:`~registry.register.service.create_entry`, each in
+its own savepoint, so the rest of that batch still goes in and the failing row is reported.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ COLUMNS = (
     "qualification_awarded_on",
 )
 HEADER_LINE = 1
-BATCH_SIZE = 100
+BATCH_SIZE = 500  # rows per transaction (and per statement of each table)
 LOOKUP_CHUNK = 500  # values per IN (...) when looking rows up on the register
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 LINE_PATTERN = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -89,14 +94,23 @@ class ImportRow:
         return person_key(self.entry.person)
 
 
+Lines = Callable[[], Iterable[str]]  # the file's lines with their endings, read afresh
+
+
 @dataclass
 class Plan:
-    """What importing a file would do, worked out before anything is written."""
+    """What importing a file would do, worked out before anything is written.
 
+    It holds no row of the file: :meth:`new_rows` reads the new ones again when asked."""
+
+    lines: Lines
+    today: date
+    reference: service.ReferenceData
     rows: int = 0  # data rows in the file
-    new: list[ImportRow] = field(default_factory=list)
+    new_count: int = 0  # rows to create
     already: int = 0  # rows already on the register
     problems: list[Problem] = field(default_factory=list)
+    left_alone: set[int] = field(default_factory=set)  # lines already on the register
 
     @property
     def invalid(self) -> int:
@@ -106,6 +120,27 @@ class Plan:
     @property
     def header_ok(self) -> bool:
         return not any(problem.line == HEADER_LINE for problem in self.problems)
+
+    def new_rows(self) -> Iterator[ImportRow | Problem]:
+        """Each new row, read and checked again, in the file's order; a row that no longer
+        checks as it did (the file changed since) as its first problem instead."""
+        if not self.header_ok:
+            return
+        skipped = self.left_alone | {problem.line for problem in self.problems}
+        _, raw_rows, problems = read_csv(self.lines())
+        for line, values in raw_rows:
+            if line in skipped:
+                continue
+            row, row_problems = check_row(line, values, self.today, self.reference)
+            if row is None or (problems and problems[-1].line == line):
+                yield (row_problems or problems)[0]
+            else:
+                yield row
+
+    @property
+    def new(self) -> list[ImportRow]:
+        """The new rows as a list: for a small file (tests), never for an import."""
+        return [row for row in self.new_rows() if isinstance(row, ImportRow)]
 
 
 @dataclass
@@ -126,13 +161,16 @@ def _fold(name: str) -> str:
 # --- reading and checking ---------------------------------------------------------------------
 
 
-def read_csv(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]], list[Problem]]:
-    """The header, each data row with the line it starts on, and any problem with the header.
+def read_csv(
+    lines: Iterable[str],
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]], list[Problem]]:
+    """The header, each data row with the line it starts on, and any problem with the header,
+    from the file's lines (with their endings, as a file opened with ``newline=""`` gives them).
 
-    The rows are read as they are asked for, so that a big file is never held twice; a row
-    with more values than the header has names adds its problem to the list as it is read.
+    The rows are read as they are asked for, so that a big file is never held; a row with more
+    values than the header has names adds its problem to the list as it is read.
     """
-    reader = csv.reader(_lines(text))
+    reader = csv.reader(lines)
     header = [name.strip().lower() for name in next(reader, [])]
     problems = [
         Problem(HEADER_LINE, name or f"column {n}", _unknown_column(name))
@@ -168,7 +206,7 @@ def read_csv(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]
     return header, rows(), problems
 
 
-def _lines(text: str) -> Iterator[str]:
+def text_lines(text: str) -> Iterator[str]:
     """The lines of ``text`` with their endings, as ``io.StringIO(text, newline="")`` gives
     them, without its copy of the whole text at four bytes a character."""
     return (match.group() for match in LINE_PATTERN.finditer(text))
@@ -288,27 +326,41 @@ def check_row(
     return ImportRow(line, entry), []
 
 
-async def plan_import(text: str, today: date, reference: service.ReferenceData) -> Plan:
-    """Check every row of the file, against each other and the register; write nothing."""
-    _, raw_rows, problems = read_csv(text)
-    plan = Plan(problems=problems)
+async def plan_import(source: str | Lines, today: date, reference: service.ReferenceData) -> Plan:
+    """Check every row of the file (its text, or a function giving its lines afresh), against
+    each other and the register; write nothing, and hold no row once it is checked."""
+    lines = (lambda: text_lines(source)) if isinstance(source, str) else source
+    _, raw_rows, problems = read_csv(lines())
+    plan = Plan(lines, today, reference, problems=problems)
     if not plan.header_ok:
         plan.rows = sum(1 for _ in raw_rows)
         return plan
-    checked: list[ImportRow] = []
+    seen = _Seen()
+    waiting: list[ImportRow] = []  # checked, to be looked for on the register
     for line, values in raw_rows:  # one row at a time: the file's rows are never all held
         plan.rows += 1
         too_long = bool(problems) and problems[-1].line == line
         row, row_problems = check_row(line, values, today, reference)
         plan.problems += row_problems
-        if row is not None and not too_long:
-            checked.append(row)
-    checked = _without_repeats(checked, plan.problems)
+        if row is not None and not too_long and seen.first(row, plan.problems):
+            waiting.append(row)
+            if len(waiting) == LOOKUP_CHUNK:
+                await _against_register(waiting, plan)
+                waiting = []
+    await _against_register(waiting, plan)
+    plan.problems.sort(key=_report_order)
+    return plan
+
+
+async def _against_register(rows: Sequence[ImportRow], plan: Plan) -> None:
+    """Each of ``rows`` is new, already on the register, or a clash with someone who is."""
+    if not rows:
+        return
     on_register = await _numbers_on_register(
-        [r.entry.registration_number for r in checked if r.entry.registration_number]
+        [r.entry.registration_number for r in rows if r.entry.registration_number]
     )
-    people = await _people_on_register({r.entry.person.date_of_birth for r in checked})
-    for row in checked:
+    people = await _people_on_register({r.entry.person.date_of_birth for r in rows})
+    for row in rows:
         number = row.entry.registration_number
         holder = people.get(row.person_key)
         if number and number in on_register:
@@ -323,6 +375,7 @@ async def plan_import(text: str, today: date, reference: service.ReferenceData) 
                 )
             else:
                 plan.already += 1
+                plan.left_alone.add(row.line)
         elif holder is not None and number:
             plan.problems.append(
                 Problem(
@@ -333,10 +386,9 @@ async def plan_import(text: str, today: date, reference: service.ReferenceData) 
             )
         elif holder is not None:
             plan.already += 1
+            plan.left_alone.add(row.line)
         else:
-            plan.new.append(row)
-    plan.problems.sort(key=_report_order)
-    return plan
+            plan.new_count += 1
 
 
 def _report_order(problem: Problem) -> tuple[int, int, str]:
@@ -345,36 +397,43 @@ def _report_order(problem: Problem) -> tuple[int, int, str]:
     return (problem.line, column, problem.reason)
 
 
-def _without_repeats(rows: list[ImportRow], problems: list[Problem]) -> list[ImportRow]:
-    """Rows that repeat an earlier row's number or person are problems, not entries."""
-    numbers_seen: dict[str, int] = {}
-    people_seen: dict[PersonKey, int] = {}
-    kept: list[ImportRow] = []
-    for row in rows:
+class _Seen:
+    """The numbers and people of the rows checked so far, with their lines: all that is kept
+    of a row once it is checked, to find a later row repeating it."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        # Each person as one bytes object, not a tuple of three: a third of the memory, for
+        # the hundred thousand rows of a whole register.
+        self.people: dict[bytes, int] = {}
+
+    def first(self, row: ImportRow, problems: list[Problem]) -> bool:
+        """Whether ``row`` repeats no earlier row's number or person (else its problem)."""
         number = row.entry.registration_number
-        if number and number in numbers_seen:
+        if number and number in self.numbers:
             problems.append(
                 Problem(
                     row.line,
                     "registration_number",
-                    f"{number} is also on line {numbers_seen[number]}",
+                    f"{number} is also on line {self.numbers[number]}",
                 )
             )
-        elif row.person_key in people_seen:
+            return False
+        given, family, born = row.person_key
+        key = f"{given}\x1f{family}\x1f{born.isoformat()}".encode()
+        if key in self.people:
             problems.append(
                 Problem(
                     row.line,
                     "given_names",
-                    "The same person (names and date of birth) is also on line "
-                    f"{people_seen[row.person_key]}",
+                    f"The same person (names and date of birth) is also on line {self.people[key]}",
                 )
             )
-        else:
-            if number:
-                numbers_seen[number] = row.line
-            people_seen[row.person_key] = row.line
-            kept.append(row)
-    return kept
+            return False
+        if number:
+            self.numbers[number] = row.line
+        self.people[key] = row.line
+        return True
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -429,29 +488,48 @@ async def apply_plan(
 ) -> Outcome:
     """Create an entry for each new row of ``plan``; a row that fails is reported, not fatal.
 
-    Each batch is tried in one transaction without a savepoint per row (two statements a row
-    fewer); only a batch where some row fails is rolled back and done again row by row, each
-    in its own savepoint, so that the rest of that batch still goes in.
+    Each batch is created at once (:func:`service.create_entries`, one transaction); only a
+    batch where some row fails is rolled back and done again row by row, each in its own
+    savepoint, so that the rest of that batch still goes in. Only one batch is held at a time.
     """
     outcome = Outcome()
-    for start in range(0, len(plan.new), BATCH_SIZE):
-        batch = plan.new[start : start + BATCH_SIZE]
-        try:
-            async with transaction():
-                for row in batch:
-                    await _create(row, source, reference)
-        except Exception:  # the batch is done again row by row, below
-            await _apply_row_by_row(batch, source, reference, outcome)
-        else:
-            outcome.imported += len(batch)
+    batch: list[ImportRow] = []
+    for row in plan.new_rows():
+        if isinstance(row, Problem):
+            outcome.failed.append(row)
+            advance(1)
+            continue
+        batch.append(row)
+        if len(batch) == BATCH_SIZE:
+            await _apply_batch(batch, source, reference, outcome)
+            advance(len(batch))
+            batch = []
+    if batch:
+        await _apply_batch(batch, source, reference, outcome)
         advance(len(batch))
     return outcome
 
 
+async def _apply_batch(
+    batch: Sequence[ImportRow], source: str, reference: service.ReferenceData, outcome: Outcome
+) -> None:
+    try:
+        await service.create_entries(
+            [service.NewEntry(row.entry, _reason(row, source)) for row in batch],
+            reference=reference,
+        )
+    except Exception:  # the batch is done again row by row, below
+        await _apply_row_by_row(batch, source, reference, outcome)
+    else:
+        outcome.imported += len(batch)
+
+
+def _reason(row: ImportRow, source: str) -> str:
+    return f"Imported from {source}, line {row.line}"
+
+
 async def _create(row: ImportRow, source: str, reference: service.ReferenceData) -> None:
-    await service.create_entry(
-        row.entry, reason=f"Imported from {source}, line {row.line}", reference=reference
-    )
+    await service.create_entry(row.entry, reason=_reason(row, source), reference=reference)
 
 
 async def _apply_row_by_row(

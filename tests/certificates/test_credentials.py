@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry.certificates import credentials, keys
 
@@ -191,3 +193,38 @@ def test_keys_are_made_once_privately_and_rotation_keeps_old_ones_published(tmp_
 )
 def test_the_did_follows_the_base_url(base_url: str, did: str) -> None:
     assert keys.did_for(base_url) == did
+
+
+# Any JSON value, with keys and strings from the whole of Unicode (control characters, lone
+# surrogates, characters beyond the BMP), integers past 2**53 and floats: the fast
+# canonicalisation must agree with the reference implementation, or leave the value to it.
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_canonical_json_is_rfc_8785_for_any_value(value: Any) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception as refused:
+        with pytest.raises(type(refused)):
+            credentials._canonical(value)
+    else:
+        assert credentials._canonical(value) == expected
+
+
+def test_signed_text_is_the_signed_document_as_stored() -> None:
+    key = Ed25519PrivateKey.generate()
+    document = _document()
+    text = credentials.signed_text(document, key=key, method_id="did:web:x#key-1", created=MOMENT)
+    signed = credentials.sign(document, key=key, method_id="did:web:x#key-1", created=MOMENT)
+    assert json.loads(text) == signed  # Ed25519 signatures are deterministic
+    assert "proof" not in document

@@ -234,3 +234,25 @@ async def test_a_row_that_fails_while_applying_leaves_the_rest_of_its_batch_in(
         f"line 2, field registration_number: {KEPT} is already on the register"
     ]
     assert await _count(RegisterEntry) == 3
+
+
+async def test_a_file_that_is_not_utf8_is_refused_and_a_byte_order_mark_is_fine(
+    engine: Any, migrated: Settings, tmp_path: Path
+) -> None:
+    latin = tmp_path / "latin-1.csv"
+    # Read in passes, never whole: a bad byte far down the file still stops it before writing.
+    latin.write_bytes(
+        "\n".join([HEADER, GOOD_ROWS[1], GOOD_ROWS[0].replace("Aled", "Siân")]).encode("latin-1")
+    )
+    status, output = await registry_command(
+        migrated, "import-register", str(latin), with_stderr=True
+    )
+    assert status == 1, output
+    assert "is not UTF-8 text; save it as CSV UTF-8" in output
+    assert await _count(RegisterEntry) == 0
+
+    marked = tmp_path / "excel.csv"
+    marked.write_bytes(("\ufeff" + "\n".join([HEADER, GOOD_ROWS[1]]) + "\n").encode("utf-8"))
+    status, output = await registry_command(migrated, "import-register", str(marked))
+    assert status == 0, output
+    assert output.splitlines()[-1] == "imported 1, already on the register 0, skipped 0 invalid"
