@@ -34,6 +34,7 @@ from registry.conduct.tables import (
 )
 from registry.conduct.workflow import Mover, add_event, bump, get_case
 from registry.core import clock
+from registry.core.scheduler import JobContext, ScheduledJob
 from registry.db import lock_key, lock_row, serialise_on, transaction
 from registry.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from registry.notifications import service as notifications
@@ -92,6 +93,23 @@ ATTACHMENT_MISSING = "Select a file to attach"
 STALE_ATTACHMENT = (
     "A file you attached could not be found or has expired. Attach it again, or send your "
     "concern without it."
+)
+
+
+async def sweep_unsent_attachments(context: JobContext) -> str:
+    """Files uploaded for concerns that were never sent, once no token for them can be used."""
+    removed = await evidence.sweep_unclaimed(
+        context.settings.data_dir, context.now - 2 * ATTACHMENT_LIFETIME
+    )
+    return f"removed {removed} files uploaded for concerns that were never sent"
+
+
+JOBS = (
+    ScheduledJob(
+        "conduct_unsent_attachments",
+        "Remove files uploaded for concerns that were never sent, two days after their upload",
+        sweep_unsent_attachments,
+    ),
 )
 
 

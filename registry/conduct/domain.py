@@ -6,6 +6,7 @@ from pathlib import Path
 
 from registry.accounts.access import PRACTITIONER, PUBLIC, Rule
 from registry.accounts.roles import Role
+from registry.conduct import concerns
 from registry.conduct.api import API
 from registry.conduct.demo import seed_demo_conduct
 from registry.conduct.pages import ConcernPages, PublicationPages
@@ -94,7 +95,7 @@ DOMAIN = Domain(
         NavItem("/conduct/timeliness", "Case timeliness", ftp_staff, position=47),
     ],
     visitor_facts=[practitioner_facts],
-    jobs=JOBS,
+    jobs=[*JOBS, *concerns.JOBS],
     demo_seeders=[seed_demo_conduct],
     tables=CONDUCT_TABLES,
     email_templates=Path(__file__).resolve().parent / "templates" / "email",

@@ -4,6 +4,8 @@ staff (audited); a forged token, a disguised file or one too big is refused and 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -11,7 +13,12 @@ import httpx
 from registry.accounts import users
 from registry.accounts.roles import Role
 from registry.audit.tables import AuditEntry
+from registry.conduct import concerns
 from registry.conduct.tables import CaseDocument, Concern
+from registry.config import Settings
+from registry.core import clock
+from registry.core.scheduler import JobContext
+from registry.register import evidence
 from registry.register.tables import EvidenceFile
 from tests.accounts.helpers import sign_in
 
@@ -106,3 +113,31 @@ async def test_too_many_attachments_are_refused(client: httpx.AsyncClient, engin
     raised = await client.post("/api/v1/concerns", json=concern(attachments=tokens))
     assert raised.status_code == 422
     assert await Concern.count() == 0
+
+
+async def test_files_for_a_concern_never_sent_are_removed_once_no_token_can_use_them(
+    client: httpx.AsyncClient,
+    engine: Any,
+    settings: Settings,
+    advance: Callable[[timedelta], None],
+) -> None:
+    kept = (await upload(client, "sent.pdf", PDF)).json()
+    unsent = (await upload(client, "unsent.pdf", PNG)).json()
+    raised = await client.post("/api/v1/concerns", json=concern(attachments=[kept["token"]]))
+    assert raised.status_code == 201, raised.text
+    unsent_bytes = evidence.path_for(settings.data_dir, unsent["sha256"])
+    assert unsent_bytes.exists()
+
+    def sweep() -> Awaitable[str]:
+        return concerns.sweep_unsent_attachments(JobContext(clock.now(), settings))
+
+    advance(timedelta(days=1, hours=23))  # a token issued then may be in a form still open
+    assert await sweep() == "removed 0 files uploaded for concerns that were never sent"
+    advance(timedelta(hours=2))
+    assert await sweep() == "removed 1 files uploaded for concerns that were never sent"
+    assert [row["filename"] for row in await EvidenceFile.select(EvidenceFile.filename)] == [
+        "sent.pdf"
+    ]
+    assert not unsent_bytes.exists()
+    assert evidence.path_for(settings.data_dir, kept["sha256"]).exists()
+    assert await sweep() == "removed 0 files uploaded for concerns that were never sent"
