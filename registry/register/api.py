@@ -127,10 +127,13 @@ _SEARCH_NUMBERS = {"page": (1, 10_000), "page_size": (1, public_register.MAX_PAG
 def _search_arguments(query_string: str) -> dict[str, str | int] | None:
     """The query as :meth:`PublicRegisterController.search` reads it (parsed by Litestar's own
     parser), or None for anything the route might read otherwise or refuse: a name it does not
-    take or one given twice, a text too long, a number not written plainly or out of bounds."""
+    take or one given twice, a text too long or not printable, a number not written plainly or
+    out of bounds."""
     arguments: dict[str, str | int] = {}
     for name, value in parse_query_string(query_string.encode("latin-1")):
-        if name in arguments:
+        if name in arguments or not value.isprintable():
+            # Control and direction characters (all unprintable) are refused by the framework's
+            # check of every query (registry.web.inputs), in its words.
             return None
         if name in _SEARCH_TEXT:
             if len(value) > _SEARCH_TEXT[name]:

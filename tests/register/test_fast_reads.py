@@ -258,6 +258,9 @@ SEARCHES = (
     "q=smi&region=" + "x" * 41,
     "q=smi&role=nonsense",
     "q=%FF",
+    "q=smith%00",
+    "q=smi%E2%80%AEth",
+    "q=smi%0Ath",
     "q=smi&unknown=1",
 )
 
