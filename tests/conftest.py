@@ -132,6 +132,7 @@ def _no_registry_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 POSTGRES_ONLY = "postgres_only"
+SQLITE_ONLY = "sqlite_only"
 BROWSER = "browser"
 BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 
@@ -143,6 +144,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{POSTGRES_ONLY}: a test of PostgreSQL's behaviour alone; it is not collected for SQLite",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{SQLITE_ONLY}: a test of SQLite's behaviour alone; it is not collected for PostgreSQL",
     )
     if POSTGRES_URL != CONFIGURED_POSTGRES_URL:
         asyncio.run(_worker_database(DROP_WORKER_DATABASE, "CREATE DATABASE {}"))
@@ -166,8 +171,9 @@ async def _worker_database(*statements: str) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test under tests/browser ``browser`` (so ``-m "not browser"`` leaves them out),
-    and drop the SQLite half of a PostgreSQL-only test: not skipped (CI fails every skip), but
-    never made, as a test that could not fail would be a lie. Without PostgreSQL configured the
+    and drop the SQLite half of a PostgreSQL-only test (and the PostgreSQL half of a SQLite-only
+    one): not skipped (CI fails every skip), but never made, as a test that could not fail
+    would be a lie. Without PostgreSQL configured the
     other half is skipped by ``make_settings``, as every PostgreSQL test is."""
     keep: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
@@ -176,7 +182,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(BROWSER)
         callspec = getattr(item, "callspec", None)
         engine_name = callspec.params.get("engine_name") if callspec is not None else None
-        if item.get_closest_marker(POSTGRES_ONLY) is not None and engine_name != "postgres":
+        if (item.get_closest_marker(POSTGRES_ONLY) is not None and engine_name != "postgres") or (
+            item.get_closest_marker(SQLITE_ONLY) is not None and engine_name != "sqlite"
+        ):
             dropped.append(item)
         else:
             keep.append(item)

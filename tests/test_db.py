@@ -138,12 +138,12 @@ def _clean_env() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith("REGISTRY_")}
 
 
+@pytest.mark.sqlite_only
 async def test_transactions_queue_for_one_long_lived_write_connection_on_sqlite(
     client: httpx.AsyncClient,
 ) -> None:
     engine = bound_engine()
-    if not isinstance(engine, RegistrySQLiteEngine):
-        pytest.skip("SQLite's write connection")
+    assert isinstance(engine, RegistrySQLiteEngine)
     used: list[object] = []
     inside = 0
 
@@ -164,12 +164,12 @@ async def test_transactions_queue_for_one_long_lived_write_connection_on_sqlite(
     assert await Practitioner.count() == 9
 
 
+@pytest.mark.sqlite_only
 async def test_a_failed_commit_is_rolled_back_before_the_connection_is_lent_again(
     client: httpx.AsyncClient,
 ) -> None:
     engine = bound_engine()
-    if not isinstance(engine, RegistrySQLiteEngine):
-        pytest.skip("SQLite's write connection")
+    assert isinstance(engine, RegistrySQLiteEngine)
     dangling = "INSERT INTO cpd_activity_standard (activity, standard) VALUES ({}, {})"
 
     async def commit_fails() -> None:
@@ -185,12 +185,12 @@ async def test_a_failed_commit_is_rolled_back_before_the_connection_is_lent_agai
     assert await fetch_one(BY_NAME, "ada byron") == ADA
 
 
+@pytest.mark.sqlite_only
 async def test_a_short_transaction_runs_in_the_loop_unless_another_process_is_writing(
     client: httpx.AsyncClient,
 ) -> None:
     engine = bound_engine()
-    if not isinstance(engine, RegistrySQLiteEngine):
-        pytest.skip("SQLite's write connections")
+    assert isinstance(engine, RegistrySQLiteEngine)
     async with short_transaction() as opened:
         await add_practitioner("Ada", "Byron")
         assert isinstance(opened.connection, InLoopConnection)
