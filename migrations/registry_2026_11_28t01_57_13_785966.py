@@ -8,9 +8,7 @@ DESCRIPTION = "delivery attempts record the receivers status and duration"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="registry", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
 
     manager.add_column(
         table_class_name="DeliveryAttempt",
