@@ -1,7 +1,8 @@
 """Demo CPD records: the demo practitioner's log (last year's requirement met, this year's well
 under way) and a few activities for some hundreds of others, so the dashboard, the progress
-figures and the exports have something to show. Seeded (the same every time), and only into a
-log that is empty, so ``registry demo`` can be run again."""
+figures and the exports have something to show; and the audit sample of the last closed year,
+with two of the chosen profiles submitted, so the assessor's queue has work. Seeded (the same
+every time), and only into a log that is empty, so ``registry demo`` can be run again."""
 
 from __future__ import annotations
 
@@ -15,17 +16,19 @@ from rich.progress import Progress
 from registry.accounts import users as accounts
 from registry.audit.context import Actor, acting_as
 from registry.core import clock
-from registry.cpd import activities
+from registry.cpd import activities, audit_workflow, sampling
 from registry.cpd.activities import Owner
 from registry.cpd.schemas import ActivityIn
-from registry.cpd.tables import Activity, ActivityType
+from registry.cpd.tables import Activity, ActivityType, AuditCase, Standard
 from registry.db import transaction
 from registry.demo import DemoSummary
-from registry.register.demo import DEMO_PRACTITIONER_EMAIL
+from registry.register.demo import DEMO_PRACTITIONER_EMAIL, seed_renewal_history
 from registry.register.renewals import RenewalCalendar
 from registry.register.tables import EntryState, RegisterEntry
 
 SEED = 2026_11_27
+AUDIT_SEED = "demo"  # the demo's audit sample: recorded like any seed, so anyone can redraw it
+PROFILES = 2  # chosen practitioners whose profiles are in, waiting for an assessor
 OTHERS = 300  # registered practitioners, besides the demo one, given a few activities
 AREAS = (
     "risk_assessment",
@@ -131,7 +134,8 @@ async def _others(rng: random.Random, today: date, calendar: RenewalCalendar) ->
         .order_by(RegisterEntry.id)
         .limit(OTHERS + 1)
     )
-    first = activities.year_bounds(activities.registration_year(today, calendar), calendar)[0]
+    year = activities.registration_year(today, calendar)
+    first = activities.year_bounds(year - 1, calendar)[0]
     logged = 0
     for row in rows:
         if row["account"] is not None:
@@ -139,7 +143,7 @@ async def _others(rng: random.Random, today: date, calendar: RenewalCalendar) ->
         owner = Owner(0, row["practitioner"], row["id"], row["registered_since"])
         start = max(first, owner.registered_since)
         async with transaction():
-            for _ in range(rng.randint(0, 5)):
+            for _ in range(rng.randint(0, 8)):
                 await activities.record_for(
                     owner, _activity(rng, _day_between(rng, start, today)), calendar
                 )
@@ -160,5 +164,42 @@ async def seed_demo_cpd(summary: DemoSummary, progress: Progress) -> None:
         logged = await _demo_practitioner(rng, today, calendar)
         progress.advance(task)
         logged += await _others(rng, today, calendar)
+        await seed_renewal_history(today, calendar)
+        await _audit_sample(today, calendar)
         progress.advance(task)
     summary.counts["CPD activities"] = logged
+
+
+async def _audit_sample(today: date, calendar: RenewalCalendar) -> None:
+    """Draw the last closed year's audit sample (as the daily job would, with a recorded seed)
+    and submit the profiles of the first chosen practitioners who logged activities that year
+    (people without an account, so the demo speaks for them), showing up to three of them."""
+    year = sampling.last_closed_year(today, calendar)
+    sample = await sampling.draw_sample(year, calendar, seed=AUDIT_SEED, by="system: demo")
+    first, last = activities.year_bounds(year, calendar)
+    standards = await Standard.select(Standard.code).where(Standard.active.eq(True))
+    cases = await AuditCase.select(AuditCase.id, AuditCase.practitioner).where(
+        AuditCase.entry.is_in(sample.chosen or [0]),
+        AuditCase.entry._.practitioner._.account.is_null(),
+    )
+    submitted = 0
+    for case in sorted(cases, key=lambda case: case["id"]):
+        if submitted == PROFILES:
+            break
+        shown = await Activity.select(Activity.id).where(
+            Activity.practitioner == case["practitioner"],
+            Activity.done_on >= first,
+            Activity.done_on <= last,
+        )
+        if not shown:
+            continue
+        profile = audit_workflow.Profile(
+            summary_of_practice="I supervise a caseload of people on licence, mostly medium "
+            "and high risk, and write pre-sentence reports for the Crown Court.",
+            activity_ids=[row["id"] for row in shown[:3]],
+            statements={row["code"]: REFLECTION[2] for row in standards},
+        )
+        await audit_workflow.perform(
+            case["id"], audit_workflow.Move.submit, by_user_id=None, profile=profile
+        )
+        submitted += 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from faker import Faker
@@ -25,10 +25,11 @@ from rich.progress import Progress
 from registry.accounts import users as accounts
 from registry.audit.context import Actor, acting_as
 from registry.core import clock
+from registry.core.bulk import insert_rows
 from registry.db import transaction
 from registry.demo import DemoSummary
 from registry.register import names, renewals, service
-from registry.register.tables import EntryState, RegisterEntry
+from registry.register.tables import EntryState, RegisterEntry, Renewal
 
 DEMO_ENTRIES = 3000
 SEED = 2026_11_23
@@ -204,6 +205,56 @@ async def seed_register(summary: DemoSummary, progress: Progress, count: int = D
             progress.advance(task, len(batch))
     summary.counts["register entries"] = len(entries)
     return len(entries)
+
+
+RENEWAL_COLUMNS = (
+    "entry",
+    "registration_year",
+    "submitted_at",
+    "character_declaration",
+    "health_declaration",
+    "registered_until_before",
+    "registered_until_after",
+)
+
+
+async def seed_renewal_history(today: date, calendar: renewals.RenewalCalendar) -> None:
+    """The renewals that brought each registered entry to its "registered until": the last
+    closed year's and, for those who have renewed already, this year's. Written as the
+    register's history, before the demo starts, so without an audit entry each. The CPD demo
+    calls it once its logs are in (a renewal declares the year's CPD, which is then final) and
+    before it draws the audit sample, which chooses among those who renewed."""
+    rng = random.Random(SEED)  # noqa: S311 - demo data, the same every time
+    entries = await RegisterEntry.select(
+        RegisterEntry.id, RegisterEntry.registered_since, RegisterEntry.registered_until
+    ).where(RegisterEntry.state == EntryState.registered.value)
+    now = clock.now().astimezone(UTC)
+    last_closed = today.year if calendar.deadline_in(today.year) < today else today.year - 1
+    rows: list[list[object]] = []
+    for entry in entries:
+        since, until = entry["registered_since"], entry["registered_until"]
+        for year in (last_closed, last_closed + 1):
+            due = calendar.deadline_in(year)
+            opens, _ = calendar.window_for(due)
+            if since < opens and until > due and opens <= today:
+                day = min(opens + timedelta(days=rng.randint(0, (due - opens).days)), today)
+                submitted = min(
+                    datetime.combine(day, time(10), UTC) + timedelta(minutes=rng.randint(0, 480)),
+                    now,
+                )
+                rows.append(
+                    [
+                        entry["id"],
+                        year,
+                        submitted,
+                        False,
+                        False,
+                        due,
+                        calendar.deadline_in(year + 1),
+                    ]
+                )
+    async with transaction():
+        await insert_rows(Renewal, RENEWAL_COLUMNS, rows)
 
 
 async def seed_demo_register(summary: DemoSummary, progress: Progress) -> None:
