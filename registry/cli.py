@@ -30,7 +30,7 @@ EXIT_BAD_SETTINGS = 2
 def apply_migrations(settings: Settings) -> list[str]:
     from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
 
-    from registry.db import migration_state
+    from registry.db import migration_state, without_sqlite_length_warning
     from registry.piccolo_app import APP_CONFIG
 
     async def work(engine: Any) -> list[str]:
@@ -44,7 +44,10 @@ def apply_migrations(settings: Settings) -> list[str]:
                     app_name=APP_CONFIG.app_name, migration_id=migration_id
                 )
                 # Piccolo narrates each step on stdout; the progress bar says it better.
-                with contextlib.redirect_stdout(io.StringIO()) as narration:
+                with (
+                    contextlib.redirect_stdout(io.StringIO()) as narration,
+                    without_sqlite_length_warning(),
+                ):
                     result = await manager.run()
                 if not result.success:
                     raise click.ClickException(
