@@ -15,6 +15,8 @@ LEFT = 56  # room for the axis' numbers
 BOTTOM = 48  # room for the groups' names
 TOP = 16
 TICKS = 4
+LABEL_CHARACTER = 8  # the width of one character of a group's name at the font size drawn
+LABEL_GAP = 12  # the least space between two names
 # GOV.UK's blue and dark blue, told apart by the legend's words as well as by colour.
 COLOURS = ("#1d70b8", "#003078", "#f47738", "#4c2c92")
 
@@ -34,6 +36,7 @@ class Group:
     label: str
     centre: float
     bars: list[Bar]
+    labelled: bool = True  # False when names would overlap: every n-th is drawn, the table has all
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,12 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
+def _label_every(labels: Sequence[str], slot: float) -> int:
+    """Draw every n-th group's name so that no two overlap (1: every name fits)."""
+    widest = max((len(label) for label in labels), default=0) * LABEL_CHARACTER + LABEL_GAP
+    return max(1, math.ceil(widest / slot))
+
+
 def bar_chart(
     id: str,
     title: str,
@@ -81,6 +90,7 @@ def bar_chart(
     scale = (base - TOP) / top
     slot = (WIDTH - LEFT) / max(len(groups), 1)
     bar_width = min(40.0, slot * 0.8 / max(len(series), 1))
+    every = _label_every([label for label, _ in groups], slot)
     drawn = []
     for index, (label, values) in enumerate(groups):
         start = LEFT + slot * index + (slot - bar_width * len(values)) / 2
@@ -95,7 +105,8 @@ def bar_chart(
             )
             for position, value in enumerate(values)
         ]
-        drawn.append(Group(label, round(LEFT + slot * (index + 0.5), 1), bars))
+        centre = round(LEFT + slot * (index + 0.5), 1)
+        drawn.append(Group(label, centre, bars, labelled=index % every == 0))
     ticks = [
         Tick(round(base - (base - TOP) * step / TICKS, 1), _number(top * step / TICKS))
         for step in range(TICKS + 1)
