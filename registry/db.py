@@ -696,6 +696,11 @@ def _on_postgres() -> bool:
     return bound_engine().engine_type == "postgres"
 
 
+def on_postgres() -> bool:
+    """Whether the bound engine is PostgreSQL (for a statement only it can run)."""
+    return _on_postgres()
+
+
 async def lock_row(table: type[Table], row_id: int) -> None:
     """Hold one row of ``table`` until the surrounding transaction ends, so two transactions
     that both read it and then decide cannot both act on what they read."""

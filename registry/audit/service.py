@@ -32,7 +32,7 @@ from registry.audit.context import Actor, current_actor
 from registry.audit.tables import AuditEntry
 from registry.core import clock
 from registry.core.bulk import insert_rows
-from registry.db import escape_like, fetch_one, serialise_on
+from registry.db import escape_like, fetch_one, on_postgres, serialise_on
 from registry.errors import InvalidInput
 
 GENESIS_HASH = "0" * 64
@@ -125,20 +125,11 @@ async def record(
     Call it in the same transaction as the change it records, so that both happen or neither.
     ``actor`` defaults to whoever the current request or job says is acting.
     """
-    who = actor if actor is not None else current_actor()
-    values: dict[str, Any] = {
-        "actor_id": who.id,
-        "actor_label": who.label,
-        "action": action,
-        "target_type": target_type,
-        "target_id": str(target_id),
-        "changes": canonical_json(changes_between(before, after)),
-        "client_address": who.client_address,
-        "request_id": who.request_id,
-    }
-    _check(values)
+    values, changes = entry_values(action, target_type, target_id, before, after, actor)
     if occurred_at is not None and occurred_at.tzinfo is None:
         raise ValueError("occurred_at must carry a time zone")
+    if on_postgres() and is_plain(values["target_id"]):
+        return await _append_in_database(values, changes, occurred_at)
     db = AuditEntry._meta.db
     async with db.transaction():
         # Two PostgreSQL transactions could both read the same newest entry and fork the chain,
@@ -150,7 +141,122 @@ async def record(
         values["hash"] = entry_hash(values["prev_hash"], values)
         inserted = await fetch_one(INSERT_ENTRY, *(values[name] for name in STORED_FIELDS))
     assert inserted is not None  # RETURNING always answers a row
-    return _entry({**values, "id": inserted["id"]})
+    return _recorded({**values, "id": inserted["id"]}, changes)
+
+
+# The database's own append (migration 2026-11-28T04:50:00): the lock, the newest hash and the
+# insert in one round trip. Its arguments are APPEND_ARGUMENTS, in order; a statement that
+# writes the audited row too (an activity and its entry) calls it with the row's new id.
+APPEND_ARGUMENTS = (
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "changes",
+    "client_address",
+    "request_id",
+    "head",
+    "mid",
+    "tail",
+)
+APPEND_IN_DATABASE = (
+    "SELECT entry_id, entry_occurred_at, entry_prev_hash, entry_hash"  # noqa: S608 - no input
+    f" FROM audit_append({', '.join('{}' for _ in APPEND_ARGUMENTS)})"
+)
+
+
+async def _append_in_database(
+    values: dict[str, Any], changes: dict[str, JSONValue], occurred_at: datetime | None
+) -> RecordedEntry:
+    """:func:`record` on PostgreSQL: one statement, in the caller's transaction if there is
+    one, else a transaction of its own (the lock is held until it commits either way)."""
+    arguments = database_append(values, occurred_at)
+    appended = await fetch_one(APPEND_IN_DATABASE, *(arguments[name] for name in APPEND_ARGUMENTS))
+    assert appended is not None  # the function always answers its entry
+    return appended_entry(values, changes, appended)
+
+
+def database_append(values: Mapping[str, Any], occurred_at: datetime | None) -> dict[str, Any]:
+    """The arguments of the database's append (APPEND_ARGUMENTS) for an entry's ``values``
+    (every hashed field but the time, which the database takes after the lock unless a test
+    has set the clock or the caller gives one)."""
+    if occurred_at is None and not clock.is_system():
+        occurred_at = clock.now()
+    head, mid, tail = hash_pieces(values)
+    return {
+        **values,
+        "occurred_at": occurred_at.astimezone(UTC) if occurred_at is not None else None,
+        "head": head,
+        "mid": mid,
+        "tail": tail,
+    }
+
+
+def appended_entry(
+    values: Mapping[str, Any], changes: dict[str, JSONValue], appended: Mapping[str, Any]
+) -> RecordedEntry:
+    """The entry the database's append wrote (``appended``: its answer) as :func:`record`
+    answers it."""
+    return _recorded(
+        {
+            **values,
+            "id": appended["entry_id"],
+            "occurred_at": appended["entry_occurred_at"],
+            "prev_hash": appended["entry_prev_hash"],
+            "hash": appended["entry_hash"],
+        },
+        changes,
+    )
+
+
+def is_plain(target_id: str) -> bool:
+    """Whether ``target_id`` is spelled in JSON as itself between quotes (ids and codes are),
+    as the database's append needs: it puts the id into the hashed text as it stores it."""
+    return canonical_json(target_id) == f'"{target_id}"'
+
+
+def hash_pieces(values: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The canonical JSON :func:`entry_hash` hashes, cut around the two values left to the
+    database, the time and the target id: ``head + utc_iso(time) + mid + target_id + tail``
+    is that JSON (keys sorted, so the order of HASHED_FIELDS does not matter)."""
+    pieces: list[str] = []
+    current = "{"
+    for number, name in enumerate(sorted(HASHED_FIELDS)):
+        comma = "," if number else ""
+        if name in ("occurred_at", "target_id"):
+            pieces.append(f'{current}{comma}"{name}":"')
+            current = '"'
+        else:
+            current += f'{comma}"{name}":{canonical_json(values[name])}'
+    head, mid = pieces
+    return head, mid, current + "}"
+
+
+def entry_values(
+    action: str,
+    target_type: str,
+    target_id: str | int,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    actor: Actor | None = None,
+) -> tuple[dict[str, Any], dict[str, JSONValue]]:
+    """An entry's fields but the time and the hashes, checked, and its changes."""
+    who = actor if actor is not None else current_actor()
+    changes = changes_between(before, after)
+    values: dict[str, Any] = {
+        "actor_id": who.id,
+        "actor_label": who.label,
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id),
+        "changes": canonical_json(changes),
+        "client_address": who.client_address,
+        "request_id": who.request_id,
+    }
+    _check(values)
+    return values, changes
 
 
 @dataclass(frozen=True)
@@ -351,7 +457,13 @@ def _fault(row: Mapping[str, Any], expected_prev: str) -> Break | None:
     return None
 
 
-def _entry(row: Mapping[str, Any]) -> RecordedEntry:
+def _recorded(row: Mapping[str, Any], changes: dict[str, JSONValue]) -> RecordedEntry:
+    """An entry just written, from what was written: its changes as computed, not parsed back
+    from the text stored."""
+    return _entry(row, changes)
+
+
+def _entry(row: Mapping[str, Any], changes: dict[str, Any] | None = None) -> RecordedEntry:
     return RecordedEntry(
         id=row["id"],
         occurred_at=row["occurred_at"],
@@ -360,7 +472,7 @@ def _entry(row: Mapping[str, Any]) -> RecordedEntry:
         action=row["action"],
         target_type=row["target_type"],
         target_id=row["target_id"],
-        changes=parse_changes(row["changes"]),
+        changes=parse_changes(row["changes"]) if changes is None else changes,
         client_address=row["client_address"],
         request_id=row["request_id"],
         prev_hash=row["prev_hash"],

@@ -33,3 +33,8 @@ def frozen_at(moment: datetime) -> Iterator[Callable[[timedelta], None]]:
         yield advance
     finally:
         _clock.reset(token)
+
+
+def is_system() -> bool:
+    """True unless a test has set the time: the clock is the system's own."""
+    return _clock.get() is _system_now

@@ -9,6 +9,7 @@ change to its activities needs a reason, kept in the audit trail with the change
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -34,6 +35,7 @@ from registry.db import (
     fetch_one,
     fetch_one_now,
     lock_row,
+    on_postgres,
     short_transaction,
     transaction,
 )
@@ -447,11 +449,20 @@ async def _record(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) -> 
 
 
 async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -> ActivityRecord:
-    """The practitioner's own call (the API's and the page's write path): three reads, the
-    owner with what the date decides (the year declared or not, the pack in force) in one and
-    the reference items named in another (none when there are none), then one transaction."""
+    """The practitioner's own call (the API's and the page's write path): the owner with what
+    the date decides (the year declared or not, the pack in force) and the reference items
+    named, then the write. On SQLite that is two reads in the event loop's thread and a short
+    transaction; on PostgreSQL, where each statement is a round trip, one read and one
+    statement that writes the activity, its links and its audit entry (see
+    :data:`INSERT_ACTIVITY_AND_ENTRY`)."""
     year = registration_year(data.done_on, calendar)
-    row = await fetch_one_now(OWNER_FOR_ACTIVITY, year, data.done_on, account_id)
+    wanted_areas, wanted_standards = _wanted(data.practice_areas), _wanted(data.standards)
+    if on_postgres():
+        row = await fetch_one(
+            OWNER_AND_ITEMS, year, data.done_on, wanted_areas, wanted_standards, account_id
+        )
+    else:
+        row = await fetch_one_now(OWNER_FOR_ACTIVITY, year, data.done_on, account_id)
     if row is None:
         raise Conflict(NO_RECORD_YET)
     owner = Owner(
@@ -460,7 +471,11 @@ async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -
     _check_date(owner, data.done_on)
     declared = bool(row["declared"])
     reason = _reason_for(year, declared, data.change_reason, calendar)
-    areas, standards = await _reference_items(data)
+    if "items" in row:
+        items = json.loads(row["items"]) if row["items"] is not None else []
+    else:
+        items = await _read_items(wanted_areas, wanted_standards)
+    areas, standards = _checked_items(items, wanted_areas, wanted_standards)
     if row["pack"] is None:  # the migration's pack starts in 1900: only a broken database
         raise NotFound(f"No CPD rule pack is in force on {data.done_on.isoformat()}")
     return await _insert(owner, data, year, declared, reason, int(row["pack"]), areas, standards)
@@ -477,11 +492,21 @@ OWNER_FOR_ACTIVITY = (
     " FROM register_entry e JOIN register_practitioner pr ON pr.id = e.practitioner"
     " WHERE pr.account = {} LIMIT 1"
 )
-REFERENCE_ITEMS = (
+ITEM_ROWS = (
     "SELECT 'practice_area' AS kind, id, code, name, sort_order, active FROM cpd_practice_area"
-    " WHERE code IN ({areas})"
+    " WHERE code {areas}"
     " UNION ALL SELECT 'standard', id, code, name, sort_order, active FROM cpd_standard"
-    " WHERE code IN ({standards})"
+    " WHERE code {standards}"
+)
+REFERENCE_ITEMS = ITEM_ROWS.format(areas="IN ({areas})", standards="IN ({standards})")
+# PostgreSQL: the owner's read with the reference items named (as JSON rows) in one statement.
+OWNER_AND_ITEMS = OWNER_FOR_ACTIVITY.replace(
+    " FROM register_entry e",
+    ", (SELECT json_agg("  # noqa: S608 - names, not input
+    "json_build_object('kind', i.kind, 'id', i.id, 'code', i.code,"
+    " 'name', i.name, 'sort_order', i.sort_order, 'active', i.active)) FROM ("
+    + ITEM_ROWS.format(areas="= ANY({}::text[])", standards="= ANY({}::text[])")
+    + ") i) AS items FROM register_entry e",
 )
 ACTIVITY_COLUMNS = (
     "practitioner",
@@ -506,20 +531,23 @@ INSERT_ACTIVITY = (
 )
 
 
-async def _reference_items(
-    data: ActivityIn,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The practice areas and the standards the activity names, checked (known, not retired),
-    in the order given: one read for both."""
-    wanted_areas, wanted_standards = _wanted(data.practice_areas), _wanted(data.standards)
+async def _read_items(wanted_areas: list[str], wanted_standards: list[str]) -> list[dict[str, Any]]:
+    """The rows of the practice areas and standards named: one read for both."""
     if not wanted_areas and not wanted_standards:
-        return [], []
+        return []
     # An empty IN () is not SQL: NULL matches nothing on either engine.
     sql = REFERENCE_ITEMS.format(
         areas=", ".join("{}" for _ in wanted_areas) or "NULL",
         standards=", ".join("{}" for _ in wanted_standards) or "NULL",
     )
-    rows = await fetch_all_now(sql, *wanted_areas, *wanted_standards)
+    return await fetch_all_now(sql, *wanted_areas, *wanted_standards)
+
+
+def _checked_items(
+    rows: list[dict[str, Any]], wanted_areas: list[str], wanted_standards: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The practice areas and the standards the activity names, checked (known, not retired),
+    in the order given."""
     found: dict[str, dict[str, dict[str, Any]]] = {"practice_area": {}, "standard": {}}
     for row in rows:
         found[row["kind"]][row["code"]] = row
@@ -530,6 +558,15 @@ async def _reference_items(
         found["standard"], wanted_standards, "standards", "standard of CPD", set()
     )
     return areas, standards
+
+
+async def _reference_items(
+    data: ActivityIn,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The practice areas and the standards the activity names, checked, in the order given."""
+    wanted_areas, wanted_standards = _wanted(data.practice_areas), _wanted(data.standards)
+    rows = await _read_items(wanted_areas, wanted_standards)
+    return _checked_items(rows, wanted_areas, wanted_standards)
 
 
 def _link_rows(table: str, column: str, count: int) -> str:
@@ -554,26 +591,14 @@ async def _insert(
     now = clock.now().astimezone(UTC)
     values = {**columns, "practitioner": owner.practitioner_id, "created_at": now}
     values["updated_at"] = now
-    async with short_transaction():
-        inserted = await fetch_one(INSERT_ACTIVITY, *(values[c] for c in ACTIVITY_COLUMNS))
-        assert inserted is not None  # RETURNING always answers a row
-        activity_id = int(inserted["id"])
-        for table, column, chosen in (
-            ("cpd_activity_practice_area", "practice_area", areas),
-            ("cpd_activity_standard", "standard", standards),
-        ):
-            if chosen:
-                pairs = [value for row in chosen for value in (activity_id, row["id"])]
-                await fetch_one(_link_rows(table, column, len(chosen)), *pairs)
-        await audit.record(
-            "cpd.activity_recorded",
-            TARGET,
-            activity_id,
-            after={
-                **_audited(columns, data.practice_areas, data.standards),
-                **_declared_change(reason),
-            },
-        )
+    audited = {
+        **_audited(columns, data.practice_areas, data.standards),
+        **_declared_change(reason),
+    }
+    if on_postgres():
+        activity_id = await _insert_in_one_statement(values, areas, standards, audited)
+    else:
+        activity_id = await _insert_in_transaction(values, areas, standards, audited)
     return ActivityRecord(
         id=activity_id,
         title=columns["title"],
@@ -596,6 +621,66 @@ async def _insert(
         created_at=now,
         updated_at=now,
     )
+
+
+async def _insert_in_transaction(
+    values: dict[str, Any],
+    areas: list[dict[str, Any]],
+    standards: list[dict[str, Any]],
+    audited: dict[str, Any],
+) -> int:
+    """The activity, its links (one multi-row insert a table) and its audit entry, in one
+    short transaction; the new activity's id."""
+    async with short_transaction():
+        inserted = await fetch_one(INSERT_ACTIVITY, *(values[c] for c in ACTIVITY_COLUMNS))
+        assert inserted is not None  # RETURNING always answers a row
+        activity_id = int(inserted["id"])
+        for table, column, chosen in (
+            ("cpd_activity_practice_area", "practice_area", areas),
+            ("cpd_activity_standard", "standard", standards),
+        ):
+            if chosen:
+                pairs = [value for row in chosen for value in (activity_id, row["id"])]
+                await fetch_one(_link_rows(table, column, len(chosen)), *pairs)
+        await audit.record("cpd.activity_recorded", TARGET, activity_id, after=audited)
+    return activity_id
+
+
+# PostgreSQL: the activity, its links and its audit entry as one statement, so one round trip
+# and one transaction (a statement is its own). The entry's target is the new activity's id,
+# which the database's append (audit.APPEND_ARGUMENTS) hashes as it stores it.
+INSERT_ACTIVITY_AND_ENTRY = (
+    f"WITH activity AS ({INSERT_ACTIVITY}),"  # noqa: S608 - names, not input
+    " areas AS (INSERT INTO cpd_activity_practice_area (activity, practice_area)"
+    " SELECT activity.id, item FROM activity, unnest({}::integer[]) AS item),"
+    " standards AS (INSERT INTO cpd_activity_standard (activity, standard)"
+    " SELECT activity.id, item FROM activity, unnest({}::integer[]) AS item)"
+    " SELECT activity.id FROM activity, audit_append("
+    + ", ".join(
+        "activity.id::text" if name == "target_id" else "{}" for name in audit.APPEND_ARGUMENTS
+    )
+    + ")"
+)
+
+
+async def _insert_in_one_statement(
+    values: dict[str, Any],
+    areas: list[dict[str, Any]],
+    standards: list[dict[str, Any]],
+    audited: dict[str, Any],
+) -> int:
+    """:func:`_insert_in_transaction` on PostgreSQL, as :data:`INSERT_ACTIVITY_AND_ENTRY`."""
+    entry, _ = audit.entry_values("cpd.activity_recorded", TARGET, "", None, audited)
+    appended = audit.database_append(entry, None)
+    inserted = await fetch_one(
+        INSERT_ACTIVITY_AND_ENTRY,
+        *(values[c] for c in ACTIVITY_COLUMNS),
+        [row["id"] for row in areas],
+        [row["id"] for row in standards],
+        *(appended[name] for name in audit.APPEND_ARGUMENTS if name != "target_id"),
+    )
+    assert inserted is not None  # RETURNING always answers a row
+    return int(inserted["id"])
 
 
 async def update(

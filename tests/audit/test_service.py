@@ -11,12 +11,16 @@ from typing import Any
 import pytest
 from piccolo.columns import Column
 
+from registry.audit.canonical import JSONValue, canonical_json, utc_iso
 from registry.audit.context import Actor, acting_as
 from registry.audit.service import (
     GENESIS_HASH,
+    HASHED_FIELDS,
     RecordedEntry,
     changes_between,
     entry_hash,
+    hash_pieces,
+    is_plain,
     record,
     search,
     verify_chain,
@@ -278,3 +282,27 @@ async def test_search_refuses_a_bad_page_or_a_time_without_a_zone(engine: Any) -
     with pytest.raises(InvalidInput) as naive:
         await search(occurred_from=datetime(2026, 1, 1))
     assert naive.value.field == "occurred_from"
+
+
+def test_the_hash_pieces_rebuild_the_hashed_json() -> None:
+    # The database's append (PostgreSQL) hashes head + time + mid + target id + tail: the same
+    # text entry_hash hashes, so `registry audit verify` checks its entries as any other.
+    moment = datetime(2026, 11, 23, 9, 30, 0, 12, tzinfo=UTC)
+    values: dict[str, Any] = {
+        "actor_id": 7,
+        "actor_label": "ana@example.org",
+        "action": "cpd.activity_recorded",
+        "target_type": "cpd_activity",
+        "target_id": "412",
+        "changes": canonical_json({"before": {}, "after": {"title": 'Say "é"\n'}}),
+        "client_address": "203.0.113.9",
+        "request_id": "r-1",
+        "occurred_at": moment,
+    }
+    head, mid, tail = hash_pieces(values)
+    text = head + utc_iso(moment) + mid + "412" + tail
+    fields: dict[str, JSONValue] = {name: values[name] for name in HASHED_FIELDS}
+    fields["occurred_at"] = utc_iso(moment)
+    assert text == canonical_json(fields)
+    assert is_plain("412")
+    assert not is_plain('a"b')

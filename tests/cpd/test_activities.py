@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from registry.audit.service import search as audit_search
+from registry.audit.service import verify_chain
 from registry.core import clock, reference
 from registry.cpd import activities, packs
 from registry.cpd.reference import STANDARDS
@@ -28,6 +29,23 @@ async def test_an_activity_carries_the_pack_of_its_date(engine: Any) -> None:
     person = await practitioner_with_record()
     logged = await log(person)
     assert logged.rule_pack == (await packs.pack_on(date(2027, 1, 10))).id
+
+
+async def test_logging_an_activity_writes_its_links_and_one_entry_naming_it(engine: Any) -> None:
+    # On PostgreSQL the activity, its links and its entry are one statement, the entry hashed
+    # in the database: the chain must still verify, and the entry name the new activity.
+    person = await practitioner_with_record()
+    logged = await log(person, practice_areas=["ethics", "victims"], standards=["written_profile"])
+    again = await activities.get(person.account.id, logged.id, CALENDAR)
+    assert sorted(a.code for a in again.practice_areas) == ["ethics", "victims"]
+    assert [s.code for s in again.standards] == ["written_profile"]
+    [entry] = (await audit_search(target_type="cpd_activity", target_id=logged.id)).entries
+    assert entry.action == "cpd.activity_recorded"
+    assert entry.changes["after"]["practice_areas"] == ["ethics", "victims"]
+    assert "what_happened" not in entry.changes["after"]
+    report = await verify_chain()
+    assert report.ok
+    assert report.last_hash == entry.hash
 
 
 async def test_a_retired_standard_stays_on_an_activity_that_has_it(engine: Any) -> None:
