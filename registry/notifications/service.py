@@ -23,7 +23,7 @@ from piccolo.columns.combination import Where
 
 from registry.audit import service as audit
 from registry.core import clock
-from registry.db import skip_locked, transaction
+from registry.db import fetch_one, skip_locked, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.notifications.emails import check_template
 from registry.notifications.tables import (
@@ -118,27 +118,35 @@ async def queue_webhook(
     )
 
 
+def _insert_message(columns: Sequence[str]) -> str:
+    """The outbox insert of ``columns`` (the service's own names, never input), skipped when
+    the idempotency key was queued before."""
+    return (
+        f"INSERT INTO notification_outbox ({', '.join(columns)})"  # noqa: S608 - names
+        f" VALUES ({', '.join('{}' for _ in columns)})"
+        " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+    )
+
+
 async def _queue(
     *, kind: MessageKind, recipient: str, body: Mapping[str, Any], key: str, **more: Any
 ) -> bool:
     if not key or len(key) > 200:
         raise InvalidInput("An idempotency key of 1 to 200 characters is needed", field="key")
     moment = clock.now().astimezone(UTC)
-    row = OutboxMessage(
-        kind=kind.value,
-        recipient=recipient,
-        body=json.dumps(body, sort_keys=True, default=str),
-        idempotency_key=key,
-        next_attempt_at=moment,
-        created_at=moment,
+    values = {
+        "kind": kind.value,
+        "recipient": recipient,
+        "body": json.dumps(body, sort_keys=True, default=str),
+        "idempotency_key": key,
+        "next_attempt_at": moment,
+        "created_at": moment,
         **more,
-    )
-    inserted = (
-        await OutboxMessage.insert(row)
-        .on_conflict(target=OutboxMessage.idempotency_key, action="DO NOTHING")
-        .returning(OutboxMessage.id)
-    )
-    return bool(inserted)
+    }
+    # Straight to the connection (no query object): queued in the caller's transaction with
+    # every change that sends something.
+    inserted = await fetch_one(_insert_message(tuple(values)), *values.values())
+    return inserted is not None
 
 
 # --- claiming and finishing ---------------------------------------------------------------
