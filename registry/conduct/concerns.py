@@ -284,6 +284,7 @@ def _relationship(value: str) -> Relationship:
 
 
 ACTIVE_CATEGORIES = "SELECT id, code FROM conduct_allegation_category WHERE active = {}"
+CHOSEN_CATEGORIES = ACTIVE_CATEGORIES + " AND code IN "
 ENTRY_BY_NUMBER = "SELECT id FROM register_entry WHERE registration_number = {}"
 
 
@@ -291,12 +292,14 @@ async def _categories(codes: Sequence[str]) -> list[int]:
     chosen = list(dict.fromkeys(code.strip() for code in codes))
     if not chosen:
         raise InvalidInput("Choose at least one kind of concern", field="categories")
-    rows = await fetch_all_now(ACTIVE_CATEGORIES, True)
-    known = {row["code"]: row["id"] for row in rows}
+    # Only the chosen ones; every kind is read only to name them when one is unknown.
+    sql = CHOSEN_CATEGORIES + f"({', '.join('{}' for _ in chosen)})"
+    known = {row["code"]: row["id"] for row in await fetch_all_now(sql, True, *chosen)}
     unknown = [code for code in chosen if code not in known]
     if unknown:
+        every = [row["code"] for row in await fetch_all_now(ACTIVE_CATEGORIES, True)]
         raise InvalidInput(
-            f"'{unknown[0][:40]}' is not a kind of concern. Choose from: {', '.join(known)}",
+            f"'{unknown[0][:40]}' is not a kind of concern. Choose from: {', '.join(every)}",
             field="categories",
         )
     return [known[code] for code in chosen]
