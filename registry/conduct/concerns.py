@@ -380,6 +380,17 @@ async def raise_concern(
         "raised_by": raised_by,
         "raised_at": moment,
     }
+    email = (
+        notifications.email_insert(
+            raiser_email,
+            "conduct_concern_received",
+            {"name": raiser_name, "reference": reference, "path": "/raise-a-concern"},
+            subject=f"We have received your concern {reference}",
+            key=f"conduct-concern:{reference}",
+        )
+        if raiser_email
+        else None
+    )
     # One transaction: the attempt is counted first, and kept (with the refusal's audit entry)
     # when it is one too many, without the concern.
     async with short_transaction():
@@ -398,7 +409,7 @@ async def raise_concern(
                 by=Mover(raised_by),
                 details={"concern": reference, "relationship": relationship.value},
             )
-            await _record(values, case_id, category_ids, attachments, event)
+            await _record(values, case_id, category_ids, attachments, event, email)
             await audit.record(
                 "conduct.concern_raised",
                 "conduct_case",
@@ -410,14 +421,6 @@ async def raise_concern(
                     "own_motion": own_motion,
                 },
             )
-            if raiser_email:
-                await notifications.queue_email(
-                    raiser_email,
-                    "conduct_concern_received",
-                    {"name": raiser_name, "reference": reference, "path": "/raise-a-concern"},
-                    subject=f"We have received your concern {reference}",
-                    key=f"conduct-concern:{reference}",
-                )
     if limited:
         raise TooManyRequests(TOO_MANY_CONCERNS, retry_after=int(ATTEMPT_WINDOW.total_seconds()))
     return Raised(reference, case_id, case_reference, entry_id is None)
@@ -454,8 +457,8 @@ OPEN_CASE_OF = (
 )
 
 DOCUMENT_COLUMNS = '"case", concern, file, kind, disclosed, added_by, added_at'
-# PostgreSQL: the concern, its categories, its attachments and the case's event in one
-# statement (one round trip instead of three or four); the lists go as arrays, so the
+# PostgreSQL: the concern, its categories, its attachments, the case's event and the email
+# in one statement (one round trip instead of four or five); the lists go as arrays, so the
 # statement's text is the same for every concern and asyncpg prepares it once.
 RECORD_CONCERN = (
     f"WITH concern AS ({INSERT_CONCERN}),"  # noqa: S608 - constants, not input
@@ -465,7 +468,6 @@ RECORD_CONCERN = (
     " SELECT {}::integer, concern.id, chosen, 'attachment', FALSE, {}::integer, {}::timestamptz"
     " FROM concern, unnest({}::integer[]) AS chosen),"
     f" event AS ({INSERT_EVENT})"
-    " SELECT id FROM concern"
 )
 
 
@@ -481,15 +483,25 @@ async def _record(
     category_ids: list[int],
     attachments: list[int],
     event: tuple[Any, ...],
+    email: tuple[str, tuple[Any, ...]] | None,
 ) -> None:
-    """The concern in its case, its categories, its attachments (undisclosed) and the case's
-    event (``event``: :func:`event_values`)."""
+    """The concern in its case, its categories, its attachments (undisclosed), the case's
+    event (``event``: :func:`event_values`) and the email to whoever raised it (``email``:
+    :func:`notifications.email_insert`)."""
     values["case"] = case_id
     concern = [values[column] for column in CONCERN_COLUMNS]
     if bound_engine().engine_type == "postgres":
         added = (values["raised_by"], values["raised_at"])
+        queued = f", email AS ({email[0]})" if email else ""
         await fetch_one(
-            RECORD_CONCERN, *concern, category_ids, case_id, *added, attachments, *event
+            f"{RECORD_CONCERN}{queued} SELECT id FROM concern",  # noqa: S608 - constants
+            *concern,
+            category_ids,
+            case_id,
+            *added,
+            attachments,
+            *event,
+            *(email[1] if email else ()),
         )
         return
     # SQLite has no INSERT in WITH; its statements run in this thread, microseconds each.
@@ -518,6 +530,8 @@ async def _record(
             _rows("conduct_case_document", DOCUMENT_COLUMNS, 7, len(attachments)), *documents
         )
     await fetch_one(INSERT_EVENT, *event)
+    if email is not None:
+        await fetch_one(email[0], *email[1])
 
 
 async def _case_for(

@@ -78,10 +78,19 @@ async def queue_email(
     to: str, template: str, context: Mapping[str, Any], *, subject: str, key: str
 ) -> bool:
     """Queue an email from ``templates/email/<template>``; False if ``key`` was queued before."""
+    sql, values = email_insert(to, template, context, subject=subject, key=key)
+    return await fetch_one(sql, *values) is not None
+
+
+def email_insert(
+    to: str, template: str, context: Mapping[str, Any], *, subject: str, key: str
+) -> tuple[str, tuple[Any, ...]]:
+    """What :func:`queue_email` runs, checked as it checks: the insert (``{}`` placeholders)
+    and its values, for a caller that queues the email with its other rows in one statement."""
     if "@" not in to or to.startswith("@") or to.endswith("@") or len(to) > 254:
         raise InvalidInput(f"'{to}' is not {EMAIL_PATTERN_HINT}", field="to")
     check_template(template)
-    return await _queue(
+    return _message_insert(
         kind=MessageKind.email,
         recipient=to,
         template=template,
@@ -131,6 +140,15 @@ def _insert_message(columns: Sequence[str]) -> str:
 async def _queue(
     *, kind: MessageKind, recipient: str, body: Mapping[str, Any], key: str, **more: Any
 ) -> bool:
+    # Straight to the connection (no query object): queued in the caller's transaction with
+    # every change that sends something.
+    sql, values = _message_insert(kind=kind, recipient=recipient, body=body, key=key, **more)
+    return await fetch_one(sql, *values) is not None
+
+
+def _message_insert(
+    *, kind: MessageKind, recipient: str, body: Mapping[str, Any], key: str, **more: Any
+) -> tuple[str, tuple[Any, ...]]:
     if not key or len(key) > 200:
         raise InvalidInput("An idempotency key of 1 to 200 characters is needed", field="key")
     moment = clock.now().astimezone(UTC)
@@ -143,10 +161,7 @@ async def _queue(
         "created_at": moment,
         **more,
     }
-    # Straight to the connection (no query object): queued in the caller's transaction with
-    # every change that sends something.
-    inserted = await fetch_one(_insert_message(tuple(values)), *values.values())
-    return inserted is not None
+    return _insert_message(tuple(values)), tuple(values.values())
 
 
 # --- claiming and finishing ---------------------------------------------------------------
