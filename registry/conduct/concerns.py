@@ -15,15 +15,15 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from registry import text
 from registry.audit import service as audit
 from registry.conduct import limits, references
 from registry.conduct.tables import (
     RELATIONSHIP_LABELS,
-    AllegationCategory,
     Case,
     CaseDocument,
     Concern,
@@ -32,10 +32,20 @@ from registry.conduct.tables import (
     Relationship,
     Stage,
 )
-from registry.conduct.workflow import Mover, add_event, bump, get_case
+from registry.conduct.workflow import INSERT_EVENT, Mover, add_event, bump, event_values, get_case
 from registry.core import clock
 from registry.core.scheduler import JobContext, ScheduledJob
-from registry.db import lock_key, lock_row, serialise_on, transaction
+from registry.db import (
+    bound_engine,
+    fetch_all_now,
+    fetch_one,
+    fetch_one_now,
+    lock_key,
+    lock_row,
+    serialise_on,
+    short_transaction,
+    transaction,
+)
 from registry.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from registry.notifications import service as notifications
 from registry.register import evidence, numbers
@@ -46,6 +56,10 @@ MAX_ATTACHMENTS = 5
 EMAIL_LIMIT = 254
 ATTEMPT_WINDOW = timedelta(hours=1)
 CONCERNS_PER_ADDRESS = 10  # an hour, without an account: a busy office may send a few
+TOO_MANY_CONCERNS = (
+    "Too many concerns have been sent from your connection in the last hour. Wait an hour and "
+    "try again, or phone us."
+)
 
 
 async def count_attempt(
@@ -53,27 +67,51 @@ async def count_attempt(
     *,
     kind: str = "",
     most: int = CONCERNS_PER_ADDRESS,
-    refusal: str = (
-        "Too many concerns have been sent from your connection in the last hour. Wait an "
-        "hour and try again, or phone us."
-    ),
+    refusal: str = TOO_MANY_CONCERNS,
 ) -> None:
     """Record a concern (or, with ``kind``, an upload of its attachment) sent from
     ``client_address`` without an account, and refuse it when that address has sent more than
     ``most`` this hour. The attempt is kept either way (its own transaction), so a refused
     sender cannot reset the count by being refused."""
-    key = f"{kind} {client_address}"[:64] if kind else client_address[:64]
-    moment = clock.now().astimezone(UTC)
-    async with transaction():
-        await serialise_on(ConcernAttempt, lock_key("concern", key))
-        await ConcernAttempt.insert(ConcernAttempt(client_address=key, attempted_at=moment))
-        sent = await ConcernAttempt.count().where(
-            (ConcernAttempt.client_address == key)
-            & (ConcernAttempt.attempted_at > moment - ATTEMPT_WINDOW)
-        )
-    if sent > most:
-        await audit.record(f"conduct.{kind or 'concerns'}_limited", "client", client_address)
+    async with short_transaction():
+        limited = await _over_limit(client_address, kind, most, clock.now().astimezone(UTC))
+    if limited:
         raise TooManyRequests(refusal, retry_after=int(ATTEMPT_WINDOW.total_seconds()))
+
+
+# The attempt and the count of the hour's attempts from that address, under a lock on the
+# address, so two at once cannot both be counted tenth. PostgreSQL inserts and counts in one
+# statement: its count cannot see the row it inserts (one snapshot), so it adds it.
+INSERT_ATTEMPT = (
+    "INSERT INTO conduct_concern_attempt (client_address, attempted_at) VALUES ({}, {})"
+)
+COUNT_ATTEMPTS = (
+    "SELECT COUNT(*) AS sent FROM conduct_concern_attempt"
+    " WHERE client_address = {} AND attempted_at > {}"
+)
+INSERT_AND_COUNT_ATTEMPTS = (
+    f"WITH kept AS ({INSERT_ATTEMPT} RETURNING id)"  # noqa: S608 - constants, not input
+    " SELECT COUNT(*) + 1 AS sent FROM conduct_concern_attempt"
+    " WHERE client_address = {} AND attempted_at > {}"
+)
+
+
+async def _over_limit(client_address: str, kind: str, most: int, moment: datetime) -> bool:
+    """Keep one attempt from ``client_address`` in the open transaction; True (with its audit
+    entry) when that makes more than ``most`` this hour."""
+    key = f"{kind} {client_address}"[:64] if kind else client_address[:64]
+    await serialise_on(ConcernAttempt, lock_key("concern", key))
+    since = moment - ATTEMPT_WINDOW
+    if bound_engine().engine_type == "postgres":
+        counted = await fetch_one(INSERT_AND_COUNT_ATTEMPTS, key, moment, key, since)
+    else:
+        await fetch_one(INSERT_ATTEMPT, key, moment)
+        counted = await fetch_one(COUNT_ATTEMPTS, key, since)
+    assert counted is not None  # COUNT always answers a row
+    if int(counted["sent"]) <= most:
+        return False
+    await audit.record(f"conduct.{kind or 'concerns'}_limited", "client", client_address)
+    return True
 
 
 # --- attachments ----------------------------------------------------------------------------
@@ -245,18 +283,23 @@ def _relationship(value: str) -> Relationship:
         ) from None
 
 
+ACTIVE_CATEGORIES = "SELECT id, code FROM conduct_allegation_category WHERE active = {}"
+CHOSEN_CATEGORIES = ACTIVE_CATEGORIES + " AND code IN "
+ENTRY_BY_NUMBER = "SELECT id FROM register_entry WHERE registration_number = {}"
+
+
 async def _categories(codes: Sequence[str]) -> list[int]:
     chosen = list(dict.fromkeys(code.strip() for code in codes))
     if not chosen:
         raise InvalidInput("Choose at least one kind of concern", field="categories")
-    rows = await AllegationCategory.select(AllegationCategory.id, AllegationCategory.code).where(
-        AllegationCategory.active.eq(True)
-    )
-    known = {row["code"]: row["id"] for row in rows}
+    # Only the chosen ones; every kind is read only to name them when one is unknown.
+    sql = CHOSEN_CATEGORIES + f"({', '.join('{}' for _ in chosen)})"
+    known = {row["code"]: row["id"] for row in await fetch_all_now(sql, True, *chosen)}
     unknown = [code for code in chosen if code not in known]
     if unknown:
+        every = [row["code"] for row in await fetch_all_now(ACTIVE_CATEGORIES, True)]
         raise InvalidInput(
-            f"'{unknown[0][:40]}' is not a kind of concern. Choose from: {', '.join(known)}",
+            f"'{unknown[0][:40]}' is not a kind of concern. Choose from: {', '.join(every)}",
             field="categories",
         )
     return [known[code] for code in chosen]
@@ -266,11 +309,7 @@ async def _entry_for(number: str) -> int | None:
     if not number.strip():
         return None
     parsed = numbers.parse_registration_number(number)  # InvalidInput when malformed
-    row = (
-        await RegisterEntry.select(RegisterEntry.id)
-        .where(RegisterEntry.registration_number == parsed)
-        .first()
-    )
+    row = await fetch_one_now(ENTRY_BY_NUMBER, parsed)
     return None if row is None else int(row["id"])
 
 
@@ -323,106 +362,199 @@ async def raise_concern(
     if len(attachments) > MAX_ATTACHMENTS:
         raise InvalidInput(f"Attach {MAX_ATTACHMENTS} files or fewer", field="attachments")
     entry_id = await _entry_for(about_number)
-    if client_address is not None:
-        await count_attempt(client_address)
     moment = clock.now().astimezone(UTC)
     reference = references.new_reference()
-    async with transaction():
-        case_id, case_reference, new_case = await _case_for(entry_id, reference, moment)
-        inserted = await Concern.insert(
-            Concern(
-                reference=reference,
-                case=case_id,
-                about_number=about_number,
-                about_name=about_name,
-                about_workplace=about_workplace,
-                what_happened=what,
-                happened_on=concern.happened_on,
-                happened_when=when,
-                relationship=relationship.value,
-                raiser_name=raiser_name,
-                raiser_email=raiser_email.casefold(),
-                raiser_phone=raiser_phone,
-                consent_to_share=concern.consent_to_share,
-                raised_by=raised_by,
-                raised_at=moment,
+    values: dict[str, Any] = {
+        "reference": reference,
+        "about_number": about_number,
+        "about_name": about_name,
+        "about_workplace": about_workplace,
+        "what_happened": what,
+        "happened_on": concern.happened_on,
+        "happened_when": when,
+        "relationship": relationship.value,
+        "raiser_name": raiser_name,
+        "raiser_email": raiser_email.casefold(),
+        "raiser_phone": raiser_phone,
+        "consent_to_share": concern.consent_to_share,
+        "raised_by": raised_by,
+        "raised_at": moment,
+    }
+    email = (
+        notifications.email_insert(
+            raiser_email,
+            "conduct_concern_received",
+            {"name": raiser_name, "reference": reference, "path": "/raise-a-concern"},
+            subject=f"We have received your concern {reference}",
+            key=f"conduct-concern:{reference}",
+        )
+        if raiser_email
+        else None
+    )
+    # One transaction: the attempt is counted first, and kept (with the refusal's audit entry)
+    # when it is one too many, without the concern.
+    async with short_transaction():
+        if client_address is not None and await _over_limit(
+            client_address, "", CONCERNS_PER_ADDRESS, moment
+        ):
+            limited = True
+        else:
+            limited = False
+            case_id, case_reference, new_case = await _case_for(entry_id, reference, moment)
+            event = event_values(
+                case_id,
+                "concern_received" if new_case else "concern_linked",
+                None,
+                Stage.received if new_case else None,
+                by=Mover(raised_by),
+                details={"concern": reference, "relationship": relationship.value},
             )
-        ).returning(Concern.id)
-        concern_id = int(inserted[0]["id"])
-        await ConcernCategory.insert(
-            *[ConcernCategory(concern=concern_id, category=c) for c in category_ids]
-        )
-        for file_id in attachments:
-            await CaseDocument.insert(
-                CaseDocument(
-                    case=case_id,
-                    concern=concern_id,
-                    file=file_id,
-                    kind="attachment",
-                    disclosed=False,
-                    added_by=raised_by,
-                    added_at=moment,
-                )
-            )
-        mover = Mover(raised_by)
-        await add_event(
-            case_id,
-            "concern_received" if new_case else "concern_linked",
-            None,
-            Stage.received if new_case else None,
-            by=mover,
-            details={"concern": reference, "relationship": relationship.value},
-        )
-        await audit.record(
-            "conduct.concern_raised",
-            "conduct_case",
-            case_reference,
-            after={
-                "concern": reference,
-                "relationship": relationship.value,
-                "identified": entry_id is not None,
-                "own_motion": own_motion,
-            },
-        )
-        if raiser_email:
-            await notifications.queue_email(
-                raiser_email,
-                "conduct_concern_received",
-                {
-                    "name": raiser_name,
-                    "reference": reference,
-                    "path": "/raise-a-concern",
+            await _record(values, case_id, category_ids, attachments, event, email)
+            await audit.record(
+                "conduct.concern_raised",
+                "conduct_case",
+                case_reference,
+                after={
+                    "concern": reference,
+                    "relationship": relationship.value,
+                    "identified": entry_id is not None,
+                    "own_motion": own_motion,
                 },
-                subject=f"We have received your concern {reference}",
-                key=f"conduct-concern:{reference}",
             )
+    if limited:
+        raise TooManyRequests(TOO_MANY_CONCERNS, retry_after=int(ATTEMPT_WINDOW.total_seconds()))
     return Raised(reference, case_id, case_reference, entry_id is None)
 
 
-async def _case_for(entry_id: int | None, reference: str, moment: object) -> tuple[int, str, bool]:
+CONCERN_COLUMNS = (
+    "reference",
+    "case",
+    "about_number",
+    "about_name",
+    "about_workplace",
+    "what_happened",
+    "happened_on",
+    "happened_when",
+    "relationship",
+    "raiser_name",
+    "raiser_email",
+    "raiser_phone",
+    "consent_to_share",
+    "raised_by",
+    "raised_at",
+)
+QUOTED_CONCERN_COLUMNS = ", ".join(f'"{column}"' for column in CONCERN_COLUMNS)  # "case"
+INSERT_CONCERN = (
+    f"INSERT INTO conduct_concern ({QUOTED_CONCERN_COLUMNS})"  # noqa: S608 - names, not input
+    f" VALUES ({', '.join('{}' for _ in CONCERN_COLUMNS)}) RETURNING id"
+)
+INSERT_CASE = (
+    "INSERT INTO conduct_case (reference, entry, needs_identifying, stage, opened_at,"
+    " stage_changed_at) VALUES ({}, {}, {}, {}, {}, {}) RETURNING id"
+)
+OPEN_CASE_OF = (
+    "SELECT id, reference FROM conduct_case WHERE entry = {} AND stage != {} ORDER BY id LIMIT 1"
+)
+
+DOCUMENT_COLUMNS = '"case", concern, file, kind, disclosed, added_by, added_at'
+# PostgreSQL: the concern, its categories, its attachments, the case's event and the email
+# in one statement (one round trip instead of four or five); the lists go as arrays, so the
+# statement's text is the same for every concern and asyncpg prepares it once.
+RECORD_CONCERN = (
+    f"WITH concern AS ({INSERT_CONCERN}),"  # noqa: S608 - constants, not input
+    " categories AS (INSERT INTO conduct_concern_category (concern, category)"
+    " SELECT concern.id, chosen FROM concern, unnest({}::integer[]) AS chosen),"
+    f" documents AS (INSERT INTO conduct_case_document ({DOCUMENT_COLUMNS})"
+    " SELECT {}::integer, concern.id, chosen, 'attachment', FALSE, {}::integer, {}::timestamptz"
+    " FROM concern, unnest({}::integer[]) AS chosen),"
+    f" event AS ({INSERT_EVENT})"
+)
+
+
+def _rows(table: str, columns: str, width: int, count: int) -> str:
+    """One multi-row insert of ``count`` rows (``{}`` placeholders, ``width`` a row)."""
+    row = f"({', '.join('{}' for _ in range(width))})"
+    return f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608
+
+
+async def _record(
+    values: dict[str, Any],
+    case_id: int,
+    category_ids: list[int],
+    attachments: list[int],
+    event: tuple[Any, ...],
+    email: tuple[str, tuple[Any, ...]] | None,
+) -> None:
+    """The concern in its case, its categories, its attachments (undisclosed), the case's
+    event (``event``: :func:`event_values`) and the email to whoever raised it (``email``:
+    :func:`notifications.email_insert`)."""
+    values["case"] = case_id
+    concern = [values[column] for column in CONCERN_COLUMNS]
+    if bound_engine().engine_type == "postgres":
+        added = (values["raised_by"], values["raised_at"])
+        queued = f", email AS ({email[0]})" if email else ""
+        await fetch_one(
+            f"{RECORD_CONCERN}{queued} SELECT id FROM concern",  # noqa: S608 - constants
+            *concern,
+            category_ids,
+            case_id,
+            *added,
+            attachments,
+            *event,
+            *(email[1] if email else ()),
+        )
+        return
+    # SQLite has no INSERT in WITH; its statements run in this thread, microseconds each.
+    inserted = await fetch_one(INSERT_CONCERN, *concern)
+    assert inserted is not None  # RETURNING always answers a row
+    concern_id = int(inserted["id"])
+    pairs = [value for category in category_ids for value in (concern_id, category)]
+    await fetch_one(
+        _rows("conduct_concern_category", "concern, category", 2, len(category_ids)), *pairs
+    )
+    if attachments:
+        documents = [
+            value
+            for file_id in attachments
+            for value in (
+                case_id,
+                concern_id,
+                file_id,
+                "attachment",
+                False,
+                values["raised_by"],
+                values["raised_at"],
+            )
+        ]
+        await fetch_one(
+            _rows("conduct_case_document", DOCUMENT_COLUMNS, 7, len(attachments)), *documents
+        )
+    await fetch_one(INSERT_EVENT, *event)
+    if email is not None:
+        await fetch_one(email[0], *email[1])
+
+
+async def _case_for(
+    entry_id: int | None, reference: str, moment: datetime
+) -> tuple[int, str, bool]:
     """The open case this concern joins, or a new one (flagged when nobody is identified). The
     entry is held first, so voluntary removal at the same moment sees the case or is refused."""
     if entry_id is not None:
         await lock_row(RegisterEntry, entry_id)
-        open_case = (
-            await Case.select(Case.id, Case.reference)
-            .where((Case.entry == entry_id) & (Case.stage != Stage.closed.value))
-            .order_by(Case.id)
-            .first()
-        )
+        open_case = await fetch_one(OPEN_CASE_OF, entry_id, Stage.closed.value)
         if open_case is not None:
             return int(open_case["id"]), open_case["reference"], False
-    inserted = await Case.insert(
-        Case(
-            reference=reference,
-            entry=entry_id,
-            needs_identifying=entry_id is None,
-            stage=Stage.received.value,
-            opened_at=moment,
-            stage_changed_at=moment,
-        )
-    ).returning(Case.id)
-    return int(inserted[0]["id"]), reference, True
+    inserted = await fetch_one(
+        INSERT_CASE,
+        reference,
+        entry_id,
+        entry_id is None,
+        Stage.received.value,
+        moment,
+        moment,
+    )
+    assert inserted is not None  # RETURNING always answers a row
+    return int(inserted["id"]), reference, True
 
 
 async def identify(case_id: int, number: str, *, by: Mover, version: int) -> int:

@@ -48,11 +48,21 @@ def _environment_for(autoescape: bool, folders: tuple[Path, ...]) -> Environment
 
 def check_template(name: str) -> None:
     """Refuse, when a message is queued, a template that does not exist."""
-    folder = next((f for f in _folders() if (f / f"{name}.txt").is_file()), None)
+    if problem := _template_problem(name, _folders()):
+        raise InvalidInput(problem, field="template")
+
+
+@functools.lru_cache(maxsize=256)
+def _template_problem(name: str, folders: tuple[Path, ...]) -> str:
+    # Remembered per name and template folders (the files ship with the code and change only
+    # with a new release, so a restart): every queued email asks, and two file lookups cost
+    # more than the rest of queueing it.
+    folder = next((f for f in folders if (f / f"{name}.txt").is_file()), None)
     if not name.replace("_", "").isalnum() or folder is None:
-        raise InvalidInput(f"There is no email template called '{name}'", field="template")
+        return f"There is no email template called '{name}'"
     if not (folder / f"{name}.html").is_file():
-        raise InvalidInput(f"The email template '{name}' has no HTML part", field="template")
+        return f"The email template '{name}' has no HTML part"
+    return ""
 
 
 def render(name: str, context: dict[str, Any], settings: Settings) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from piccolo.columns.combination import Where
 
 from registry.audit import service as audit
 from registry.core import clock
-from registry.db import skip_locked, transaction
+from registry.db import fetch_one, skip_locked, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.notifications.emails import check_template
 from registry.notifications.tables import (
@@ -78,10 +78,19 @@ async def queue_email(
     to: str, template: str, context: Mapping[str, Any], *, subject: str, key: str
 ) -> bool:
     """Queue an email from ``templates/email/<template>``; False if ``key`` was queued before."""
+    sql, values = email_insert(to, template, context, subject=subject, key=key)
+    return await fetch_one(sql, *values) is not None
+
+
+def email_insert(
+    to: str, template: str, context: Mapping[str, Any], *, subject: str, key: str
+) -> tuple[str, tuple[Any, ...]]:
+    """What :func:`queue_email` runs, checked as it checks: the insert (``{}`` placeholders)
+    and its values, for a caller that queues the email with its other rows in one statement."""
     if "@" not in to or to.startswith("@") or to.endswith("@") or len(to) > 254:
         raise InvalidInput(f"'{to}' is not {EMAIL_PATTERN_HINT}", field="to")
     check_template(template)
-    return await _queue(
+    return _message_insert(
         kind=MessageKind.email,
         recipient=to,
         template=template,
@@ -118,27 +127,41 @@ async def queue_webhook(
     )
 
 
+def _insert_message(columns: Sequence[str]) -> str:
+    """The outbox insert of ``columns`` (the service's own names, never input), skipped when
+    the idempotency key was queued before."""
+    return (
+        f"INSERT INTO notification_outbox ({', '.join(columns)})"  # noqa: S608 - names
+        f" VALUES ({', '.join('{}' for _ in columns)})"
+        " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+    )
+
+
 async def _queue(
     *, kind: MessageKind, recipient: str, body: Mapping[str, Any], key: str, **more: Any
 ) -> bool:
+    # Straight to the connection (no query object): queued in the caller's transaction with
+    # every change that sends something.
+    sql, values = _message_insert(kind=kind, recipient=recipient, body=body, key=key, **more)
+    return await fetch_one(sql, *values) is not None
+
+
+def _message_insert(
+    *, kind: MessageKind, recipient: str, body: Mapping[str, Any], key: str, **more: Any
+) -> tuple[str, tuple[Any, ...]]:
     if not key or len(key) > 200:
         raise InvalidInput("An idempotency key of 1 to 200 characters is needed", field="key")
     moment = clock.now().astimezone(UTC)
-    row = OutboxMessage(
-        kind=kind.value,
-        recipient=recipient,
-        body=json.dumps(body, sort_keys=True, default=str),
-        idempotency_key=key,
-        next_attempt_at=moment,
-        created_at=moment,
+    values = {
+        "kind": kind.value,
+        "recipient": recipient,
+        "body": json.dumps(body, sort_keys=True, default=str),
+        "idempotency_key": key,
+        "next_attempt_at": moment,
+        "created_at": moment,
         **more,
-    )
-    inserted = (
-        await OutboxMessage.insert(row)
-        .on_conflict(target=OutboxMessage.idempotency_key, action="DO NOTHING")
-        .returning(OutboxMessage.id)
-    )
-    return bool(inserted)
+    }
+    return _insert_message(tuple(values)), tuple(values.values())
 
 
 # --- claiming and finishing ---------------------------------------------------------------

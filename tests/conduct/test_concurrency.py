@@ -8,12 +8,21 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from registry.conduct import workflow
+from registry.audit.tables import AuditEntry
+from registry.conduct import concerns, workflow
 from registry.conduct.interim_orders import make
-from registry.conduct.tables import CaseEvent, InterimKind, InterimOrder, Stage
+from registry.conduct.tables import (
+    Case,
+    CaseEvent,
+    Concern,
+    ConcernAttempt,
+    InterimKind,
+    InterimOrder,
+    Stage,
+)
 from registry.conduct.workflow import Move, MoveIn
-from registry.errors import Conflict
-from tests.conduct.helpers import case_at, people
+from registry.errors import Conflict, TooManyRequests
+from tests.conduct.helpers import case_at, concern_about, people
 
 AT_ONCE = 8  # within the default pool of ten, leaving room for the test's own reads
 
@@ -73,3 +82,33 @@ async def test_two_interim_orders_at_once_make_one(engine: Any) -> None:
     outcomes = await asyncio.gather(*(_outcome(attempt) for attempt in attempts))
     assert outcomes.count("made") == 1
     assert await InterimOrder.count() == 1
+
+
+async def _limited(attempt: Any) -> str:
+    try:
+        await attempt
+    except TooManyRequests:
+        return "refused"
+    return "made"
+
+
+async def test_concerns_sent_at_once_from_one_address_are_counted_one_by_one(
+    engine: Any,
+) -> None:
+    """The limit holds when they arrive together: exactly ten are taken, the rest refused, and
+    every attempt is kept (the refused ones with their audit entries)."""
+    sent = concerns.CONCERNS_PER_ADDRESS + 2
+    attempts = [
+        concerns.raise_concern(
+            concern_about("", about_name=f"Sam {n}", about_workplace="The office"),
+            client_address="203.0.113.9",
+        )
+        for n in range(sent)
+    ]
+    outcomes = await asyncio.gather(*(_limited(attempt) for attempt in attempts))
+    assert outcomes.count("made") == concerns.CONCERNS_PER_ADDRESS
+    assert await Concern.count() == concerns.CONCERNS_PER_ADDRESS
+    assert await Case.count() == concerns.CONCERNS_PER_ADDRESS
+    assert await ConcernAttempt.count() == sent
+    limited = AuditEntry.action == "conduct.concerns_limited"
+    assert await AuditEntry.count().where(limited) == sent - concerns.CONCERNS_PER_ADDRESS
