@@ -291,6 +291,7 @@ class CaseController(Controller):
         "/{case_id:int}/documents/{document_id:int}",
         name="api_case_document",
         summary="Download a document of a case (the download is audited)",
+        responses=evidence.DOWNLOAD_RESPONSES,
     )
     async def document(self, request: SignedInRequest, case_id: RowId, document_id: RowId) -> File:
         return download(request, await service.staff_document(case_id, document_id))
@@ -411,6 +412,7 @@ class MyCasesController(Controller):
         "/{case_id:int}/documents/{document_id:int}",
         name="api_my_case_document",
         summary="Download a document of your case disclosed to you",
+        responses=evidence.DOWNLOAD_RESPONSES,
     )
     async def document(self, request: SignedInRequest, case_id: RowId, document_id: RowId) -> File:
         stored = await service.practitioner_document(request.user.id, case_id, document_id)
