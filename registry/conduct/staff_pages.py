@@ -463,34 +463,55 @@ class CaseAction:
     form: str
     done: str
     names: Mapping[str, str] = field(default_factory=dict)
+    texts: tuple[str, ...] = ()  # fields read as typed
+    choices: tuple[str, ...] = ()  # a choice or a number: blank is none
 
     @property
     def prefix(self) -> str:
         return f"{self.form}-"
 
+    def read(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The form's fields under the schema's names (the case's version apart)."""
+        return {
+            **{name: _text(values, self.prefix + name) for name in self.texts},
+            **{name: _text(values, self.prefix + name).strip() or None for name in self.choices},
+        }
+
 
 ASSIGN = CaseAction(AssignmentBody, "assign", "assigned", {"caseworker_id": "caseworker"})
 DISCLOSE = CaseAction(DisclosureBody, "disclose", "disclosed")
-IDENTIFY = CaseAction(IdentificationBody, "identify", "identified")
-INTERIM = CaseAction(InterimOrderBody, "interim", "interim")
-REVIEW = CaseAction(InterimReviewBody, "review", "reviewed")
+IDENTIFY = CaseAction(IdentificationBody, "identify", "identified", texts=("registration_number",))
+INTERIM = CaseAction(
+    InterimOrderBody,
+    "interim",
+    "interim",
+    texts=("conditions", "reason", "court_order_reference"),
+    choices=("kind", "months"),
+)
+REVIEW = CaseAction(
+    InterimReviewBody,
+    "review",
+    "reviewed",
+    texts=("reason", "court_order_reference"),
+    choices=("outcome", "months"),
+)
 
 
 async def _act(
     request: SignedInRequest,
     case_id: int,
     action: CaseAction,
-    fields: Callable[[Mapping[str, Any]], dict[str, Any]],
     act: Callable[[Any, Mover], Awaitable[int]],
+    fields: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
 ) -> Template | Redirect:
-    """The form posted to ``case_id`` (``fields`` reads it, without the case's version) checked
-    by the API's schema and done by ``act`` as the reader saw the case, then the case ``act``
-    names with the action's banner; a refusal shows the case page again with what was typed
-    and why, and changes nothing."""
+    """The form posted to ``case_id`` (read by the action, or by ``fields``) checked by the
+    API's schema and done by ``act`` as the reader saw the case, then the case ``act`` names
+    with the action's banner; a refusal shows the case page again with what was typed and why,
+    and changes nothing."""
     await workflow.get_case(case_id)  # not found before anything else
     values = await read_form(request)
     errors = FormErrors()
-    raw = {**fields(values), "version": _version(values)}
+    raw = {**(fields or action.read)(values), "version": _version(values)}
     body = _check(action.model, raw, errors, action.prefix, action.names)
     if body is not None:
         by = mover(request)
@@ -547,7 +568,7 @@ class CasePages(Controller):
             await workflow.assign(case_id, body.caseworker_id, by=by, version=body.version)
             return case_id
 
-        return await _act(request, case_id, ASSIGN, fields, act)
+        return await _act(request, case_id, ASSIGN, act, fields)
 
     @get("/{case_id:int}/documents/{document_id:int}", name="conduct_staff_case_document")
     async def document(
@@ -566,41 +587,29 @@ class CasePages(Controller):
             await service.disclose_document(case_id, document_id, by=by, version=body.version)
             return case_id
 
-        return await _act(request, case_id, DISCLOSE, lambda values: {}, act)
+        return await _act(request, case_id, DISCLOSE, act)
 
     @post("/{case_id:int}/identification", name="conduct_staff_case_identify")
     async def identify(
         self, request: SignedInRequest, case_id: FromPath[int]
     ) -> Template | Redirect:
-        def fields(values: Mapping[str, Any]) -> dict[str, Any]:
-            return {"registration_number": _text(values, "identify-registration_number")}
-
         async def act(body: IdentificationBody, by: Mover) -> int:
             # The concerns may have joined the practitioner's open case: show that one.
             return await concerns.identify(
                 case_id, body.registration_number, by=by, version=body.version
             )
 
-        return await _act(request, case_id, IDENTIFY, fields, act)
+        return await _act(request, case_id, IDENTIFY, act)
 
     @post("/{case_id:int}/interim-orders", name="conduct_staff_interim_order")
     async def interim_order(
         self, request: SignedInRequest, case_id: FromPath[int]
     ) -> Template | Redirect:
-        def fields(values: Mapping[str, Any]) -> dict[str, Any]:
-            return {
-                "kind": _text(values, "interim-kind") or None,
-                "months": _text(values, "interim-months").strip() or None,
-                "conditions": _text(values, "interim-conditions"),
-                "reason": _text(values, "interim-reason"),
-                "court_order_reference": _text(values, "interim-court_order_reference"),
-            }
-
         async def act(body: InterimOrderBody, by: Mover) -> int:
             await make_interim_order(case_id, body, by)
             return case_id
 
-        return await _act(request, case_id, INTERIM, fields, act)
+        return await _act(request, case_id, INTERIM, act)
 
     @post(
         "/{case_id:int}/interim-orders/{order_id:int}/reviews",
@@ -613,19 +622,11 @@ class CasePages(Controller):
         if order.case_id != case_id:  # an order of another case, by a hand-made address
             raise NotFound(interim_orders.NOT_FOUND)
 
-        def fields(values: Mapping[str, Any]) -> dict[str, Any]:
-            return {
-                "outcome": _text(values, "review-outcome") or None,
-                "months": _text(values, "review-months").strip() or None,
-                "reason": _text(values, "review-reason"),
-                "court_order_reference": _text(values, "review-court_order_reference"),
-            }
-
         async def act(body: InterimReviewBody, by: Mover) -> int:
             await review_interim_order(order_id, body, by)
             return case_id
 
-        return await _act(request, case_id, REVIEW, fields, act)
+        return await _act(request, case_id, REVIEW, act)
 
 
 # --- timeliness -----------------------------------------------------------------------------
