@@ -56,6 +56,7 @@ from registry.conduct.schemas import (
 from registry.conduct.tables import SANCTION_LABELS, Relationship, Stage
 from registry.conduct.workflow import Mover, MoveRefused
 from registry.config import Settings
+from registry.errors import InvalidInput
 from registry.register import evidence, numbers
 from registry.register.api import RegistrationNumber
 from registry.register.evidence import EvidenceUpload, download
@@ -83,6 +84,37 @@ def mover(request: SignedInRequest) -> Mover:
 def secret_key_of(request: Request[Any, Any, Any]) -> str:
     settings: Settings = request.app.state.settings
     return settings.secret_key
+
+
+async def make_interim_order(
+    case_id: int, data: InterimOrderBody, by: Mover
+) -> interim_orders.InterimRecord:
+    """An interim order as the API's body, or the case page's form checked by it, asks."""
+    return await interim_orders.make(
+        case_id,
+        data.kind,
+        months=data.months,
+        conditions=data.conditions,
+        reason=data.reason,
+        by=by,
+        version=data.version,
+        court_order_reference=data.court_order_reference,
+    )
+
+
+async def review_interim_order(
+    order_id: int, data: InterimReviewBody, by: Mover
+) -> interim_orders.InterimRecord:
+    """An interim order's review as the API's body, or the case page's form, asks."""
+    return await interim_orders.review(
+        order_id,
+        data.outcome,
+        reason=data.reason,
+        by=by,
+        version=data.version,
+        months=data.months,
+        court_order_reference=data.court_order_reference,
+    )
 
 
 async def concern_in(request: Request[Any, Any, Any], data: ConcernBody) -> ConcernIn:
@@ -167,6 +199,9 @@ CaseworkerFilter = Annotated[
     int | None, QueryParameter(ge=1, le=LARGEST_ID, title="Assigned caseworker")
 ]
 OverdueFilter = Annotated[bool | None, QueryParameter(title="Overdue")]
+UnassignedFilter = Annotated[
+    bool, QueryParameter(title="Only the cases nobody is assigned to (as the page's 'nobody')")
+]
 
 
 class CaseController(Controller):
@@ -180,10 +215,16 @@ class CaseController(Controller):
         stage: StageFilter = None,
         caseworker: CaseworkerFilter = None,
         overdue: OverdueFilter = None,
+        unassigned: UnassignedFilter = False,
         page: PageNumber = 1,
     ) -> CaseListOut:
+        if unassigned and caseworker is not None:
+            raise InvalidInput(
+                "Choose a caseworker or the cases nobody is assigned to, not both",
+                field="unassigned",
+            )
         found, total = await service.list_cases(
-            stage=stage, assigned_to=caseworker, overdue=overdue, page=page
+            stage=stage, assigned_to=caseworker, unassigned=unassigned, overdue=overdue, page=page
         )
         return CaseListOut(cases=[summary_out(each) for each in found], total=total, page=page)
 
@@ -250,6 +291,7 @@ class CaseController(Controller):
         "/{case_id:int}/documents/{document_id:int}",
         name="api_case_document",
         summary="Download a document of a case (the download is audited)",
+        responses=evidence.DOWNLOAD_RESPONSES,
     )
     async def document(self, request: SignedInRequest, case_id: RowId, document_id: RowId) -> File:
         return download(request, await service.staff_document(case_id, document_id))
@@ -280,17 +322,7 @@ class CaseController(Controller):
     async def interim_order(
         self, request: SignedInRequest, case_id: RowId, data: JSONBody[InterimOrderBody]
     ) -> InterimOrderOut:
-        made = await interim_orders.make(
-            case_id,
-            data.kind,
-            months=data.months,
-            conditions=data.conditions,
-            reason=data.reason,
-            by=mover(request),
-            version=data.version,
-            court_order_reference=data.court_order_reference,
-        )
-        return interim_out(made)
+        return interim_out(await make_interim_order(case_id, data, mover(request)))
 
 
 class TimelinessController(Controller):
@@ -331,16 +363,7 @@ class InterimOrderController(Controller):
     async def review(
         self, request: SignedInRequest, order_id: RowId, data: JSONBody[InterimReviewBody]
     ) -> InterimOrderOut:
-        reviewed = await interim_orders.review(
-            order_id,
-            data.outcome,
-            reason=data.reason,
-            by=mover(request),
-            version=data.version,
-            months=data.months,
-            court_order_reference=data.court_order_reference,
-        )
-        return interim_out(reviewed)
+        return interim_out(await review_interim_order(order_id, data, mover(request)))
 
 
 class MyCasesController(Controller):
@@ -389,6 +412,7 @@ class MyCasesController(Controller):
         "/{case_id:int}/documents/{document_id:int}",
         name="api_my_case_document",
         summary="Download a document of your case disclosed to you",
+        responses=evidence.DOWNLOAD_RESPONSES,
     )
     async def document(self, request: SignedInRequest, case_id: RowId, document_id: RowId) -> File:
         stored = await service.practitioner_document(request.user.id, case_id, document_id)

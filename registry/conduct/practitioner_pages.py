@@ -23,6 +23,7 @@ from registry.core import clock
 from registry.errors import Conflict, InvalidInput
 from registry.register import evidence
 from registry.web.forms import FormErrors, read_form
+from registry.web.inputs import row_id
 
 SEE_OTHER: Literal[303] = 303
 YOUR_CASES = "/your-cases"
@@ -147,14 +148,13 @@ class PractitionerCasePages(Controller):
             return _answer_page(detail, errors)
         if values.get("confirmed") != "yes":
             return _answer_page(detail, errors, confirm=decision)
-        version = values.get("version", "")
-        if not (isinstance(version, str) and version.isdigit() and len(version) < 10):
+        posted = values.get("version", "")
+        version = row_id(posted) if isinstance(posted, str) else None
+        if version is None:
             errors.add("form", "The page was out of date: look at the outcome again")
             return _answer_page(detail, errors)
         with errors.catch(Conflict):
-            await service.answer_outcome(
-                request.user.id, case_id, decision == "accept", int(version)
-            )
+            await service.answer_outcome(request.user.id, case_id, decision == "accept", version)
             return Redirect(f"{YOUR_CASES}/{case_id}?done={decision}", status_code=SEE_OTHER)
         detail = await service.practitioner_case(request.user.id, case_id)
         return _answer_page(detail, errors)

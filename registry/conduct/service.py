@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from registry import text
 from registry.accounts.roles import Role
 from registry.accounts.tables import User, UserRole
 from registry.audit import service as audit
@@ -43,7 +44,7 @@ from registry.conduct.workflow import (
     perform,
 )
 from registry.core import clock
-from registry.db import transaction
+from registry.db import fetch_one, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import evidence
 from registry.register.tables import EvidenceFile, RegisterEntry
@@ -285,19 +286,23 @@ async def practitioner_cases(account_id: int) -> list[CaseRecord]:
 HAS_OPEN_CASE = "has_conduct_case"
 
 
+# Is a case put to the account's practitioner (past triage, not closed)? One indexed read.
+_HAS_OPEN_CASE = (
+    "SELECT EXISTS (SELECT 1 FROM conduct_case c JOIN register_entry e ON e.id = c.entry"
+    " JOIN register_practitioner p ON p.id = e.practitioner"
+    " WHERE p.account = {} AND c.stage NOT IN ({}, {}, {})) AS has_case"
+)
+_NOT_PUT_TO_THEM = (Stage.received.value, Stage.triage.value, Stage.closed.value)
+
+
 async def practitioner_facts(user_id: int, roles: frozenset[Any]) -> frozenset[str]:
     """Whether a practitioner has an open case put to them: the navigation then offers
-    "Your cases" (one indexed read, for practitioners only)."""
+    "Your cases". Asked for each page a signed-in practitioner is shown (nobody else: no
+    query), as one indexed read, so the link comes and goes with the case at once."""
     if Role.practitioner not in roles:
         return frozenset()
-    entry_id = await _account_entry(user_id)
-    if entry_id is None:
-        return frozenset()
-    found = await Case.exists().where(
-        (Case.entry == entry_id)
-        & Case.stage.not_in([Stage.received.value, Stage.triage.value, Stage.closed.value])
-    )
-    return frozenset({HAS_OPEN_CASE}) if found else frozenset()
+    row = await fetch_one(_HAS_OPEN_CASE, user_id, *_NOT_PUT_TO_THEM)
+    return frozenset({HAS_OPEN_CASE}) if row is not None and row["has_case"] else frozenset()
 
 
 async def practitioner_case(account_id: int, case_id: int) -> CaseDetail:
@@ -341,6 +346,9 @@ def _checked_response(response: str, with_files: bool) -> str:
         raise InvalidInput("Write your response, or attach it", field="response")
     if len(response) > limits.MAX_TEXT:
         raise InvalidInput("Your response must be 10,000 characters or fewer", field="response")
+    # As the API's schema refuses them (the form has refused control characters already).
+    if problem := text.text_problem(response, "Your response", multiline=True):
+        raise InvalidInput(problem, field="response")
     return response
 
 

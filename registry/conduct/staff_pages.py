@@ -12,8 +12,8 @@ page says so and shows the moves there are now, and nothing is changed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlencode
 
@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 from registry.accounts.auth import SignedInRequest
 from registry.accounts.roles import Role
 from registry.conduct import concerns, interim_orders, service, timeliness, workflow
-from registry.conduct.api import mover
+from registry.conduct.api import make_interim_order, mover, review_interim_order
 from registry.conduct.interim_orders import INTERIM_STAGES, ReviewOutcome
 from registry.conduct.schemas import (
     AssignmentBody,
@@ -54,7 +54,7 @@ from registry.register import evidence
 from registry.web import dates
 from registry.web.charts import bar_chart
 from registry.web.forms import Form, FormErrors, form_page, read_form, read_query
-from registry.web.inputs import LAST_PAGE
+from registry.web.inputs import LAST_PAGE, row_id
 from registry.web.validation import body_labels, from_pydantic, label_for, say
 
 SEE_OTHER: Literal[303] = 303
@@ -151,9 +151,8 @@ def _assigned(value: str, me: int, caseworkers: set[int]) -> Assigned | None:
         return Assigned(me)
     if value == "none":
         return Assigned(unassigned=True)
-    if value.isdigit() and int(value) in caseworkers:
-        return Assigned(int(value))
-    return None
+    chosen = row_id(value)
+    return Assigned(chosen) if chosen is not None and chosen in caseworkers else None
 
 
 async def _case_list(request: SignedInRequest) -> Template:
@@ -454,6 +453,77 @@ def _move_body(values: Mapping[str, Any], form: MoveForm, me: int, errors: FormE
     return body.model_copy(update={"sanction": sanction, "hearing": hearing})
 
 
+@dataclass(frozen=True)
+class CaseAction:
+    """One of the case page's forms other than a move: the API's schema that checks it, the
+    name its fields are prefixed with (and the page opens again after a refusal), the banner
+    once it is done, and the service's names for fields the form calls otherwise."""
+
+    model: type[BaseModel]
+    form: str
+    done: str
+    names: Mapping[str, str] = field(default_factory=dict)
+    texts: tuple[str, ...] = ()  # fields read as typed
+    choices: tuple[str, ...] = ()  # a choice or a number: blank is none
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.form}-"
+
+    def read(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The form's fields under the schema's names (the case's version apart)."""
+        return {
+            **{name: _text(values, self.prefix + name) for name in self.texts},
+            **{name: _text(values, self.prefix + name).strip() or None for name in self.choices},
+        }
+
+
+ASSIGN = CaseAction(AssignmentBody, "assign", "assigned", {"caseworker_id": "caseworker"})
+DISCLOSE = CaseAction(DisclosureBody, "disclose", "disclosed")
+IDENTIFY = CaseAction(IdentificationBody, "identify", "identified", texts=("registration_number",))
+INTERIM = CaseAction(
+    InterimOrderBody,
+    "interim",
+    "interim",
+    texts=("conditions", "reason", "court_order_reference"),
+    choices=("kind", "months"),
+)
+REVIEW = CaseAction(
+    InterimReviewBody,
+    "review",
+    "reviewed",
+    texts=("reason", "court_order_reference"),
+    choices=("outcome", "months"),
+)
+
+
+async def _act(
+    request: SignedInRequest,
+    case_id: int,
+    action: CaseAction,
+    act: Callable[[Any, Mover], Awaitable[int]],
+    fields: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+) -> Template | Redirect:
+    """The form posted to ``case_id`` (read by the action, or by ``fields``) checked by the
+    API's schema and done by ``act`` as the reader saw the case, then the case ``act`` names
+    with the action's banner; a refusal shows the case page again with what was typed and why,
+    and changes nothing."""
+    await workflow.get_case(case_id)  # not found before anything else
+    values = await read_form(request)
+    errors = FormErrors()
+    raw = {**(fields or action.read)(values), "version": _version(values)}
+    body = _check(action.model, raw, errors, action.prefix, action.names)
+    if body is not None:
+        by = mover(request)
+        with errors.catch(
+            InvalidInput, Conflict, PermissionDenied, rename=_renamed(action.prefix, action.names)
+        ):
+            shown = await act(body, by)
+            return Redirect(f"{CASES}/{shown}?done={action.done}", status_code=SEE_OTHER)
+        await _explain(errors, values, case_id, by)
+    return await _case_page(request, case_id, errors, values, posted=action.form)
+
+
 class CasePages(Controller):
     path = CASES
     include_in_schema = False
@@ -490,30 +560,15 @@ class CasePages(Controller):
 
     @post("/{case_id:int}/assignment", name="conduct_staff_case_assign")
     async def assign(self, request: SignedInRequest, case_id: FromPath[int]) -> Template | Redirect:
-        await workflow.get_case(case_id)
-        values = await read_form(request)
-        errors = FormErrors()
-        chosen = _text(values, "assign-caseworker")
-        body = _check(
-            AssignmentBody,
-            {
-                "caseworker_id": None if chosen in ("", "none") else chosen,
-                "version": _version(values),
-            },
-            errors,
-            "assign-",
-            {"caseworker_id": "caseworker"},
-        )
-        if body is not None:
-            with errors.catch(
-                InvalidInput, Conflict, rename={"caseworker_id": "assign-caseworker"}
-            ):
-                await workflow.assign(
-                    case_id, body.caseworker_id, by=mover(request), version=body.version
-                )
-                return Redirect(f"{CASES}/{case_id}?done=assigned", status_code=SEE_OTHER)
-            await _explain(errors, values, case_id, mover(request))
-        return await _case_page(request, case_id, errors, values, posted="assign")
+        def fields(values: Mapping[str, Any]) -> dict[str, Any]:
+            chosen = _text(values, "assign-caseworker")
+            return {"caseworker_id": None if chosen in ("", "none") else chosen}
+
+        async def act(body: AssignmentBody, by: Mover) -> int:
+            await workflow.assign(case_id, body.caseworker_id, by=by, version=body.version)
+            return case_id
+
+        return await _act(request, case_id, ASSIGN, act, fields)
 
     @get("/{case_id:int}/documents/{document_id:int}", name="conduct_staff_case_document")
     async def document(
@@ -528,82 +583,33 @@ class CasePages(Controller):
     async def disclose(
         self, request: SignedInRequest, case_id: FromPath[int], document_id: FromPath[int]
     ) -> Template | Redirect:
-        await workflow.get_case(case_id)
-        values = await read_form(request)
-        errors = FormErrors()
-        body = _check(DisclosureBody, {"version": _version(values)}, errors, "disclose-")
-        if body is not None:
-            with errors.catch(InvalidInput, Conflict):
-                await service.disclose_document(
-                    case_id, document_id, by=mover(request), version=body.version
-                )
-                return Redirect(f"{CASES}/{case_id}?done=disclosed", status_code=SEE_OTHER)
-            await _explain(errors, values, case_id, mover(request))
-        return await _case_page(request, case_id, errors, values, posted="disclose")
+        async def act(body: DisclosureBody, by: Mover) -> int:
+            await service.disclose_document(case_id, document_id, by=by, version=body.version)
+            return case_id
+
+        return await _act(request, case_id, DISCLOSE, act)
 
     @post("/{case_id:int}/identification", name="conduct_staff_case_identify")
     async def identify(
         self, request: SignedInRequest, case_id: FromPath[int]
     ) -> Template | Redirect:
-        await workflow.get_case(case_id)
-        values = await read_form(request)
-        errors = FormErrors()
-        prefix = "identify-"
-        body = _check(
-            IdentificationBody,
-            {
-                "registration_number": _text(values, f"{prefix}registration_number"),
-                "version": _version(values),
-            },
-            errors,
-            prefix,
-        )
-        if body is not None:
-            with errors.catch(InvalidInput, Conflict, rename=_renamed(prefix)):
-                holder = await concerns.identify(
-                    case_id, body.registration_number, by=mover(request), version=body.version
-                )
-                # The concerns may have joined the practitioner's open case: show that one.
-                return Redirect(f"{CASES}/{holder}?done=identified", status_code=SEE_OTHER)
-            await _explain(errors, values, case_id, mover(request))
-        return await _case_page(request, case_id, errors, values, posted="identify")
+        async def act(body: IdentificationBody, by: Mover) -> int:
+            # The concerns may have joined the practitioner's open case: show that one.
+            return await concerns.identify(
+                case_id, body.registration_number, by=by, version=body.version
+            )
+
+        return await _act(request, case_id, IDENTIFY, act)
 
     @post("/{case_id:int}/interim-orders", name="conduct_staff_interim_order")
     async def interim_order(
         self, request: SignedInRequest, case_id: FromPath[int]
     ) -> Template | Redirect:
-        await workflow.get_case(case_id)
-        values = await read_form(request)
-        errors = FormErrors()
-        prefix = "interim-"
-        body = _check(
-            InterimOrderBody,
-            {
-                "kind": _text(values, f"{prefix}kind") or None,
-                "months": _text(values, f"{prefix}months").strip() or None,
-                "conditions": _text(values, f"{prefix}conditions"),
-                "reason": _text(values, f"{prefix}reason"),
-                "court_order_reference": _text(values, f"{prefix}court_order_reference"),
-                "version": _version(values),
-            },
-            errors,
-            prefix,
-        )
-        if body is not None:
-            with errors.catch(InvalidInput, Conflict, PermissionDenied, rename=_renamed(prefix)):
-                await interim_orders.make(
-                    case_id,
-                    body.kind,
-                    months=body.months,
-                    conditions=body.conditions,
-                    reason=body.reason,
-                    by=mover(request),
-                    version=body.version,
-                    court_order_reference=body.court_order_reference,
-                )
-                return Redirect(f"{CASES}/{case_id}?done=interim", status_code=SEE_OTHER)
-            await _explain(errors, values, case_id, mover(request))
-        return await _case_page(request, case_id, errors, values, posted="interim")
+        async def act(body: InterimOrderBody, by: Mover) -> int:
+            await make_interim_order(case_id, body, by)
+            return case_id
+
+        return await _act(request, case_id, INTERIM, act)
 
     @post(
         "/{case_id:int}/interim-orders/{order_id:int}/reviews",
@@ -612,39 +618,15 @@ class CasePages(Controller):
     async def interim_review(
         self, request: SignedInRequest, case_id: FromPath[int], order_id: FromPath[int]
     ) -> Template | Redirect:
-        await workflow.get_case(case_id)
         order = await interim_orders.get(order_id)
         if order.case_id != case_id:  # an order of another case, by a hand-made address
             raise NotFound(interim_orders.NOT_FOUND)
-        values = await read_form(request)
-        errors = FormErrors()
-        prefix = "review-"
-        body = _check(
-            InterimReviewBody,
-            {
-                "outcome": _text(values, f"{prefix}outcome") or None,
-                "months": _text(values, f"{prefix}months").strip() or None,
-                "reason": _text(values, f"{prefix}reason"),
-                "court_order_reference": _text(values, f"{prefix}court_order_reference"),
-                "version": _version(values),
-            },
-            errors,
-            prefix,
-        )
-        if body is not None:
-            with errors.catch(InvalidInput, Conflict, PermissionDenied, rename=_renamed(prefix)):
-                await interim_orders.review(
-                    order_id,
-                    body.outcome,
-                    reason=body.reason,
-                    by=mover(request),
-                    version=body.version,
-                    months=body.months,
-                    court_order_reference=body.court_order_reference,
-                )
-                return Redirect(f"{CASES}/{case_id}?done=reviewed", status_code=SEE_OTHER)
-            await _explain(errors, values, case_id, mover(request))
-        return await _case_page(request, case_id, errors, values, posted="review")
+
+        async def act(body: InterimReviewBody, by: Mover) -> int:
+            await review_interim_order(order_id, body, by)
+            return case_id
+
+        return await _act(request, case_id, REVIEW, act)
 
 
 # --- timeliness -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import UploadFile
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import File
 
 from registry.core import clock
@@ -290,6 +291,16 @@ def open_stored(data_dir: Path, stored: StoredFile) -> Path:
     if not path.is_file():
         raise NotFound("The file is missing from storage. Ask the service team to restore it.")
     return path
+
+
+# How the API describes a download: the file's bytes, typed as what it is (PDF, PNG or JPEG).
+# Litestar's own description of a File names no media type at all and gives Last-Modified as an
+# ISO date-time where an HTTP date is sent; a client generated from it would refuse the answer.
+DOWNLOAD_RESPONSES = {
+    200: ResponseSpec(
+        bytes, generate_examples=False, description="The file (PDF, PNG or JPEG)", media_type="*/*"
+    )
+}
 
 
 def download(request: Request[Any, Any, Any], stored: StoredFile) -> File:

@@ -92,6 +92,23 @@ def page_field() -> Any:
 # The page of a list, as a query parameter.
 PageNumber = Annotated[int, QueryParameter(ge=1, le=LAST_PAGE, title="Page")]
 
+
+def whole_number(value: str, most: int) -> int | None:
+    """``value`` as a number a form or a token carries (an id, a case's version, a time), or
+    None when it is not one from 0 to ``most``. Only ASCII digits: ``str.isdigit`` also takes
+    '\u00b2' and other digits ``int`` refuses, which reached ``int`` as a 500."""
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(most)):
+        return None
+    number = int(value)
+    return number if number <= most else None
+
+
+def row_id(value: str) -> int | None:
+    """``value`` as a record's id or a case's version (1 to :data:`LARGEST_ID`), or None."""
+    number = whole_number(value, LARGEST_ID)
+    return number if number else None
+
+
 # A record's id in an API address, bounded as the id columns are, so the API description says
 # what the service takes; one beyond them names nothing and is not found.
 RowId = Annotated[int, PathParameter(ge=1, le=LARGEST_ID)]

@@ -162,6 +162,10 @@ def from_pydantic(error: Mapping[str, Any]) -> Problem:
     if kind in _PYDANTIC_KINDS:
         said, key = _PYDANTIC_KINDS[kind]
         limit = context.get(key)
+        if isinstance(error.get("input"), str):
+            # A length checked after a validator of the text (``Annotated[Text, Field(...)]``)
+            # comes as the generic kind, which counts items; text counts characters.
+            said = {"too_many": "too_long", "too_few": "too_short"}.get(said, said)
         if said == "too_short" and limit == 1:
             return Problem("empty")
         return Problem(said, limit=limit if isinstance(limit, (int, float)) else None)

@@ -3,7 +3,8 @@ concern raised on the public form; a caseworker triages it and opens an investig
 summary on the way); the practitioner responds; the caseworker refers it to the case examiners;
 two examiners refer it to a hearing; the caseworker schedules the hearing; an adjudicator finds
 fitness to practise impaired and suspends; once the appeal period has passed the suspension is
-on the public entry and in the API on the next request. axe-core on every new page."""
+on the public entry and in the API on the next request. axe-core on every new page, and on a
+case whose concern names nobody (its identification form, then its error)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.async_api import Page, expect
 
 from registry.accounts.roles import Role
-from registry.conduct import service, workflow
+from registry.conduct import concerns, service, workflow
 from registry.conduct.workflow import Move
 from registry.config import Settings
 from registry.core import clock
@@ -27,6 +28,7 @@ from tests.browser.conftest import (
     sign_in,
     unique,
 )
+from tests.conduct.helpers import concern_about
 from tests.register.helpers import put_on_register
 
 
@@ -120,6 +122,21 @@ async def test_a_concern_goes_from_the_public_form_to_a_suspension_on_the_regist
     with people.bound():  # the practitioner answers the notice
         await service.respond(practitioner.id, case_id, "I did not share it.", [])
     await _move(page, case_url, "Refer to the case examiners", {"Reason": "Response in."})
+
+    # a concern naming nobody on the register: its page asks who it is about
+    with people.bound():
+        unnamed = await concerns.raise_concern(
+            concern_about("", about_name="P. Smith", about_workplace="Leeds probation office")
+        )
+    await page.goto(f"/conduct/cases/{unnamed.case_id}")
+    await expect(page.get_by_role("heading", name="Who the concern is about")).to_be_visible()
+    await assert_accessible(page)
+    await page.get_by_label("Registration number", exact=True).fill("XX1")
+    await page.get_by_role("button", name="Identify the practitioner").click()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "is not a registration number"
+    )
+    await assert_accessible(page)
 
     # two case examiners refer it to a hearing
     await _as(page, examiner)

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from registry.accounts import users
 from registry.accounts.roles import Role
 from registry.conduct import concerns, service, workflow
 from registry.conduct.sanctions import Terms
-from registry.conduct.tables import SanctionKind, Stage
+from registry.conduct.tables import CaseDocument, SanctionKind, Stage
 from registry.conduct.workflow import Hearing, Move, MoveIn, Mover
 from registry.core import clock
+from registry.register import evidence
 from registry.register import service as register
 from tests.register.helpers import put_on_register
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # A Monday in registration year 2027.
 TODAY = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -169,3 +172,27 @@ async def case_at(stage: Stage, who: People, *, then: list[Move] | None = None) 
 
 def days(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+async def attach_document(
+    data_dir: Path, case_id: int, name: str = "letter.pdf", *, disclosed: bool = False
+) -> int:
+    """A file on the case as a concern's attachment comes: kept (its bytes differ by name), not
+    disclosed unless ``disclosed``; its document id."""
+    added: list[int] = []
+
+    async def on_case(stored: evidence.StoredFile) -> None:
+        [row] = await CaseDocument.insert(
+            CaseDocument(
+                case=case_id,
+                file=stored.id,
+                kind="attachment",
+                disclosed=disclosed,
+                added_at=clock.now(),
+            )
+        ).returning(CaseDocument.id)
+        added.append(row["id"])
+
+    checked = evidence.check_upload(name, PDF + name.encode())
+    await evidence.store(data_dir, checked, uploaded_by=None, then=on_case)
+    return added[0]

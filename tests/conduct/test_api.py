@@ -11,7 +11,7 @@ import httpx
 
 from registry.accounts import users
 from registry.accounts.roles import Role
-from registry.conduct import concerns
+from registry.conduct import concerns, workflow
 from registry.conduct.tables import Case, Concern, ConcernAttempt, Stage
 from registry.notifications.tables import OutboxMessage
 from tests.accounts.helpers import SignedIn, sign_in
@@ -232,3 +232,35 @@ async def test_staff_filter_the_case_list(client: httpx.AsyncClient, engine: Any
         )
     ).json()
     assert mine["total"] == 0
+
+
+async def test_staff_list_the_cases_nobody_is_assigned_to(
+    client: httpx.AsyncClient, engine: Any
+) -> None:
+    who = await people()
+    taken = await case_at(Stage.investigation, who)
+    await client.post("/api/v1/concerns", json=_concern())
+    caseworker = await _signed_in(Role.caseworker, "cw-list@example.org")
+    headers = caseworker.bearer()
+    version = (await workflow.get_case(taken)).version
+    assigned = await client.post(
+        f"/api/v1/cases/{taken}/assignment",
+        json={"caseworker_id": caseworker.account.id, "version": version},
+        headers=headers,
+    )
+    assert assigned.status_code == 200, assigned.text
+
+    async def listed(**params: Any) -> httpx.Response:
+        return await client.get("/api/v1/cases", params=params, headers=headers)
+
+    nobodys = (await listed(unassigned="true")).json()
+    assert nobodys["total"] == 1
+    assert [case["id"] for case in nobodys["cases"]] != [taken]
+    assert (await listed(unassigned="false")).json()["total"] == 2
+    theirs = (await listed(caseworker=caseworker.account.id)).json()
+    assert [case["id"] for case in theirs["cases"]] == [taken]
+    both = await listed(caseworker=caseworker.account.id, unassigned="true")
+    assert both.status_code == 422
+    assert both.json()["detail"] == (
+        "Choose a caseworker or the cases nobody is assigned to, not both"
+    )

@@ -15,34 +15,10 @@ from registry.audit.tables import AuditEntry
 from registry.conduct import workflow
 from registry.conduct.tables import CaseDocument, CaseEvent, Stage
 from registry.config import Settings
-from registry.core import clock
-from registry.register import evidence
 from tests.accounts.helpers import SignedIn, csrf_headers, sign_in, user_signed_in_as
-from tests.conduct.helpers import People, case_at, people, someone_else
+from tests.conduct.helpers import PDF, People, attach_document, case_at, people, someone_else
 
 HTML = {"accept": "text/html"}
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-async def attach(settings: Settings, case_id: int, name: str) -> int:
-    """A file on the case as a concern's attachment comes: kept, and not disclosed."""
-    added: list[int] = []
-
-    async def on_case(stored: evidence.StoredFile) -> None:
-        [row] = await CaseDocument.insert(
-            CaseDocument(
-                case=case_id,
-                file=stored.id,
-                kind="attachment",
-                disclosed=False,
-                added_at=clock.now(),
-            )
-        ).returning(CaseDocument.id)
-        added.append(row["id"])
-
-    checked = evidence.check_upload(name, PDF + name.encode())
-    await evidence.store(settings.data_dir, checked, uploaded_by=None, then=on_case)
-    return added[0]
 
 
 async def practitioner(client: httpx.AsyncClient, who: People) -> SignedIn:
@@ -68,7 +44,7 @@ async def test_a_caseworker_discloses_an_attachment_and_the_practitioner_downloa
 ) -> None:
     who = await people()
     case_id = await case_at(Stage.investigation, who)
-    document_id = await attach(settings, case_id, "letter.pdf")
+    document_id = await attach_document(settings.data_dir, case_id, "letter.pdf")
     await practitioner(client, who)
     assert "letter.pdf" not in (await client.get(f"/your-cases/{case_id}", headers=HTML)).text
     hidden = await client.get(f"/your-cases/{case_id}/documents/{document_id}")
@@ -110,8 +86,8 @@ async def test_a_stale_or_repeated_disclosure_is_refused_and_changes_nothing(
 ) -> None:
     who = await people()
     case_id = await case_at(Stage.investigation, who)
-    first = await attach(settings, case_id, "first.pdf")
-    second = await attach(settings, case_id, "second.pdf")
+    first = await attach_document(settings.data_dir, case_id, "first.pdf")
+    second = await attach_document(settings.data_dir, case_id, "second.pdf")
     caseworker = await user_signed_in_as(Role.caseworker, "cw-stale@example.org")
     client.cookies.update(caseworker.cookies())
     seen = (await workflow.get_case(case_id)).version
@@ -137,7 +113,7 @@ async def test_only_caseworkers_disclose_and_the_api_does_it_as_the_page_does(
 ) -> None:
     who = await people()
     case_id = await case_at(Stage.investigation, who)
-    document_id = await attach(settings, case_id, "note.pdf")
+    document_id = await attach_document(settings.data_dir, case_id, "note.pdf")
     version = (await workflow.get_case(case_id)).version
     examiner = await user_signed_in_as(Role.case_examiner, "ce-disclose@example.org")
     client.cookies.update(examiner.cookies())

@@ -15,12 +15,13 @@ import httpx
 from registry.accounts import users
 from registry.accounts.roles import Role
 from registry.audit.tables import AuditEntry
-from registry.conduct import concerns
+from registry.conduct import concerns, service
 from registry.conduct.tables import CaseDocument, Concern, Stage
-from registry.conduct.workflow import get_case
+from registry.conduct.workflow import Move, get_case
+from registry.db import fetch_one
 from registry.register.tables import EvidenceFile
 from tests.accounts.helpers import SignedIn, csrf_headers, sign_in
-from tests.conduct.helpers import People, case_at, concern_about, people
+from tests.conduct.helpers import People, case_at, concern_about, move, people
 
 HTML = {"accept": "text/html"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -282,3 +283,32 @@ async def test_an_undisclosed_document_is_not_found_for_the_practitioner(
     assert "private.pdf" not in page.text
     answer = await client.get(f"/your-cases/{case_id}/documents/{hidden[0]['id']}")
     assert answer.status_code == 404
+
+
+async def test_your_cases_is_in_the_navigation_while_a_case_is_put_to_them_at_one_read(
+    client: httpx.AsyncClient, engine: Any, monkeypatch: Any
+) -> None:
+    who = await people()
+    await signed_in(client, who)
+    link = 'href="/your-cases"'
+    assert link not in (await client.get("/account", headers=HTML)).text
+    case_id = await case_at(Stage.triage, who)
+    assert link not in (await client.get("/account", headers=HTML)).text  # not put to them yet
+    await move(case_id, Move.open_investigation, who)
+    assert link in (await client.get("/account", headers=HTML)).text  # on the next request
+
+    reads: list[str] = []
+
+    async def counted(sql: str, *args: Any) -> Any:
+        reads.append(sql)
+        return await fetch_one(sql, *args)
+
+    monkeypatch.setattr(service, "fetch_one", counted)
+    practitioner = frozenset({Role.practitioner})
+    assert await service.practitioner_facts(who.practitioner.user_id or 0, practitioner) == {
+        service.HAS_OPEN_CASE
+    }
+    assert len(reads) == 1
+    for staff in (who.caseworker, who.adjudicator):
+        assert await service.practitioner_facts(staff.user_id or 0, staff.roles) == frozenset()
+    assert len(reads) == 1  # nobody but a practitioner costs a read

@@ -50,8 +50,11 @@ from schemathesis.specs.openapi.checks import (
 
 from registry.accounts import tokens, users
 from registry.accounts.roles import Role
+from registry.conduct import workflow
+from registry.conduct.tables import Stage
 from registry.config import Settings
 from tests.certificates.helpers import live_certificate
+from tests.conduct.helpers import PDF, attach_document, case_at, people
 from tests.register.applying import submitted_application
 from tests.register.helpers import put_on_register
 from tests.support import BASE_URL, asgi_transport
@@ -199,7 +202,27 @@ async def seed(data_dir: Path, client: httpx.AsyncClient) -> Seeds:
         st.just({"credential": certificate.credential}),
         tampered(certificate.credential).map(lambda credential: {"credential": credential}),
     )
-    return Seeds(known, {"POST /api/v1/verify": verifiable})
+    conduct = await seed_conduct(data_dir)
+    return Seeds(known | conduct.known, {"POST /api/v1/verify": verifiable} | conduct.bodies)
+
+
+async def seed_conduct(data_dir: Path) -> Seeds:
+    """A fitness to practise case under investigation with a document not yet disclosed, for
+    the case and document operations to find, and bodies that reach past validation: the case's
+    version for a disclosure, a real PDF for a concern's attachment."""
+    who = await people("fuzz.pat@example.org")
+    case_id = await case_at(Stage.investigation, who)
+    document_id = await attach_document(data_dir, case_id)
+    version = (await workflow.get_case(case_id)).version
+    return Seeds(
+        {"case_id": [case_id], "document_id": [document_id]},
+        {
+            "POST /api/v1/cases/{case_id}/documents/{document_id}/disclosure": st.just(
+                {"version": version}
+            ),
+            "POST /api/v1/concerns/attachments": st.just({"data": PDF}),
+        },
+    )
 
 
 def _json_values() -> st.SearchStrategy[Any]:

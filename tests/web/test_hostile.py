@@ -241,6 +241,73 @@ async def _anothers_case(person: SignedIn) -> Mapping[str, int] | None:
     return await _case_at("investigation")(person)
 
 
+async def _with_document(case_id: int, *, disclosed: bool) -> int:
+    """A document on the case (its bytes in a folder of their own: these cases never download
+    it)."""
+    import tempfile
+    from pathlib import Path
+
+    from tests.conduct.helpers import attach_document
+
+    return await attach_document(Path(tempfile.mkdtemp()), case_id, disclosed=disclosed)
+
+
+def _case_with_document(make_case: Setup, *, disclosed: bool = True) -> Setup:
+    """A case made by ``make_case``, holding one document."""
+
+    async def setup(person: SignedIn) -> dict[str, int]:
+        case = (await make_case(person) or {})["case"]
+        return {"case": case, "document": await _with_document(case, disclosed=disclosed)}
+
+    return setup
+
+
+async def _two_cases(person: SignedIn, *, own: bool) -> tuple[Any, int, int]:
+    """Two cases under investigation, about two practitioners (the first the person, when
+    ``own``): the people, the first case and the second."""
+    from registry.conduct.tables import Stage
+    from tests.conduct.helpers import case_at, people, someone_else
+
+    who = await people(account_id=person.account.id if own else None)
+    first = await case_at(Stage.investigation, who)
+    second = await case_at(Stage.investigation, await someone_else(who, "sam@example.org"))
+    return who, first, second
+
+
+def _another_cases_document(*, own: bool) -> Setup:
+    """A case (the person's own, when ``own``) and a disclosed document of another case."""
+
+    async def setup(person: SignedIn) -> dict[str, int]:
+        _, case, other = await _two_cases(person, own=own)
+        return {"case": case, "document": await _with_document(other, disclosed=True)}
+
+    return setup
+
+
+def _interim_order(*, on_another_case: bool = False) -> Setup:
+    """A case under investigation with an interim suspension in force, or (``on_another_case``)
+    a case and the order of another case."""
+
+    async def setup(person: SignedIn) -> dict[str, int]:
+        from registry.conduct import interim_orders
+        from registry.conduct import workflow as conduct
+        from registry.conduct.tables import InterimKind
+
+        who, case, other = await _two_cases(person, own=False)
+        order = await interim_orders.make(
+            case,
+            InterimKind.interim_suspension,
+            months=12,
+            conditions="",
+            reason="Risk",
+            by=who.adjudicator,
+            version=(await conduct.get_case(case)).version,
+        )
+        return {"case": other if on_another_case else case, "order": order.id}
+
+    return setup
+
+
 def _move_form(move: str, version: int | str, **fields: str) -> dict[str, str]:
     """A move's form on the staff case page: its fields are named after the move."""
     return {
@@ -1028,6 +1095,530 @@ CONDUCT_STAFF_CASES: list[Hostile] = [
         role=Role.case_examiner,
         page=True,
         params={"stage": "limbo"},
+    ),
+]
+
+
+def _review_form(**changes: str) -> dict[str, str]:
+    """The interim order's review form on the staff case page."""
+    return {
+        "review-outcome": "continue",
+        "review-reason": "Still needed",
+        "version": "4",
+        **changes,
+    }
+
+
+STALE = "could not be found or has expired"
+PDF = ("letter.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+
+# Added with the review of the pages and API of the fitness to practise workspace and the
+# practitioner's cases: every input of every route, those the catalogue did not yet try.
+CONDUCT_REVIEW_CASES: list[Hostile] = [
+    # --- the staff case list's query --------------------------------------------------------
+    *(
+        Hostile(
+            f"cases API: {what}",
+            "GET",
+            "/api/v1/cases",
+            said,
+            role=Role.caseworker,
+            params=params,
+        )
+        for what, params, said in (
+            (
+                "a caseworker and nobody's cases together",
+                {"caseworker": "1", "unassigned": "true"},
+                "Choose a caseworker or the cases nobody is assigned to, not both",
+            ),
+            ("nobody's cases, neither true nor false", {"unassigned": "maybe"}, "Only the cases"),
+            ("a caseworker beyond any id", {"caseworker": HUGER}, "2,147,483,647 or less"),
+        )
+    ),
+    *(
+        Hostile(
+            f"staff case list: {what}",
+            "GET",
+            "/conduct/cases",
+            said,
+            role=Role.caseworker,
+            page=True,
+            params=params,
+        )
+        for what, params, said in (
+            ("whose cases, by a superscript digit", {"assigned": "\u00b2"}, "Choose whose cases"),
+            ("whose cases, 13 characters", {"assigned": "1" * 13}, "12 characters or fewer"),
+            ("a page beyond the last", {"page": HUGER}, "Page must be 100,000 or less"),
+            ("a page that is not a number", {"page": "two"}, "Page must be a whole number"),
+            ("overdue, neither yes nor no", {"overdue": "maybe"}, "Overdue only must be"),
+            ("NUL in the stage", {"stage": f"triage{NUL}"}, "must not contain control characters"),
+        )
+    ),
+    Hostile(
+        "staff case page: NUL in the banner asked for",
+        "GET",
+        "/conduct/cases/{case}",
+        "must not contain control characters",
+        role=Role.caseworker,
+        page=True,
+        params={"done": f"moved{NUL}"},
+        setup=_case_at("triage"),
+    ),
+    # --- a case's documents, staff ----------------------------------------------------------
+    *(
+        Hostile(
+            f"staff case {where}: {what}",
+            method,
+            path.replace("/conduct/cases", "/api/v1/cases") if where == "API" else path,
+            said,
+            status=404,
+            role=Role.caseworker,
+            page=where == "page",
+            setup=setup,
+            json={"version": 2} if where == "API" and method == "POST" else None,
+            form={"version": "2"} if where == "page" and method == "POST" else {},
+        )
+        for where in ("page", "API")
+        for what, method, path, said, setup in (
+            (
+                "a document beyond any column",
+                "GET",
+                f"/conduct/cases/{{case}}/documents/{BEYOND_INT}",
+                NOT_FOUND,
+                _case_at("investigation"),
+            ),
+            (
+                "another case's document",
+                "GET",
+                "/conduct/cases/{case}/documents/{document}",
+                "There is no such document on this case",
+                _another_cases_document(own=False),
+            ),
+            (
+                "another case's document disclosed",
+                "POST",
+                "/conduct/cases/{case}/documents/{document}/disclosure",
+                "There is no such document on this case",
+                _another_cases_document(own=False),
+            ),
+        )
+    ),
+    *(
+        Hostile(
+            f"document disclosure: {what}",
+            "POST",
+            "/conduct/cases/{case}/documents/{document}/disclosure",
+            said,
+            status=status,
+            role=Role.caseworker,
+            page=True,
+            form={"version": version},
+            setup=_case_with_document(_case_at("investigation"), disclosed=disclosed),
+        )
+        for what, version, disclosed, said, status in (
+            ("a stale version", "1", False, "Someone else has changed this case", 409),
+            ("a version that is not a number", "two", False, "must be a whole number", 422),
+            ("a superscript version", "\u00b2", False, "must be a whole number", 422),
+            ("no version", "", False, "version you saw must be a whole number", 422),
+            ("a document disclosed already", "3", True, "can see this document already", 409),
+        )
+    ),
+    *(
+        Hostile(
+            f"document disclosure API: {what}",
+            "POST",
+            "/api/v1/cases/{case}/documents/{document}/disclosure",
+            said,
+            status=status,
+            role=Role.caseworker,
+            json=body,
+            setup=_case_with_document(_case_at("investigation"), disclosed=disclosed),
+        )
+        for what, body, disclosed, said, status in (
+            ("a version beyond any", {"version": int(HUGER)}, False, "2,147,483,647 or less", 422),
+            ("a version of 0", {"version": 0}, False, "version you saw must be 1 or more", 422),
+            ("no version", {}, False, "version you saw is required", 422),
+            ("a field it does not take", {"version": 3, "to": "all"}, False, "leave it out", 422),
+            ("a stale version", {"version": 1}, False, "has changed", 409),
+            ("a document disclosed already", {"version": 3}, True, "already", 409),
+        )
+    ),
+    # --- assignment, identification, interim orders and their reviews -----------------------
+    *(
+        Hostile(
+            f"staff case page, {path}: {what}",
+            "POST",
+            "/conduct/cases/{case}/" + path,
+            said,
+            status=status,
+            role=role,
+            page=True,
+            form=form,
+            setup=setup,
+        )
+        for path, role, setup, what, form, said, status in (
+            (
+                "assignment",
+                Role.caseworker,
+                _case_at("triage"),
+                "a caseworker that is not a number",
+                {"assign-caseworker": "Ann", "version": "2"},
+                "must be a whole number",
+                422,
+            ),
+            (
+                "assignment",
+                Role.caseworker,
+                _case_at("triage"),
+                "NUL in the version",
+                {"assign-caseworker": "none", "version": f"2{NUL}"},
+                "must not contain control characters",
+                422,
+            ),
+            (
+                "assignment",
+                Role.caseworker,
+                _case_at("triage"),
+                "someone who is not a caseworker",
+                {"assign-caseworker": "987654", "version": "2"},
+                "caseworker",
+                422,
+            ),
+            (
+                "identification",
+                Role.caseworker,
+                _case_at("received"),
+                "a malformed registration number",
+                {"identify-registration_number": "XX1", "version": "1"},
+                "is not a registration number",
+                422,
+            ),
+            (
+                "identification",
+                Role.caseworker,
+                _case_at("received"),
+                "a registration number of 21 characters",
+                {"identify-registration_number": "PR" + "1" * 19, "version": "1"},
+                "20 characters or fewer",
+                422,
+            ),
+            (
+                "identification",
+                Role.caseworker,
+                _case_at("received"),
+                "a version beyond any",
+                {"identify-registration_number": "PR1000011", "version": HUGER},
+                "2,147,483,647 or less",
+                422,
+            ),
+            (
+                "interim-orders",
+                Role.adjudicator,
+                _case_at("investigation"),
+                "NUL in the reason",
+                {
+                    "interim-kind": "interim_suspension",
+                    "interim-months": "6",
+                    "interim-reason": f"Risk{NUL}",
+                    "version": "3",
+                },
+                "must not contain control characters",
+                422,
+            ),
+            (
+                "interim-orders",
+                Role.adjudicator,
+                _case_at("investigation"),
+                "months beyond any",
+                {
+                    "interim-kind": "interim_suspension",
+                    "interim-months": HUGE,
+                    "interim-reason": "Risk",
+                    "version": "3",
+                },
+                "120 or less",
+                422,
+            ),
+            (
+                "interim-orders",
+                Role.adjudicator,
+                _case_at("investigation"),
+                "an order nobody has",
+                {
+                    "interim-kind": "house_arrest",
+                    "interim-months": "6",
+                    "interim-reason": "Risk",
+                    "version": "3",
+                },
+                "Interim order must be",
+                422,
+            ),
+            (
+                "interim-orders",
+                Role.adjudicator,
+                _case_at("investigation"),
+                "a reason of 10,001 characters",
+                {
+                    "interim-kind": "interim_suspension",
+                    "interim-months": "6",
+                    "interim-reason": "a" * 10_001,
+                    "version": "3",
+                },
+                "10,000 characters or fewer",
+                422,
+            ),
+            (
+                f"interim-orders/{BEYOND_INT}/reviews",
+                Role.adjudicator,
+                _case_at("investigation"),
+                "an order beyond any column",
+                _review_form(),
+                NOT_FOUND,
+                404,
+            ),
+            (
+                "interim-orders/{order}/reviews",
+                Role.adjudicator,
+                _interim_order(on_another_case=True),
+                "another case's order",
+                _review_form(),
+                "There is no such interim order",
+                404,
+            ),
+            (
+                "interim-orders/{order}/reviews",
+                Role.adjudicator,
+                _interim_order(),
+                "NUL in the reason",
+                _review_form(**{"review-reason": f"Still{NUL}"}),
+                "must not contain control characters",
+                422,
+            ),
+            (
+                "interim-orders/{order}/reviews",
+                Role.adjudicator,
+                _interim_order(),
+                "an outcome nobody has",
+                _review_form(**{"review-outcome": "forget"}),
+                "Outcome must be",
+                422,
+            ),
+            (
+                "interim-orders/{order}/reviews",
+                Role.adjudicator,
+                _interim_order(),
+                "an extension beyond any",
+                _review_form(**{"review-outcome": "extend", "review-months": HUGER}),
+                "120 or less",
+                422,
+            ),
+            (
+                "interim-orders/{order}/reviews",
+                Role.adjudicator,
+                _interim_order(),
+                "a version beyond any",
+                _review_form(version=HUGER),
+                "2,147,483,647 or less",
+                422,
+            ),
+            (
+                "interim-orders/{order}/reviews",
+                Role.adjudicator,
+                _interim_order(),
+                "a stale version",
+                _review_form(version="1"),
+                "Someone else has changed this case",
+                409,
+            ),
+        )
+    ),
+    _staff_move(
+        "a version that is not a number",
+        "triage",
+        Role.caseworker,
+        _move_form("open_investigation", "two", reason="Go"),
+        "must be a whole number",
+    ),
+    _staff_move(
+        "a reason of 10,001 characters",
+        "triage",
+        Role.caseworker,
+        _move_form("open_investigation", 2, reason="a" * 10_001),
+        "10,000 characters or fewer",
+    ),
+    # --- the practitioner's own cases --------------------------------------------------------
+    *(
+        Hostile(
+            f"your case page: {what}",
+            method,
+            path,
+            said,
+            status=404,
+            role=Role.practitioner,
+            page=True,
+            setup=setup,
+            form=form,
+        )
+        for what, method, path, setup, form, said in (
+            (
+                "an id beyond any column",
+                "GET",
+                f"/your-cases/{BEYOND_INT}",
+                None,
+                {},
+                NOT_FOUND,
+            ),
+            (
+                "the outcome of someone else's case",
+                "GET",
+                "/your-cases/{case}/outcome",
+                _anothers_case,
+                {},
+                "There is no such fitness to practise case",
+            ),
+            (
+                "an answer to someone else's outcome",
+                "POST",
+                "/your-cases/{case}/outcome",
+                _anothers_case,
+                {"decision": "accept", "confirmed": "yes", "version": "7"},
+                "There is no such fitness to practise case",
+            ),
+            (
+                "a document of someone else's case",
+                "GET",
+                "/your-cases/{case}/documents/{document}",
+                _another_cases_document(own=True),
+                {},
+                "There is no such document on this case",
+            ),
+            (
+                "a document of their case not disclosed to them",
+                "GET",
+                "/your-cases/{case}/documents/{document}",
+                _case_with_document(_own_case_at("investigation"), disclosed=False),
+                {},
+                "There is no such document on this case",
+            ),
+            (
+                "a document beyond any column",
+                "GET",
+                f"/your-cases/{{case}}/documents/{BEYOND_INT}",
+                _own_case_at("investigation"),
+                {},
+                NOT_FOUND,
+            ),
+        )
+    ),
+    *(
+        Hostile(
+            f"your case: {what}",
+            "GET",
+            "/api/v1/me/cases/{case}/documents/{document}",
+            "There is no such document on this case",
+            status=404,
+            role=Role.practitioner,
+            setup=setup,
+        )
+        for what, setup in (
+            ("a document of someone else's case", _another_cases_document(own=True)),
+            (
+                "a document not disclosed to them",
+                _case_with_document(_own_case_at("investigation"), disclosed=False),
+            ),
+        )
+    ),
+    *(
+        Hostile(
+            f"your case page: an answer with {what}",
+            "POST",
+            "/your-cases/{case}/outcome",
+            said,
+            status=status,
+            role=Role.practitioner,
+            page=True,
+            setup=_own_case_at("accepted_outcome"),
+            form={"decision": "accept", "confirmed": "yes", "version": version},
+        )
+        for what, version, said, status in (
+            ("a superscript version", "\u00b2", "The page was out of date", 422),
+            ("a version of 0", "0", "The page was out of date", 422),
+            ("NUL in the version", f"7{NUL}", "must not contain control characters", 422),
+            ("a stale version", "1", "has changed", 409),
+        )
+    ),
+    *(
+        Hostile(
+            f"your case page: a response {what}",
+            "POST",
+            "/your-cases/{case}/response",
+            said,
+            role=Role.practitioner,
+            page=True,
+            setup=_own_case_at("investigation"),
+            form={"response": response},
+        )
+        for what, response, said in (
+            ("of 10,001 characters", "a" * 10_001, "10,000 characters or fewer"),
+            (
+                "that reverses its text",
+                f"Not{RLO}me",
+                "must not contain characters that change the direction of text",
+            ),
+            ("with nothing in it", "   ", "Write your response, or attach it"),
+        )
+    ),
+    # --- a concern's attachments -------------------------------------------------------------
+    Hostile(
+        "concern attachment: no file",
+        "POST",
+        "/api/v1/concerns/attachments",
+        "Select a file to attach",
+        files={"other": PDF},
+    ),
+    Hostile(
+        "concern attachment: a file over 10 MB",
+        "POST",
+        "/api/v1/concerns/attachments",
+        "smaller than 10 MB",
+        files={"data": ("big.pdf", PDF[1] + b"0" * (10 * 1024 * 1024), "application/pdf")},
+    ),
+    *(
+        Hostile(
+            f"concern: {what}",
+            "POST",
+            "/api/v1/concerns",
+            said,
+            json=_concern_json(attachments=tokens),
+        )
+        for what, tokens, said in (
+            ("an attachment token beyond any id", [f"{BEYOND_INT}.1700000000.{'0' * 64}"], STALE),
+            (
+                "an attachment token of 121 characters",
+                ["1." + "0" * 119],
+                "must be 120 characters or fewer",
+            ),
+            ("an attachment token with NUL", [f"1.1{NUL}.0"], "must not contain control"),
+            ("six attachments", [f"{n}.1.0" for n in range(1, 7)], "must have 5 items or fewer"),
+            ("an attachment that is not a token", [7], "Attached files must be text"),
+        )
+    ),
+    # --- the published decision's PDF ---------------------------------------------------------
+    Hostile(
+        "published decision PDF: an id that is not a number",
+        "GET",
+        f"/register/{numbers.registration_number(1)}/decisions/one/pdf",
+        NOT_FOUND,
+        status=404,
+        page=True,
+    ),
+    Hostile(
+        "published decision PDF: NUL in the number",
+        "GET",
+        "/register/PR1%00/decisions/1/pdf",
+        NOT_FOUND,
+        status=404,
+        page=True,
     ),
 ]
 
@@ -2325,6 +2916,7 @@ HOSTILE: list[Hostile] = [
         page=True,
     ),
     *CONDUCT_STAFF_CASES,
+    *CONDUCT_REVIEW_CASES,
     # --- employers ---------------------------------------------------------------------------
     *EMPLOYER_CASES,
     *WATCHLIST_CASES,
