@@ -50,7 +50,7 @@ from registry.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from registry.notifications import service as notifications
 from registry.register import evidence, numbers
 from registry.register.tables import RegisterEntry
-from registry.web.inputs import LARGEST_ID
+from registry.web import inputs
 
 MAX_ATTACHMENTS = 5
 EMAIL_LIMIT = 254
@@ -126,6 +126,7 @@ async def _over_limit(client_address: str, kind: str, most: int, moment: datetim
 ATTACHMENT_FIELD = "attachments"
 ATTACHMENT_PURPOSE = "conduct-concern-attachment"
 ATTACHMENT_LIFETIME = timedelta(days=1)
+ISSUED_AT_MOST = 2**40  # a token's issue time, in seconds: far beyond any clock's
 UPLOADS_PER_ADDRESS = 30  # an hour, without an account: five files for each of several concerns
 ATTACHMENT_MISSING = "Select a file to attach"
 STALE_ATTACHMENT = (
@@ -172,10 +173,10 @@ async def read_attachment(secret_key: str, token: str) -> Attachment:
     otherwise InvalidInput (one message, whatever was wrong: a guess learns nothing)."""
     refused = InvalidInput(STALE_ATTACHMENT, field=ATTACHMENT_FIELD)
     parts = token.split(".") if len(token) <= 120 else []
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 3:
         raise refused
-    file_id, issued = int(parts[0]), int(parts[1])
-    if not 0 < file_id <= LARGEST_ID:
+    file_id, issued = inputs.row_id(parts[0]), inputs.whole_number(parts[1], ISSUED_AT_MOST)
+    if file_id is None or issued is None:
         raise refused
     now = clock.now().timestamp()
     if not now - ATTACHMENT_LIFETIME.total_seconds() <= issued <= now + 60:

@@ -1593,6 +1593,12 @@ CONDUCT_REVIEW_CASES: list[Hostile] = [
         )
         for what, tokens, said in (
             ("an attachment token beyond any id", [f"{BEYOND_INT}.1700000000.{'0' * 64}"], STALE),
+            ("an attachment token with a superscript id", [f"\u00b2.1700000000.{'0' * 64}"], STALE),
+            (
+                "an attachment token with a superscript time",
+                [f"1.\u00b9700000000.{'0' * 64}"],
+                STALE,
+            ),
             (
                 "an attachment token of 121 characters",
                 ["1." + "0" * 119],
@@ -2844,6 +2850,14 @@ HOSTILE: list[Hostile] = [
         "could not be found or has expired",
         page=True,
         form=_concern_form(attachments="1"),
+    ),
+    Hostile(
+        "concern page: an attachment token with a superscript id, on sending",
+        "POST",
+        "/raise-a-concern",
+        "could not be found or has expired",
+        page=True,
+        form=_concern_form(attachments="\u00b2.1700000000." + "0" * 64),
     ),
     Hostile(
         "concern page: NUL in what happened",
