@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 
+from registry.employers import checks
 from registry.employers.checks import MAX_NUMBERS
 from registry.employers.tables import BulkCheck
-from registry.register.numbers import registration_number
+from registry.register.numbers import check_character, registration_number
 from tests.employers.helpers import (
     SUPERVISION,
     bearer,
@@ -222,3 +223,9 @@ async def test_a_large_answer_is_streamed_and_whole(client: httpx.AsyncClient) -
 
 def read_csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_check_character_tables_agree_with_the_register() -> None:
+    for serial in [*range(0, 1_000_000, 997), 999_999, 100_001, 109_999]:
+        digits = f"{serial:06d}"
+        assert checks._check_character(digits) == check_character(digits)
