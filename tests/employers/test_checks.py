@@ -4,6 +4,7 @@ blanks answered in input order; the limit; CSV input; and a constant number of s
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 from typing import Any
@@ -229,3 +230,31 @@ def test_the_check_character_tables_agree_with_the_register() -> None:
     for serial in [*range(0, 1_000_000, 997), 999_999, 100_001, 109_999]:
         digits = f"{serial:06d}"
         assert checks._check_character(digits) == check_character(digits)
+
+
+def test_the_collector_is_paused_during_checks_and_restored_after() -> None:
+    """Nested (two checks at once) it comes back on when the last ends; one that was off
+    before stays off."""
+    assert gc.isenabled()
+    with checks._collection_paused():
+        assert not gc.isenabled()
+        with checks._collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with checks._collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_a_check_leaves_the_collector_on(client: httpx.AsyncClient) -> None:
+    register = await every_status()
+    secret = await (await employer()).key()
+    with register.in_force():
+        response = await _check(client, secret, [register.numbers["registered"], "hello"])
+    assert response.status_code == 200, response.text
+    assert gc.isenabled()
