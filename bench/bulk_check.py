@@ -246,6 +246,22 @@ def section(results: Sequence[EngineResult], meta: dict[str, Any]) -> str:
         " (tests/employers/test_checks.py counts them), so its cost per number is the work of"
         " reading, answering and serialising one result.",
         "",
+        "Where the time goes (CPU in the server's process for one check of 10,000 found numbers,"
+        " measured in-process phase by phase on 28 November on PostgreSQL, machine load 8-11):"
+        " reading the body (msgspec, then the pydantic model) 1-2 ms; parsing the numbers and"
+        " their check characters ~9 ms (15 ms before the check character came from tables); the"
+        " entries, one statement, ~25-30 ms (`= ANY` of an array; on SQLite ~50 ms, `json_each`,"
+        " of which the statement itself ~33 ms); the restrictions in force, through the conduct"
+        " domain's restriction source, ~95 ms, and on PostgreSQL most of the wall time besides:"
+        " it sends two Piccolo `is_in` lists of 10,000 bound values each (Piccolo converts every"
+        " value in Python, and PostgreSQL plans an IN list of 10,000 parameters); building the"
+        " results 15-25 ms; encoding ~10 ms (msgspec); the record and its audit entry 2-7 ms."
+        " Python's cycle collector took more than all of these together (a check keeps some"
+        " 60,000 objects alive, so collections reached the oldest generation and walked the whole"
+        " heap): the check now pauses it, and its CPU fell from 380-430 ms to 155-170 ms. Tried"
+        " and not committed (the conduct domain is not this module's): that source reading the"
+        " ids as one array parameter (`= ANY` / `json_each`) takes 7-12 ms instead of ~95.",
+        "",
         f"Machine: {meta['cpus']} CPUs ({meta['cpu']}), Python {meta['python']}, machine busy "
         f"{meta['machine busy']} during the run, load average {meta['load average']}.",
         "",

@@ -4,15 +4,17 @@ blanks answered in input order; the limit; CSV input; and a constant number of s
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 from typing import Any
 
 import httpx
 
+from registry.employers import checks
 from registry.employers.checks import MAX_NUMBERS
 from registry.employers.tables import BulkCheck
-from registry.register.numbers import registration_number
+from registry.register.numbers import check_character, registration_number
 from tests.employers.helpers import (
     SUPERVISION,
     bearer,
@@ -222,3 +224,37 @@ async def test_a_large_answer_is_streamed_and_whole(client: httpx.AsyncClient) -
 
 def read_csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_check_character_tables_agree_with_the_register() -> None:
+    for serial in [*range(0, 1_000_000, 997), 999_999, 100_001, 109_999]:
+        digits = f"{serial:06d}"
+        assert checks._check_character(digits) == check_character(digits)
+
+
+def test_the_collector_is_paused_during_checks_and_restored_after() -> None:
+    """Nested (two checks at once) it comes back on when the last ends; one that was off
+    before stays off."""
+    assert gc.isenabled()
+    with checks._collection_paused():
+        assert not gc.isenabled()
+        with checks._collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with checks._collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_a_check_leaves_the_collector_on(client: httpx.AsyncClient) -> None:
+    register = await every_status()
+    secret = await (await employer()).key()
+    with register.in_force():
+        response = await _check(client, secret, [register.numbers["registered"], "hello"])
+    assert response.status_code == 200, response.text
+    assert gc.isenabled()
