@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -112,3 +113,16 @@ def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOM
         debug=False,
         logging_config=None,
     )
+
+
+def serving_app() -> Litestar:
+    """The application as ``registry serve`` runs it (granian's factory, once in each worker).
+
+    What is made while assembling it (modules, routes, templates, compiled SQL, schemas) lives
+    as long as the process, so it is frozen out of the cycle collector: a full collection then
+    walks only what requests make, not the whole application every time (a bulk check of
+    10,000 numbers set off full collections that cost as much as its queries)."""
+    app = create_app()
+    gc.collect()
+    gc.freeze()
+    return app

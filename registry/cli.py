@@ -97,7 +97,7 @@ def _serve(host: str, port: int, workers: int) -> None:
     from granian.constants import Interfaces
 
     Granian(
-        "registry.app:create_app",
+        "registry.app:serving_app",
         factory=True,
         address=host,
         port=port,

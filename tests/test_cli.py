@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
+import gc
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+from litestar import Litestar
+
+from registry.app import serving_app
 from registry.cli import cli
 
 
@@ -19,3 +25,16 @@ def test_every_command_has_help() -> None:
         result = CliRunner().invoke(cli, [command, "--help"])
         assert result.exit_code == 0, command
         assert "Usage:" in result.output
+
+
+def test_the_served_app_is_frozen_out_of_the_cycle_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REGISTRY_DATA_DIR", str(tmp_path))
+    before = gc.get_freeze_count()
+    try:
+        app = serving_app()
+        assert isinstance(app, Litestar)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
