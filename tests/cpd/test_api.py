@@ -290,3 +290,75 @@ async def test_the_token_is_checked_afresh_on_every_write(client: httpx.AsyncCli
     refused = await client.post(ACTIVITIES, json=body(), headers=person.bearer())
     assert refused.status_code == 401
     assert await Activity.count() == 4
+
+
+def test_answers_encoded_once_are_the_bytes_litestar_would_send() -> None:
+    """The CPD API encodes its pydantic answers in one pass (api.encoded_once): the body must
+    be byte for byte what Litestar's default (dump to Python, then msgspec) makes."""
+    from datetime import UTC, date, datetime, timedelta, timezone
+    from decimal import Decimal
+    from functools import partial
+
+    from litestar.plugins.pydantic import PydanticInitPlugin
+    from litestar.serialization import default_serializer, encode_json
+
+    from registry.cpd.api import ENCODE_ONCE
+    from registry.cpd.schemas import ActivityOut, EvidenceOut, RuleProgressOut, YearProgressOut
+    from registry.cpd.tables import ActivityType
+
+    evidence = EvidenceOut(
+        id=3,
+        filename='notes "final" \\ ü.pdf',
+        content_type="application/pdf",
+        size=10,
+        sha256="ab" * 32,
+        url="/api/v1/me/cpd/activities/1/evidence/3",
+    )
+    activity = ActivityOut(
+        id=1,
+        title="Ünïcode — ✓ <b>\u2028 & \t",
+        done_on=date(2027, 2, 1),
+        registration_year=2027,
+        hours=Decimal("2.50"),
+        activity_type=ActivityType.e_learning,
+        participatory=False,
+        practice_areas=["ethics", "victims"],
+        standards=[],
+        what_happened="A\nB",
+        what_learned="",
+        practice_changed="C",
+        reflective=False,
+        peer_reflection=True,
+        peer_role="SPO",
+        evidence=[evidence],
+        rule_pack=1,
+        editable=True,
+        created_at=datetime(2027, 2, 1, 9, 30, tzinfo=UTC),
+        updated_at=datetime(2027, 2, 1, 9, 30, 0, 123456, tzinfo=timezone(timedelta(hours=1))),
+    )
+    rule = RuleProgressOut(
+        rule="total_hours",
+        label="Total hours",
+        figure=Decimal("12.25"),
+        target=Decimal(30),
+        unit="hours",
+        summary="12.25 / 30 hours",
+        met=False,
+        still_needed=Decimal("17.75"),
+    )
+    year = YearProgressOut(
+        registration_year=2027,
+        starts_on=date(2026, 12, 1),
+        ends_on=date(2027, 11, 30),
+        rule_pack=1,
+        rule_pack_name="Standard",
+        activities=1,
+        rules=[rule],
+        met=False,
+        declared=False,
+    )
+    litestar_default = PydanticInitPlugin.encoders()
+    for answer in (activity, [activity, activity], year, [year], []):
+        expected = encode_json(answer, partial(default_serializer, type_encoders=litestar_default))
+        once = encode_json(answer, partial(default_serializer, type_encoders=ENCODE_ONCE))
+        assert once == expected
