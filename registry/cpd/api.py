@@ -230,6 +230,7 @@ class MyCpdController(Controller):
         "/activities/{activity_id:int}/evidence/{evidence_id:int}",
         name="api_cpd_evidence",
         summary="Download one of your evidence files",
+        responses=evidence.DOWNLOAD_RESPONSES,
     )
     async def evidence_file(
         self, request: SignedInRequest, activity_id: RowId, evidence_id: RowId
