@@ -325,6 +325,43 @@ WHAT = {
 QUICK = "quick run: not timed"
 
 
+NOTES = {
+    "P1": "The lookup is answered before the framework (registry.web.fastpath) by one indexed "
+    "read of the stored public document. Where a worker's time goes (py-spy on the granian "
+    "worker under wrk, and the ASGI app called in-process, CPU time, min of 5 runs): most of it "
+    "is granian and asyncio's own per-request cost, the same as the bare app's (a future "
+    "watcher and a `call_soon_threadsafe` with a self-pipe write per `send`, the socket write). "
+    "The service's own Python is 34 µs a lookup on SQLite against 21 µs for the bare app's "
+    "Litestar route (46 µs before the request line was written directly and request ids and "
+    "nonces cut from batches of random bytes): the SQLite read itself ~11 µs in the loop's "
+    "thread, the request context (id, nonce, security headers, the log line) ~6 µs. On "
+    "PostgreSQL the read is a round trip to a server on the same two cores: it goes to one of "
+    "a few connections of the engine's own (`db.fetch_one_by_key`), not through the pool "
+    "(an acquire, and a release through `asyncio.shield`, a reset and timers per request), "
+    "with a generic plan (the pool plans every statement again).",
+    "P1b": "The entry page's frame is rendered once; each entry's own blocks are kept with the "
+    "document they were made from (`KeptPages`) and given again only for the very same "
+    "document, read fresh every time. A kept page costs the lookup's read plus a fresh form "
+    "token (an HMAC) and filling in the nonce and the token: about 40 µs more than the lookup. "
+    "A page not kept renders its blocks (the GOV.UK summary list and warning macros: 600-900 "
+    "µs), so the figure depends on how many of the 10,000 entries wrk has already asked for: "
+    "the first round is mostly such renders.",
+    "P2b": "A name search reads the name keys (`register_name_key`): the count stops at 1,001 "
+    "(for `smi` on 10,000 entries, 269 keys: ~25-45 µs on SQLite) and the page of 20 is a "
+    "short range of the key's index joined to the entries (~17-36 µs). On PostgreSQL both are "
+    "one statement (one round trip, one pooled connection, one plan; planned every time, "
+    "since a generic plan cannot see how rare a name is); on SQLite two (the joined form sorts "
+    "again and costs more than the second call). The rest is Python: folding the query into "
+    "its keys, the ETag (SHA-256 of the body) and the body built from the stored documents.",
+    "P9": "Not a property of the service on this machine: wrk, PostgreSQL and the granian "
+    "workers share two cores. With one worker the machine is already nearly full (the worker "
+    "~1.1-1.3 cores, PostgreSQL and wrk the rest: machine CPU ~1.7 of 2), and every part grows "
+    "with the requests, so a second worker can add at most 2 ÷ 1.7, about 1.18 times, which is "
+    "what it gives; the bare app, with no database, gains ~1.1 times for the same reason. 1.7 "
+    "times needs the load generator and the database off the workers' cores (4 cores or more).",
+}
+
+
 def measure(engine: str, *, quick: bool) -> list[Row]:
     """The suite's P1, P1b, P2b, P7 and (PostgreSQL) P9 for ``engine``, from one run."""
     (result,) = run(parse_args(["--engine", engine, *(["--quick"] if quick else [])]))

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from registry.db import (
+    KEY_READERS,
     InLoopConnection,
     RegistryPostgresEngine,
     RegistrySQLiteEngine,
@@ -22,6 +23,7 @@ from registry.db import (
     bound_engine,
     create_engine,
     fetch_one,
+    fetch_one_by_key,
     short_transaction,
     transaction,
 )
@@ -225,3 +227,38 @@ async def test_a_short_transaction_runs_in_the_loop_unless_another_process_is_wr
     await waiting
     assert not isinstance(used[0], InLoopConnection)
     assert await fetch_one(BY_NAME, "cy byron") == {"given_names": "Cy", "family_name": "Byron"}
+
+
+async def test_fetch_one_by_key_sees_its_own_transaction_and_others_only_after_commit(
+    client: httpx.AsyncClient,
+) -> None:
+    async def by_key_elsewhere() -> dict[str, object] | None:
+        read = fetch_one_by_key(BY_NAME, "ada byron")
+        return await asyncio.create_task(read, context=contextvars.Context())
+
+    assert await by_key_elsewhere() is None
+    async with transaction():
+        await add_practitioner("Ada", "Byron")
+        assert await fetch_one_by_key(BY_NAME, "ada byron") == ADA
+        assert await by_key_elsewhere() is None
+    assert await by_key_elsewhere() == ADA  # at once: nothing is kept between reads
+
+
+@pytest.mark.postgres_only
+async def test_a_failed_key_read_closes_its_connection_and_the_next_opens_another(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(make_settings("postgres", tmp_path))
+    assert isinstance(engine, RegistryPostgresEngine)
+    await engine.start()
+    try:
+        assert await engine.fetch_one_by_key("SELECT {}::int AS n", 1) == {"n": 1}
+        with pytest.raises(Exception, match="division by zero"):
+            await engine.fetch_one_by_key("SELECT 1 / {}::int AS n", 0)
+        assert engine._hot_open == 0
+        reads = [engine.fetch_one_by_key("SELECT {}::int AS n", n) for n in range(10)]
+        assert await asyncio.gather(*reads) == [{"n": n} for n in range(10)]  # some via the pool
+        assert engine._hot_open <= KEY_READERS
+    finally:
+        await engine.stop()
+    assert engine._hot_open == 0

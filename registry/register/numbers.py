@@ -42,8 +42,19 @@ def registration_number(serial: int) -> str:
     return f"{PREFIX}{digits}{check_character(digits)}"
 
 
+_STORED_LENGTH = len(PREFIX) + DIGITS + 1
+
+
 def parse_registration_number(text: str) -> str:
     """The number in its stored form, or :class:`InvalidInput` saying what is wrong with it."""
+    if (
+        len(text) == _STORED_LENGTH
+        and text.startswith(PREFIX)
+        and text.isascii()
+        and text[2:-1].isdigit()
+        and check_character(text[2:-1]) == text[-1]
+    ):
+        return text  # already in its stored form, as every link and most clients give it
     if _TYPED.fullmatch(text) is None:
         raise InvalidInput(
             f"'{text[:20]}' is not a registration number: it should be {FORMAT_HINT}",

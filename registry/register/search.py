@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from itertools import permutations
 from typing import Any
 
-from registry.db import fetch_all_now
+from registry.db import bound_engine, fetch_all_now
 from registry.errors import InvalidInput, NotFound
 from registry.register import names, numbers
 from registry.register.schemas import PublicEntry
@@ -78,6 +78,23 @@ class _SearchPlan:
         counted = f"SELECT COUNT(*) AS n FROM ({sql} LIMIT {{}}) c"  # noqa: S608
         return counted, [*self.args, COUNT_LIMIT + 1]
 
+    def counted_page(self, page: int, page_size: int) -> tuple[str, list[Any]]:
+        """:meth:`count` and :meth:`page` as one statement: one row per entry of the page, in
+        order, each with the count (``n``); one row with the count and no entry when the page
+        is empty. One round trip, and on PostgreSQL one pooled connection and one plan, instead
+        of two. Only for a page whose offset is within the count limit: a page further on is
+        past the last one anyway, and its offset could reach far along the index."""
+        counted, count_args = self.count()
+        ordered = ", ".join(f"{column} AS o{i}" for i, column in enumerate(self.order.split(", ")))
+        columns = ", ".join(f"p.o{i}" for i in range(self.order.count(",") + 1))
+        sql = self.sql(f"e.public_document, {ordered}", entries=True)
+        return (
+            f"SELECT c.n, p.public_document FROM ({counted}) c "  # noqa: S608
+            f"LEFT JOIN ({sql} ORDER BY {self.order} LIMIT {{}} OFFSET {{}}) p ON TRUE "
+            f"ORDER BY {columns}",
+            [*count_args, *self.args, page_size, (page - 1) * page_size],
+        )
+
 
 async def search(
     *,
@@ -114,8 +131,15 @@ async def search_documents(
     plan = await _plan(query, region=region, role=role, status=status)
     # Both reads are short index ranges (the count stops at COUNT_LIMIT + 1, a page is at most
     # MAX_PAGE_SIZE rows past an offset under COUNT_LIMIT): read without a thread hop.
-    counted = await fetch_all_now(*_flat(plan.count()))
-    total = int(counted[0]["n"])
+    if bound_engine().engine_type == "postgres" and (page - 1) * page_size < COUNT_LIMIT:
+        # One round trip. SQLite has none to save, and sorts the joined rows again (~10 µs).
+        rows = await fetch_all_now(*_flat(plan.counted_page(page, page_size)))
+        total = int(rows[0]["n"])
+        documents = [row["public_document"] for row in rows if row["public_document"] is not None]
+    else:
+        rows = await fetch_all_now(*_flat(plan.count()))
+        total = int(rows[0]["n"])
+        documents = []
     found = SearchResult([], min(total, COUNT_LIMIT), page, page_size, more=total > COUNT_LIMIT)
     if page > found.last_page:
         # An empty "page 151" reads as a register with nobody on it; past the count limit the
@@ -123,8 +147,10 @@ async def search_documents(
         raise NotFound(
             f"There is no page {page:,} of these results: they end at page {found.last_page:,}"
         )
-    rows = await fetch_all_now(*_flat(plan.page(page, page_size)))
-    return found, [row["public_document"] for row in rows]
+    if not documents and total:
+        rows = await fetch_all_now(*_flat(plan.page(page, page_size)))
+        documents = [row["public_document"] for row in rows]
+    return found, documents
 
 
 async def search_statements(

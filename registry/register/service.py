@@ -17,7 +17,7 @@ from registry.audit import service as audit
 from registry.audit.context import current_actor
 from registry.core import clock
 from registry.core.bulk import fetch_all, insert_rows, marks
-from registry.db import fetch_one_now, lock_row, transaction
+from registry.db import fetch_one_by_key, lock_row, transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.register import emails, fields, hooks, names, numbers
 from registry.register.schemas import (
@@ -1030,7 +1030,7 @@ class PublicDocument:
 async def public_document(number: str) -> PublicDocument:
     """The public entry as served: one indexed lookup on the hottest path of the service."""
     parsed = numbers.parse_registration_number(number)
-    row = await fetch_one_now(
+    row = await fetch_one_by_key(
         "SELECT public_document, version FROM register_entry WHERE registration_number = {}",
         parsed,
     )

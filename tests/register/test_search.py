@@ -100,3 +100,13 @@ async def test_search_pages_in_name_order(engine: Any) -> None:
         "Cardy",
         "Dardy",
     ]
+
+
+async def test_a_page_past_the_last_within_the_count_limit_is_not_found(engine: Any) -> None:
+    # On PostgreSQL the count and the page are one statement: an empty page still counts.
+    await put_on_register("Fay", "Jones")
+    assert [e.name for e in (await public_register.search(query="jones")).entries] == ["Fay Jones"]
+    with pytest.raises(NotFound, match="There is no page 2 of these results: they end at page 1"):
+        await public_register.search(query="jones", page=2)
+    nobody = await public_register.search(query="smithz")
+    assert (nobody.entries, nobody.total, nobody.last_page) == ([], 0, 1)
