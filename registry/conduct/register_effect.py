@@ -16,7 +16,6 @@ with dates.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -32,8 +31,9 @@ from registry.conduct.tables import (
     SanctionKind,
     Stage,
 )
+from registry.core.bulk import any_of
 from registry.core.scheduler import JobContext, ScheduledJob
-from registry.db import bound_engine, lock_row, transaction
+from registry.db import lock_row, transaction
 from registry.errors import Conflict
 from registry.register import hooks
 from registry.register import service as register
@@ -67,9 +67,7 @@ def _as_date(value: Any) -> date | None:
 
 
 # The orders in force on a day for many entries at once (a bulk check asks for 10,000): the ids
-# go as one parameter, an array on PostgreSQL and JSON text on SQLite, not as an IN list that
-# the ORM converts value by value and PostgreSQL plans afresh for every length.
-_IDS = {"postgres": "= ANY({}::integer[])", "sqlite": "IN (SELECT value FROM json_each({}))"}
+# go as one parameter (bulk.any_of), not as an IN list of thousands.
 _SANCTIONS_IN_FORCE = (
     "SELECT s.id, s.entry, s.kind, s.conditions, s.starts_on, s.ends_on,"
     " e.registration_number AS number"
@@ -91,11 +89,7 @@ async def restrictions(entry_ids: Sequence[int], on: date) -> dict[int, list[hoo
     found: dict[int, list[hooks.Restriction]] = {}
     if not entry_ids:
         return found
-    postgres = bound_engine().engine_type == "postgres"
-    ids_sql = _IDS["postgres" if postgres else "sqlite"]
-    ids: Any = [int(each) for each in entry_ids]
-    if not postgres:
-        ids = json.dumps(ids)
+    ids_sql, ids = any_of([int(each) for each in entry_ids])
     kinds = ", ".join("{}" for _ in _ENDING_KINDS)
     rows = await Sanction.raw(
         _SANCTIONS_IN_FORCE.format(ids=ids_sql, kinds=kinds), ids, *_ENDING_KINDS, on, on, on

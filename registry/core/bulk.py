@@ -1,4 +1,5 @@
-"""Many rows in one statement, for the paths that write in batches (the register import).
+"""Many rows in one statement, for the paths that write in batches (the register import), and
+many values as one parameter, for the reads that take a long list (a bulk check's 10,000).
 
 Piccolo builds one statement per row through its query machinery, which costs more than the
 insert itself; and on SQLite every statement is a hop to aiosqlite's thread and back. Here a
@@ -11,12 +12,24 @@ Piccolo insert would.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from piccolo.table import Table
 
 from registry.db import bound_engine
+
+
+def any_of(values: Sequence[Any]) -> tuple[str, Any]:
+    """``values`` as one bound parameter: the condition to put after a column (with one ``{}``
+    placeholder) and the value to bind to it. An array on PostgreSQL (``= ANY``), JSON text on
+    SQLite (``json_each``): one value whatever the length, so no chunking, and nothing for
+    the ORM to convert value by value or for PostgreSQL to plan afresh for every length."""
+    if bound_engine().engine_type == "postgres":
+        return "= ANY({})", list(values)
+    return "IN (SELECT value FROM json_each({}))", json.dumps(list(values))
+
 
 # Both drivers take up to 32,766 parameters a statement (SQLite since 3.32, asyncpg 32,767).
 MAX_PARAMETERS = 32_000

@@ -30,6 +30,7 @@ import msgspec
 
 from registry.audit import service as audit
 from registry.core import clock
+from registry.core.bulk import any_of
 from registry.db import bound_engine, transaction
 from registry.employers.tables import BulkCheck
 from registry.errors import InvalidInput, RegistryError
@@ -181,12 +182,12 @@ def _parse(item: str) -> tuple[str | None, str | None]:
 _ENTRIES_POSTGRES = (
     "SELECT id, registration_number, status, public_document::json->>'name' AS name,"
     " public_document::json->>'roles' AS roles FROM register_entry"
-    " WHERE registration_number = ANY({})"
+    " WHERE registration_number {numbers}"
 )
 _ENTRIES_SQLITE = (
     "SELECT id, registration_number, status, json_extract(public_document, '$.name') AS name,"
     " json_extract(public_document, '$.roles') AS roles FROM register_entry"
-    " WHERE registration_number IN (SELECT value FROM json_each({}))"
+    " WHERE registration_number {numbers}"
 )
 
 
@@ -194,11 +195,10 @@ async def _entries(wanted: list[str]) -> list[dict[str, Any]]:
     """The entries of ``wanted`` (stored numbers), in one query whatever the count."""
     if not wanted:
         return []
-    if bound_engine().engine_type == "postgres":
-        rows = await RegisterEntry.raw(_ENTRIES_POSTGRES, wanted)
-    else:
-        rows = await RegisterEntry.raw(_ENTRIES_SQLITE, json.dumps(wanted))
-    return list(rows)
+    numbers, bound = any_of(wanted)
+    postgres = bound_engine().engine_type == "postgres"
+    sql = (_ENTRIES_POSTGRES if postgres else _ENTRIES_SQLITE).format(numbers=numbers)
+    return list(await RegisterEntry.raw(sql, bound))
 
 
 def _restriction(restriction: hooks.Restriction) -> dict[str, Any]:
