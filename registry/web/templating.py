@@ -138,11 +138,13 @@ class VisitorPages:
             return Response(full, media_type=MediaType.HTML)
         page, imports, frame = framed
         variables = {**imports, **context, "request": request, "csrf_input": _csrf_input(token)}
+        # One context for all the page's blocks, as Jinja renders a whole page (~10 µs each).
+        rendering = page.new_context(variables)
         parts: list[str] = []
         for index, piece in enumerate(frame):
             if index % 2:
                 block = page.blocks[piece]
-                parts.append("".join(block(page.new_context(variables))))
+                parts.append("".join(block(rendering)))
             else:
                 parts.append(piece.replace(_NONCE_STAND_IN, nonce).replace(_CSRF_STAND_IN, token))
         return Response("".join(parts), media_type=MediaType.HTML)
@@ -176,12 +178,13 @@ class VisitorPages:
         nonce = state.get("csp_nonce")
         state["csp_nonce"] = _NONCE_STAND_IN
         try:
+            rendering = page.new_context(variables)
             out: list[bytes | int] = []
             own = 0
             for index, piece in enumerate(frame):
                 if index % 2:
                     block = page.blocks[piece]
-                    holes = _holes("".join(block(page.new_context(variables))))
+                    holes = _holes("".join(block(rendering)))
                     own += sum(len(hole) for hole in holes if isinstance(hole, bytes))
                     out.extend(holes)
                 else:
