@@ -1,8 +1,9 @@
 """The entry page writes out the GOV.UK warning text and summary list as the GOV.UK macros render
-them (the macros' generic handling of every option was most of the time of a page not yet
-kept). Here each written-out part is given back to the macro call it stands for, and the page
-must be the very same, byte for byte, for every kind of entry: each status, on and off the
-register, orders in force or none, one role or several, qualifications or none, and any text."""
+them, and the status tag as the register's own macro does (the macros' generic handling of every
+option was most of the time of a page not yet kept). Here each written-out part is given back to
+the macro call it stands for, and the page must be the very same, byte for byte, for every kind
+of entry: each status, on and off the register, orders in force or none, one role or several,
+qualifications or none, and any text."""
 
 from __future__ import annotations
 
@@ -30,8 +31,12 @@ from registry.register.tables import RegisterStatus
 from registry.web.templating import _environment
 from tests.register.helpers import put_on_register
 
-# What entry.html said before its parts were written out: the GOV.UK macros, called as they were.
+# What entry.html said before its parts were written out: the macros, called as they were.
 MACRO_CALLS = {
+    "status_tag": (
+        "register/macros.html",
+        '    <p class="govuk-body">{{ status_tag(entry) }}</p>\n',
+    ),
     "govukWarningText": (
         "govuk_frontend_jinja/components/warning-text/macro.html",
         '      {{ govukWarningText({"text": entry.name ~ " must not practise as a registered '
@@ -68,6 +73,7 @@ def _with_macros(environment: Environment) -> Template:
         extends = '{% extends "layout.html" %}\n'
         source = source.replace(extends, f'{extends}{{% from "{macro}" import {name} %}}\n', 1)
     assert "govuk-summary-list__row" not in source  # nothing written out is left
+    assert "govuk-tag--" not in source
     return environment.from_string(source)
 
 
