@@ -31,7 +31,8 @@ from registry.register.tables import RegisterStatus
 from registry.web.templating import _environment
 from tests.register.helpers import put_on_register
 
-# What entry.html said before its parts were written out: the macros, called as they were.
+# What entry.html said before its parts were written out: the macros, called as they were
+# (but for the qualifications' separator, a line break since, where it had been the text "<br>").
 MACRO_CALLS = {
     "status_tag": (
         "register/macros.html",
@@ -53,7 +54,7 @@ MACRO_CALLS = {
       {"key": {"text": "Registered since"}, "value": {"text": entry.registered_since.strftime("%-d %B %Y")}},
       {"key": {"text": "Left the register on"}, "value": {"text": entry.removed_on.strftime("%-d %B %Y")}} if entry.removed_on else {"key": {"text": "Registered until"}, "value": {"text": entry.registered_until.strftime("%-d %B %Y")}},
       {"key": {"text": "How they left"}, "value": {"text": entry.removal_reason}} if entry.removal_reason else none,
-      {"key": {"text": "Qualifications"}, "value": {"html": (entry.qualifications | map(attribute="name") | map("e") | join("<br>")) if entry.qualifications else "None recorded"}}
+      {"key": {"text": "Qualifications"}, "value": {"html": (entry.qualifications | map(attribute="name") | map("e") | join("<br>" | safe)) if entry.qualifications else "None recorded"}}
     ] | reject("none") | list}) }}
 """,  # noqa: E501 (the call as the template had it)
     ),

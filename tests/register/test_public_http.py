@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 from registry.register import search as public_register
 from registry.register import service
 from registry.register.service import EntryMove
-from tests.register.helpers import put_on_register
+from tests.register.helpers import person, put_on_register
 
 HTML = {"accept": "text/html"}
 
@@ -159,3 +160,28 @@ async def test_the_entry_page_shows_public_fields_only(client: httpx.AsyncClient
 
     missing = await client.get("/register/PR1234563", headers=HTML)
     assert missing.status_code == 404
+
+
+async def test_the_entry_page_shows_each_qualification_on_its_own_line(
+    client: httpx.AsyncClient,
+) -> None:
+    entry = await service.create_entry(
+        service.EntryIn(
+            person=person("Priya", "Sharma"),
+            role_codes=["probation_officer"],
+            region_code="london",
+            registered_since=date(2020, 4, 1),
+            registered_until=date(2027, 11, 30),
+            qualifications=[
+                service.QualificationIn("pqip", date(2019, 7, 1)),
+                service.QualificationIn("dips", date(2010, 7, 1)),
+            ],
+        ),
+        reason="Test entry",
+    )
+    document = (await client.get(f"/api/v1/register/{entry.registration_number}")).json()
+    names = [html.escape(q["name"]) for q in document["qualifications"]]
+    assert len(names) == 2
+    page = await client.get(f"/register/{entry.registration_number}", headers=HTML)
+    assert "<br>".join(names) in page.text  # a line break, not the text "<br>"
+    assert "&lt;br&gt;" not in page.text
