@@ -22,6 +22,7 @@ from registry.db import (
     _compile,
     bound_engine,
     create_engine,
+    fetch_all_by_key,
     fetch_one,
     fetch_one_by_key,
     short_transaction,
@@ -242,6 +243,52 @@ async def test_fetch_one_by_key_sees_its_own_transaction_and_others_only_after_c
         assert await fetch_one_by_key(BY_NAME, "ada byron") == ADA
         assert await by_key_elsewhere() is None
     assert await by_key_elsewhere() == ADA  # at once: nothing is kept between reads
+
+
+async def test_fetch_all_by_key_sees_its_own_transaction_and_others_only_after_commit(
+    client: httpx.AsyncClient,
+) -> None:
+    by_family = "SELECT given_names FROM register_practitioner WHERE family_name = {} ORDER BY id"
+
+    async def by_key_elsewhere() -> list[dict[str, object]]:
+        read = fetch_all_by_key(by_family, "Byron")
+        return await asyncio.create_task(read, context=contextvars.Context())
+
+    assert await by_key_elsewhere() == []
+    async with transaction():
+        await add_practitioner("Ada", "Byron")
+        await add_practitioner("Cy", "Byron")
+        inside = [{"given_names": "Ada"}, {"given_names": "Cy"}]
+        assert await fetch_all_by_key(by_family, "Byron") == inside
+        assert await by_key_elsewhere() == []
+    assert await by_key_elsewhere() == inside  # at once: nothing is kept between reads
+
+
+@pytest.mark.postgres_only
+async def test_a_failed_key_range_read_closes_its_connection_and_the_next_opens_another(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(make_settings("postgres", tmp_path))
+    assert isinstance(engine, RegistryPostgresEngine)
+    await engine.start()
+    try:
+        rows = "SELECT n FROM generate_series(1, {}::int) n"
+        assert await engine.fetch_all_by_key(rows, 2) == [{"n": 1}, {"n": 2}]
+        with pytest.raises(Exception, match="division by zero"):
+            await engine.fetch_all_by_key("SELECT 1 / {}::int AS n", 0)
+        assert engine._hot_open == 0
+        # Some via the pool; the key reads' connections lent to both kinds of read.
+        ranges = [engine.fetch_all_by_key(rows, n) for n in range(10)]
+        ones = [engine.fetch_one_by_key("SELECT {}::int AS n", n) for n in range(5)]
+        found_ranges, found_ones = await asyncio.gather(
+            asyncio.gather(*ranges), asyncio.gather(*ones)
+        )
+        assert found_ranges == [[{"n": i} for i in range(1, n + 1)] for n in range(10)]
+        assert found_ones == [{"n": n} for n in range(5)]
+        assert engine._hot_open <= KEY_READERS
+    finally:
+        await engine.stop()
+    assert engine._hot_open == 0
 
 
 @pytest.mark.postgres_only
