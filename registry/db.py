@@ -13,6 +13,7 @@ anyway: the others now wait in the event loop instead of in SQLite's busy handle
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import hashlib
@@ -457,6 +458,9 @@ class RegistryPostgresEngine(PostgresEngine):
         self._hot_free: list[Any] = []  # see fetch_one_by_key
         self._hot_open = 0
         self._hot_generation = 0  # one more at each stop: a connection lent before is closed
+        self._range_free: list[Any] = []  # see fetch_all_by_key
+        self._range_open = 0
+        self._range_waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
 
     async def start(self) -> None:
         # Piccolo passes these through to asyncpg.create_pool.
@@ -532,11 +536,83 @@ class RegistryPostgresEngine(PostgresEngine):
             self._hot_free.append(connection)
         return dict(record) if record is not None else None
 
+    async def fetch_all_by_key(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """See :func:`fetch_all_by_key`: on one of the engine's own range-read connections.
+
+        Like :meth:`fetch_one_by_key`'s, these keep PostgreSQL's default plan caching and are
+        lent from a list without the pool. Unlike them, a read waits for one when all
+        ``RANGE_READERS`` are lent rather than going to the pool, which would plan the
+        statement again (for a name search, more of the backend's CPU than running it): under
+        load the database's cores are the limit, and more statements at once would not add to
+        them. A read that fails (or is cancelled) closes its connection."""
+        if self.current_transaction.get() is not None or self.pool is None:
+            return await self.fetch_all_now(sql, *args)
+        connection = await self._lend_range_reader()
+        generation = self._hot_generation
+        try:
+            records = await connection.fetch(_compile(sql, "postgres"), *args)
+        except BaseException:
+            self._range_closed()
+            connection.terminate()
+            raise
+        if generation != self._hot_generation:  # the engine stopped meanwhile
+            self._range_closed()
+            await connection.close()
+        else:
+            self._give_back_range_reader(connection)
+        return [dict(record) for record in records]
+
+    async def _lend_range_reader(self) -> Any:
+        """A free range-read connection, a new one while there are fewer than
+        ``RANGE_READERS``, else the next one given back (in the order the reads asked)."""
+        while True:
+            if self._range_free:
+                return self._range_free.pop()
+            if self._range_open < RANGE_READERS:
+                self._range_open += 1
+                try:
+                    return await asyncpg.connect(self.config["dsn"])
+                except BaseException:
+                    self._range_closed()
+                    raise
+            waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._range_waiting.append(waiter)
+            try:
+                connection = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
+                    self._give_back_range_reader(waiter.result())  # given, then cancelled
+                raise
+            if connection is not None:
+                return connection
+            # None: a connection was closed, so there is room to open another.
+
+    def _give_back_range_reader(self, connection: Any) -> None:
+        while self._range_waiting:
+            waiter = self._range_waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        self._range_free.append(connection)
+
+    def _range_closed(self) -> None:
+        """A range-read connection is gone: the next read waiting may open another."""
+        self._range_open -= 1
+        while self._range_waiting:
+            waiter = self._range_waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
     async def stop(self) -> None:
         self._hot_generation += 1
         hot, self._hot_free = self._hot_free, []
         self._hot_open -= len(hot)
         for connection in hot:
+            await connection.close()
+        ranges, self._range_free = self._range_free, []
+        self._range_open -= len(ranges)
+        for connection in ranges:
             await connection.close()
         if self.pool is not None:
             await self.close_connection_pool()
@@ -545,6 +621,8 @@ class RegistryPostgresEngine(PostgresEngine):
 RegistryEngine = RegistrySQLiteEngine | RegistryPostgresEngine
 # Connections a PostgreSQL engine keeps for reads by a unique key (fetch_one_by_key).
 KEY_READERS = 4
+# Connections a PostgreSQL engine keeps for short index-range reads (fetch_all_by_key).
+RANGE_READERS = 4
 
 
 def create_engine(settings: Settings) -> RegistryEngine:
@@ -698,6 +776,20 @@ async def fetch_one_by_key(sql: str, *args: Any) -> dict[str, Any] | None:
     if isinstance(engine, RegistryPostgresEngine):
         return await engine.fetch_one_by_key(sql, *args)
     return await fetch_one_now(sql, *args)
+
+
+async def fetch_all_by_key(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """:func:`fetch_all_now` for a short index-range read whose plan never depends on its
+    values (a key's range of an index that holds the order asked for): on PostgreSQL, outside
+    a transaction, on the key-read connections of :func:`fetch_one_by_key`, whose default plan
+    caching settles on one generic plan after a few runs instead of planning every call as the
+    pool does. Only for statements whose every plan is that range: a statement whose best plan
+    depends on how many rows match belongs on :func:`fetch_all_now`. On SQLite it is
+    :func:`fetch_all_now`."""
+    engine = bound_engine()
+    if isinstance(engine, RegistryPostgresEngine):
+        return await engine.fetch_all_by_key(sql, *args)
+    return await fetch_all_now(sql, *args)
 
 
 def as_datetime(value: Any) -> datetime | None:

@@ -16,12 +16,14 @@ import pytest
 
 from registry.db import (
     KEY_READERS,
+    RANGE_READERS,
     InLoopConnection,
     RegistryPostgresEngine,
     RegistrySQLiteEngine,
     _compile,
     bound_engine,
     create_engine,
+    fetch_all_by_key,
     fetch_one,
     fetch_one_by_key,
     short_transaction,
@@ -96,8 +98,9 @@ def test_placeholders_are_numbered_on_postgres_and_question_marks_on_sqlite() ->
 
 
 async def test_pooled_postgres_connections_plan_each_query_and_drop_open_transactions(
-    tmp_path: Path,
+    engine_name: str, tmp_path: Path
 ) -> None:
+    # engine_name: collected for PostgreSQL only (a test without it is not collected at all).
     engine = create_engine(make_settings("postgres", tmp_path))
     assert isinstance(engine, RegistryPostgresEngine)
     await engine.start()
@@ -244,10 +247,63 @@ async def test_fetch_one_by_key_sees_its_own_transaction_and_others_only_after_c
     assert await by_key_elsewhere() == ADA  # at once: nothing is kept between reads
 
 
+async def test_fetch_all_by_key_sees_its_own_transaction_and_others_only_after_commit(
+    client: httpx.AsyncClient,
+) -> None:
+    by_family = "SELECT given_names FROM register_practitioner WHERE family_name = {} ORDER BY id"
+
+    async def by_key_elsewhere() -> list[dict[str, object]]:
+        read = fetch_all_by_key(by_family, "Byron")
+        return await asyncio.create_task(read, context=contextvars.Context())
+
+    assert await by_key_elsewhere() == []
+    async with transaction():
+        await add_practitioner("Ada", "Byron")
+        await add_practitioner("Cy", "Byron")
+        inside = [{"given_names": "Ada"}, {"given_names": "Cy"}]
+        assert await fetch_all_by_key(by_family, "Byron") == inside
+        assert await by_key_elsewhere() == []
+    assert await by_key_elsewhere() == inside  # at once: nothing is kept between reads
+
+
+@pytest.mark.postgres_only
+async def test_key_range_reads_wait_for_their_own_connections_and_a_failed_one_is_closed(
+    engine_name: str, tmp_path: Path
+) -> None:
+    # engine_name: collected for PostgreSQL only (a test without it is not collected at all).
+    engine = create_engine(make_settings("postgres", tmp_path))
+    assert isinstance(engine, RegistryPostgresEngine)
+    await engine.start()
+    try:
+        rows = "SELECT n FROM generate_series(1, {}::int) n"
+        assert await engine.fetch_all_by_key(rows, 2) == [{"n": 1}, {"n": 2}]
+        with pytest.raises(Exception, match="division by zero"):
+            await engine.fetch_all_by_key("SELECT 1 / {}::int AS n", 0)
+        assert engine._range_open == 0
+        # More at once than there are connections: each waits its turn on them, in order.
+        slow = "SELECT n FROM generate_series(1, {}::int) n, pg_sleep(0.01)"
+        reads = [engine.fetch_all_by_key(slow, n) for n in range(3 * RANGE_READERS)]
+        found = await asyncio.gather(*reads)
+        assert found == [[{"n": i} for i in range(1, n + 1)] for n in range(3 * RANGE_READERS)]
+        assert engine._range_open == RANGE_READERS
+        assert len(engine._range_free) == RANGE_READERS
+        # A read cancelled while it waits leaves the others theirs.
+        waiting = [asyncio.create_task(engine.fetch_all_by_key(slow, 1)) for _ in range(6)]
+        await asyncio.sleep(0)
+        waiting[-1].cancel()
+        assert [await read for read in waiting[:-1]] == [[{"n": 1}]] * 5
+        assert waiting[-1].cancelled()
+        assert len(engine._range_free) == engine._range_open == RANGE_READERS
+    finally:
+        await engine.stop()
+    assert engine._range_open == 0
+
+
 @pytest.mark.postgres_only
 async def test_a_failed_key_read_closes_its_connection_and_the_next_opens_another(
-    tmp_path: Path,
+    engine_name: str, tmp_path: Path
 ) -> None:
+    # engine_name: collected for PostgreSQL only (a test without it is not collected at all).
     engine = create_engine(make_settings("postgres", tmp_path))
     assert isinstance(engine, RegistryPostgresEngine)
     await engine.start()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from itertools import permutations
 from typing import Any
 
-from registry.db import bound_engine, fetch_all_now
+from registry.db import bound_engine, fetch_all_by_key, fetch_all_now
 from registry.errors import InvalidInput, NotFound
 from registry.register import names, numbers
 from registry.register.schemas import PublicEntry
@@ -55,6 +55,10 @@ class _SearchPlan:
     args: list[Any] = field(default_factory=list)
     filtered: bool = False  # a condition on the entry (a role; region or status without keys)
     filters: str = "e"  # the table the region and status are read from: "k" holds copies
+    # Read by one key (a name key, or a registration number) and nothing else: every plan of
+    # its statements is that key's range of an index in the order asked for, however many rows
+    # the key has, so PostgreSQL need not plan it again for each key (``fetch_all_by_key``).
+    keyed: bool = False
 
     def where(self, condition: str, *args: Any) -> None:
         self.conditions.append(condition)
@@ -133,7 +137,8 @@ async def search_documents(
     # MAX_PAGE_SIZE rows past an offset under COUNT_LIMIT): read without a thread hop.
     if bound_engine().engine_type == "postgres" and (page - 1) * page_size < COUNT_LIMIT:
         # One round trip. SQLite has none to save, and sorts the joined rows again (~10 µs).
-        rows = await fetch_all_now(*_flat(plan.counted_page(page, page_size)))
+        read = fetch_all_by_key if plan.keyed else fetch_all_now
+        rows = await read(*_flat(plan.counted_page(page, page_size)))
         total = int(rows[0]["n"])
         documents = [row["public_document"] for row in rows if row["public_document"] is not None]
     else:
@@ -172,7 +177,7 @@ async def _plan(query: str, *, region: str, role: str, status: str) -> _SearchPl
             field="status",
         )
     if query.strip() and numbers.looks_like_a_number(query):
-        plan = _SearchPlan()
+        plan = _SearchPlan(keyed=True)
         plan.where("e.registration_number = {}", numbers.parse_registration_number(query))
     else:
         plan = await _name_plan(names.search_terms(query))
@@ -190,6 +195,7 @@ async def _name_plan(terms: list[str]) -> _SearchPlan:
         entry_join=" JOIN register_entry e ON e.id = k.entry",
         order="k.name, k.entry",
         filters="k",
+        keyed=True,
     )
     key = _narrowest_key(terms)
     plan.where("k.key = {}", key)
@@ -217,6 +223,9 @@ async def _filter(plan: _SearchPlan, *, region: str, role: str, status: str) -> 
     # Region and status are read from the name keys when searching by name (their copies there
     # are indexed with the key), so only a role needs the entry.
     plan.filtered = bool(role) or (plan.filters == "e" and bool(region or status))
+    # A filter makes how rare each value is matter (which index, whether to walk the name's
+    # range or the filter's): planned for each search, on the pool.
+    plan.keyed = plan.keyed and not (region or role or status)
     if region or role:
         reference = await reference_data(active_only=False)
         if region:
