@@ -182,6 +182,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(BROWSER)
         callspec = getattr(item, "callspec", None)
         engine_name = callspec.params.get("engine_name") if callspec is not None else None
+        marked = item.get_closest_marker(POSTGRES_ONLY) or item.get_closest_marker(SQLITE_ONLY)
+        if marked is not None and engine_name is None:
+            # Neither half would be made: the test would silently never run.
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked {marked.name} but takes no engine fixture (client, "
+                "engine, app or engine_name): it would never run"
+            )
         if (item.get_closest_marker(POSTGRES_ONLY) is not None and engine_name != "postgres") or (
             item.get_closest_marker(SQLITE_ONLY) is not None and engine_name != "sqlite"
         ):
