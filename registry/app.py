@@ -20,14 +20,15 @@ from registry.accounts.api_docs import TokenRequirements, security_components
 from registry.accounts.auth import AuthenticationMiddleware
 from registry.config import Settings, ensure_secret_key, load_settings
 from registry.core.domain import API_PREFIX, Domain, route_access
+from registry.cpd.api import activity_create_answer
 from registry.db import RegistryEngine, bind_engine, create_engine
 from registry.domains import DOMAINS
-from registry.register.api import COMPRESS_FROM, entry_answer, search_answer
+from registry.register.api import entry_answer, search_answer
 from registry.register.pages import entry_page_answer
 from registry.web.api_errors import ProblemResponses
 from registry.web.csrf import form_protection
 from registry.web.errors import EXCEPTION_HANDLERS
-from registry.web.fastpath import FastReads
+from registry.web.fastpath import COMPRESS_FROM, GZIP_LEVEL, FastReads, WriteRoute
 from registry.web.observability import RequestContextMiddleware, configure_logging
 from registry.web.templating import template_config
 
@@ -36,6 +37,13 @@ from registry.web.templating import template_config
 FAST_READS = [(f"{API_PREFIX}/register/", entry_answer), ("/register/", entry_page_answer)]
 # ... and by exact path, given their query: the register's search.
 FAST_QUERIES = {f"{API_PREFIX}/register": search_answer}
+# API writes answered the same way, by method and path, each with its route's name (its access
+# row decides who may make it): logging a CPD activity.
+FAST_WRITES = {
+    ("POST", f"{API_PREFIX}/me/cpd/activities"): WriteRoute(
+        "api_cpd_activity_create", activity_create_answer
+    ),
+}
 
 
 def _openapi_config() -> OpenAPIConfig:
@@ -86,7 +94,13 @@ class RegistryApp(Litestar):
     def _create_asgi_handler(self) -> ASGIApp:
         settings: Settings = self.state.settings
         return RequestContextMiddleware(
-            FastReads(super()._create_asgi_handler(), FAST_READS, FAST_QUERIES),
+            FastReads(
+                super()._create_asgi_handler(),
+                FAST_READS,
+                FAST_QUERIES,
+                FAST_WRITES,
+                self.state.access,
+            ),
             strict_transport=settings.secure_cookies,
         )
 
@@ -108,7 +122,9 @@ def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOM
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=template_config(domains, auto_reload=settings.environment == "development"),
         openapi_config=_openapi_config(),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=COMPRESS_FROM),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=COMPRESS_FROM, gzip_compress_level=GZIP_LEVEL
+        ),
         state=State({"settings": settings, "engine": engine, "access": access}),
         debug=False,
         logging_config=None,

@@ -37,6 +37,9 @@ from piccolo.table import Table
 from registry.config import Settings
 
 BUSY_TIMEOUT_SECONDS = 10.0
+# A group commit holds at most this many short transactions: under a steady stream of writes
+# the group is committed at least this often, so no member waits long for its COMMIT.
+GROUP_COMMIT_MOST = 64
 # SQLite's own automatic checkpoint runs at 1,000 pages of WAL; a short write adds ten or so.
 IN_LOOP_COMMITS_A_CHECKPOINT = 100
 SQLITE_PRAGMAS = (
@@ -44,6 +47,10 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous = NORMAL",
     f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}",
 )
+
+
+class GroupCommitFailed(sqlite3.OperationalError):
+    """The COMMIT of a group of short transactions failed: none of them was stored."""
 
 
 class RegistrySQLiteTransaction(SQLiteTransaction):
@@ -116,7 +123,8 @@ class InLoopConnection:
 
 
 class ShortSQLiteTransaction(RegistrySQLiteTransaction):
-    """A transaction of a few statements by indexed keys, run in the event loop's thread.
+    """A transaction of a few statements by indexed keys, run in the event loop's thread, and
+    committed together with the others that end in the same turn of the loop.
 
     Each statement through aiosqlite is a hop to its thread and back, which on a busy machine
     costs more than the statement: a request's write of five or six statements spent most of
@@ -127,24 +135,37 @@ class ShortSQLiteTransaction(RegistrySQLiteTransaction):
     statements never wait on another writer, and WAL with ``synchronous = NORMAL`` does not
     sync at commit; the loop's connection never checkpoints itself (that can sync the file):
     the engine checkpoints from the threaded connection now and then instead.
+
+    Group commit: the COMMIT (writing every page the transaction changed to the WAL) was the
+    dearest statement of a short write. On the loop's connection each transaction is a
+    savepoint (a *member*) inside one open transaction (the *group*); when a member ends, the
+    group is committed once the loop has run what was already waiting to run, so the requests
+    whose writes end in the same turn share one COMMIT and write the pages they share (the
+    audit trail's newest index pages, above all) once. A member that fails is rolled back to
+    its savepoint, leaving the others' writes as they were; a member that succeeds waits for
+    the group's COMMIT before it returns, so nothing is answered before it is stored, and if
+    the COMMIT fails every member of the group fails with it. Any other transaction of this
+    process commits the open group before it starts (:meth:`RegistrySQLiteEngine.lease_writer`).
     """
 
-    __slots__ = ()
+    __slots__ = ("_member",)
 
     async def __aenter__(self) -> RegistrySQLiteTransaction:
         if self._parent is not None:
             return cast(RegistrySQLiteTransaction, self._parent)
         engine = cast(RegistrySQLiteEngine, self.engine)
-        writer = await engine.lease_writer()
+        writer = await engine.lease_writer(joining=True)
         in_loop = engine.in_loop_writer()
+        self._member = False
         try:
             if in_loop is None:
                 self.connection = writer
                 await self.begin()  # type: ignore[no-untyped-call]
             else:
                 try:
-                    in_loop.begin_now(self.transaction_type.value)
+                    engine.join_group(in_loop, self.transaction_type.value)
                     self.connection = in_loop
+                    self._member = True
                 except sqlite3.OperationalError:  # another process is writing: wait off the loop
                     self.connection = writer
                     await self.begin()  # type: ignore[no-untyped-call]
@@ -153,6 +174,16 @@ class ShortSQLiteTransaction(RegistrySQLiteTransaction):
             raise
         self.context = engine.current_transaction.set(self)
         return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent is not None or not self._member:
+            return await super().__aexit__(exception_type, exception, traceback)
+        engine = cast(RegistrySQLiteEngine, self.engine)
+        engine.current_transaction.reset(self.context)
+        stored = engine.leave_group(failed=exception is not None)
+        if stored is not None:
+            await stored  # the group's COMMIT: raises as it failed
+        return exception is None
 
 
 class RegistrySQLiteEngine(SQLiteEngine):
@@ -170,13 +201,20 @@ class RegistrySQLiteEngine(SQLiteEngine):
         self._in_loop: InLoopConnection | None = None
         self._in_loop_commits = 0
         self._checkpoints: set[asyncio.Task[None]] = set()
+        # The open group commit on the loop's connection (see ShortSQLiteTransaction): the
+        # members that ended well, each waiting for the COMMIT. None when none is open.
+        self._group: list[asyncio.Future[None]] | None = None
+        self._group_members = 0  # members joined to the open group, failed ones included
+        self.group_commits = 0  # COMMITs of groups, and members they stored: for measuring
+        self.group_members_stored = 0
 
-    async def lease_writer(self) -> aiosqlite.Connection:
+    async def lease_writer(self, *, joining: bool = False) -> aiosqlite.Connection:
         """The write connection, for the caller alone until :meth:`return_writer`.
 
         Waits at most as long as SQLite's busy timeout would have, then fails as SQLite does
         ("database is locked"), so a transaction that waits on itself (one started where the
-        open transaction cannot be seen) fails instead of hanging."""
+        open transaction cannot be seen) fails instead of hanging. The open group commit is
+        committed first, unless the caller is ``joining`` it (a short transaction)."""
         lock = self._write_lock
         if lock is None:
             return await self.get_connection()
@@ -185,6 +223,8 @@ class RegistrySQLiteEngine(SQLiteEngine):
                 await lock.acquire()
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked") from None
+        if not joining:
+            self._commit_group()
         try:
             if self._writer is None:
                 self._writer = await self.get_connection()
@@ -192,6 +232,87 @@ class RegistrySQLiteEngine(SQLiteEngine):
             lock.release()
             raise
         return self._writer
+
+    def join_group(self, in_loop: InLoopConnection, transaction_type: str) -> None:
+        """Begin a member of the group commit (call holding the lease): the group's
+        transaction if none is open (``BEGIN``, which fails at once if another process
+        holds the write lock), then the member's savepoint."""
+        if self._group is None:
+            in_loop.begin_now(transaction_type)
+            self._group, self._group_members = [], 0
+        try:
+            in_loop.connection.execute("SAVEPOINT member")
+        except BaseException:
+            self._commit_group()
+            raise
+        self._group_members += 1
+
+    def leave_group(self, *, failed: bool) -> asyncio.Future[None] | None:
+        """End a member (call holding the lease, which this gives back): released into the
+        group, or, when it ``failed``, rolled back to its savepoint. A member that ended well
+        gets the future of the group's COMMIT, scheduled for when the loop has run what was
+        waiting to run (the other requests that may join)."""
+        in_loop, group, lock = self._in_loop, self._group, self._write_lock
+        assert in_loop is not None
+        assert group is not None
+        assert lock is not None
+        stored: asyncio.Future[None] | None = None
+        try:
+            if failed:
+                in_loop.connection.execute("ROLLBACK TO member")
+            in_loop.connection.execute("RELEASE member")
+            if not failed:
+                stored = asyncio.get_running_loop().create_future()
+                group.append(stored)
+            if len(group) >= GROUP_COMMIT_MOST:
+                self._commit_group()
+            else:
+                loop = asyncio.get_running_loop()
+                loop.call_soon(loop.call_soon, self._commit_group_if_idle)
+        except BaseException as error:  # the connection is in doubt: nothing of the group stays
+            if stored is not None and stored in group:
+                group.remove(stored)  # this member is told by the error raised here
+            self._fail_group(error)
+            raise
+        finally:
+            lock.release()
+        return stored
+
+    def _commit_group_if_idle(self) -> None:
+        """Commit the open group unless a member holds the lease: its end commits it then."""
+        lock = self._write_lock
+        if self._group is not None and lock is not None and not lock.locked():
+            self._commit_group()
+
+    def _commit_group(self) -> None:
+        """COMMIT the open group, if any, and tell its members (call holding the lease, or
+        with the lease free)."""
+        group, in_loop = self._group, self._in_loop
+        if group is None or in_loop is None:
+            return
+        try:
+            in_loop.connection.execute("COMMIT")
+        except BaseException as error:
+            self._fail_group(error)
+            return
+        self._group = None
+        self.group_commits += 1
+        self.group_members_stored += len(group)
+        for stored in group:
+            if not stored.done():
+                stored.set_result(None)
+        self._checkpoint_now_and_then()
+
+    def _fail_group(self, error: BaseException) -> None:
+        """Roll the open group back and fail each member waiting on it with ``error``."""
+        group, in_loop = self._group, self._in_loop
+        self._group = None
+        if in_loop is not None and in_loop.in_transaction:
+            with contextlib.suppress(Exception):
+                in_loop.connection.execute("ROLLBACK")
+        for stored in group or ():
+            if not stored.done():
+                stored.set_exception(GroupCommitFailed(f"the write was not stored: {error}"))
 
     def in_loop_writer(self) -> InLoopConnection | None:
         """The write connection of the loop's own thread (call only holding the lease)."""
@@ -286,6 +407,7 @@ class RegistrySQLiteEngine(SQLiteEngine):
             for task in list(self._checkpoints):
                 await task
             async with lock:  # the transaction in progress, if any, ends first
+                self._commit_group()
                 self._write_lock = None
                 if self._in_loop is not None:
                     in_loop, self._in_loop = self._in_loop, None

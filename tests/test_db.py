@@ -232,6 +232,94 @@ async def test_a_short_transaction_runs_in_the_loop_unless_another_process_is_wr
     assert await fetch_one(BY_NAME, "cy byron") == {"given_names": "Cy", "family_name": "Byron"}
 
 
+@pytest.mark.sqlite_only
+async def test_short_transactions_ending_together_share_one_commit_and_fail_alone(
+    client: httpx.AsyncClient,
+) -> None:
+    """Group commit: writes that end in the same turn of the loop are stored by one COMMIT;
+    one that fails is undone alone; each is stored (seen by another reader) when it returns."""
+    engine = bound_engine()
+    assert isinstance(engine, RegistrySQLiteEngine)
+    commits_before = engine.group_commits
+    seen_on_return: dict[str, object] = {}
+
+    async def add(given: str) -> None:
+        async with short_transaction() as opened:
+            assert isinstance(opened.connection, InLoopConnection)
+            await add_practitioner(given, "Byron")
+            if given == "Fail":
+                raise RuntimeError("undo")
+        seen_on_return[given] = await elsewhere(BY_NAME, f"{given.lower()} byron")
+
+    names = ["Ada", "Bea", "Fail", "Cy", "Di", "Ed", "Flo", "Gus"]
+    outcomes = await asyncio.gather(*(add(name) for name in names), return_exceptions=True)
+
+    assert [type(outcome).__name__ for outcome in outcomes] == [
+        "RuntimeError" if name == "Fail" else "NoneType" for name in names
+    ]
+    stored = [name for name in names if name != "Fail"]
+    assert seen_on_return == {
+        name: {"given_names": name, "family_name": "Byron"} for name in stored
+    }
+    assert await fetch_one(BY_NAME, "fail byron") is None
+    assert await Practitioner.count() == len(stored)
+    # Eight writes started together: fewer COMMITs than writes, and every write stored.
+    assert 1 <= engine.group_commits - commits_before < len(stored)
+
+
+@pytest.mark.sqlite_only
+async def test_when_a_group_commit_fails_every_write_in_it_fails_and_none_is_stored(
+    client: httpx.AsyncClient,
+) -> None:
+    dangling = "INSERT INTO cpd_activity_standard (activity, standard) VALUES ({}, {})"
+
+    async def add(given: str) -> None:
+        async with short_transaction():
+            await add_practitioner(given, "Byron")
+            if given == "Dangling":  # a foreign key checked only at COMMIT: the group's
+                await fetch_one("PRAGMA defer_foreign_keys = ON")
+                await fetch_one(dangling, 999_999, 999_999)
+
+    outcomes = await asyncio.gather(
+        *(add(name) for name in ("Ada", "Dangling", "Bea")), return_exceptions=True
+    )
+
+    assert all(isinstance(outcome, sqlite3.OperationalError) for outcome in outcomes)
+    assert "not stored" in str(outcomes[0])
+    assert await Practitioner.count() == 0
+    assert await fetch_one("SELECT COUNT(*) AS n FROM cpd_activity_standard") == {"n": 0}
+    # The connection is lent again as good as new.
+    async with short_transaction():
+        await add_practitioner("Cy", "Byron")
+    assert await fetch_one(BY_NAME, "cy byron") == {"given_names": "Cy", "family_name": "Byron"}
+
+
+@pytest.mark.sqlite_only
+async def test_any_other_transaction_commits_the_open_group_first(
+    client: httpx.AsyncClient,
+) -> None:
+    engine = bound_engine()
+    assert isinstance(engine, RegistrySQLiteEngine)
+    order: list[str] = []
+
+    async def short(given: str) -> None:
+        async with short_transaction():
+            await add_practitioner(given, "Byron")
+        order.append(given)
+
+    async def long() -> None:
+        async with transaction() as opened:  # the threaded connection: not a group member
+            assert not isinstance(opened.connection, InLoopConnection)
+            await add_practitioner("Long", "Byron")
+        order.append("Long")
+
+    # The short writes end first and their group is still open when the other one starts.
+    await asyncio.gather(short("Ada"), short("Bea"), long())
+
+    assert sorted(order) == ["Ada", "Bea", "Long"]
+    assert await Practitioner.count() == 3
+
+
 async def test_fetch_one_by_key_sees_its_own_transaction_and_others_only_after_commit(
     client: httpx.AsyncClient,
 ) -> None:

@@ -25,11 +25,10 @@ from registry.register import numbers, service
 from registry.register import search as public_register
 from registry.register.schemas import PublicEntry, PublicSearchPage
 from registry.register.search import SearchResult
-from registry.web.fastpath import Answer, header
+from registry.web.fastpath import COMPRESS_FROM, Answer, header
 
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
 IF_NONE_MATCH_MAX = 1000
-COMPRESS_FROM = 1024  # the application's CompressionConfig.minimum_size
 
 # Documented, not checked by Litestar: the service reads the number itself, so a malformed one
 # is told what is wrong with it (422) rather than not found.

@@ -1,4 +1,5 @@
-"""Answers to a few hot public reads, given before the framework's routing and middleware.
+"""Answers to a few hot public reads and API writes, given before the framework's routing and
+middleware.
 
 The public register's lookup by number is the service's hottest path, and in Litestar's own
 machinery (routing, the middleware stack, parameter parsing, the guard, building a response) it
@@ -11,10 +12,20 @@ header it does not handle, any error), it returns None and the request goes thro
 as before, which answers it (a 422, a 404 as problem+json, and so on). The request id, the
 request log line and the security headers come from :class:`RequestContextMiddleware` around
 both.
+
+A :class:`FastWrite` does the same for a JSON write of the API made with a credential (logging a
+CPD activity): the caller is authenticated exactly as the middleware would
+(:func:`registry.accounts.auth.authenticate`) and must pass the route's own access row; then
+the write parses the body with the route's schema and calls the route's service. Whatever it
+cannot take (another media type, a body too long, no credential, a role the row does not
+admit, a body its schema refuses, a refusal of the service) it gives back untouched, before
+anything is stored, and the framework answers the same request from the same body, in its own
+words. Once the service has stored the write, the answer is given here whatever happens.
 """
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -24,9 +35,17 @@ from litestar.types import (
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
     Receive,
+    ReceiveMessage,
     Scope,
     Send,
 )
+
+from registry.accounts.access import Rule, allows
+from registry.accounts.auth import authenticate
+
+# The application's compression (its CompressionConfig): gzip, from this many bytes on.
+COMPRESS_FROM = 1024
+GZIP_LEVEL = 9
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,22 @@ class Answer:
 FastRead = Callable[[str, Scope], Awaitable[Answer | None]]
 """Given the rest of the path after its prefix (or the query string, for a read by exact path)
 and the scope: the answer, or None."""
+
+FastWrite = Callable[[bytes, Scope], Awaitable[Answer | None]]
+"""Given the body and the scope (its ``user`` authenticated and admitted by the route's access
+row): the answer once stored, or None, having stored nothing, for the framework to answer."""
+
+
+@dataclass(frozen=True)
+class WriteRoute:
+    """A :class:`FastWrite` and the name of the route it answers for (its access row)."""
+
+    route: str
+    write: FastWrite
+
+
+# A write's body is read here up to this length; a longer one is the framework's to read.
+FAST_WRITE_BODY_MOST = 256 * 1024
 
 
 def header(scope: Scope, name: bytes) -> bytes | None:
@@ -57,10 +92,15 @@ class FastReads:
         app: ASGIApp,
         reads: Sequence[tuple[str, FastRead]],
         queried: Mapping[str, FastRead] | None = None,
+        writes: Mapping[tuple[str, str], WriteRoute] | None = None,
+        access: Mapping[str, Rule] | None = None,
     ) -> None:
         self.app = app
         self.reads = tuple(reads)
         self.queried = dict(queried or {})
+        # By method and exact path; each write's route has a row in ``access`` (else refused).
+        self.writes = dict(writes or {})
+        self.access = dict(access or {})
 
     def _read_for(self, scope: Scope) -> tuple[FastRead, str] | None:
         path: str = scope["path"]
@@ -89,17 +129,92 @@ class FastReads:
                     answer = None
                 if answer is not None:
                     scope["user"] = None
-                    start: HTTPResponseStartEvent = {
-                        "type": "http.response.start",
-                        "status": answer.status,
-                        "headers": answer.headers,
-                    }
-                    await send(start)
-                    body: HTTPResponseBodyEvent = {
-                        "type": "http.response.body",
-                        "body": answer.body,
-                        "more_body": False,
-                    }
-                    await send(body)
+                    await _send(answer, send)
                     return
+        elif scope["type"] == ScopeType.HTTP and not scope["query_string"]:
+            route = self.writes.get((scope["method"], scope["path"]))
+            if route is not None:
+                await self._write(route, scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+    async def _write(self, route: WriteRoute, scope: Scope, receive: Receive, send: Send) -> None:
+        rule = self.access.get(route.route)
+        if (
+            rule is None
+            or header(scope, b"content-type") != b"application/json"
+            or header(scope, b"authorization") is None
+        ):
+            await self.app(scope, receive, send)
+            return
+        received, body = await _read_body(receive, FAST_WRITE_BODY_MOST)
+        answer = None
+        if body is not None and allows(rule, await authenticate(scope)):
+            answer = await route.write(body, scope)
+        if answer is None:  # nothing stored: the framework answers, from the same body
+            await self.app(scope, _replay(received, receive), send)
+            return
+        await _send(_compressed(answer, scope), send)
+
+
+async def _read_body(receive: Receive, most: int) -> tuple[list[ReceiveMessage], bytes | None]:
+    """The messages received, and the whole body, or None when it is longer than ``most``
+    (the rest is left unread) or the client went away."""
+    received: list[ReceiveMessage] = []
+    chunks: list[bytes] = []
+    length = 0
+    while True:
+        message = await receive()
+        received.append(message)
+        if message["type"] != "http.request":
+            return received, None
+        chunks.append(message.get("body", b""))
+        length += len(chunks[-1])
+        if length > most:
+            return received, None
+        if not message.get("more_body", False):
+            return received, b"".join(chunks)
+
+
+def _replay(received: list[ReceiveMessage], receive: Receive) -> Receive:
+    """``receive`` that gives the messages already received again first."""
+    waiting = list(received)
+
+    async def replay() -> ReceiveMessage:
+        if waiting:
+            return waiting.pop(0)
+        return await receive()
+
+    return replay
+
+
+def _compressed(answer: Answer, scope: Scope) -> Answer:
+    """``answer`` as the application's compression would send it to this client: gzipped
+    from :data:`COMPRESS_FROM` bytes on, when the client takes gzip."""
+    if len(answer.body) < COMPRESS_FROM or b"gzip" not in (
+        header(scope, b"accept-encoding") or b""
+    ):
+        return answer
+    body = gzip.compress(answer.body, compresslevel=GZIP_LEVEL)
+    headers = [(key, value) for key, value in answer.headers if key != b"content-length"]
+    headers += [
+        (b"content-encoding", b"gzip"),
+        (b"vary", b"Accept-Encoding"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    return Answer(answer.status, headers, body)
+
+
+async def _send(answer: Answer, send: Send) -> None:
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": answer.status,
+        "headers": answer.headers,
+    }
+    await send(start)
+    body: HTTPResponseBodyEvent = {
+        "type": "http.response.body",
+        "body": answer.body,
+        "more_body": False,
+    }
+    await send(body)
