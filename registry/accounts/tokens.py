@@ -16,7 +16,7 @@ from registry.accounts.tables import ApiToken
 from registry.accounts.users import Account, get_account
 from registry.audit import service as audit
 from registry.core import clock
-from registry.db import as_datetime, fetch_all_now, transaction
+from registry.db import as_datetime, fetch_all_by_key, transaction
 from registry.errors import InvalidInput, NotFound
 
 MAX_TOKEN_NAME = 80
@@ -126,7 +126,10 @@ async def revoke_all_tokens(user_id: int, *, why: str) -> int:
 
 # The token, its account and the account's roles in one read by the token's hash (a unique
 # index): one row per role, or one with no role. Read afresh on every call, never remembered, so
-# a token revoked, expired or whose account was deactivated fails on the very next request.
+# a token revoked, expired or whose account was deactivated fails on the very next request. Its
+# plan is the same whatever the hash (the unique index, then the account's roles): on
+# PostgreSQL it is read on the engine's key-read connections (db.fetch_all_by_key), planned
+# once, without the pool.
 BEARER_LOOKUP = (
     "SELECT t.id AS token_id, t.revoked_at, t.expires_at, t.last_used_at, u.id, u.email,"
     " u.display_name, u.active, u.password_hash, u.totp_enabled_at, u.created_at,"
@@ -140,7 +143,7 @@ BEARER_LOOKUP = (
 async def account_for_api_token(raw: str) -> Account | None:
     if not credentials.looks_like_api_token(raw):
         return None
-    rows = await fetch_all_now(BEARER_LOOKUP, credentials.hash_token(raw))
+    rows = await fetch_all_by_key(BEARER_LOOKUP, credentials.hash_token(raw))
     if not rows:
         return None
     row = rows[0]

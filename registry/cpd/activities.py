@@ -33,6 +33,7 @@ from registry.cpd.tables import (
 from registry.db import (
     fetch_all_now,
     fetch_one,
+    fetch_one_by_key,
     fetch_one_now,
     lock_row,
     on_postgres,
@@ -457,8 +458,8 @@ async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -
     :data:`INSERT_ACTIVITY_AND_ENTRY`)."""
     year = registration_year(data.done_on, calendar)
     wanted_areas, wanted_standards = _wanted(data.practice_areas), _wanted(data.standards)
-    if on_postgres():
-        row = await fetch_one(
+    if on_postgres():  # its plan does not depend on the values: planned once, off the pool
+        row = await fetch_one_by_key(
             OWNER_AND_ITEMS, year, data.done_on, wanted_areas, wanted_standards, account_id
         )
     else:
