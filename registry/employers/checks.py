@@ -379,21 +379,26 @@ async def _check(inputs: Sequence[str], checker: Checker) -> Outcome:
     moment = clock.now().astimezone(UTC)
     checked_at = _stamp(moment)
     distinct = list(dict.fromkeys(inputs))
-    as_stored = [item for item in distinct if _as_stored(item)]
-    read_first = {item: _parse(item) for item in distinct if not _as_stored(item)}
-    wanted = dict.fromkeys(as_stored)
-    wanted.update((number, None) for number, _ in read_first.values() if number is not None)
+    wanted: dict[str, None] = {}
+    read_first: dict[str, tuple[str | None, str | None]] = {}
+    for item in distinct:
+        if _as_stored(item):
+            wanted[item] = None
+        else:
+            number, problem = read_first[item] = _parse(item)
+            if number is not None:
+                wanted[number] = None
     found = await _entries(list(wanted))
     in_force = await hooks.restrictions_in_force(found.ids, moment.date())
     # One answer for each number found; ``answers`` is then keyed by every distinct input.
     answers: dict[str, Answer] = {
-        number: Answer(number, number, status, _LABELS[status], public.name, public.roles)
+        number: Answer(
+            number, number, status, _LABELS[status], public.name, public.roles, (), None, checked_at
+        )
         for number, status, public in zip(
             found.numbers, found.statuses, found.documents, strict=True
         )
     }
-    for answer in answers.values():
-        answer.checked_at = checked_at
     restricted = [(entry_id, orders) for entry_id, orders in in_force.items() if orders]
     if restricted:
         number_of = dict(zip(found.ids, found.numbers, strict=True))
