@@ -7,6 +7,7 @@ import csv
 import gc
 import hashlib
 import io
+from datetime import date
 from typing import Any
 
 import httpx
@@ -14,7 +15,11 @@ import httpx
 from registry.employers import checks
 from registry.employers.checks import MAX_NUMBERS
 from registry.employers.tables import BulkCheck
+from registry.register import hooks, service
+from registry.register.hooks import Restriction, RestrictionKind
 from registry.register.numbers import check_character, registration_number
+from registry.register.schemas import PublicEntry
+from registry.register.tables import RegisterEntry
 from tests.employers.helpers import (
     SUPERVISION,
     bearer,
@@ -258,3 +263,78 @@ async def test_a_check_leaves_the_collector_on(client: httpx.AsyncClient) -> Non
         response = await _check(client, secret, [register.numbers["registered"], "hello"])
     assert response.status_code == 200, response.text
     assert gc.isenabled()
+
+
+async def test_a_change_shows_in_the_very_next_check(client: httpx.AsyncClient) -> None:
+    """Nothing of a check is kept: a status, a name and an order changed between two checks
+    show in the second."""
+    register = await every_status()
+    secret = await (await employer()).key()
+    number = register.numbers["registered"]
+    first = (await _check(client, secret, [number])).json()["results"][0]
+    assert (first["status"], first["name"], first["restrictions"]) == (
+        "registered",
+        "Ada Lovelace",
+        [],
+    )
+    entry = (
+        await RegisterEntry.select(RegisterEntry.id)
+        .where(RegisterEntry.registration_number == number)
+        .first()
+    )
+    assert entry is not None
+    await service.change_name(entry["id"], "Ada", "Byron", reason="Marriage")
+    cut = Restriction(
+        RestrictionKind.interim_suspension, "Suspended", date(2026, 1, 1), None, "/d/1"
+    )
+
+    async def suspended(entry_ids: object, on: date) -> dict[int, list[Restriction]]:
+        return {entry["id"]: [cut]}
+
+    with hooks.extra_sources(restriction_sources=[suspended]):
+        await service.refresh_entry(entry["id"], date.today())
+        second = (await _check(client, secret, [number, number.lower()])).json()["results"]
+    assert [r["status"] for r in second] == ["suspended", "suspended"]
+    assert [r["name"] for r in second] == ["Ada Byron", "Ada Byron"]
+    assert second[1]["input"] == number.lower()
+    assert (
+        second[0]["restrictions"]
+        == second[1]["restrictions"]
+        == [
+            {
+                "kind": "interim_suspension",
+                "summary": "Suspended",
+                "starts_on": "2026-01-01",
+                "ends_on": None,
+                "decision_url": "/d/1",
+            }
+        ]
+    )
+    await service.move_entry(entry["id"], service.EntryMove.voluntary_removal, reason="Retired")
+    third = (await _check(client, secret, [number])).json()["results"][0]
+    assert third["status"] == "voluntarily_removed"
+
+
+async def test_a_name_is_answered_as_the_public_entry_holds_it(client: httpx.AsyncClient) -> None:
+    """The name and roles are cut from the public entry's text: a name holding quotation marks,
+    the document's own keys and letters beyond ASCII comes back whole, as the lookup shows it."""
+    register = await every_status()
+    secret = await (await employer()).key()
+    number = register.numbers["registered"]
+    row = (
+        await RegisterEntry.select(RegisterEntry.public_document)
+        .where(RegisterEntry.registration_number == number)
+        .first()
+    )
+    assert row is not None
+    odd = 'Zoë "Ro,\\"region\\":" O\'Neil,"name":{"x":[1]} 李'
+    public = PublicEntry.model_validate_json(row["public_document"]).model_copy(
+        update={"name": odd}
+    )
+    await RegisterEntry.update({RegisterEntry.public_document: public.model_dump_json()}).where(
+        RegisterEntry.registration_number == number
+    )
+    result = (await _check(client, secret, [number])).json()["results"][0]
+    lookup = (await client.get(f"/api/v1/register/{number}")).json()
+    assert result["name"] == odd == lookup["name"]
+    assert result["roles"] == lookup["roles"] == [r.model_dump() for r in public.roles]
