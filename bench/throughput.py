@@ -361,7 +361,16 @@ NOTES = {
     "the server spent ~370 µs a page in the first 5 s (mostly misses), ~230 µs once most were "
     "kept, against ~155 µs a lookup; of a kept page's extra ~75 µs about 25 is system time "
     "(a ~7.3 KB body against the lookup's ~0.7 KB) and the rest granian's and the service's "
-    "handling of the larger answer, the form token and its cookie.",
+    "handling of the larger answer, the form token and its cookie. Measured again with every "
+    "page kept (wrk over 1,000 entries, PostgreSQL, load average ~6-8): a kept page cost the "
+    "server ~13-50 µs more than a lookup (median of three ~35). Of that, granian's own "
+    "handling of the page's answer (its 7.2 KB body and nine headers, with the cookie and the "
+    "CSP) against the lookup's (0.5 KB, seven headers) is ~9 µs (a bare granian ASGI app "
+    "answering each, wrk -c32), and the service's Python ~13 µs in process: the form token "
+    "(~4 µs, an HMAC; `hmac.digest` is no faster), `fill` (~2 µs), the kept page's lookup "
+    "and its document compared. py-spy on the worker shows no other per-request work on a "
+    "kept page that could be done once; the rest of the gap under wrk is the machine's noise "
+    "and, in this suite's P1b runs over 10,000 entries, the pages not yet kept.",
     "P2b": "A name search reads the name keys (`register_name_key`): the count stops at 1,001 "
     "(for `smi` on 10,000 entries, 269 keys: ~25-45 µs on SQLite) and the page of 20 is a "
     "short range of the key's index joined to the entries (~17-36 µs). On PostgreSQL both are "

@@ -796,10 +796,11 @@ async def fetch_one_by_key(sql: str, *args: Any) -> dict[str, Any] | None:
 async def fetch_all_by_key(sql: str, *args: Any) -> list[dict[str, Any]]:
     """:func:`fetch_all_now` for a short index-range read whose plan never depends on its
     values (a key's range of an index that holds the order asked for): on PostgreSQL, outside
-    a transaction, on the key-read connections of :func:`fetch_one_by_key`, whose default plan
-    caching settles on one generic plan after a few runs instead of planning every call as the
-    pool does. Only for statements whose every plan is that range: a statement whose best plan
-    depends on how many rows match belongs on :func:`fetch_all_now`. On SQLite it is
+    a transaction, on range-read connections of the engine's own, lent as those of
+    :func:`fetch_one_by_key` are (:class:`_Readers`), whose default plan caching settles on
+    one generic plan after a few runs instead of planning every call as the pool does. Only
+    for statements whose every plan is that range: a statement whose best plan depends on how
+    many rows match belongs on :func:`fetch_all_now`. On SQLite it is
     :func:`fetch_all_now`."""
     engine = bound_engine()
     if isinstance(engine, RegistryPostgresEngine):
