@@ -338,7 +338,12 @@ NOTES = {
     "PostgreSQL the read is a round trip to a server on the same two cores: it goes to one of "
     "a few connections of the engine's own (`db.fetch_one_by_key`), not through the pool "
     "(an acquire, and a release through `asyncio.shield`, a reset and timers per request), "
-    "with a generic plan (the pool plans every statement again).",
+    "with a generic plan (the pool plans every statement again). When all four are lent (under "
+    "wrk's 32 connections, most of the time) a lookup waits for one, in the order they asked, "
+    "rather than going to the pool: served on PostgreSQL (wrk -c32, load average ~4.5-5.4, "
+    "before and after interleaved) PostgreSQL's CPU per lookup went from ~125 to ~60 µs and "
+    "the server's from ~285 to ~225 µs; in this suite's runs (load average ~5.5-6.5) the ratio "
+    "went from 0.37 to 0.51 and P9 from 0.98 to 1.15.",
     "P1b": "The entry page's frame is rendered once; each entry's own blocks are kept with the "
     "document they were made from (`KeptPages`) and given again only for the very same "
     "document, read fresh every time. A kept page costs the lookup's read plus a fresh form "
@@ -356,7 +361,16 @@ NOTES = {
     "the server spent ~370 µs a page in the first 5 s (mostly misses), ~230 µs once most were "
     "kept, against ~155 µs a lookup; of a kept page's extra ~75 µs about 25 is system time "
     "(a ~7.3 KB body against the lookup's ~0.7 KB) and the rest granian's and the service's "
-    "handling of the larger answer, the form token and its cookie.",
+    "handling of the larger answer, the form token and its cookie. Measured again with every "
+    "page kept (wrk over 1,000 entries, PostgreSQL, load average ~6-8): a kept page cost the "
+    "server ~13-50 µs more than a lookup (median of three ~35). Of that, granian's own "
+    "handling of the page's answer (its 7.2 KB body and nine headers, with the cookie and the "
+    "CSP) against the lookup's (0.5 KB, seven headers) is ~9 µs (a bare granian ASGI app "
+    "answering each, wrk -c32), and the service's Python ~13 µs in process: the form token "
+    "(~4 µs, an HMAC; `hmac.digest` is no faster), `fill` (~2 µs), the kept page's lookup "
+    "and its document compared. py-spy on the worker shows no other per-request work on a "
+    "kept page that could be done once; the rest of the gap under wrk is the machine's noise "
+    "and, in this suite's P1b runs over 10,000 entries, the pages not yet kept.",
     "P2b": "A name search reads the name keys (`register_name_key`): the count stops at 1,001 "
     "(for `smi` on 10,000 entries, 269 keys: ~25-45 µs on SQLite) and the page of 20 is a "
     "short range of the key's index joined to the entries (~17-36 µs). On PostgreSQL both are "

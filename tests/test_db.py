@@ -367,24 +367,24 @@ async def test_key_range_reads_wait_for_their_own_connections_and_a_failed_one_i
         assert await engine.fetch_all_by_key(rows, 2) == [{"n": 1}, {"n": 2}]
         with pytest.raises(Exception, match="division by zero"):
             await engine.fetch_all_by_key("SELECT 1 / {}::int AS n", 0)
-        assert engine._range_open == 0
+        assert engine._range_readers.open == 0
         # More at once than there are connections: each waits its turn on them, in order.
         slow = "SELECT n FROM generate_series(1, {}::int) n, pg_sleep(0.01)"
         reads = [engine.fetch_all_by_key(slow, n) for n in range(3 * RANGE_READERS)]
         found = await asyncio.gather(*reads)
         assert found == [[{"n": i} for i in range(1, n + 1)] for n in range(3 * RANGE_READERS)]
-        assert engine._range_open == RANGE_READERS
-        assert len(engine._range_free) == RANGE_READERS
+        assert engine._range_readers.open == RANGE_READERS
+        assert len(engine._range_readers.free) == RANGE_READERS
         # A read cancelled while it waits leaves the others theirs.
         waiting = [asyncio.create_task(engine.fetch_all_by_key(slow, 1)) for _ in range(6)]
         await asyncio.sleep(0)
         waiting[-1].cancel()
         assert [await read for read in waiting[:-1]] == [[{"n": 1}]] * 5
         assert waiting[-1].cancelled()
-        assert len(engine._range_free) == engine._range_open == RANGE_READERS
+        assert len(engine._range_readers.free) == engine._range_readers.open == RANGE_READERS
     finally:
         await engine.stop()
-    assert engine._range_open == 0
+    assert engine._range_readers.open == 0
 
 
 @pytest.mark.postgres_only
@@ -399,10 +399,84 @@ async def test_a_failed_key_read_closes_its_connection_and_the_next_opens_anothe
         assert await engine.fetch_one_by_key("SELECT {}::int AS n", 1) == {"n": 1}
         with pytest.raises(Exception, match="division by zero"):
             await engine.fetch_one_by_key("SELECT 1 / {}::int AS n", 0)
-        assert engine._hot_open == 0
-        reads = [engine.fetch_one_by_key("SELECT {}::int AS n", n) for n in range(10)]
-        assert await asyncio.gather(*reads) == [{"n": n} for n in range(10)]  # some via the pool
-        assert engine._hot_open <= KEY_READERS
+        assert engine._key_readers.open == 0
+        # More at once than there are connections: each waits its turn on the engine's own.
+        slow = "SELECT {}::int AS n, pg_backend_pid() AS pid FROM pg_sleep(0.01)"
+        reads = [engine.fetch_one_by_key(slow, n) for n in range(3 * KEY_READERS)]
+        found = await asyncio.gather(*reads)
+        assert [row["n"] for row in found if row] == list(range(3 * KEY_READERS))
+        own = {connection.get_server_pid() for connection in engine._key_readers.free}
+        assert len(own) == KEY_READERS
+        assert {row["pid"] for row in found if row} == own  # none went to the pool
     finally:
         await engine.stop()
-    assert engine._hot_open == 0
+    assert engine._key_readers.open == 0
+
+
+@pytest.mark.postgres_only
+async def test_key_reads_wait_in_the_order_they_asked_and_one_cancelled_leaves_the_rest_theirs(
+    engine_name: str, tmp_path: Path
+) -> None:
+    # engine_name: collected for PostgreSQL only (a test without it is not collected at all).
+    engine = create_engine(make_settings("postgres", tmp_path))
+    assert isinstance(engine, RegistryPostgresEngine)
+    await engine.start()
+    readers = engine._key_readers
+    done: list[int] = []
+
+    async def read(n: int) -> int:
+        row = await engine.fetch_one_by_key("SELECT pg_backend_pid() AS pid, {}::int AS n", n)
+        assert row is not None
+        assert row["n"] == n
+        done.append(n)
+        return int(row["pid"])
+
+    try:
+        held = [await readers.lend() for _ in range(KEY_READERS)]  # every connection lent
+        assert readers.open == KEY_READERS
+        assert engine.pool is not None
+        pool_size = engine.pool.get_size()
+        tasks = [asyncio.create_task(read(n)) for n in range(5)]
+        await asyncio.sleep(0)  # each asks, finds none free, and waits
+        assert len(readers.waiting) == 5
+        tasks[1].cancel()  # cancelled while it waits
+        one = held.pop()
+        readers.give_back(one)  # to read 0, which is then cancelled before it runs:
+        tasks[0].cancel()  # the connection goes on to the next read still waiting
+        assert [await task for task in tasks[2:]] == [one.get_server_pid()] * 3
+        assert done == [2, 3, 4]  # one connection, in the order they asked
+        assert tasks[0].cancelled()
+        assert tasks[1].cancelled()
+        assert engine.pool.get_size() == pool_size  # none went to the pool
+        for connection in held:
+            readers.give_back(connection)
+        assert len(readers.free) == readers.open == KEY_READERS
+        assert not readers.waiting
+    finally:
+        await engine.stop()
+    assert readers.open == 0
+
+
+@pytest.mark.postgres_only
+async def test_a_key_read_waiting_when_a_connection_fails_opens_another(
+    engine_name: str, tmp_path: Path
+) -> None:
+    # engine_name: collected for PostgreSQL only (a test without it is not collected at all).
+    engine = create_engine(make_settings("postgres", tmp_path))
+    assert isinstance(engine, RegistryPostgresEngine)
+    await engine.start()
+    readers = engine._key_readers
+    try:
+        held = [await readers.lend() for _ in range(KEY_READERS - 1)]
+        failing = asyncio.create_task(engine.fetch_one_by_key("SELECT 1 / {}::int AS n", 0))
+        waiting = asyncio.create_task(engine.fetch_one_by_key("SELECT {}::int AS n", 7))
+        with pytest.raises(Exception, match="division by zero"):
+            await failing
+        assert await waiting == {"n": 7}  # on a connection opened in place of the closed one
+        assert readers.open == KEY_READERS
+        for connection in held:
+            readers.give_back(connection)
+        assert len(readers.free) == KEY_READERS
+    finally:
+        await engine.stop()
+    assert readers.open == 0
