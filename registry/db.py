@@ -20,7 +20,7 @@ import hashlib
 import sqlite3
 import string
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -638,6 +638,24 @@ class _Readers:
                 waiter.set_result(None)
                 return
 
+    async def read(self, statement: Callable[[Any], Awaitable[Any]]) -> Any:
+        """What ``statement`` gives on a connection lent for it (one free at once, else
+        :meth:`lend`): given back after, or closed if the read failed or was cancelled (it
+        may be mid-statement), or if the engine stopped meanwhile."""
+        connection = self.free.pop() if self.free else await self.lend()
+        generation = self.generation
+        try:
+            found = await statement(connection)
+        except BaseException:
+            self.closed()
+            connection.terminate()
+            raise
+        if generation == self.generation:
+            self.give_back(connection)
+        else:
+            await self.retire(connection)
+        return found
+
     async def stop(self) -> None:
         """Close the free connections; those lent are closed when given back."""
         self.generation += 1
@@ -708,19 +726,8 @@ class RegistryPostgresEngine(PostgresEngine):
         each against ~45 µs here). A read that fails (or is cancelled) closes its connection."""
         if self.current_transaction.get() is not None or self.pool is None:
             return await self.fetch_one(sql, *args)
-        readers = self._key_readers
-        connection = readers.free.pop() if readers.free else await readers.lend()
-        generation = readers.generation
-        try:
-            record = await connection.fetchrow(_compile(sql, "postgres"), *args)
-        except BaseException:
-            readers.closed()
-            connection.terminate()
-            raise
-        if generation == readers.generation:
-            readers.give_back(connection)
-        else:  # the engine stopped meanwhile
-            await readers.retire(connection)
+        query = _compile(sql, "postgres")
+        record = await self._key_readers.read(lambda connection: connection.fetchrow(query, *args))
         return dict(record) if record is not None else None
 
     async def fetch_all_by_key(self, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -733,19 +740,8 @@ class RegistryPostgresEngine(PostgresEngine):
         it). A read that fails (or is cancelled) closes its connection."""
         if self.current_transaction.get() is not None or self.pool is None:
             return await self.fetch_all_now(sql, *args)
-        readers = self._range_readers
-        connection = readers.free.pop() if readers.free else await readers.lend()
-        generation = readers.generation
-        try:
-            records = await connection.fetch(_compile(sql, "postgres"), *args)
-        except BaseException:
-            readers.closed()
-            connection.terminate()
-            raise
-        if generation == readers.generation:
-            readers.give_back(connection)
-        else:  # the engine stopped meanwhile
-            await readers.retire(connection)
+        query = _compile(sql, "postgres")
+        records = await self._range_readers.read(lambda connection: connection.fetch(query, *args))
         return [dict(record) for record in records]
 
     async def stop(self) -> None:

@@ -44,3 +44,22 @@ def activity(**changes: Any) -> ActivityIn:
 
 async def log(person: SignedIn, **changes: Any) -> activities.ActivityRecord:
     return await activities.record(person.account.id, activity(**changes), CALENDAR)
+
+
+def api_body(**changes: Any) -> dict[str, Any]:
+    """An activity as the API takes it (JSON), with ``changes``."""
+    return {
+        "title": "Safeguarding update",
+        "done_on": "2027-02-01",
+        "hours": "2.5",
+        "activity_type": "e_learning",
+        "participatory": False,
+        "practice_areas": ["public_protection"],
+        "standards": ["quality_of_practice"],
+        "what_happened": "Completed the module.",
+        "what_learned": "The new referral route.",
+        "practice_changed": "I refer sooner.",
+        "peer_reflection": True,
+        "peer_role": "Senior Probation Officer",
+        **changes,
+    }

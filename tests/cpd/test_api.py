@@ -14,28 +14,11 @@ from registry.audit.service import search as audit_search
 from registry.core import clock
 from registry.cpd.tables import Activity
 from tests.accounts.helpers import SignedIn, user_signed_in_as
+from tests.cpd.helpers import api_body as body
 from tests.cpd.helpers import practitioner_with_record
 
 ACTIVITIES = "/api/v1/me/cpd/activities"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def body(**changes: Any) -> dict[str, Any]:
-    return {
-        "title": "Safeguarding update",
-        "done_on": "2027-02-01",
-        "hours": "2.5",
-        "activity_type": "e_learning",
-        "participatory": False,
-        "practice_areas": ["public_protection"],
-        "standards": ["quality_of_practice"],
-        "what_happened": "Completed the module.",
-        "what_learned": "The new referral route.",
-        "practice_changed": "I refer sooner.",
-        "peer_reflection": True,
-        "peer_role": "Senior Probation Officer",
-        **changes,
-    }
 
 
 async def test_a_practitioner_logs_changes_and_removes_an_activity(

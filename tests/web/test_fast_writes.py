@@ -19,7 +19,7 @@ from registry.core import clock
 from registry.cpd.tables import Activity
 from registry.web.fastpath import FAST_WRITE_BODY_MOST, Answer, FastReads, WriteRoute
 from tests.accounts.helpers import user_signed_in_as
-from tests.cpd.helpers import TODAY, practitioner_with_record
+from tests.cpd.helpers import TODAY, api_body, practitioner_with_record
 
 ACTIVITIES = "/api/v1/me/cpd/activities"
 # A media type the fast path does not take (it takes exactly application/json): the same
@@ -35,21 +35,7 @@ def _frozen() -> Iterator[None]:
 
 
 def activity(**changes: Any) -> bytes:
-    return json.dumps(
-        {
-            "title": "Safeguarding update",
-            "done_on": "2027-02-01",
-            "hours": "2.5",
-            "activity_type": "e_learning",
-            "participatory": False,
-            "practice_areas": ["public_protection"],
-            "standards": ["quality_of_practice"],
-            "what_happened": "Completed the module.",
-            "what_learned": "The new referral route.",
-            "practice_changed": "I refer sooner.",
-            **changes,
-        }
-    ).encode()
+    return json.dumps(api_body(**changes)).encode()
 
 
 def _shape(response: httpx.Response) -> tuple[int, Any, dict[str, str]]:
