@@ -205,3 +205,15 @@ def test_a_gzipped_answer_decodes_to_the_answer() -> None:
     assert gzip.decompress(sent.body) == body
     assert (b"content-encoding", b"gzip") in sent.headers
     assert _compressed(answer, {"headers": []}) is answer  # type: ignore[arg-type]
+
+
+def test_every_fast_write_answers_for_a_route_with_an_access_row(app: Any) -> None:
+    # A route renamed or moved would leave its fast write answering for nothing (and every
+    # request going to the framework): each one names a route of this application, at its path.
+    from registry.app import FAST_WRITES
+
+    for (method, path), write in FAST_WRITES.items():
+        assert write.route in app.state.access, write.route
+        handlers = app.route_handler_method_map.get(path, {})
+        assert method in handlers, (method, path)
+        assert handlers[method].name == write.route
