@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -51,6 +53,19 @@ async def add_practitioner(given: str, family: str) -> None:
 async def elsewhere(sql: str, *args: object) -> dict[str, object] | None:
     """``fetch_one`` as another request would run it: outside this task's transaction."""
     return await asyncio.create_task(fetch_one(sql, *args), context=contextvars.Context())
+
+
+@contextlib.asynccontextmanager
+async def own_postgres_engine(tmp_path: Path) -> AsyncIterator[RegistryPostgresEngine]:
+    """A PostgreSQL engine of the test's own, started, and stopped after (a test using it takes
+    ``engine_name`` and is marked ``postgres_only``, so it is made once, for PostgreSQL)."""
+    engine = create_engine(make_settings("postgres", tmp_path))
+    assert isinstance(engine, RegistryPostgresEngine)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop()
 
 
 async def test_fetch_one_gives_the_row_by_column_name_or_none(client: httpx.AsyncClient) -> None:
@@ -97,14 +112,11 @@ def test_placeholders_are_numbered_on_postgres_and_question_marks_on_sqlite() ->
         _compile("SELECT {name}", "sqlite")
 
 
+@pytest.mark.postgres_only
 async def test_pooled_postgres_connections_plan_each_query_and_drop_open_transactions(
     engine_name: str, tmp_path: Path
 ) -> None:
-    # engine_name: collected for PostgreSQL only (a test without it is not collected at all).
-    engine = create_engine(make_settings("postgres", tmp_path))
-    assert isinstance(engine, RegistryPostgresEngine)
-    await engine.start()
-    try:
+    async with own_postgres_engine(tmp_path) as engine:
         assert engine.pool is not None
         mode = await engine.pool.fetchval("SELECT current_setting('plan_cache_mode')")
         assert mode == "force_custom_plan"
@@ -115,8 +127,6 @@ async def test_pooled_postgres_connections_plan_each_query_and_drop_open_transac
             await connection.execute("CREATE TEMPORARY TABLE left_open (n int)")
         for _ in range(engine.pool_size):
             assert await engine.pool.fetchval("SELECT to_regclass('pg_temp.left_open')") is None
-    finally:
-        await engine.stop()
 
 
 def test_binding_an_explicit_engine_makes_no_files_in_the_working_directory(
@@ -358,11 +368,7 @@ async def test_fetch_all_by_key_sees_its_own_transaction_and_others_only_after_c
 async def test_key_range_reads_wait_for_their_own_connections_and_a_failed_one_is_closed(
     engine_name: str, tmp_path: Path
 ) -> None:
-    # engine_name: collected for PostgreSQL only (a test without it is not collected at all).
-    engine = create_engine(make_settings("postgres", tmp_path))
-    assert isinstance(engine, RegistryPostgresEngine)
-    await engine.start()
-    try:
+    async with own_postgres_engine(tmp_path) as engine:
         rows = "SELECT n FROM generate_series(1, {}::int) n"
         assert await engine.fetch_all_by_key(rows, 2) == [{"n": 1}, {"n": 2}]
         with pytest.raises(Exception, match="division by zero"):
@@ -382,8 +388,6 @@ async def test_key_range_reads_wait_for_their_own_connections_and_a_failed_one_i
         assert [await read for read in waiting[:-1]] == [[{"n": 1}]] * 5
         assert waiting[-1].cancelled()
         assert len(engine._range_readers.free) == engine._range_readers.open == RANGE_READERS
-    finally:
-        await engine.stop()
     assert engine._range_readers.open == 0
 
 
@@ -391,11 +395,7 @@ async def test_key_range_reads_wait_for_their_own_connections_and_a_failed_one_i
 async def test_a_failed_key_read_closes_its_connection_and_the_next_opens_another(
     engine_name: str, tmp_path: Path
 ) -> None:
-    # engine_name: collected for PostgreSQL only (a test without it is not collected at all).
-    engine = create_engine(make_settings("postgres", tmp_path))
-    assert isinstance(engine, RegistryPostgresEngine)
-    await engine.start()
-    try:
+    async with own_postgres_engine(tmp_path) as engine:
         assert await engine.fetch_one_by_key("SELECT {}::int AS n", 1) == {"n": 1}
         with pytest.raises(Exception, match="division by zero"):
             await engine.fetch_one_by_key("SELECT 1 / {}::int AS n", 0)
@@ -408,8 +408,6 @@ async def test_a_failed_key_read_closes_its_connection_and_the_next_opens_anothe
         own = {connection.get_server_pid() for connection in engine._key_readers.free}
         assert len(own) == KEY_READERS
         assert {row["pid"] for row in found if row} == own  # none went to the pool
-    finally:
-        await engine.stop()
     assert engine._key_readers.open == 0
 
 
@@ -417,21 +415,17 @@ async def test_a_failed_key_read_closes_its_connection_and_the_next_opens_anothe
 async def test_key_reads_wait_in_the_order_they_asked_and_one_cancelled_leaves_the_rest_theirs(
     engine_name: str, tmp_path: Path
 ) -> None:
-    # engine_name: collected for PostgreSQL only (a test without it is not collected at all).
-    engine = create_engine(make_settings("postgres", tmp_path))
-    assert isinstance(engine, RegistryPostgresEngine)
-    await engine.start()
-    readers = engine._key_readers
-    done: list[int] = []
+    async with own_postgres_engine(tmp_path) as engine:
+        readers = engine._key_readers
+        done: list[int] = []
 
-    async def read(n: int) -> int:
-        row = await engine.fetch_one_by_key("SELECT pg_backend_pid() AS pid, {}::int AS n", n)
-        assert row is not None
-        assert row["n"] == n
-        done.append(n)
-        return int(row["pid"])
+        async def read(n: int) -> int:
+            row = await engine.fetch_one_by_key("SELECT pg_backend_pid() AS pid, {}::int AS n", n)
+            assert row is not None
+            assert row["n"] == n
+            done.append(n)
+            return int(row["pid"])
 
-    try:
         held = [await readers.lend() for _ in range(KEY_READERS)]  # every connection lent
         assert readers.open == KEY_READERS
         assert engine.pool is not None
@@ -452,8 +446,6 @@ async def test_key_reads_wait_in_the_order_they_asked_and_one_cancelled_leaves_t
             readers.give_back(connection)
         assert len(readers.free) == readers.open == KEY_READERS
         assert not readers.waiting
-    finally:
-        await engine.stop()
     assert readers.open == 0
 
 
@@ -461,12 +453,8 @@ async def test_key_reads_wait_in_the_order_they_asked_and_one_cancelled_leaves_t
 async def test_a_key_read_waiting_when_a_connection_fails_opens_another(
     engine_name: str, tmp_path: Path
 ) -> None:
-    # engine_name: collected for PostgreSQL only (a test without it is not collected at all).
-    engine = create_engine(make_settings("postgres", tmp_path))
-    assert isinstance(engine, RegistryPostgresEngine)
-    await engine.start()
-    readers = engine._key_readers
-    try:
+    async with own_postgres_engine(tmp_path) as engine:
+        readers = engine._key_readers
         held = [await readers.lend() for _ in range(KEY_READERS - 1)]
         failing = asyncio.create_task(engine.fetch_one_by_key("SELECT 1 / {}::int AS n", 0))
         waiting = asyncio.create_task(engine.fetch_one_by_key("SELECT {}::int AS n", 7))
@@ -477,6 +465,4 @@ async def test_a_key_read_waiting_when_a_connection_fails_opens_another(
         for connection in held:
             readers.give_back(connection)
         assert len(readers.free) == KEY_READERS
-    finally:
-        await engine.stop()
     assert readers.open == 0
