@@ -28,7 +28,7 @@ from registry.register.pages import entry_page_answer
 from registry.web.api_errors import ProblemResponses
 from registry.web.csrf import form_protection
 from registry.web.errors import EXCEPTION_HANDLERS
-from registry.web.fastpath import COMPRESS_FROM, GZIP_LEVEL, FastReads, WriteRoute
+from registry.web.fastpath import COMPRESS_FROM, GZIP_LEVEL, FastPaths, WriteRoute
 from registry.web.observability import RequestContextMiddleware, configure_logging
 from registry.web.templating import template_config
 
@@ -94,7 +94,7 @@ class RegistryApp(Litestar):
     def _create_asgi_handler(self) -> ASGIApp:
         settings: Settings = self.state.settings
         return RequestContextMiddleware(
-            FastReads(
+            FastPaths(
                 super()._create_asgi_handler(),
                 FAST_READS,
                 FAST_QUERIES,

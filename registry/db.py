@@ -204,9 +204,7 @@ class RegistrySQLiteEngine(SQLiteEngine):
         # The open group commit on the loop's connection (see ShortSQLiteTransaction): the
         # members that ended well, each waiting for the COMMIT. None when none is open.
         self._group: list[asyncio.Future[None]] | None = None
-        self._group_members = 0  # members joined to the open group, failed ones included
-        self.group_commits = 0  # COMMITs of groups, and members they stored: for measuring
-        self.group_members_stored = 0
+        self.group_commits = 0  # COMMITs of groups, for measuring
 
     async def lease_writer(self, *, joining: bool = False) -> aiosqlite.Connection:
         """The write connection, for the caller alone until :meth:`return_writer`.
@@ -239,13 +237,12 @@ class RegistrySQLiteEngine(SQLiteEngine):
         holds the write lock), then the member's savepoint."""
         if self._group is None:
             in_loop.begin_now(transaction_type)
-            self._group, self._group_members = [], 0
+            self._group = []
         try:
             in_loop.connection.execute("SAVEPOINT member")
         except BaseException:
             self._commit_group()
             raise
-        self._group_members += 1
 
     def leave_group(self, *, failed: bool) -> asyncio.Future[None] | None:
         """End a member (call holding the lease, which this gives back): released into the
@@ -256,26 +253,23 @@ class RegistrySQLiteEngine(SQLiteEngine):
         assert in_loop is not None
         assert group is not None
         assert lock is not None
-        stored: asyncio.Future[None] | None = None
         try:
             if failed:
                 in_loop.connection.execute("ROLLBACK TO member")
             in_loop.connection.execute("RELEASE member")
-            if not failed:
-                stored = asyncio.get_running_loop().create_future()
-                group.append(stored)
-            if len(group) >= GROUP_COMMIT_MOST:
-                self._commit_group()
-            else:
-                loop = asyncio.get_running_loop()
-                loop.call_soon(loop.call_soon, self._commit_group_if_idle)
         except BaseException as error:  # the connection is in doubt: nothing of the group stays
-            if stored is not None and stored in group:
-                group.remove(stored)  # this member is told by the error raised here
             self._fail_group(error)
-            raise
-        finally:
             lock.release()
+            raise
+        loop = asyncio.get_running_loop()
+        stored = None if failed else loop.create_future()
+        if stored is not None:
+            group.append(stored)
+        if len(group) >= GROUP_COMMIT_MOST:
+            self._commit_group()
+        else:
+            loop.call_soon(loop.call_soon, self._commit_group_if_idle)
+        lock.release()
         return stored
 
     def _commit_group_if_idle(self) -> None:
@@ -297,7 +291,6 @@ class RegistrySQLiteEngine(SQLiteEngine):
             return
         self._group = None
         self.group_commits += 1
-        self.group_members_stored += len(group)
         for stored in group:
             if not stored.done():
                 stored.set_result(None)
@@ -308,8 +301,12 @@ class RegistrySQLiteEngine(SQLiteEngine):
         group, in_loop = self._group, self._in_loop
         self._group = None
         if in_loop is not None and in_loop.in_transaction:
-            with contextlib.suppress(Exception):
+            try:
                 in_loop.connection.execute("ROLLBACK")
+            except Exception:  # a connection that cannot even roll back is not used again
+                self._in_loop = None
+                with contextlib.suppress(Exception):
+                    in_loop.connection.close()
         for stored in group or ():
             if not stored.done():
                 stored.set_exception(GroupCommitFailed(f"the write was not stored: {error}"))
@@ -351,23 +348,12 @@ class RegistrySQLiteEngine(SQLiteEngine):
         finally:
             await self.return_writer(connection)
 
-    async def return_writer(self, connection: aiosqlite.Connection | InLoopConnection) -> None:
+    async def return_writer(self, connection: aiosqlite.Connection) -> None:
+        """Give back the lease of :meth:`lease_writer` (the loop's own connection is given
+        back by :meth:`leave_group`)."""
         lock = self._write_lock
-        if lock is None or connection not in (self._writer, self._in_loop):
+        if lock is None or connection is not self._writer:
             await connection.close()  # not leased: its own connection
-            return
-        if connection is self._in_loop:
-            try:
-                if connection.in_transaction:  # a COMMIT or ROLLBACK that failed
-                    await connection.execute("ROLLBACK")
-                else:
-                    self._checkpoint_now_and_then()
-            except BaseException:
-                self._in_loop = None
-                await _close_quietly(connection)
-                raise
-            finally:
-                lock.release()
             return
         try:
             if connection.in_transaction:  # a COMMIT or ROLLBACK that failed

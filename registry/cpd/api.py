@@ -74,7 +74,7 @@ def data_dir_of(request: AnyRequest) -> Any:
 
 
 async def activity_create_answer(body: bytes, scope: Scope) -> Answer | None:
-    """``POST /api/v1/me/cpd/activities`` for :class:`~registry.web.fastpath.FastReads`, as
+    """``POST /api/v1/me/cpd/activities`` for :class:`~registry.web.fastpath.FastPaths`, as
     :meth:`MyCpdController.create` answers it: the body read as the framework reads it (msgspec's
     JSON, then the schema), the same service call, the same answer. None, having stored
     nothing, for whatever the schema or the service refuses: the framework answers that."""

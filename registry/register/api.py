@@ -99,7 +99,7 @@ _COMPRESSED = (b"gzip", b"br", b"zstd", b"deflate")
 
 
 async def entry_answer(number: str, scope: Scope) -> Answer | None:
-    """``GET /api/v1/register/{number}`` for :class:`FastReads`: the same answer as
+    """``GET /api/v1/register/{number}`` for :class:`FastPaths`: the same answer as
     :meth:`PublicRegisterController.entry` (its body, ETag and caching; a 304 when the ETag
     sent is current), read fresh from the database every time. None (the framework answers)
     for anything else: a malformed or unknown number, an If-None-Match the route would refuse,
@@ -152,7 +152,7 @@ def _search_arguments(query_string: str) -> dict[str, str | int] | None:
 
 
 async def search_answer(query_string: str, scope: Scope) -> Answer | None:
-    """``GET /api/v1/register?...`` for :class:`FastReads`: the same answer as
+    """``GET /api/v1/register?...`` for :class:`FastPaths`: the same answer as
     :meth:`PublicRegisterController.search`, searched afresh every time. None (the framework
     answers) for a query the route would read otherwise or refuse (:func:`_search_arguments`),
     a search it refuses (a bad status, a page past the last), an If-None-Match it would refuse,

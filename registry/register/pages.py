@@ -33,7 +33,7 @@ _COMPRESSED = (b"gzip", b"br", b"zstd", b"deflate")  # a page is always worth co
 
 
 async def entry_page_answer(number: str, scope: Scope) -> Answer | None:
-    """``GET /register/{number}`` for :class:`FastReads`: the page :meth:`PublicRegisterPages.entry`
+    """``GET /register/{number}`` for :class:`FastPaths`: the page :meth:`PublicRegisterPages.entry`
     gives a visitor who holds no cookie (signed out, no form token yet), byte for byte, with the
     form token cookie :class:`FormProtection` would set. The entry is read fresh every time; the
     page is made again unless the one kept was made from the very same document. None (the

@@ -83,9 +83,10 @@ def header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-class FastReads:
+class FastPaths:
     """``reads`` by path prefix, given the rest of the path, for requests with no query;
-    ``queried`` by exact path, given the query string (which may be empty)."""
+    ``queried`` by exact path, given the query string (which may be empty); ``writes`` by
+    method and exact path, each admitted by its route's row in ``access``."""
 
     def __init__(
         self,

@@ -17,7 +17,7 @@ from registry.accounts.access import PRACTITIONER
 from registry.accounts.roles import Role
 from registry.core import clock
 from registry.cpd.tables import Activity
-from registry.web.fastpath import FAST_WRITE_BODY_MOST, Answer, FastReads, WriteRoute
+from registry.web.fastpath import FAST_WRITE_BODY_MOST, Answer, FastPaths, WriteRoute
 from tests.accounts.helpers import user_signed_in_as
 from tests.cpd.helpers import TODAY, api_body, practitioner_with_record
 
@@ -115,7 +115,7 @@ class _Framework:
 
 
 async def _post(
-    fast: FastReads, body: list[bytes], headers: dict[str, str], path: str = "/api/v1/write"
+    fast: FastPaths, body: list[bytes], headers: dict[str, str], path: str = "/api/v1/write"
 ) -> list[dict[str, Any]]:
     """POST ``body`` (in these chunks) to ``fast``; what it sent back."""
     pending = [
@@ -156,7 +156,7 @@ async def test_what_the_fast_path_gives_back_reaches_the_framework_whole(
         written.append(body)
         return Answer(201, [(b"content-type", b"text/plain")], b"stored")
 
-    fast = FastReads(
+    fast = FastPaths(
         framework,
         [],
         {},
@@ -187,7 +187,7 @@ async def test_what_the_fast_path_gives_back_reaches_the_framework_whole(
     assert answered[0]["status"] == 299
     assert written == [b"one two"]
     # A route with no access row is open to no one, here as in the framework.
-    closed = FastReads(
+    closed = FastPaths(
         framework, [], {}, {("POST", "/api/v1/write"): WriteRoute("write", write)}, {}
     )
     assert (await _post(closed, [b"{}"], as_json))[0]["status"] == 299
