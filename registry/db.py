@@ -216,11 +216,14 @@ class RegistrySQLiteEngine(SQLiteEngine):
         lock = self._write_lock
         if lock is None:
             return await self.get_connection()
-        try:
-            async with asyncio.timeout(BUSY_TIMEOUT_SECONDS):
-                await lock.acquire()
-        except TimeoutError:
-            raise sqlite3.OperationalError("database is locked") from None
+        if lock.locked():  # bounded: the holder may be the caller's own open transaction
+            try:
+                async with asyncio.timeout(BUSY_TIMEOUT_SECONDS):
+                    await lock.acquire()
+            except TimeoutError:
+                raise sqlite3.OperationalError("database is locked") from None
+        else:  # free: taken at once, or after the writes already queued (none of them ours)
+            await lock.acquire()
         if not joining:
             self._commit_group()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -88,6 +89,7 @@ def _is_address(text: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)  # the few proxies and clients of the moment, parsed once
 def _within(address: str, networks: tuple[IPNetwork, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)

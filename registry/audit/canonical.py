@@ -32,8 +32,25 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# Values of exactly these types are JSON data as they are (a subclass, such as a StrEnum,
+# takes the long way through _plain_other). Every audited write spells its changes with this,
+# so the common types are told apart by one lookup rather than a chain of isinstance checks.
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def plain(value: Any) -> JSONValue:
     """``value`` as JSON data; raises TypeError for anything without one stable spelling."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value  # type: ignore[no-any-return]
+    if kind is dict:
+        return {key if type(key) is str else _key(key): plain(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [plain(item) for item in value]
+    return _plain_other(value)
+
+
+def _plain_other(value: Any) -> JSONValue:
     # Enums first: a StrEnum is also a str, and its value is what the register means.
     if isinstance(value, Enum):
         return plain(value.value)

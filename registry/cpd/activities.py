@@ -9,6 +9,7 @@ change to its activities needs a reason, kept in the audit trail with the change
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -452,9 +453,9 @@ async def _record(owner: Owner, data: ActivityIn, calendar: RenewalCalendar) -> 
 async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -> ActivityRecord:
     """The practitioner's own call (the API's and the page's write path): the owner with what
     the date decides (the year declared or not, the pack in force) and the reference items
-    named, then the write. On SQLite that is two reads in the event loop's thread and a short
-    transaction; on PostgreSQL, where each statement is a round trip, one read and one
-    statement that writes the activity, its links and its audit entry (see
+    named (one read), then the write. On SQLite the read runs in the event loop's thread and the
+    write is a short transaction; on PostgreSQL, where each statement is a round trip, the
+    write is one statement that writes the activity, its links and its audit entry (see
     :data:`INSERT_ACTIVITY_AND_ENTRY`)."""
     year = registration_year(data.done_on, calendar)
     wanted_areas, wanted_standards = _wanted(data.practice_areas), _wanted(data.standards)
@@ -463,7 +464,14 @@ async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -
             OWNER_AND_ITEMS, year, data.done_on, wanted_areas, wanted_standards, account_id
         )
     else:
-        row = await fetch_one_now(OWNER_FOR_ACTIVITY, year, data.done_on, account_id)
+        row = await fetch_one_now(
+            _owner_and_items_sqlite(len(wanted_areas), len(wanted_standards)),
+            year,
+            data.done_on,
+            *wanted_areas,
+            *wanted_standards,
+            account_id,
+        )
     if row is None:
         raise Conflict(NO_RECORD_YET)
     owner = Owner(
@@ -472,10 +480,7 @@ async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -
     _check_date(owner, data.done_on)
     declared = bool(row["declared"])
     reason = _reason_for(year, declared, data.change_reason, calendar)
-    if "items" in row:
-        items = json.loads(row["items"]) if row["items"] is not None else []
-    else:
-        items = await _read_items(wanted_areas, wanted_standards)
+    items = json.loads(row["items"]) if row["items"] is not None else []
     areas, standards = _checked_items(items, wanted_areas, wanted_standards)
     if row["pack"] is None:  # the migration's pack starts in 1900: only a broken database
         raise NotFound(f"No CPD rule pack is in force on {data.done_on.isoformat()}")
@@ -509,6 +514,25 @@ OWNER_AND_ITEMS = OWNER_FOR_ACTIVITY.replace(
     + ITEM_ROWS.format(areas="= ANY({}::text[])", standards="= ANY({}::text[])")
     + ") i) AS items FROM register_entry e",
 )
+
+
+@functools.lru_cache(maxsize=128)  # by the counts of codes, which the schema bounds
+def _owner_and_items_sqlite(areas: int, standards: int) -> str:
+    """:data:`OWNER_AND_ITEMS` for SQLite, whose lists of codes are ``IN`` lists of ``areas``
+    and ``standards`` placeholders (an empty one ``IN (NULL)``, which matches nothing)."""
+    items = ITEM_ROWS.format(
+        areas=f"IN ({', '.join('{}' for _ in range(areas)) or 'NULL'})",
+        standards=f"IN ({', '.join('{}' for _ in range(standards)) or 'NULL'})",
+    )
+    return OWNER_FOR_ACTIVITY.replace(
+        " FROM register_entry e",
+        ", (SELECT json_group_array(json_object("  # noqa: S608 - names, not input
+        "'kind', i.kind, 'id', i.id, 'code', i.code, 'name', i.name,"
+        f" 'sort_order', i.sort_order, 'active', i.active)) FROM ({items}) i) AS items"
+        " FROM register_entry e",
+    )
+
+
 ACTIVITY_COLUMNS = (
     "practitioner",
     "rule_pack",

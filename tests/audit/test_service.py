@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from piccolo.columns import Column
 
-from registry.audit.canonical import JSONValue, canonical_json, utc_iso
+from registry.audit.canonical import JSONValue, canonical_json, plain, utc_iso
 from registry.audit.context import Actor, acting_as
 from registry.audit.service import (
     GENESIS_HASH,
@@ -206,6 +206,24 @@ def test_changes_keep_both_sides_of_only_the_keys_that_changed() -> None:
         "before": {"fee": "90.00", "count": 1, "gone": "x"},
         "after": {"fee": "95.00", "count": True, "at": "2026-11-23T09:30:00.000000Z"},
     }
+
+
+def test_enums_and_other_subclasses_are_spelled_by_their_value_at_any_depth() -> None:
+    """A StrEnum is a str and an IntEnum an int, but the audit spells each by its value, as
+    keys too, inside lists, tuples and sets as at the top."""
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    nested = {
+        Status.REGISTERED: [Level.HIGH, (Status.SUSPENDED, {Level.HIGH: Decimal("1.50")})],
+        "set": {Status.REGISTERED, "a"},
+        "plain": ["x", 1, 2.5, True, None],
+    }
+    assert canonical_json(plain(nested)) == (
+        '{"plain":["x",1,2.5,true,null],"registered":[3,["suspended",{"3":"1.50"}]],'
+        '"set":["a","registered"]}'
+    )
 
 
 def test_a_value_without_a_stable_spelling_is_refused() -> None:
