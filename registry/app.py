@@ -18,6 +18,7 @@ from registry import SERVICE_NAME, __version__
 from registry.accounts.access import access_guard
 from registry.accounts.api_docs import TokenRequirements, security_components
 from registry.accounts.auth import AuthenticationMiddleware
+from registry.conduct.api import concern_raise_answer
 from registry.config import Settings, ensure_secret_key, load_settings
 from registry.core.domain import API_PREFIX, Domain, route_access
 from registry.cpd.api import activity_create_answer
@@ -38,10 +39,14 @@ FAST_READS = [(f"{API_PREFIX}/register/", entry_answer), ("/register/", entry_pa
 # ... and by exact path, given their query: the register's search.
 FAST_QUERIES = {f"{API_PREFIX}/register": search_answer}
 # API writes answered the same way, by method and path, each with its route's name (its access
-# row decides who may make it): logging a CPD activity.
+# row decides who may make it): logging a CPD activity, and (by someone with no credential at
+# all) raising a concern.
 FAST_WRITES = {
     ("POST", f"{API_PREFIX}/me/cpd/activities"): WriteRoute(
         "api_cpd_activity_create", activity_create_answer
+    ),
+    ("POST", f"{API_PREFIX}/concerns"): WriteRoute(
+        "api_concern_raise", concern_raise_answer, anonymous=True
     ),
 }
 

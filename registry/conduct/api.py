@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
+import pydantic_core
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
 from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT
+from litestar.types import Scope
 
 from registry.accounts.auth import SignedInRequest, VisitorRequest, client_address
 from registry.conduct import (
@@ -56,11 +59,12 @@ from registry.conduct.schemas import (
 from registry.conduct.tables import SANCTION_LABELS, Relationship, Stage
 from registry.conduct.workflow import Mover, MoveRefused
 from registry.config import Settings
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, TooManyRequests
 from registry.register import evidence, numbers
 from registry.register.api import RegistrationNumber
 from registry.register.evidence import EvidenceUpload, download
 from registry.web.errors import problem
+from registry.web.fastpath import Answer, refused
 from registry.web.inputs import LARGEST_ID, PageNumber, RowId
 
 RAISED = (
@@ -117,9 +121,10 @@ async def review_interim_order(
     )
 
 
-async def concern_in(request: Request[Any, Any, Any], data: ConcernBody) -> ConcernIn:
-    """The concern as the service takes it; its attachments' tokens checked and read."""
-    attached = await concerns.read_attachments(secret_key_of(request), data.attachments)
+async def concern_in(secret_key: str, data: ConcernBody) -> ConcernIn:
+    """The concern as the service takes it; its attachments' tokens checked and read (signed
+    with the service's ``secret_key``)."""
+    attached = await concerns.read_attachments(secret_key, data.attachments)
     return ConcernIn(
         what_happened=data.what_happened,
         relationship=data.relationship.value,
@@ -135,6 +140,33 @@ async def concern_in(request: Request[Any, Any, Any], data: ConcernBody) -> Conc
         consent_to_share=data.consent_to_share,
         attachments=[each.stored.id for each in attached],
     )
+
+
+async def concern_raise_answer(body: bytes, scope: Scope) -> Answer | None:
+    """``POST /api/v1/concerns`` by someone with no credential, for
+    :class:`~registry.web.fastpath.FastPaths`, as :meth:`ConcernController.raise_concern`
+    answers it: the body read as the framework reads it (msgspec's JSON, then the schema), the
+    same service call, the same answer. None, having stored nothing, for a robot (the honeypot),
+    whatever the schema refuses, an attachment's token that does not hold and whatever the
+    service refuses before it stores anything: the framework answers those. One refusal comes
+    after storing: the concern one too many from its address is refused with its attempt kept
+    (and audited), so it is answered here as the framework's handler answers it, never given
+    back to be counted twice."""
+    try:
+        data = ConcernBody.model_validate(msgspec.json.decode(body))
+        if data.website:
+            return None
+        settings: Settings = scope["app"].state.settings
+        raised = await concerns.raise_concern(
+            await concern_in(settings.secret_key, data), client_address=client_address(scope)
+        )
+    except TooManyRequests as limited:  # its attempt is counted and kept: answered here
+        return refused(limited, scope)
+    except Exception:  # refused or failed, so not stored: the framework answers it in its words
+        return None
+    encoded = pydantic_core.to_json(RaisedOut(reference=raised.reference, message=RAISED))
+    length = (b"content-length", str(len(encoded)).encode())
+    return Answer(HTTP_201_CREATED, [(b"content-type", b"application/json"), length], encoded)
 
 
 class ConcernController(Controller):
@@ -154,7 +186,7 @@ class ConcernController(Controller):
             return RaisedOut(reference=references.new_reference(), message=RAISED)
         signed_in = request.user
         raised = await concerns.raise_concern(
-            await concern_in(request, data),
+            await concern_in(secret_key_of(request), data),
             raised_by=signed_in.id if signed_in else None,
             client_address=None if signed_in else client_address(request.scope),
         )
@@ -235,7 +267,7 @@ class CaseController(Controller):
         summary="Open a concern on the regulator's own motion",
     )
     async def open_case(self, request: SignedInRequest, data: JSONBody[ConcernBody]) -> CaseOut:
-        values = await concern_in(request, data)
+        values = await concern_in(secret_key_of(request), data)
         own = ConcernIn(**{**values.__dict__, "relationship": Relationship.regulator.value})
         raised = await concerns.raise_concern(own, raised_by=request.user.id, own_motion=True)
         return case_out(await service.staff_case(raised.case_id, mover(request)))

@@ -323,7 +323,9 @@ async def raise_concern(
 ) -> Raised:
     """Record a concern and put it in a case; tell the person raising it its reference.
     ``client_address``: sent without an account from there, so counted against its limit
-    (once the concern is found well formed)."""
+    (once the concern is found well formed). Every refusal but one stores nothing; that one,
+    TooManyRequests, keeps the attempt (and its audit entry) it refuses, so whoever answers it
+    must not call this again for the same request (conduct/api.py's fast path answers it)."""
     relationship = _relationship(concern.relationship)
     if relationship is Relationship.regulator and not own_motion:
         raise InvalidInput(

@@ -6,13 +6,16 @@ trace. Unexpected errors are logged with the request id, and the response quotes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
 from litestar import MediaType, Request, Response
+from litestar.datastructures import URL
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import (
@@ -24,7 +27,7 @@ from litestar.status_codes import (
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ExceptionHandlersMap, Scope
 
 from registry.errors import (
     Conflict,
@@ -158,18 +161,34 @@ def problem(
             headers=headers,
             media_type=MediaType.HTML,
         )
+    body = problem_content(
+        status, detail, instance=request.url.path, request_id=request_id, title=title, errors=errors
+    )
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_content(
+    status: int,
+    detail: str,
+    *,
+    instance: str,
+    request_id: str,
+    title: str | None = None,
+    errors: Sequence[InputError] = (),
+) -> dict[str, Any]:
+    """The problem+json document of an error of the API, at the path ``instance``."""
     title = title or _api_title(status)
     body: dict[str, Any] = {
         "type": f"{PROBLEM_TYPE_BASE}{_slug(title)}",
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": instance,
         "request_id": request_id,
     }
     if errors:
         body["errors"] = [error.as_json() for error in errors]
-    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return body
 
 
 def _detail(errors: Sequence[InputError]) -> str:
@@ -232,32 +251,75 @@ def status_for(error: RegistryError) -> int:
     )
 
 
-def _source_of(request: Request[Any, Any, Any], field: str | None) -> Source | None:
+def _source_of(
+    field: str | None, method: str, path_params: Container[str], query: Container[str]
+) -> Source | None:
     # A service names the field, not where it came from: the request says which it was.
     if not field:
         return None
-    if field in request.path_params:
+    if field in path_params:
         return "path"
-    if field in request.query_params:
+    if field in query:
         return "query"
-    return "body" if request.method in ("POST", "PUT", "PATCH") else None
+    return "body" if method in ("POST", "PUT", "PATCH") else None
 
 
-def on_registry_error(request: Request[Any, Any, Any], exc: RegistryError) -> Response[Any]:
+@dataclass(frozen=True)
+class Refusal:
+    """How a refusal of the service is answered: :func:`problem`'s arguments."""
+
+    status: int
+    detail: str
+    title: str | None
+    page_title: str | None
+    errors: list[InputError]
+    headers: dict[str, str] | None
+
+
+def refusal(exc: RegistryError, source: Source | None) -> Refusal:
+    """The answer to ``exc``, raised for a request whose field it names came from ``source``."""
     status = status_for(exc)
-    source = _source_of(request, exc.field)
-    errors = [InputError(exc.field, source, exc.detail)] if exc.field else []
     invalid = isinstance(exc, InvalidInput) and source is not None
-    return problem(
-        request,
+    return Refusal(
         status,
         exc.detail,
         title=_INVALID_TITLES[source] if invalid and source else None,
         page_title=_PAGE_TITLES.get(status)
         or (_INVALID_PAGE_TITLES.get(source, exc.title) if source else exc.title),
-        errors=errors,
+        errors=[InputError(exc.field, source, exc.detail)] if exc.field else [],
         headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None,
     )
+
+
+def on_registry_error(request: Request[Any, Any, Any], exc: RegistryError) -> Response[Any]:
+    source = _source_of(exc.field, request.method, request.path_params, request.query_params)
+    found = refusal(exc, source)
+    return problem(
+        request,
+        found.status,
+        found.detail,
+        title=found.title,
+        page_title=found.page_title,
+        errors=found.errors,
+        headers=found.headers,
+    )
+
+
+def api_refusal(exc: RegistryError, scope: Scope) -> tuple[Refusal, dict[str, Any]]:
+    """``exc`` as :func:`on_registry_error` answers it to an API call with no query, before
+    the framework's routing (so with no path parameters): how, and its problem+json document.
+    For :class:`registry.web.fastpath.FastPaths`, which answers a refusal it cannot give back."""
+    method = scope["method"] if scope["type"] == ScopeType.HTTP else ""
+    found = refusal(exc, _source_of(exc.field, method, (), ()))
+    content = problem_content(
+        found.status,
+        found.detail,
+        instance=URL.from_scope(scope).path,
+        request_id=request_id_from(scope),
+        title=found.title,
+        errors=found.errors,
+    )
+    return found, content
 
 
 # Why a body Litestar could not decode is refused. Malformed JSON reaches ``on_http_error`` as

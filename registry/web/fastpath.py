@@ -14,13 +14,17 @@ request log line and the security headers come from :class:`RequestContextMiddle
 both.
 
 A :class:`FastWrite` does the same for a JSON write of the API made with a credential (logging a
-CPD activity): the caller is authenticated exactly as the middleware would
-(:func:`registry.accounts.auth.authenticate`) and must pass the route's own access row; then
-the write parses the body with the route's schema and calls the route's service. Whatever it
-cannot take (another media type, a body too long, no credential, a role the row does not
-admit, a body its schema refuses, a refusal of the service) it gives back untouched, before
-anything is stored, and the framework answers the same request from the same body, in its own
-words. Once the service has stored the write, the answer is given here whatever happens.
+CPD activity), or, for an anonymous one, made with none at all (raising a concern): the caller
+is authenticated exactly as the middleware would (:func:`registry.accounts.auth.authenticate`,
+which also sets the audit trail's actor: the client's address and the request id) and must
+pass the route's own access row; then the write parses the body with the route's schema and
+calls the route's service. Whatever it cannot take (another media type, a body too long, a
+credential it does not expect or the want of one it does, a role the row does not admit, a body
+its schema refuses, a refusal of the service) it gives back untouched, before anything is
+stored, and the framework answers the same request from the same body, in its own words. Once
+the service has stored anything, the answer is given here whatever happens: the write itself,
+or a refusal that keeps a record of itself (a concern one too many from an address, whose
+attempt is counted), answered as the application's error handler would (:func:`refused`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import gzip
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import msgspec
 from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
@@ -42,6 +47,8 @@ from litestar.types import (
 
 from registry.accounts.access import Rule, allows
 from registry.accounts.auth import authenticate
+from registry.errors import RegistryError
+from registry.web.errors import PROBLEM_JSON, api_refusal
 
 # The application's compression (its CompressionConfig): gzip, from this many bytes on.
 COMPRESS_FROM = 1024
@@ -66,10 +73,22 @@ row): the answer once stored, or None, having stored nothing, for the framework 
 
 @dataclass(frozen=True)
 class WriteRoute:
-    """A :class:`FastWrite` and the name of the route it answers for (its access row)."""
+    """A :class:`FastWrite` and the name of the route it answers for (its access row).
+
+    ``anonymous``: a public write taken only from a request with no credential at all (no
+    ``Authorization``, no ``Cookie`` header); any other is taken only with an ``Authorization``
+    header. What is not taken, the framework answers."""
 
     route: str
     write: FastWrite
+    anonymous: bool = False
+
+    def takes(self, scope: Scope) -> bool:
+        """Whether the request carries the credential this write is made with (or none)."""
+        token = header(scope, b"authorization") is not None
+        if self.anonymous:
+            return not token and header(scope, b"cookie") is None
+        return token
 
 
 # A write's body is read here up to this length; a longer one is the framework's to read.
@@ -144,7 +163,7 @@ class FastPaths:
         if (
             rule is None
             or header(scope, b"content-type") != b"application/json"
-            or header(scope, b"authorization") is None
+            or not route.takes(scope)
         ):
             await self.app(scope, receive, send)
             return
@@ -187,6 +206,23 @@ def _replay(received: list[ReceiveMessage], receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+def refused(exc: RegistryError, scope: Scope) -> Answer:
+    """``exc`` answered as the application's handler answers it to this request (problem+json,
+    registry.web.errors), for a write that cannot give the request back: what raised it had
+    already stored something."""
+    found, content = api_refusal(exc, scope)
+    body = msgspec.json.encode(content)
+    headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in (found.headers or {}).items()
+    ]
+    headers += [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    return Answer(found.status, headers, body)
 
 
 def _compressed(answer: Answer, scope: Scope) -> Answer:
