@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from registry import db
 from registry.db import (
     KEY_READERS,
     RANGE_READERS,
@@ -30,6 +31,7 @@ from registry.db import (
     fetch_one_by_key,
     short_transaction,
     transaction,
+    write_coming,
 )
 from registry.register.tables import Practitioner
 from tests.support import make_settings
@@ -302,6 +304,91 @@ async def test_when_a_group_commit_fails_every_write_in_it_fails_and_none_is_sto
     async with short_transaction():
         await add_practitioner("Cy", "Byron")
     assert await fetch_one(BY_NAME, "cy byron") == {"given_names": "Cy", "family_name": "Byron"}
+
+
+@pytest.mark.sqlite_only
+async def test_writes_announced_as_coming_are_committed_together_however_staggered(
+    client: httpx.AsyncClient,
+) -> None:
+    """Requests still being received when the first write ends join its group: announced
+    (write_coming) before their bodies are read, they are waited for, so eight writes that
+    reach their transactions several turns of the loop apart share one COMMIT."""
+    engine = bound_engine()
+    assert isinstance(engine, RegistrySQLiteEngine)
+    commits_before = engine.group_commits
+    names = ["Ada", "Bea", "Cy", "Di", "Ed", "Flo", "Gus", "Hal"]
+
+    async def request(turns: int, given: str) -> None:
+        with write_coming():
+            for _ in range(turns):  # the body arriving, a turn of the loop at a time
+                await asyncio.sleep(0)
+            async with short_transaction():
+                await add_practitioner(given, "Byron")
+
+    await asyncio.gather(*(request(3 * number, name) for number, name in enumerate(names)))
+
+    assert await Practitioner.count() == len(names)
+    assert engine.group_commits - commits_before == 1
+
+
+@pytest.mark.sqlite_only
+async def test_a_group_waits_for_writes_coming_only_so_long(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write announced that never joins does not hold the group: when it ends without
+    writing the group is committed, and one still pending is waited for at most
+    GROUP_COMMIT_WAIT."""
+    monkeypatch.setattr(db, "GROUP_COMMIT_WAIT", 0.05)
+    engine = bound_engine()
+    assert isinstance(engine, RegistrySQLiteEngine)
+    received = asyncio.Event()
+
+    async def refused() -> None:  # announced, then refused before it writes anything
+        with write_coming():
+            await received.wait()
+
+    async def stalled() -> None:  # announced, and its body never arrives while we look
+        with write_coming():
+            await asyncio.Event().wait()
+
+    async def write(given: str) -> None:
+        async with short_transaction():
+            await add_practitioner(given, "Byron")
+
+    pending = asyncio.create_task(refused())
+    await asyncio.sleep(0)
+    stored = asyncio.create_task(write("Ada"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not stored.done()  # waiting for the write announced
+    received.set()
+    await stored  # the refused write ended without joining: committed without it
+    await pending
+    assert engine.group_commits >= 1
+
+    waiting = asyncio.create_task(stalled())
+    await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await write("Bea")  # committed once the group has waited long enough
+    assert loop.time() - started >= 0.05
+    assert await elsewhere(BY_NAME, "bea byron") == {"given_names": "Bea", "family_name": "Byron"}
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+
+
+async def test_announcing_a_write_changes_nothing_on_its_own(client: httpx.AsyncClient) -> None:
+    """On PostgreSQL (no group commit) and on SQLite alike, a write announced and made is
+    stored, and one announced and not made leaves nothing behind."""
+    with write_coming():
+        async with short_transaction():
+            await add_practitioner("Ada", "Byron")
+    with write_coming():
+        pass
+    async with short_transaction():
+        await add_practitioner("Bea", "Byron")
+    assert await Practitioner.count() == 2
 
 
 @pytest.mark.sqlite_only

@@ -47,6 +47,7 @@ from litestar.types import (
 
 from registry.accounts.access import Rule, allows
 from registry.accounts.auth import authenticate
+from registry.db import write_coming
 from registry.errors import RegistryError
 from registry.web.errors import PROBLEM_JSON, api_refusal
 
@@ -167,10 +168,11 @@ class FastPaths:
         ):
             await self.app(scope, receive, send)
             return
-        received, body = await _read_body(receive, FAST_WRITE_BODY_MOST)
-        answer = None
-        if body is not None and allows(rule, await authenticate(scope)):
-            answer = await route.write(body, scope)
+        with write_coming():
+            received, body = await _read_body(receive, FAST_WRITE_BODY_MOST)
+            answer = None
+            if body is not None and allows(rule, await authenticate(scope)):
+                answer = await route.write(body, scope)
         if answer is None:  # nothing stored: the framework answers, from the same body
             await self.app(scope, _replay(received, receive), send)
             return
