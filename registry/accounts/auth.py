@@ -82,20 +82,28 @@ def _client_address(scope: Scope) -> str:
 
 
 def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+    return _address(text) is not None
 
 
-@functools.lru_cache(maxsize=4096)  # the few proxies and clients of the moment, parsed once
 def _within(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    ip = _address(address)
+    return ip is not None and any(ip in network for network in networks)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    # An address is never this long; whatever else a header holds is not kept.
+    return _remembered_address(text) if len(text) <= 64 else _parsed_address(text)
+
+
+def _parsed_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return any(ip in network for network in networks)
+        return None
+
+
+# The proxies and clients of the moment, each parsed once.
+_remembered_address = functools.lru_cache(maxsize=4096)(_parsed_address)
 
 
 def _header(scope: Scope, name: bytes) -> str:
