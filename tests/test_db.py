@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -28,6 +29,7 @@ from registry.db import (
     create_engine,
     fetch_all_by_key,
     fetch_one,
+    fetch_one_batched,
     fetch_one_by_key,
     short_transaction,
     transaction,
@@ -376,6 +378,82 @@ async def test_a_group_waits_for_writes_coming_only_so_long(
     waiting.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await waiting
+
+
+INSERT_PRACTITIONER = (
+    "INSERT INTO register_practitioner"
+    " (given_names, family_name, search_name, date_of_birth, created_at)"
+    " VALUES ({}, {}, {}, {}, {}) RETURNING id, xmin::text AS transaction"
+)
+
+
+async def add_batched(given: str, born: date = date(1980, 1, 2)) -> dict[str, object] | None:
+    name = f"{given} Byron"
+    return await fetch_one_batched(
+        INSERT_PRACTITIONER, given, "Byron", name.lower(), born, datetime.now(UTC)
+    )
+
+
+@pytest.mark.postgres_only
+async def test_batched_writes_announced_together_are_one_exchange_and_one_commit(
+    client: httpx.AsyncClient,
+) -> None:
+    """Writes of one statement announced as coming are sent together however staggered:
+    one transaction (the same xmin on every row), each answered with its own row, each
+    stored when it returns."""
+    names = ["Ada", "Bea", "Cy", "Di", "Ed", "Flo", "Gus", "Hal"]
+    answers: dict[str, dict[str, object] | None] = {}
+
+    async def request(turns: int, given: str) -> None:
+        with write_coming():
+            for _ in range(turns):  # the body arriving, a turn of the loop at a time
+                await asyncio.sleep(0)
+            answers[given] = await add_batched(given)
+        assert await elsewhere(BY_NAME, f"{given.lower()} byron") == {
+            "given_names": given,
+            "family_name": "Byron",
+        }
+
+    await asyncio.gather(*(request(3 * number, name) for number, name in enumerate(names)))
+
+    assert len({answer["id"] for answer in answers.values() if answer}) == len(names)
+    assert len({answer["transaction"] for answer in answers.values() if answer}) == 1
+    assert await Practitioner.count() == len(names)
+
+
+@pytest.mark.postgres_only
+async def test_a_refused_write_in_a_batch_fails_alone(client: httpx.AsyncClient) -> None:
+    """PostgreSQL refuses one write of the batch (a name longer than its column): nothing of
+    the batch was stored, so each is sent again alone, and only that one fails."""
+
+    async def request(given: str) -> dict[str, object] | None:
+        with write_coming():
+            await asyncio.sleep(0)
+            return await add_batched(given)
+
+    outcomes = await asyncio.gather(
+        request("Ada"), request("X" * 1000), request("Bea"), return_exceptions=True
+    )
+
+    assert isinstance(outcomes[0], dict)
+    assert isinstance(outcomes[1], asyncpg.PostgresError)
+    assert isinstance(outcomes[2], dict)
+    assert outcomes[0]["transaction"] != outcomes[2]["transaction"]  # sent again, each alone
+    assert sorted(str(row["given_names"]) for row in await Practitioner.select()) == [
+        "Ada",
+        "Bea",
+    ]
+
+
+@pytest.mark.postgres_only
+async def test_a_write_nobody_announced_is_sent_at_once(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "GROUP_COMMIT_WAIT", 3600.0)  # were it held, it would be for good
+    async with asyncio.timeout(30):
+        answer = await add_batched("Ada")
+    assert answer is not None
+    assert await fetch_one(BY_NAME, "ada byron") == ADA
 
 
 async def test_announcing_a_write_changes_nothing_on_its_own(client: httpx.AsyncClient) -> None:

@@ -34,6 +34,7 @@ from registry.cpd.tables import (
 from registry.db import (
     fetch_all_now,
     fetch_one,
+    fetch_one_batched,
     fetch_one_by_key,
     fetch_one_now,
     lock_row,
@@ -697,7 +698,8 @@ async def _insert_in_one_statement(
     """:func:`_insert_in_transaction` on PostgreSQL, as :data:`INSERT_ACTIVITY_AND_ENTRY`."""
     entry, _ = audit.entry_values("cpd.activity_recorded", TARGET, "", None, audited)
     appended = audit.database_append(entry, None)
-    inserted = await fetch_one(
+    # Sent with the other activities logged at the same moment: one commit for them all.
+    inserted = await fetch_one_batched(
         INSERT_ACTIVITY_AND_ENTRY,
         *(values[c] for c in ACTIVITY_COLUMNS),
         [row["id"] for row in areas],

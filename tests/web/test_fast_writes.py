@@ -4,6 +4,7 @@ cannot take goes to the framework with the whole body, nothing stored twice."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from litestar.types import Message, Scope
 from registry.accounts.access import PRACTITIONER, allows
 from registry.accounts.roles import Role
 from registry.app import FAST_WRITES
+from registry.audit.service import verify_chain
 from registry.audit.tables import AuditEntry
 from registry.conduct.concerns import CONCERNS_PER_ADDRESS
 from registry.conduct.tables import CaseDocument, Concern, ConcernAttempt
@@ -57,6 +59,32 @@ def _shape(
         content = {k: v for k, v in content.items() if k not in fresh}
         content.pop("request_id", None)
     return response.status_code, content, headers
+
+
+async def test_fast_writes_at_once_are_each_stored_answered_and_audited_in_one_chain(
+    client: httpx.AsyncClient,
+) -> None:
+    """Sixteen activities logged at the same moment: committed together (SQLite's group
+    commit, PostgreSQL's batch), each answered 201 with its own id only once stored, and the
+    audit trail still one unbroken chain with an entry for each."""
+    person = await practitioner_with_record()
+    entries_before = await AuditEntry.count()
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                ACTIVITIES,
+                content=activity(title=f"Activity {number}"),
+                headers={**person.bearer(), "content-type": "application/json"},
+            )
+            for number in range(16)
+        )
+    )
+    assert [answer.status_code for answer in answers] == [201] * 16
+    ids = {answer.json()["id"] for answer in answers}
+    assert len(ids) == 16
+    assert await Activity.count() == 16
+    assert await AuditEntry.count() == entries_before + 16
+    assert (await verify_chain()).ok
 
 
 async def test_a_fast_write_is_answered_as_its_route_answers_it(client: httpx.AsyncClient) -> None:
