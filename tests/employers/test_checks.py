@@ -319,25 +319,32 @@ async def test_a_change_shows_in_the_very_next_check(client: httpx.AsyncClient) 
     assert third["status"] == "voluntarily_removed"
 
 
-async def test_a_name_is_answered_as_the_public_entry_holds_it(client: httpx.AsyncClient) -> None:
-    """The name and roles are cut from the public entry's text: a name holding quotation marks,
-    the document's own keys and letters beyond ASCII comes back whole, as the lookup shows it."""
-    register = await every_status()
-    secret = await (await employer()).key()
-    number = register.numbers["registered"]
+async def _public_entry(number: str) -> PublicEntry:
     row = (
         await RegisterEntry.select(RegisterEntry.public_document)
         .where(RegisterEntry.registration_number == number)
         .first()
     )
     assert row is not None
-    odd = 'Zoë "Ro,\\"region\\":" O\'Neil,"name":{"x":[1]} 李'
-    public = PublicEntry.model_validate_json(row["public_document"]).model_copy(
-        update={"name": odd}
-    )
-    await RegisterEntry.update({RegisterEntry.public_document: public.model_dump_json()}).where(
+    return PublicEntry.model_validate_json(row["public_document"])
+
+
+async def _store_document(number: str, document: str) -> None:
+    """The entry's public document replaced by ``document``, as it is."""
+    await RegisterEntry.update({RegisterEntry.public_document: document}).where(
         RegisterEntry.registration_number == number
     )
+
+
+async def test_a_name_is_answered_as_the_public_entry_holds_it(client: httpx.AsyncClient) -> None:
+    """The name and roles are cut from the public entry's text: a name holding quotation marks,
+    the document's own keys and letters beyond ASCII comes back whole, as the lookup shows it."""
+    register = await every_status()
+    secret = await (await employer()).key()
+    number = register.numbers["registered"]
+    odd = 'Zoë "Ro,\\"region\\":" O\'Neil,"name":{"x":[1]} 李'
+    public = (await _public_entry(number)).model_copy(update={"name": odd})
+    await _store_document(number, public.model_dump_json())
     result = (await _check(client, secret, [number])).json()["results"][0]
     lookup = (await client.get(f"/api/v1/register/{number}")).json()
     assert result["name"] == odd == lookup["name"]
@@ -355,24 +362,12 @@ async def test_a_document_as_the_migration_wrote_it_is_answered_alike(
     north = await employer()
     secret = await north.key()
     number = register.numbers["registered"]
-    row = (
-        await RegisterEntry.select(RegisterEntry.public_document)
-        .where(RegisterEntry.registration_number == number)
-        .first()
-    )
-    assert row is not None
-    own = (
-        PublicEntry.model_validate_json(row["public_document"])
-        .model_copy(update={"name": 'Zoë "Q" 李'})
-        .model_dump_json()
-    )
+    own = (await _public_entry(number)).model_copy(update={"name": 'Zoë "Q" 李'}).model_dump_json()
     migrated = json.dumps(json.loads(own), separators=(",", ":"))
     assert "\\u00eb" in migrated
 
     async def answer(document: str) -> bytes:
-        await RegisterEntry.update({RegisterEntry.public_document: document}).where(
-            RegisterEntry.registration_number == number
-        )
+        await _store_document(number, document)
         with clock.frozen_at(datetime(2026, 11, 28, 9, 30, tzinfo=UTC)):
             response = await _check(client, secret, [number, number.lower()])
         assert response.status_code == 200, response.text
@@ -381,8 +376,6 @@ async def test_a_document_as_the_migration_wrote_it_is_answered_alike(
     assert await answer(migrated) == await answer(own)
     assert json.loads(b'{"checked_at"' + await answer(own))["results"][1]["name"] == 'Zoë "Q" 李'
     spaced = own.replace('":"', '": "', 1)  # '{"registration_number": "PR…","name":…'
-    await RegisterEntry.update({RegisterEntry.public_document: spaced}).where(
-        RegisterEntry.registration_number == number
-    )
+    await _store_document(number, spaced)
     with pytest.raises(msgspec.DecodeError):
         await checks.check([number], checks.Checker(north.organisation.id))
