@@ -33,7 +33,7 @@ from registry.conduct.tables import (
 )
 from registry.core.bulk import any_of
 from registry.core.scheduler import JobContext, ScheduledJob
-from registry.db import lock_row, transaction
+from registry.db import bound_engine, lock_row, transaction
 from registry.errors import Conflict
 from registry.register import hooks
 from registry.register import service as register
@@ -67,19 +67,36 @@ def _as_date(value: Any) -> date | None:
 
 
 # The orders in force on a day for many entries at once (a bulk check asks for 10,000): the ids
-# go as one parameter (bulk.any_of), not as an IN list of thousands.
+# go as one parameter (bulk.any_of), not as an IN list of thousands. The sanctions are read
+# first and their entries' numbers after (SQLite keeps a CROSS JOIN's order; PostgreSQL plans it
+# as any join): SQLite otherwise went down the list reading every entry's row to join it before
+# looking for its sanctions, 9 ms for 10,000 ids against 2.5 ms this way.
 _SANCTIONS_IN_FORCE = (
     "SELECT s.id, s.entry, s.kind, s.conditions, s.starts_on, s.ends_on,"
     " e.registration_number AS number"
-    " FROM conduct_sanction s JOIN register_entry e ON e.id = s.entry"
-    " WHERE s.entry {ids} AND s.kind IN ({kinds}) AND s.starts_on <= {{}} AND s.ends_on >= {{}}"
+    " FROM conduct_sanction s CROSS JOIN register_entry e"
+    " WHERE e.id = s.entry AND {entry} {ids} AND s.kind IN ({kinds})"
+    " AND s.starts_on <= {{}} AND s.ends_on >= {{}}"
     " AND (s.revoked_on IS NULL OR s.revoked_on > {{}})"
 )
 _INTERIM_IN_FORCE = (
     "SELECT o.entry, o.kind, o.conditions, o.starts_on, o.ends_on FROM conduct_interim_order o"
-    " WHERE o.entry {ids} AND o.starts_on <= {{}} AND o.ends_on >= {{}}"
+    " WHERE {entry} {ids} AND o.starts_on <= {{}} AND o.ends_on >= {{}}"
     " AND (o.revoked_on IS NULL OR o.revoked_on > {{}})"
 )
+# A list this long (a bulk check's) only filters the orders not yet ended, which SQLite finds by
+# their end date: a unary + keeps its planner from going down the list through the orders'
+# entry index (10,000 look-ups, 2.5 ms a statement), so the list is read only when some order
+# is in force at all, and checked against those few. A shorter list (one entry's refresh) goes
+# through the entry index, whatever the number of orders in force; PostgreSQL plans both itself.
+LONG_LIST = 1_000
+
+
+def _entry_column(alias: str, count: int) -> str:
+    long_list = count >= LONG_LIST and bound_engine().engine_type == "sqlite"
+    return f"+{alias}.entry" if long_list else f"{alias}.entry"
+
+
 _ENDING_KINDS = sorted(kind.value for kind in sanctions.ENDING)
 
 
@@ -89,11 +106,12 @@ async def restrictions(entry_ids: Sequence[int], on: date) -> dict[int, list[hoo
     found: dict[int, list[hooks.Restriction]] = {}
     if not entry_ids:
         return found
-    ids_sql, ids = any_of([int(each) for each in entry_ids])
+    ids_sql, ids = any_of(list(map(int, entry_ids)))
     kinds = ", ".join("{}" for _ in _ENDING_KINDS)
-    rows = await Sanction.raw(
-        _SANCTIONS_IN_FORCE.format(ids=ids_sql, kinds=kinds), ids, *_ENDING_KINDS, on, on, on
+    sanctions_sql = _SANCTIONS_IN_FORCE.format(
+        entry=_entry_column("s", len(entry_ids)), ids=ids_sql, kinds=kinds
     )
+    rows = await Sanction.raw(sanctions_sql, ids, *_ENDING_KINDS, on, on, on)
     for row in rows:
         kind = SanctionKind(row["kind"])
         found.setdefault(row["entry"], []).append(
@@ -105,7 +123,8 @@ async def restrictions(entry_ids: Sequence[int], on: date) -> dict[int, list[hoo
                 decision_url=decision_url(row["number"], row["id"]),
             )
         )
-    interim = await InterimOrder.raw(_INTERIM_IN_FORCE.format(ids=ids_sql), ids, on, on, on)
+    interim_sql = _INTERIM_IN_FORCE.format(entry=_entry_column("o", len(entry_ids)), ids=ids_sql)
+    interim = await InterimOrder.raw(interim_sql, ids, on, on, on)
     for row in interim:
         kind_i = InterimKind(row["kind"])
         found.setdefault(row["entry"], []).append(

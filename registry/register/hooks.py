@@ -85,10 +85,20 @@ RenewalCheck = Callable[[int, int, date, date], Awaitable[list[RenewalShortfall]
 
 async def restrictions_in_force(entry_ids: Sequence[int], on: date) -> dict[int, list[Restriction]]:
     found: dict[int, list[Restriction]] = {entry_id: [] for entry_id in entry_ids}
+    found.update(await restrictions_of(entry_ids, on))
+    return found
+
+
+async def restrictions_of(entry_ids: Sequence[int], on: date) -> dict[int, list[Restriction]]:
+    """:func:`restrictions_in_force` for only the entries with some: for a long list, most of
+    which have none (a bulk check's 10,000 ids, where an empty list for each cost more than the
+    statements that found them)."""
+    found: dict[int, list[Restriction]] = {}
     for domain in active_domains():
         for source in domain.restriction_sources:
             for entry_id, restrictions in (await source(entry_ids, on)).items():
-                found.setdefault(entry_id, []).extend(restrictions)
+                if restrictions:
+                    found.setdefault(entry_id, []).extend(restrictions)
     return found
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from registry.conduct import register_effect, workflow
+from registry.conduct import interim_orders, register_effect, workflow
 from registry.conduct.sanctions import Terms
-from registry.conduct.tables import SanctionKind, Stage
+from registry.conduct.tables import InterimKind, SanctionKind, Stage
 from registry.conduct.workflow import Move, MoveIn
 from registry.config import Settings
 from registry.core import clock
@@ -21,7 +21,7 @@ from registry.core.scheduler import JobContext
 from registry.errors import Conflict
 from registry.register import service as register
 from registry.register.tables import EntryHistory, EntryState, RegisterStatus
-from tests.conduct.helpers import TODAY, case_at, days, people
+from tests.conduct.helpers import TODAY, case_at, days, people, someone_else
 
 
 async def _status(entry_id: int) -> RegisterStatus:
@@ -217,3 +217,30 @@ async def test_a_review_extends_within_the_limit_counted_from_the_start(
     assert shown.ends_on == done.due_on
     assert shown.ends_on is not None
     assert shown.ends_on.year == TODAY.year + 3
+
+
+async def test_a_long_list_of_entries_finds_the_orders_a_short_one_does(engine: Any) -> None:
+    """A bulk check asks for the orders in force on thousands of entries at once, which SQLite
+    reads another way (the list checked only against the orders not yet ended): a sanction and
+    an interim order are found the same either way, and the rest of the list has none."""
+    who = await people()
+    await case_at(Stage.sanction_in_force, who)
+    other = await someone_else(who, "sam@example.org")
+    case_id = await case_at(Stage.investigation, other)
+    await interim_orders.make(
+        case_id,
+        InterimKind.interim_conditions,
+        months=6,
+        conditions="No lone home visits",
+        reason="A risk to the public while the case runs",
+        by=who.adjudicator,
+        version=(await workflow.get_case(case_id)).version,
+    )
+    ids = [who.entry.id, other.entry.id]
+    short = await register_effect.restrictions(ids, TODAY.date())
+    assert [[r.kind.value for r in short[i]] for i in ids] == [
+        ["conditions"],
+        ["interim_conditions"],
+    ]
+    absent = range(10_000_000, 10_000_000 + register_effect.LONG_LIST)
+    assert await register_effect.restrictions([*absent, *ids, *absent], TODAY.date()) == short

@@ -7,11 +7,15 @@ import csv
 import gc
 import hashlib
 import io
-from datetime import date
+import json
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+import msgspec
+import pytest
 
+from registry.core import clock
 from registry.employers import checks
 from registry.employers.checks import MAX_NUMBERS
 from registry.employers.tables import BulkCheck
@@ -315,26 +319,63 @@ async def test_a_change_shows_in_the_very_next_check(client: httpx.AsyncClient) 
     assert third["status"] == "voluntarily_removed"
 
 
-async def test_a_name_is_answered_as_the_public_entry_holds_it(client: httpx.AsyncClient) -> None:
-    """The name and roles are cut from the public entry's text: a name holding quotation marks,
-    the document's own keys and letters beyond ASCII comes back whole, as the lookup shows it."""
-    register = await every_status()
-    secret = await (await employer()).key()
-    number = register.numbers["registered"]
+async def _public_entry(number: str) -> PublicEntry:
     row = (
         await RegisterEntry.select(RegisterEntry.public_document)
         .where(RegisterEntry.registration_number == number)
         .first()
     )
     assert row is not None
-    odd = 'Zoë "Ro,\\"region\\":" O\'Neil,"name":{"x":[1]} 李'
-    public = PublicEntry.model_validate_json(row["public_document"]).model_copy(
-        update={"name": odd}
-    )
-    await RegisterEntry.update({RegisterEntry.public_document: public.model_dump_json()}).where(
+    return PublicEntry.model_validate_json(row["public_document"])
+
+
+async def _store_document(number: str, document: str) -> None:
+    """The entry's public document replaced by ``document``, as it is."""
+    await RegisterEntry.update({RegisterEntry.public_document: document}).where(
         RegisterEntry.registration_number == number
     )
+
+
+async def test_a_name_is_answered_as_the_public_entry_holds_it(client: httpx.AsyncClient) -> None:
+    """The name and roles are cut from the public entry's text: a name holding quotation marks,
+    the document's own keys and letters beyond ASCII comes back whole, as the lookup shows it."""
+    register = await every_status()
+    secret = await (await employer()).key()
+    number = register.numbers["registered"]
+    odd = 'Zoë "Ro,\\"region\\":" O\'Neil,"name":{"x":[1]} 李'
+    public = (await _public_entry(number)).model_copy(update={"name": odd})
+    await _store_document(number, public.model_dump_json())
     result = (await _check(client, secret, [number])).json()["results"][0]
     lookup = (await client.get(f"/api/v1/register/{number}")).json()
     assert result["name"] == odd == lookup["name"]
     assert result["roles"] == lookup["roles"] == [r.model_dump() for r in public.roles]
+
+
+async def test_a_document_as_the_migration_wrote_it_is_answered_alike(
+    client: httpx.AsyncClient,
+) -> None:
+    """The name and roles are cut from the place the register writes them, the same in every
+    document: one rewritten by the migration that added the removal fields (json.dumps, letters
+    beyond ASCII escaped) is answered byte for byte as the register's own; one whose name is
+    elsewhere (a space after the first key) fails loudly rather than answering something else."""
+    register = await every_status()
+    north = await employer()
+    secret = await north.key()
+    number = register.numbers["registered"]
+    own = (await _public_entry(number)).model_copy(update={"name": 'Zoë "Q" 李'}).model_dump_json()
+    migrated = json.dumps(json.loads(own), separators=(",", ":"))
+    assert "\\u00eb" in migrated
+
+    async def answer(document: str) -> bytes:
+        await _store_document(number, document)
+        with clock.frozen_at(datetime(2026, 11, 28, 9, 30, tzinfo=UTC)):
+            response = await _check(client, secret, [number, number.lower()])
+        assert response.status_code == 200, response.text
+        return response.content.split(b',"checked_at"', 1)[1]  # after the check's id
+
+    assert await answer(migrated) == await answer(own)
+    assert json.loads(b'{"checked_at"' + await answer(own))["results"][1]["name"] == 'Zoë "Q" 李'
+    spaced = own.replace('":"', '": "', 1)  # '{"registration_number": "PR…","name":…'
+    await _store_document(number, spaced)
+    with pytest.raises(msgspec.DecodeError):
+        await checks.check([number], checks.Checker(north.organisation.id))
