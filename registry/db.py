@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from types import ModuleType
 from typing import Any, cast
 
 import aiosqlite
@@ -501,7 +502,7 @@ class RegistrySQLiteEngine(SQLiteEngine):
             rows = await self._run_in_existing_connection(transaction.connection, query, list(args))
         else:
             rows = await self._run_in_new_connection(query, list(args))
-        return cast(dict[str, Any] | None, next(iter(rows), None))
+        return cast("dict[str, Any] | None", next(iter(rows), None))
 
     async def _run_in_new_connection(
         self,
@@ -1010,9 +1011,15 @@ def is_sqlite_error(error: BaseException) -> bool:
 
 
 def bound_engine() -> Engine[Any]:
-    from registry import piccolo_conf
+    # Asked several times by every request: the type is a string, not built each time.
+    return cast("Engine[Any]", _piccolo_conf().DB)
 
-    return cast(Engine[Any], piccolo_conf.DB)
+
+@functools.cache
+def _piccolo_conf() -> ModuleType:
+    from registry import piccolo_conf  # imported late: it imports this module
+
+    return piccolo_conf
 
 
 async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:
