@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -455,15 +456,20 @@ async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -
     """The practitioner's own call (the API's and the page's write path): the owner with what
     the date decides (the year declared or not, the pack in force) and the reference items
     named (one read), then the write. On SQLite the read runs in the event loop's thread and the
-    write is a short transaction; on PostgreSQL, where each statement is a round trip, the
-    write is one statement that writes the activity, its links and its audit entry (see
-    :data:`INSERT_ACTIVITY_AND_ENTRY`)."""
+    write is a short transaction. On PostgreSQL, where each statement is a round trip, the read
+    and the write are one statement (:data:`RECORD_IF_SIMPLE`) when every check holds in SQL
+    (the common case); when one does not it writes nothing, and the checks below, on what it
+    read, refuse as they always have, or (a declared year, with a reason) the write is then
+    :data:`INSERT_ACTIVITY_AND_ENTRY`."""
     year = registration_year(data.done_on, calendar)
     wanted_areas, wanted_standards = _wanted(data.practice_areas), _wanted(data.standards)
-    if on_postgres():  # its plan does not depend on the values: planned once, off the pool
-        row = await fetch_one_by_key(
-            OWNER_AND_ITEMS, year, data.done_on, wanted_areas, wanted_standards, account_id
-        )
+    if on_postgres():
+        now = clock.now().astimezone(UTC)
+        row = await _record_if_simple(account_id, data, year, wanted_areas, wanted_standards, now)
+        if row is not None and row.get("activity") is not None:  # every check held, in SQL
+            areas, standards = _checked_items(_items_of(row), wanted_areas, wanted_standards)
+            columns = _columns(data, int(row["pack"]))
+            return _written(int(row["activity"]), data, columns, year, False, areas, standards, now)
     else:
         row = await fetch_one_now(
             _owner_and_items_sqlite(len(wanted_areas), len(wanted_standards)),
@@ -481,11 +487,15 @@ async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -
     _check_date(owner, data.done_on)
     declared = bool(row["declared"])
     reason = _reason_for(year, declared, data.change_reason, calendar)
-    items = json.loads(row["items"]) if row["items"] is not None else []
-    areas, standards = _checked_items(items, wanted_areas, wanted_standards)
+    areas, standards = _checked_items(_items_of(row), wanted_areas, wanted_standards)
     if row["pack"] is None:  # the migration's pack starts in 1900: only a broken database
         raise NotFound(f"No CPD rule pack is in force on {data.done_on.isoformat()}")
     return await _insert(owner, data, year, declared, reason, int(row["pack"]), areas, standards)
+
+
+def _items_of(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reference items named, as the owner's read answers them (JSON rows; NULL: none)."""
+    return json.loads(row["items"]) if row["items"] is not None else []
 
 
 # The owner of an account's CPD record, whether the registration year of the activity's date
@@ -507,11 +517,13 @@ ITEM_ROWS = (
 )
 REFERENCE_ITEMS = ITEM_ROWS.format(areas="IN ({areas})", standards="IN ({standards})")
 # PostgreSQL: the owner's read with the reference items named (as JSON rows) in one statement.
+ITEMS_AS_JSON = (
+    "json_agg(json_build_object('kind', i.kind, 'id', i.id, 'code', i.code,"
+    " 'name', i.name, 'sort_order', i.sort_order, 'active', i.active))"
+)
 OWNER_AND_ITEMS = OWNER_FOR_ACTIVITY.replace(
     " FROM register_entry e",
-    ", (SELECT json_agg("  # noqa: S608 - names, not input
-    "json_build_object('kind', i.kind, 'id', i.id, 'code', i.code,"
-    " 'name', i.name, 'sort_order', i.sort_order, 'active', i.active)) FROM ("
+    f", (SELECT {ITEMS_AS_JSON} FROM ("  # noqa: S608 - names, not input
     + ITEM_ROWS.format(areas="= ANY({}::text[])", standards="= ANY({}::text[])")
     + ") i) AS items FROM register_entry e",
 )
@@ -625,6 +637,20 @@ async def _insert(
         activity_id = await _insert_in_one_statement(values, areas, standards, audited)
     else:
         activity_id = await _insert_in_transaction(values, areas, standards, audited)
+    return _written(activity_id, data, columns, year, declared, areas, standards, now)
+
+
+def _written(
+    activity_id: int,
+    data: ActivityIn,
+    columns: dict[str, Any],
+    year: int,
+    declared: bool,
+    areas: list[dict[str, Any]],
+    standards: list[dict[str, Any]],
+    now: datetime,
+) -> ActivityRecord:
+    """An activity just written (its ``columns`` at ``now``), as ``get`` would answer it."""
     return ActivityRecord(
         id=activity_id,
         title=columns["title"],
@@ -642,7 +668,7 @@ async def _insert(
         peer_reflection=data.peer_reflection,
         peer_role=data.peer_role,
         evidence=[],
-        rule_pack=pack_id,
+        rule_pack=columns["rule_pack"],
         editable=not declared,
         created_at=now,
         updated_at=now,
@@ -708,6 +734,115 @@ async def _insert_in_one_statement(
     )
     assert inserted is not None  # RETURNING always answers a row
     return int(inserted["id"])
+
+
+def _numbered(template: str) -> tuple[str, tuple[str, ...]]:
+    """``template`` with each ``{name}`` made ``{}`` (as :func:`fetch_one` takes them), and the
+    names in order: a value the statement uses twice is passed twice."""
+    parts: list[str] = []
+    names: list[str] = []
+    for literal, field, _spec, _conversion in string.Formatter().parse(template):
+        parts.append(literal)
+        if field is not None:
+            parts.append("{}")
+            names.append(field)
+    return "".join(parts), tuple(names)
+
+
+# Stands for the pack's id in the audited values hashed before the pack is known (it is read
+# in the same statement): the statement puts the id where the mark is, in the changes and in
+# the hashed text, which are then what hashing them with the id would have given (an id is
+# digits, spelled as itself in JSON, and nothing else in either depends on it).
+PACK_MARK = "<the rule pack in force>"
+_APPENDED = ", ".join(
+    "activity.id::text"
+    if name == "target_id"
+    else f"{{{name}_before}} || activity.rule_pack::text || {{{name}_after}}"
+    if name in ("changes", "head")
+    else f"{{{name}}}"
+    for name in audit.APPEND_ARGUMENTS
+)
+_SELECTED = ", ".join(
+    {"practitioner": "found.practitioner", "rule_pack": "found.pack"}.get(name, f"{{{name}}}")
+    for name in ACTIVITY_COLUMNS
+)
+_LINKS = (
+    " {kind}s AS (INSERT INTO cpd_activity_{kind} (activity, {kind})"
+    " SELECT activity.id, items.id FROM activity, items WHERE items.kind = '{kind}'"
+    " ORDER BY array_position({{{kind}s}}::text[], items.code::text)),"
+)
+# PostgreSQL: OWNER_AND_ITEMS and INSERT_ACTIVITY_AND_ENTRY in one statement, one round trip.
+# The activity, its links and its audit entry are written only if every check of ``record``
+# holds: an owner, the date's year not declared, a pack in force, the date neither before the
+# owner joined nor after today, every item named known and active. Either way it answers the
+# owner's row and the items as OWNER_AND_ITEMS does, with the new activity's id (NULL if none);
+# with no owner, one row of NULLs (one row always, as fetch_one_batched needs).
+RECORD_IF_SIMPLE, RECORD_IF_SIMPLE_ARGUMENTS = _numbered(
+    "WITH found AS ("  # noqa: S608 - names, not input
+    + OWNER_FOR_ACTIVITY.format("{year}", "{done_on}", "{account}")
+    + "), items AS ("
+    + ITEM_ROWS.format(
+        areas="= ANY({practice_areas}::text[])", standards="= ANY({standards}::text[])"
+    )
+    + f"), activity AS (INSERT INTO cpd_activity ({', '.join(ACTIVITY_COLUMNS)})"  # noqa: S608
+    f" SELECT {_SELECTED} FROM found"
+    " WHERE NOT found.declared AND found.pack IS NOT NULL"
+    " AND found.registered_since <= {done_on} AND {done_on}::date <= {today}::date"
+    " AND (SELECT count(*) FROM items WHERE items.active) = {wanted}"
+    " RETURNING id, rule_pack),"
+    + _LINKS.format(kind="practice_area")
+    + _LINKS.format(kind="standard")
+    + f" written AS (SELECT activity.id FROM activity, audit_append({_APPENDED}))"  # noqa: S608
+    f" SELECT found.*, (SELECT {ITEMS_AS_JSON} FROM items i) AS items,"
+    " (SELECT written.id FROM written) AS activity FROM (VALUES (1)) AS one (x)"
+    " LEFT JOIN found ON true"
+)
+
+
+async def _record_if_simple(
+    account_id: int,
+    data: ActivityIn,
+    year: int,
+    wanted_areas: list[str],
+    wanted_standards: list[str],
+    now: datetime,
+) -> dict[str, Any] | None:
+    """:data:`RECORD_IF_SIMPLE`'s row for ``record`` (None: the account has no record). The
+    audit entry is hashed here as ``_insert`` hashes it for a year not declared (no reason), but
+    with :data:`PACK_MARK` for the pack; if what was typed holds the mark, nothing is guessed:
+    the row is OWNER_AND_ITEMS's, and ``record`` writes as for any case not simple."""
+    columns = {**_columns(data, 0), "rule_pack": PACK_MARK}
+    audited = _audited(columns, data.practice_areas, data.standards)
+    entry, _ = audit.entry_values("cpd.activity_recorded", TARGET, "", None, audited)
+    appended = audit.database_append(entry, None)
+    changes = appended["changes"].split(PACK_MARK)
+    head = appended["head"].split(PACK_MARK)
+    if len(changes) != 2 or len(head) != 2:
+        return await fetch_one_by_key(
+            OWNER_AND_ITEMS, year, data.done_on, wanted_areas, wanted_standards, account_id
+        )
+    given = {
+        **appended,
+        **columns,
+        "year": year,
+        "account": account_id,
+        "practice_areas": wanted_areas,
+        "standards": wanted_standards,
+        "wanted": len(wanted_areas) + len(wanted_standards),
+        "today": clock.now().date(),
+        "created_at": now,
+        "updated_at": now,
+        "changes_before": changes[0],
+        "changes_after": changes[1],
+        "head_before": head[0],
+        "head_after": head[1],
+    }
+    # Sent with the other activities logged at the same moment: one commit for them all.
+    row = await fetch_one_batched(
+        RECORD_IF_SIMPLE, *(given[name] for name in RECORD_IF_SIMPLE_ARGUMENTS)
+    )
+    assert row is not None  # one row always
+    return row if row["id"] is not None else None
 
 
 async def update(
