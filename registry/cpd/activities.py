@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -736,66 +735,57 @@ async def _insert_in_one_statement(
     return int(inserted["id"])
 
 
-def _numbered(template: str) -> tuple[str, tuple[str, ...]]:
-    """``template`` with each ``{name}`` made ``{}`` (as :func:`fetch_one` takes them), and the
-    names in order: a value the statement uses twice is passed twice."""
-    parts: list[str] = []
-    names: list[str] = []
-    for literal, field, _spec, _conversion in string.Formatter().parse(template):
-        parts.append(literal)
-        if field is not None:
-            parts.append("{}")
-            names.append(field)
-    return "".join(parts), tuple(names)
-
-
 # Stands for the pack's id in the audited values hashed before the pack is known (it is read
-# in the same statement): the statement puts the id where the mark is, in the changes and in
-# the hashed text, which are then what hashing them with the id would have given (an id is
-# digits, spelled as itself in JSON, and nothing else in either depends on it).
+# in the same call): the database puts the id where the mark is, in the changes and in the
+# hashed text, which are then what hashing them with the id would have given (an id is digits,
+# spelled as itself in JSON, and nothing else in either depends on it).
 PACK_MARK = "<the rule pack in force>"
-_APPENDED = ", ".join(
-    "activity.id::text"
-    if name == "target_id"
-    else f"{{{name}_before}} || activity.rule_pack::text || {{{name}_after}}"
-    if name in ("changes", "head")
-    else f"{{{name}}}"
-    for name in audit.APPEND_ARGUMENTS
+# The arguments of the database's cpd_record_if_simple (migration 2026-11-28T11:40:00), in order.
+RECORD_ARGUMENTS = (
+    "year",
+    "done_on",
+    "today",
+    "account",
+    "practice_areas",
+    "standards",
+    "title",
+    "quarters",
+    "activity_type",
+    "participatory",
+    "what_happened",
+    "what_learned",
+    "practice_changed",
+    "reflective",
+    "peer_reflection",
+    "peer_role",
+    "at",
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "changes_before",
+    "changes_after",
+    "client_address",
+    "request_id",
+    "head_before",
+    "head_after",
+    "mid",
+    "tail",
 )
-_SELECTED = ", ".join(
-    {"practitioner": "found.practitioner", "rule_pack": "found.pack"}.get(name, f"{{{name}}}")
-    for name in ACTIVITY_COLUMNS
-)
-_LINKS = (
-    " {kind}s AS (INSERT INTO cpd_activity_{kind} (activity, {kind})"
-    " SELECT activity.id, items.id FROM activity, items WHERE items.kind = '{kind}'"
-    " ORDER BY array_position({{{kind}s}}::text[], items.code::text)),"
-)
-# PostgreSQL: OWNER_AND_ITEMS and INSERT_ACTIVITY_AND_ENTRY in one statement, one round trip.
-# The activity, its links and its audit entry are written only if every check of ``record``
-# holds: an owner, the date's year not declared, a pack in force, the date neither before the
-# owner joined nor after today, every item named known and active. Either way it answers the
-# owner's row and the items as OWNER_AND_ITEMS does, with the new activity's id (NULL if none);
-# with no owner, one row of NULLs (one row always, as fetch_one_batched needs).
-RECORD_IF_SIMPLE, RECORD_IF_SIMPLE_ARGUMENTS = _numbered(
-    "WITH found AS ("  # noqa: S608 - names, not input
-    + OWNER_FOR_ACTIVITY.format("{year}", "{done_on}", "{account}")
-    + "), items AS ("
-    + ITEM_ROWS.format(
-        areas="= ANY({practice_areas}::text[])", standards="= ANY({standards}::text[])"
-    )
-    + f"), activity AS (INSERT INTO cpd_activity ({', '.join(ACTIVITY_COLUMNS)})"  # noqa: S608
-    f" SELECT {_SELECTED} FROM found"
-    " WHERE NOT found.declared AND found.pack IS NOT NULL"
-    " AND found.registered_since <= {done_on} AND {done_on}::date <= {today}::date"
-    " AND (SELECT count(*) FROM items WHERE items.active) = {wanted}"
-    " RETURNING id, rule_pack),"
-    + _LINKS.format(kind="practice_area")
-    + _LINKS.format(kind="standard")
-    + f" written AS (SELECT activity.id FROM activity, audit_append({_APPENDED}))"  # noqa: S608
-    f" SELECT found.*, (SELECT {ITEMS_AS_JSON} FROM items i) AS items,"
-    " (SELECT written.id FROM written) AS activity FROM (VALUES (1)) AS one (x)"
-    " LEFT JOIN found ON true"
+# PostgreSQL: OWNER_AND_ITEMS and INSERT_ACTIVITY_AND_ENTRY in one call, one round trip, made a
+# function so that its plan is kept (the pool's connections plan every statement afresh, ~400 µs
+# of PostgreSQL's CPU for this one). It writes the activity, its links and its audit entry only
+# if every check of ``record`` holds: an owner, the date's year not declared, a pack in force,
+# the date neither before the owner joined nor after today, every item named known and active.
+# Either way it answers the owner's row and the items as OWNER_AND_ITEMS does, with the new
+# activity's id (NULL if none); with no owner, one row of NULLs (one row always, as
+# fetch_one_batched needs).
+RECORD_IF_SIMPLE = (
+    "SELECT entry_id AS id, entry_practitioner AS practitioner,"  # noqa: S608 - names, not input
+    " entry_registered_since AS registered_since, entry_declared AS declared, entry_pack AS pack,"
+    " entry_items AS items, written_id AS activity"
+    f" FROM cpd_record_if_simple({', '.join('{}' for _ in RECORD_ARGUMENTS)})"
 )
 
 
@@ -825,22 +815,18 @@ async def _record_if_simple(
         **appended,
         **columns,
         "year": year,
+        "today": clock.now().date(),
         "account": account_id,
         "practice_areas": wanted_areas,
         "standards": wanted_standards,
-        "wanted": len(wanted_areas) + len(wanted_standards),
-        "today": clock.now().date(),
-        "created_at": now,
-        "updated_at": now,
+        "at": now,
         "changes_before": changes[0],
         "changes_after": changes[1],
         "head_before": head[0],
         "head_after": head[1],
     }
     # Sent with the other activities logged at the same moment: one commit for them all.
-    row = await fetch_one_batched(
-        RECORD_IF_SIMPLE, *(given[name] for name in RECORD_IF_SIMPLE_ARGUMENTS)
-    )
+    row = await fetch_one_batched(RECORD_IF_SIMPLE, *(given[name] for name in RECORD_ARGUMENTS))
     assert row is not None  # one row always
     return row if row["id"] is not None else None
 

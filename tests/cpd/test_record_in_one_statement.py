@@ -21,13 +21,17 @@ from registry.cpd import activities, packs
 from registry.cpd.reference import PRACTICE_AREAS
 from registry.cpd.tables import Activity
 from registry.errors import Conflict, InvalidInput, RegistryError
-from registry.register import renewals
-from registry.register.renewals import Declarations
 from tests.accounts.helpers import user_signed_in_as
-from tests.cpd.helpers import CALENDAR, activity, api_body, log, practitioner_with_record
+from tests.cpd.helpers import (
+    CALENDAR,
+    activity,
+    api_body,
+    declare_the_year,
+    log,
+    practitioner_with_record,
+)
 from tests.cpd.test_packs import pack_in
 from tests.employers.helpers import counting_statements
-from tests.support import exempt_from_cpd
 
 ACTIVITIES = "/api/v1/me/cpd/activities"
 
@@ -114,15 +118,8 @@ async def test_every_refusal_is_as_before_and_stores_nothing(engine: Any) -> Non
 
 async def test_a_declared_year_takes_a_reason_kept_in_the_audit(engine: Any) -> None:
     person = await practitioner_with_record()
-    owner = await activities.owner_of(person.account.id)
-    await exempt_from_cpd(owner.entry_id)
     with clock.frozen_at(datetime(2027, 9, 10, 9, tzinfo=UTC)):
-        await renewals.renew(
-            owner.entry_id,
-            Declarations(character=False),
-            calendar=CALENDAR,
-            by_user_id=person.account.id,
-        )
+        owner = await declare_the_year(person)
         before = await _stored()
         late = {"done_on": date(2027, 9, 1)}
         with pytest.raises(InvalidInput) as reference_path:
