@@ -455,15 +455,20 @@ async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -
     """The practitioner's own call (the API's and the page's write path): the owner with what
     the date decides (the year declared or not, the pack in force) and the reference items
     named (one read), then the write. On SQLite the read runs in the event loop's thread and the
-    write is a short transaction; on PostgreSQL, where each statement is a round trip, the
-    write is one statement that writes the activity, its links and its audit entry (see
-    :data:`INSERT_ACTIVITY_AND_ENTRY`)."""
+    write is a short transaction. On PostgreSQL, where each statement is a round trip, the read
+    and the write are one statement (:data:`RECORD_IF_SIMPLE`) when every check holds in SQL
+    (the common case); when one does not it writes nothing, and the checks below, on what it
+    read, refuse as they always have, or (a declared year, with a reason) the write is then
+    :data:`INSERT_ACTIVITY_AND_ENTRY`."""
     year = registration_year(data.done_on, calendar)
     wanted_areas, wanted_standards = _wanted(data.practice_areas), _wanted(data.standards)
-    if on_postgres():  # its plan does not depend on the values: planned once, off the pool
-        row = await fetch_one_by_key(
-            OWNER_AND_ITEMS, year, data.done_on, wanted_areas, wanted_standards, account_id
-        )
+    if on_postgres():
+        now = clock.now().astimezone(UTC)
+        row = await _record_if_simple(account_id, data, year, wanted_areas, wanted_standards, now)
+        if row is not None and row.get("activity") is not None:  # every check held, in SQL
+            areas, standards = _checked_items(_items_of(row), wanted_areas, wanted_standards)
+            columns = _columns(data, int(row["pack"]))
+            return _written(int(row["activity"]), data, columns, year, False, areas, standards, now)
     else:
         row = await fetch_one_now(
             _owner_and_items_sqlite(len(wanted_areas), len(wanted_standards)),
@@ -481,11 +486,15 @@ async def record(account_id: int, data: ActivityIn, calendar: RenewalCalendar) -
     _check_date(owner, data.done_on)
     declared = bool(row["declared"])
     reason = _reason_for(year, declared, data.change_reason, calendar)
-    items = json.loads(row["items"]) if row["items"] is not None else []
-    areas, standards = _checked_items(items, wanted_areas, wanted_standards)
+    areas, standards = _checked_items(_items_of(row), wanted_areas, wanted_standards)
     if row["pack"] is None:  # the migration's pack starts in 1900: only a broken database
         raise NotFound(f"No CPD rule pack is in force on {data.done_on.isoformat()}")
     return await _insert(owner, data, year, declared, reason, int(row["pack"]), areas, standards)
+
+
+def _items_of(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reference items named, as the owner's read answers them (JSON rows; NULL: none)."""
+    return json.loads(row["items"]) if row["items"] is not None else []
 
 
 # The owner of an account's CPD record, whether the registration year of the activity's date
@@ -507,11 +516,13 @@ ITEM_ROWS = (
 )
 REFERENCE_ITEMS = ITEM_ROWS.format(areas="IN ({areas})", standards="IN ({standards})")
 # PostgreSQL: the owner's read with the reference items named (as JSON rows) in one statement.
+ITEMS_AS_JSON = (
+    "json_agg(json_build_object('kind', i.kind, 'id', i.id, 'code', i.code,"
+    " 'name', i.name, 'sort_order', i.sort_order, 'active', i.active))"
+)
 OWNER_AND_ITEMS = OWNER_FOR_ACTIVITY.replace(
     " FROM register_entry e",
-    ", (SELECT json_agg("  # noqa: S608 - names, not input
-    "json_build_object('kind', i.kind, 'id', i.id, 'code', i.code,"
-    " 'name', i.name, 'sort_order', i.sort_order, 'active', i.active)) FROM ("
+    f", (SELECT {ITEMS_AS_JSON} FROM ("  # noqa: S608 - names, not input
     + ITEM_ROWS.format(areas="= ANY({}::text[])", standards="= ANY({}::text[])")
     + ") i) AS items FROM register_entry e",
 )
@@ -625,6 +636,20 @@ async def _insert(
         activity_id = await _insert_in_one_statement(values, areas, standards, audited)
     else:
         activity_id = await _insert_in_transaction(values, areas, standards, audited)
+    return _written(activity_id, data, columns, year, declared, areas, standards, now)
+
+
+def _written(
+    activity_id: int,
+    data: ActivityIn,
+    columns: dict[str, Any],
+    year: int,
+    declared: bool,
+    areas: list[dict[str, Any]],
+    standards: list[dict[str, Any]],
+    now: datetime,
+) -> ActivityRecord:
+    """An activity just written (its ``columns`` at ``now``), as ``get`` would answer it."""
     return ActivityRecord(
         id=activity_id,
         title=columns["title"],
@@ -642,7 +667,7 @@ async def _insert(
         peer_reflection=data.peer_reflection,
         peer_role=data.peer_role,
         evidence=[],
-        rule_pack=pack_id,
+        rule_pack=columns["rule_pack"],
         editable=not declared,
         created_at=now,
         updated_at=now,
@@ -708,6 +733,102 @@ async def _insert_in_one_statement(
     )
     assert inserted is not None  # RETURNING always answers a row
     return int(inserted["id"])
+
+
+# Stands for the pack's id in the audited values hashed before the pack is known (it is read
+# in the same call): the database puts the id where the mark is, in the changes and in the
+# hashed text, which are then what hashing them with the id would have given (an id is digits,
+# spelled as itself in JSON, and nothing else in either depends on it).
+PACK_MARK = "<the rule pack in force>"
+# The arguments of the database's cpd_record_if_simple (migration 2026-11-28T11:40:00), in order.
+RECORD_ARGUMENTS = (
+    "year",
+    "done_on",
+    "today",
+    "account",
+    "practice_areas",
+    "standards",
+    "title",
+    "quarters",
+    "activity_type",
+    "participatory",
+    "what_happened",
+    "what_learned",
+    "practice_changed",
+    "reflective",
+    "peer_reflection",
+    "peer_role",
+    "at",
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "changes_before",
+    "changes_after",
+    "client_address",
+    "request_id",
+    "head_before",
+    "head_after",
+    "mid",
+    "tail",
+)
+# PostgreSQL: OWNER_AND_ITEMS and INSERT_ACTIVITY_AND_ENTRY in one call, one round trip, made a
+# function so that its plan is kept (the pool's connections plan every statement afresh, ~400 µs
+# of PostgreSQL's CPU for this one). It writes the activity, its links and its audit entry only
+# if every check of ``record`` holds: an owner, the date's year not declared, a pack in force,
+# the date neither before the owner joined nor after today, every item named known and active.
+# Either way it answers the owner's row and the items as OWNER_AND_ITEMS does, with the new
+# activity's id (NULL if none); with no owner, one row of NULLs (one row always, as
+# fetch_one_batched needs).
+RECORD_IF_SIMPLE = (
+    "SELECT entry_id AS id, entry_practitioner AS practitioner,"  # noqa: S608 - names, not input
+    " entry_registered_since AS registered_since, entry_declared AS declared, entry_pack AS pack,"
+    " entry_items AS items, written_id AS activity"
+    f" FROM cpd_record_if_simple({', '.join('{}' for _ in RECORD_ARGUMENTS)})"
+)
+
+
+async def _record_if_simple(
+    account_id: int,
+    data: ActivityIn,
+    year: int,
+    wanted_areas: list[str],
+    wanted_standards: list[str],
+    now: datetime,
+) -> dict[str, Any] | None:
+    """:data:`RECORD_IF_SIMPLE`'s row for ``record`` (None: the account has no record). The
+    audit entry is hashed here as ``_insert`` hashes it for a year not declared (no reason), but
+    with :data:`PACK_MARK` for the pack; if what was typed holds the mark, nothing is guessed:
+    the row is OWNER_AND_ITEMS's, and ``record`` writes as for any case not simple."""
+    columns = {**_columns(data, 0), "rule_pack": PACK_MARK}
+    audited = _audited(columns, data.practice_areas, data.standards)
+    entry, _ = audit.entry_values("cpd.activity_recorded", TARGET, "", None, audited)
+    appended = audit.database_append(entry, None)
+    changes = appended["changes"].split(PACK_MARK)
+    head = appended["head"].split(PACK_MARK)
+    if len(changes) != 2 or len(head) != 2:
+        return await fetch_one_by_key(
+            OWNER_AND_ITEMS, year, data.done_on, wanted_areas, wanted_standards, account_id
+        )
+    given = {
+        **appended,
+        **columns,
+        "year": year,
+        "today": clock.now().date(),
+        "account": account_id,
+        "practice_areas": wanted_areas,
+        "standards": wanted_standards,
+        "at": now,
+        "changes_before": changes[0],
+        "changes_after": changes[1],
+        "head_before": head[0],
+        "head_after": head[1],
+    }
+    # Sent with the other activities logged at the same moment: one commit for them all.
+    row = await fetch_one_batched(RECORD_IF_SIMPLE, *(given[name] for name in RECORD_ARGUMENTS))
+    assert row is not None  # one row always
+    return row if row["id"] is not None else None
 
 
 async def update(

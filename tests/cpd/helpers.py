@@ -9,9 +9,11 @@ from typing import Any
 from registry.accounts.roles import Role
 from registry.cpd import activities
 from registry.cpd.schemas import ActivityIn
-from registry.register.renewals import RenewalCalendar
+from registry.register import renewals
+from registry.register.renewals import Declarations, RenewalCalendar
 from tests.accounts.helpers import SignedIn, user_signed_in_as
 from tests.register.helpers import put_on_register
+from tests.support import exempt_from_cpd
 
 CALENDAR = RenewalCalendar()
 # The tests' today: in registration year 2027 (1 December 2026 to 30 November 2027).
@@ -23,6 +25,20 @@ async def practitioner_with_record(email: str = "pat@example.org") -> SignedIn:
     person = await user_signed_in_as(Role.practitioner, email)
     await put_on_register("Pat", email.split("@")[0].capitalize(), account_id=person.account.id)
     return person
+
+
+async def declare_the_year(person: SignedIn) -> activities.Owner:
+    """``person`` renews (exempt from CPD: the renewal is not what the test is about), which
+    declares the registration year of the clock's day: its CPD is final from then."""
+    owner = await activities.owner_of(person.account.id)
+    await exempt_from_cpd(owner.entry_id)
+    await renewals.renew(
+        owner.entry_id,
+        Declarations(character=False),
+        calendar=CALENDAR,
+        by_user_id=person.account.id,
+    )
+    return owner
 
 
 def activity(**changes: Any) -> ActivityIn:

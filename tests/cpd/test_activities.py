@@ -13,10 +13,7 @@ from registry.core import clock, reference
 from registry.cpd import activities, packs
 from registry.cpd.reference import STANDARDS
 from registry.errors import InvalidInput, NotFound
-from registry.register import renewals
-from registry.register.renewals import Declarations
-from tests.cpd.helpers import CALENDAR, activity, log, practitioner_with_record
-from tests.support import exempt_from_cpd
+from tests.cpd.helpers import CALENDAR, activity, declare_the_year, log, practitioner_with_record
 
 
 def test_registration_years_end_at_the_renewal_deadline() -> None:
@@ -68,15 +65,8 @@ async def test_a_retired_standard_stays_on_an_activity_that_has_it(engine: Any) 
 async def test_a_declared_year_changes_only_with_a_reason_kept_in_the_audit(engine: Any) -> None:
     person = await practitioner_with_record()
     logged = await log(person)
-    owner = await activities.owner_of(person.account.id)
-    await exempt_from_cpd(owner.entry_id)
     with clock.frozen_at(datetime(2027, 9, 10, 9, tzinfo=UTC)):
-        await renewals.renew(
-            owner.entry_id,
-            Declarations(character=False),
-            calendar=CALENDAR,
-            by_user_id=person.account.id,
-        )
+        owner = await declare_the_year(person)
         assert await activities.is_declared(owner, 2027)
         record = await activities.get(person.account.id, logged.id, CALENDAR)
         assert not record.editable

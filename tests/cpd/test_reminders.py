@@ -9,14 +9,10 @@ from typing import Any
 
 from registry.config import Settings
 from registry.core import clock
-from registry.cpd import activities
 from registry.cpd.reminders import queue_shortfall_reminders
 from registry.notifications import emails
 from registry.notifications.tables import OutboxMessage
-from registry.register import renewals
-from registry.register.renewals import Declarations
-from tests.cpd.helpers import CALENDAR, log, practitioner_with_record
-from tests.support import exempt_from_cpd
+from tests.cpd.helpers import CALENDAR, declare_the_year, log, practitioner_with_record
 
 
 async def _reminders() -> list[dict[str, Any]]:
@@ -50,14 +46,7 @@ async def test_those_short_90_days_before_the_deadline_are_reminded_once(
 
     assert await queue_shortfall_reminders(date(2027, 8, 31), CALENDAR) == 0  # 91 days before
     with clock.frozen_at(clock.now().replace(month=9, day=10)):
-        owner = await activities.owner_of(renewed.account.id)
-        await exempt_from_cpd(owner.entry_id)
-        await renewals.renew(
-            owner.entry_id,
-            Declarations(character=False),
-            calendar=CALENDAR,
-            by_user_id=renewed.account.id,
-        )
+        await declare_the_year(renewed)
     assert await queue_shortfall_reminders(date(2027, 9, 1), CALENDAR) == 1  # 90 days before
     assert await queue_shortfall_reminders(date(2027, 9, 1), CALENDAR) == 0  # run again
     assert await queue_shortfall_reminders(date(2027, 10, 15), CALENDAR) == 0  # a later day

@@ -142,7 +142,8 @@ async def every_status() -> Register:
 @contextlib.contextmanager
 def counting_statements() -> Iterator[list[str]]:
     """Every statement sent to either engine inside the block, at the driver's connection (so
-    Piccolo's own, raw SQL and the registry's fast paths are all counted)."""
+    Piccolo's own, raw SQL and the registry's fast paths are all counted). A batch sent in one
+    exchange (asyncpg's ``fetchmany``, :func:`registry.db.fetch_one_batched`) counts once."""
     sent: list[str] = []
     patched: list[tuple[type[Any], str, Any]] = []
 
@@ -158,7 +159,7 @@ def counting_statements() -> Iterator[list[str]]:
 
     for name in ("execute", "execute_fetchall", "executemany"):
         wrap(aiosqlite.Connection, name)
-    for name in ("execute", "fetch", "fetchrow", "fetchval", "executemany"):
+    for name in ("execute", "fetch", "fetchrow", "fetchval", "executemany", "fetchmany"):
         wrap(asyncpg.connection.Connection, name)
     try:
         yield sent
