@@ -310,11 +310,13 @@ async def test_when_a_group_commit_fails_every_write_in_it_fails_and_none_is_sto
 
 @pytest.mark.sqlite_only
 async def test_writes_announced_as_coming_are_committed_together_however_staggered(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Requests still being received when the first write ends join its group: announced
     (write_coming) before their bodies are read, they are waited for, so eight writes that
     reach their transactions several turns of the loop apart share one COMMIT."""
+    # Only the writes coming decide here, however slow the machine: not the wait's bound.
+    monkeypatch.setattr(db, "GROUP_COMMIT_WAIT", 3600.0)
     engine = bound_engine()
     assert isinstance(engine, RegistrySQLiteEngine)
     commits_before = engine.group_commits
@@ -340,7 +342,7 @@ async def test_a_group_waits_for_writes_coming_only_so_long(
     """A write announced that never joins does not hold the group: when it ends without
     writing the group is committed, and one still pending is waited for at most
     GROUP_COMMIT_WAIT."""
-    monkeypatch.setattr(db, "GROUP_COMMIT_WAIT", 0.05)
+    monkeypatch.setattr(db, "GROUP_COMMIT_WAIT", 3600.0)  # first, only the write's end decides
     engine = bound_engine()
     assert isinstance(engine, RegistrySQLiteEngine)
     received = asyncio.Event()
@@ -368,6 +370,7 @@ async def test_a_group_waits_for_writes_coming_only_so_long(
     await pending
     assert engine.group_commits >= 1
 
+    monkeypatch.setattr(db, "GROUP_COMMIT_WAIT", 0.05)  # then the bound, for one that never ends
     waiting = asyncio.create_task(stalled())
     await asyncio.sleep(0)
     loop = asyncio.get_running_loop()
@@ -396,11 +399,13 @@ async def add_batched(given: str, born: date = date(1980, 1, 2)) -> dict[str, ob
 
 @pytest.mark.postgres_only
 async def test_batched_writes_announced_together_are_one_exchange_and_one_commit(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Writes of one statement announced as coming are sent together however staggered:
     one transaction (the same xmin on every row), each answered with its own row, each
     stored when it returns."""
+    # Only the writes coming decide here, however slow the machine: not the wait's bound.
+    monkeypatch.setattr(db, "GROUP_COMMIT_WAIT", 3600.0)
     names = ["Ada", "Bea", "Cy", "Di", "Ed", "Flo", "Gus", "Hal"]
     answers: dict[str, dict[str, object] | None] = {}
 
