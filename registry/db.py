@@ -706,9 +706,9 @@ class RegistryPostgresEngine(PostgresEngine):
         self.pool_size = pool_size
         self._key_readers = _Readers(dsn, KEY_READERS)  # see fetch_one_by_key
         self._range_readers = _Readers(dsn, RANGE_READERS)  # see fetch_all_by_key
-        self._batches: dict[str, _Batch] = {}  # open, by statement (fetch_one_batched)
+        self._batches: dict[str, _Batch] = {}  # waiting to be sent, by statement
+        self._sending_queries: set[str] = set()  # statements with a batch on its way
         self._sending: set[asyncio.Task[None]] = set()
-        self._coming = 0  # writes announced (write_coming) that have not joined a batch yet
 
     async def start(self) -> None:
         # Piccolo passes these through to asyncpg.create_pool.
@@ -781,64 +781,56 @@ class RegistryPostgresEngine(PostgresEngine):
         return [dict(record) for record in records]
 
     async def fetch_one_batched(self, sql: str, *args: Any) -> dict[str, Any] | None:
-        """See :func:`fetch_one_batched`: joins the open batch of the same statement (or opens
-        one), sent once no write announced as coming is still on its way to it, when it holds
-        GROUP_COMMIT_MOST, or GROUP_COMMIT_WAIT after it opened, whichever is first."""
+        """See :func:`fetch_one_batched`: sent at once when no batch of the same statement is
+        on its way to PostgreSQL; otherwise it waits with the others that come meanwhile, and
+        they go together as soon as that one is answered (at most GROUP_COMMIT_MOST a batch)."""
         if self.current_transaction.get() is not None or self.pool is None:
             return await self.fetch_one(sql, *args)
         query = _compile(sql, "postgres")
-        loop = asyncio.get_running_loop()
         batch = self._batches.get(query)
         if batch is None:
             batch = self._batches[query] = _Batch(query)
-            batch.due = loop.call_later(GROUP_COMMIT_WAIT, self._send_batch, query)
-        answer: asyncio.Future[dict[str, Any] | None] = loop.create_future()
+        answer: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
         batch.arguments.append(args)
         batch.answers.append(answer)
-        coming = _COMING.get()
-        if coming is not None and coming.engine is self:
-            coming.arrive()
-        if len(batch.arguments) >= GROUP_COMMIT_MOST:
+        if query not in self._sending_queries:
             self._send_batch(query)
-        elif not self._coming:
-            self._send_when_idle()
         return await answer
 
-    def expect_write(self) -> None:
-        """A write has begun that may join a batch soon (:func:`write_coming`)."""
-        self._coming += 1
-
-    def arrived(self) -> None:
-        """A write announced as coming has joined a batch, or ended without one."""
-        self._coming -= 1
-        if not self._coming and self._batches:
-            self._send_when_idle()
-
-    def _send_when_idle(self) -> None:
-        """Send the open batches two turns of the loop from now unless a write is then coming
-        (as SQLite's group commit is committed): requests started in this turn may join."""
-        loop = asyncio.get_running_loop()
-        loop.call_soon(loop.call_soon, self._send_if_idle)
-
-    def _send_if_idle(self) -> None:
-        if not self._coming:
-            for query in list(self._batches):
-                self._send_batch(query)
-
     def _send_batch(self, query: str) -> None:
+        """The waiting writes of ``query`` (GROUP_COMMIT_MOST at most; the rest wait for it)."""
         batch = self._batches.pop(query, None)
         if batch is None:
             return
-        if batch.due is not None:
-            batch.due.cancel()
+        if len(batch.arguments) > GROUP_COMMIT_MOST:
+            rest = _Batch(
+                query, batch.arguments[GROUP_COMMIT_MOST:], batch.answers[GROUP_COMMIT_MOST:]
+            )
+            self._batches[query] = rest
+            batch = _Batch(
+                query, batch.arguments[:GROUP_COMMIT_MOST], batch.answers[:GROUP_COMMIT_MOST]
+            )
+        self._sending_queries.add(query)
         task = asyncio.ensure_future(self._run_batch(batch))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+
+    def _batch_answered(self, query: str) -> None:
+        """A batch of ``query`` is answered: the writes that came meanwhile go now."""
+        self._sending_queries.discard(query)
+        if query in self._batches:
+            self._send_batch(query)
 
     async def _run_batch(self, batch: _Batch) -> None:
         """The batch's statements in one pipelined exchange, atomic (asyncpg's ``fetchmany``:
         one implicit transaction, so one commit for them all). When PostgreSQL refuses it,
         nothing of it was stored: each statement is sent again alone, for its own answer."""
+        try:
+            await self._send_and_answer(batch)
+        finally:
+            self._batch_answered(batch.query)
+
+    async def _send_and_answer(self, batch: _Batch) -> None:
         assert self.pool is not None
         try:
             async with self.pool.acquire() as connection:
@@ -873,8 +865,6 @@ class RegistryPostgresEngine(PostgresEngine):
             _answer(answer, dict(row))
 
     async def stop(self) -> None:
-        for query in list(self._batches):
-            self._send_batch(query)
         while self._sending:
             await asyncio.gather(*self._sending, return_exceptions=True)
         await self._key_readers.stop()
@@ -890,7 +880,6 @@ class _Batch:
     query: str
     arguments: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
     answers: list[asyncio.Future[dict[str, Any] | None]] = dataclasses.field(default_factory=list)
-    due: asyncio.TimerHandle | None = None
 
 
 def _answer(
@@ -1064,7 +1053,7 @@ async def fetch_all_now(sql: str, *args: Any) -> list[dict[str, Any]]:
 
 @dataclass
 class _Coming:
-    engine: RegistrySQLiteEngine | RegistryPostgresEngine
+    engine: RegistrySQLiteEngine
     arrived: bool = False
 
     def arrive(self) -> None:
@@ -1083,17 +1072,12 @@ _COMING: contextvars.ContextVar[_Coming | None] = contextvars.ContextVar("coming
 def write_coming() -> Iterator[None]:
     """Around a request's write, from before its body is read: on SQLite the open group commit
     waits for it to join (at most GROUP_COMMIT_WAIT), so that writes received together are
-    committed together; on PostgreSQL the open batch of :func:`fetch_one_batched` waits for it
-    the same way. Without it a group was committed two turns of the loop after its first
+    committed together. Without it a group was committed two turns of the loop after its first
     member, before the requests still being received (each a few turns of the loop behind)
-    could join: served, nearly every group held one write. Before the engine starts it does
-    nothing."""
+    could join: served, nearly every group held one write. Elsewhere (PostgreSQL, or before
+    the engine starts) it does nothing: there :func:`fetch_one_batched` needs no announcing."""
     engine = bound_engine()
-    if not isinstance(engine, RegistrySQLiteEngine | RegistryPostgresEngine) or (
-        engine._write_lock is None
-        if isinstance(engine, RegistrySQLiteEngine)
-        else engine.pool is None
-    ):
+    if not isinstance(engine, RegistrySQLiteEngine) or engine._write_lock is None:
         yield
         return
     coming = _Coming(engine)
@@ -1108,13 +1092,15 @@ def write_coming() -> Iterator[None]:
 
 async def fetch_one_batched(sql: str, *args: Any) -> dict[str, Any] | None:
     """:func:`fetch_one` for a write of one statement that answers exactly one row (an
-    ``INSERT ... RETURNING``), outside a transaction. On PostgreSQL it is sent with the other
-    writes of the same statement made at the same moment as one pipelined, atomic exchange
+    ``INSERT ... RETURNING``), outside a transaction. On PostgreSQL, group commit: a write sent
+    while another batch of the same statement is on its way waits, and the writes that came
+    meanwhile go together, as one pipelined, atomic exchange, as soon as that one is answered
     (:meth:`RegistryPostgresEngine.fetch_one_batched`): one round trip and one commit, one flush
-    of the WAL, for them all. An audited write holds the audit chain's lock until its commit has
-    flushed, so one at a time they were bounded by the disk's flushes (~1,600 a second here)
-    however little else they cost. Writes announced with :func:`write_coming` are waited for,
-    as SQLite's group commit waits for them. On SQLite it is :func:`fetch_one`."""
+    of the WAL, for them all, and the service's CPU works on the next requests while PostgreSQL
+    runs a batch. An audited write holds the audit chain's lock until its commit has flushed, so
+    one at a time they were bounded by the disk's flushes (~1,600 a second here) however little
+    else they cost. A write with nothing on its way is sent at once. On SQLite it is
+    :func:`fetch_one`."""
     engine = bound_engine()
     if isinstance(engine, RegistryPostgresEngine):
         return await engine.fetch_one_batched(sql, *args)

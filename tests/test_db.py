@@ -383,78 +383,101 @@ async def test_a_group_waits_for_writes_coming_only_so_long(
         await waiting
 
 
+# Each write first waits for a shared hold of an advisory lock: a test holding it exclusively
+# keeps the batch that carries the first write on its way to PostgreSQL for as long as it likes.
+HELD = 4242
 INSERT_PRACTITIONER = (
     "INSERT INTO register_practitioner"
     " (given_names, family_name, search_name, date_of_birth, created_at)"
-    " VALUES ({}, {}, {}, {}, {}) RETURNING id, xmin::text AS transaction"
+    " SELECT {}, {}, {}, {}, {} FROM (SELECT pg_advisory_xact_lock_shared(4242)) AS held"
+    " RETURNING id, xmin::text AS transaction"
 )
 
 
-async def add_batched(given: str, born: date = date(1980, 1, 2)) -> dict[str, object] | None:
+async def add_batched(given: str) -> dict[str, object] | None:
     name = f"{given} Byron"
     return await fetch_one_batched(
-        INSERT_PRACTITIONER, given, "Byron", name.lower(), born, datetime.now(UTC)
+        INSERT_PRACTITIONER, given, "Byron", name.lower(), date(1980, 1, 2), datetime.now(UTC)
     )
 
 
+@contextlib.asynccontextmanager
+async def batch_on_its_way() -> AsyncIterator[asyncio.Task[dict[str, object] | None]]:
+    """A first write sent and held on its way (PostgreSQL waits for the lock this holds) while
+    the block runs; answered after it."""
+    url = os.environ["REGISTRY_TEST_POSTGRES_URL"]
+    holder = await asyncpg.connect(url)
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", HELD)
+        first = asyncio.create_task(add_batched("First"))
+        await asyncio.sleep(0)  # it is sent: the statement's batch is on its way
+        try:
+            yield first
+        finally:
+            await holder.execute("SELECT pg_advisory_unlock($1)", HELD)
+        await first
+    finally:
+        await holder.close()
+
+
 @pytest.mark.postgres_only
-async def test_batched_writes_announced_together_are_one_exchange_and_one_commit(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+async def test_writes_made_while_a_batch_is_on_its_way_go_together_after_it(
+    client: httpx.AsyncClient,
 ) -> None:
-    """Writes of one statement announced as coming are sent together however staggered:
-    one transaction (the same xmin on every row), each answered with its own row, each
-    stored when it returns."""
-    # Only the writes coming decide here, however slow the machine: not the wait's bound.
-    monkeypatch.setattr(db, "GROUP_COMMIT_WAIT", 3600.0)
-    names = ["Ada", "Bea", "Cy", "Di", "Ed", "Flo", "Gus", "Hal"]
+    """Group commit on PostgreSQL: the writes made while a batch of the same statement is on its
+    way wait for it, then go as one exchange (one transaction: the same xmin on every row),
+    each answered with its own row and stored when it returns."""
+    names = ["Ada", "Bea", "Cy", "Di", "Ed", "Flo", "Gus"]
     answers: dict[str, dict[str, object] | None] = {}
 
-    async def request(turns: int, given: str) -> None:
-        with write_coming():
-            for _ in range(turns):  # the body arriving, a turn of the loop at a time
-                await asyncio.sleep(0)
-            answers[given] = await add_batched(given)
+    async def request(given: str) -> None:
+        answers[given] = await add_batched(given)
         assert await elsewhere(BY_NAME, f"{given.lower()} byron") == {
             "given_names": given,
             "family_name": "Byron",
         }
 
-    await asyncio.gather(*(request(3 * number, name) for number, name in enumerate(names)))
+    async with batch_on_its_way() as first:
+        waiting = [asyncio.create_task(request(name)) for name in names]
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not any(task.done() for task in waiting)  # held behind the first batch
+    await asyncio.gather(*waiting)
 
+    together = {answer["transaction"] for answer in answers.values() if answer}
+    assert len(together) == 1
+    assert first.result() is not None
+    assert first.result()["transaction"] not in together  # type: ignore[index]
     assert len({answer["id"] for answer in answers.values() if answer}) == len(names)
-    assert len({answer["transaction"] for answer in answers.values() if answer}) == 1
-    assert await Practitioner.count() == len(names)
+    assert await Practitioner.count() == len(names) + 1
 
 
 @pytest.mark.postgres_only
 async def test_a_refused_write_in_a_batch_fails_alone(client: httpx.AsyncClient) -> None:
-    """PostgreSQL refuses one write of the batch (a name longer than its column): nothing of
-    the batch was stored, so each is sent again alone, and only that one fails."""
+    """PostgreSQL refuses one write of a batch (a name longer than its column): nothing of the
+    batch was stored, so each is sent again alone, and only that one fails."""
+    async with batch_on_its_way():
+        outcomes = asyncio.gather(
+            add_batched("Ada"), add_batched("X" * 1000), add_batched("Bea"), return_exceptions=True
+        )
+        await asyncio.sleep(0)
+    done = await outcomes
 
-    async def request(given: str) -> dict[str, object] | None:
-        with write_coming():
-            await asyncio.sleep(0)
-            return await add_batched(given)
-
-    outcomes = await asyncio.gather(
-        request("Ada"), request("X" * 1000), request("Bea"), return_exceptions=True
-    )
-
-    assert isinstance(outcomes[0], dict)
-    assert isinstance(outcomes[1], asyncpg.PostgresError)
-    assert isinstance(outcomes[2], dict)
-    assert outcomes[0]["transaction"] != outcomes[2]["transaction"]  # sent again, each alone
+    assert isinstance(done[0], dict)
+    assert isinstance(done[1], asyncpg.PostgresError)
+    assert isinstance(done[2], dict)
+    assert done[0]["transaction"] != done[2]["transaction"]  # sent again, each alone
     assert sorted(str(row["given_names"]) for row in await Practitioner.select()) == [
         "Ada",
         "Bea",
+        "First",
     ]
 
 
 @pytest.mark.postgres_only
-async def test_a_write_nobody_announced_is_sent_at_once(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+async def test_a_write_with_nothing_on_its_way_is_sent_at_once(
+    client: httpx.AsyncClient,
 ) -> None:
-    monkeypatch.setattr(db, "GROUP_COMMIT_WAIT", 3600.0)  # were it held, it would be for good
     async with asyncio.timeout(30):
         answer = await add_batched("Ada")
     assert answer is not None
