@@ -303,10 +303,8 @@ class RegistrySQLiteEngine(SQLiteEngine):
     def _commit_group_when_due(self) -> None:
         """The open group has waited long enough for the writes coming: committed now, or by
         the member that holds the lease when it ends."""
-        self._group_due = None
-        lock = self._write_lock
-        if self._group is not None and lock is not None and not lock.locked():
-            self._commit_group()
+        self._group_due = None  # so no write coming holds it any longer
+        self._commit_group_if_idle()
 
     def expect_write(self) -> None:
         """A write has begun that will join the group soon (:func:`write_coming`)."""

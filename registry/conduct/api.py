@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-import pydantic_core
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
@@ -64,7 +63,7 @@ from registry.register import evidence, numbers
 from registry.register.api import RegistrationNumber
 from registry.register.evidence import EvidenceUpload, download
 from registry.web.errors import problem
-from registry.web.fastpath import Answer, refused
+from registry.web.fastpath import Answer, created, refused
 from registry.web.inputs import LARGEST_ID, PageNumber, RowId
 
 RAISED = (
@@ -164,9 +163,7 @@ async def concern_raise_answer(body: bytes, scope: Scope) -> Answer | None:
         return refused(limited, scope)
     except Exception:  # refused or failed, so not stored: the framework answers it in its words
         return None
-    encoded = pydantic_core.to_json(RaisedOut(reference=raised.reference, message=RAISED))
-    length = (b"content-length", str(len(encoded)).encode())
-    return Answer(HTTP_201_CREATED, [(b"content-type", b"application/json"), length], encoded)
+    return created(RaisedOut(reference=raised.reference, message=RAISED))
 
 
 class ConcernController(Controller):

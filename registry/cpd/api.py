@@ -32,7 +32,7 @@ from registry.cpd.schemas import (
 from registry.register import evidence
 from registry.register.evidence import EvidenceUpload, download
 from registry.register.renewals import RenewalCalendar
-from registry.web.fastpath import Answer
+from registry.web.fastpath import Answer, created
 from registry.web.inputs import YEARS, RowId
 
 AnyRequest = Request[Any, Any, Any]
@@ -86,9 +86,7 @@ async def activity_create_answer(body: bytes, scope: Scope) -> Answer | None:
         )
     except Exception:  # refused or failed, so not stored: the framework answers it in its words
         return None
-    encoded = pydantic_core.to_json(activity_out(record))
-    length = (b"content-length", str(len(encoded)).encode())
-    return Answer(HTTP_201_CREATED, [(b"content-type", b"application/json"), length], encoded)
+    return created(activity_out(record))
 
 
 def activity_out(record: activities.ActivityRecord) -> ActivityOut:

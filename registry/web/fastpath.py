@@ -32,9 +32,12 @@ from __future__ import annotations
 import gzip
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
+import pydantic_core
 from litestar.enums import ScopeType
+from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import (
     ASGIApp,
     HTTPResponseBodyEvent,
@@ -208,6 +211,13 @@ def _replay(received: list[ReceiveMessage], receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+def created(content: Any) -> Answer:
+    """``201 Created`` with ``content`` (a pydantic model) as the framework encodes it."""
+    body = pydantic_core.to_json(content)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    return Answer(HTTP_201_CREATED, headers, body)
 
 
 def refused(exc: RegistryError, scope: Scope) -> Answer:
