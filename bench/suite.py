@@ -65,6 +65,9 @@ class Row:
     detail: str
     engine: str = ""  # filled in by the suite
     measured: str = ""  # the run's date, filled in by the suite
+    # The module that measured it, filled in by the suite: one issue row may be measured by two
+    # modules (P7: a worker under the P1 load, and the import), each kept as its own row.
+    source: str = ""
 
 
 class Measure(Protocol):
@@ -123,7 +126,7 @@ def run(engines: Sequence[str], *, quick: bool, only: set[str]) -> tuple[list[Ro
                 continue
             log(f"{module.path} on {engine}: {time.perf_counter() - started:.0f} s")
             rows += [
-                replace(row, engine=engine, measured=today)
+                replace(row, engine=engine, measured=today, source=module.path)
                 for row in found
                 if not only or row.id in only
             ]
@@ -143,9 +146,9 @@ def result(row: Row) -> str:
     return {None: "not timed", True: "**pass**", False: "**FAIL**"}[row.passed]
 
 
-def order(row: Row) -> tuple[int, str, str]:
+def order(row: Row) -> tuple[int, str, str, str]:
     digits = "".join(ch for ch in row.id if ch.isdigit())
-    return (int(digits or 0), row.id, row.engine)
+    return (int(digits or 0), row.id, row.engine, row.source)
 
 
 def table(rows: Sequence[Row], *, detail: bool) -> list[str]:
@@ -178,19 +181,26 @@ def plain(rows: Sequence[Row]) -> str:
 
 
 def merged(rows: Sequence[Row], path: Path = STORE) -> list[Row]:
-    """The rows of earlier runs, each replaced by this run's row of the same id and engine."""
+    """The rows of earlier runs, each replaced by this run's row of the same id, engine and
+    module."""
     earlier = [Row(**item) for item in json.loads(path.read_text())] if path.exists() else []
-    fresh = {(row.id, row.engine) for row in rows}
-    kept = [row for row in earlier if (row.id, row.engine) not in fresh]
+    fresh = {(row.id, row.engine, row.source) for row in rows}
+    kept = [row for row in earlier if (row.id, row.engine, row.source) not in fresh]
     return sorted([*kept, *rows], key=order)
 
 
 def notes() -> list[str]:
-    """Each module's ``NOTES`` (row id to a paragraph: where the time goes), as list items."""
-    found: dict[str, str] = {}
+    """Each module's ``NOTES`` (row id to a paragraph: where the time goes), as list items; a
+    row measured by two modules (P7) has a note from each, named by its module."""
+    found: list[tuple[str, str, str]] = []
     for module in MODULES:
-        found.update(getattr(importlib.import_module(module.path), "NOTES", {}))
-    return [f"- **{row_id}.** {text}" for row_id, text in sorted(found.items())]
+        given = getattr(importlib.import_module(module.path), "NOTES", {})
+        found += [(row_id, module.path, text) for row_id, text in given.items()]
+    shared = {row_id for row_id, *_ in found if sum(1 for other in found if other[0] == row_id) > 1}
+    return [
+        f"- **{row_id}{f' ({path})' if row_id in shared else ''}.** {text}"
+        for row_id, path, text in sorted(found)
+    ]
 
 
 def machine_line() -> str:

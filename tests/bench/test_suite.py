@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 from dataclasses import asdict
 from pathlib import Path
 
@@ -46,8 +47,8 @@ def test_quick_run_goes_through_every_module_and_writes_nothing(engine: str) -> 
     assert {path: path.stat().st_mtime_ns for path in written} == written
 
 
-def _row(row_id: str, engine: str, figure: float, measured: str) -> Row:
-    return Row(row_id, "w", "m", figure, "≥ 0.3", figure >= 0.3, "d", engine, measured)
+def _row(row_id: str, engine: str, figure: float, measured: str, source: str = "m") -> Row:
+    return Row(row_id, "w", "m", figure, "≥ 0.3", figure >= 0.3, "d", engine, measured, source)
 
 
 def test_a_later_run_replaces_only_its_own_rows(tmp_path: Path) -> None:
@@ -61,6 +62,43 @@ def test_a_later_run_replaces_only_its_own_rows(tmp_path: Path) -> None:
     assert [(r.id, r.engine, r.figure) for r in later] == [
         ("P4", "any", 1.0),
         ("P6", "sqlite", 0.5),
+    ]
+
+
+def test_one_row_measured_by_two_modules_keeps_both(tmp_path: Path) -> None:
+    """P7 is a worker's memory under load (bench.throughput) and the import's (bench.import_bench):
+    a run of one must not drop the other's figure."""
+    store = tmp_path / "suite.json"
+    worker = _row("P7", "sqlite", 120.0, "2026-11-01", "bench.throughput")
+    store.write_text(json.dumps([asdict(worker)]))
+    later = suite.merged([_row("P7", "sqlite", 150.0, "2026-11-02", "bench.import_bench")], store)
+    assert sorted((r.source, r.figure) for r in later) == [
+        ("bench.import_bench", 150.0),
+        ("bench.throughput", 120.0),
+    ]
+    again = suite.merged([_row("P7", "sqlite", 110.0, "2026-11-03", "bench.throughput")], store)
+    assert [(r.source, r.figure) for r in again] == [("bench.throughput", 110.0)]
+
+
+def test_the_notes_keep_each_modules_note_for_a_shared_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, notes in {
+        "bench_load": {"P1": "lookup", "P7": "a worker"},
+        "bench_import": {"P7": "the import"},
+    }.items():
+        module = types.ModuleType(name)
+        module.NOTES = notes  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(
+        suite,
+        "MODULES",
+        (suite.Module("bench_load", ("P1", "P7")), suite.Module("bench_import", ("P7",))),
+    )
+    assert suite.notes() == [
+        "- **P1.** lookup",
+        "- **P7 (bench_import).** the import",
+        "- **P7 (bench_load).** a worker",
     ]
 
 
