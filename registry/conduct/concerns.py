@@ -391,32 +391,34 @@ async def raise_concern(
         )
         if raised is not None:
             return raised
-    category_ids = await _categories(concern.categories)
-    if len(attachments) > MAX_ATTACHMENTS:
-        raise InvalidInput(f"Attach {MAX_ATTACHMENTS} files or fewer", field="attachments")
-    entry_id = await _entry_for(about_number)
-    moment = clock.now().astimezone(UTC)
-    reference = references.new_reference()
-    values: dict[str, Any] = {
-        "reference": reference,
-        "about_number": about_number,
-        "about_name": about_name,
-        "about_workplace": about_workplace,
-        "what_happened": what,
-        "happened_on": concern.happened_on,
-        "happened_when": when,
-        "relationship": relationship.value,
-        "raiser_name": raiser_name,
-        "raiser_email": raiser_email.casefold(),
-        "raiser_phone": raiser_phone,
-        "consent_to_share": concern.consent_to_share,
-        "raised_by": raised_by,
-        "raised_at": moment,
-    }
-    email = _email(raiser_email, raiser_name, reference) if raiser_email else None
-    # One transaction: the attempt is counted first, and kept (with the refusal's audit entry)
-    # when it is one too many, without the concern.
+    # One transaction, from the reads the checks need (on SQLite they run on the write's
+    # connection, whose pages are warm: the read connection's cache is dropped whenever
+    # another connection commits). The attempt is counted first, and kept (with the
+    # refusal's audit entry) when it is one too many, without the concern.
     async with short_transaction():
+        category_ids = await _categories(concern.categories)
+        if len(attachments) > MAX_ATTACHMENTS:
+            raise InvalidInput(f"Attach {MAX_ATTACHMENTS} files or fewer", field="attachments")
+        entry_id = await _entry_for(about_number)
+        moment = clock.now().astimezone(UTC)
+        reference = references.new_reference()
+        values: dict[str, Any] = {
+            "reference": reference,
+            "about_number": about_number,
+            "about_name": about_name,
+            "about_workplace": about_workplace,
+            "what_happened": what,
+            "happened_on": concern.happened_on,
+            "happened_when": when,
+            "relationship": relationship.value,
+            "raiser_name": raiser_name,
+            "raiser_email": raiser_email.casefold(),
+            "raiser_phone": raiser_phone,
+            "consent_to_share": concern.consent_to_share,
+            "raised_by": raised_by,
+            "raised_at": moment,
+        }
+        email = _email(raiser_email, raiser_name, reference) if raiser_email else None
         if client_address is not None and await _over_limit(
             client_address, "", CONCERNS_PER_ADDRESS, moment
         ):
