@@ -331,7 +331,9 @@ async def raise_concern(
     ``client_address``: sent without an account from there, so counted against its limit
     (once the concern is found well formed). Every refusal but one stores nothing; that one,
     TooManyRequests, keeps the attempt (and its audit entry) it refuses, so whoever answers it
-    must not call this again for the same request (conduct/api.py's fast path answers it)."""
+    must not call this again for the same request (conduct/api.py's fast path answers it).
+    On PostgreSQL the database work is one call (:data:`RAISE_IF_SIMPLE`) when it can decide
+    everything; otherwise, and on SQLite, it is the short transaction below."""
     relationship = _relationship(concern.relationship)
     if relationship is Relationship.regulator and not own_motion:
         raise InvalidInput(
