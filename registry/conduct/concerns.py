@@ -39,9 +39,11 @@ from registry.db import (
     bound_engine,
     fetch_all_now,
     fetch_one,
+    fetch_one_batched,
     fetch_one_now,
     lock_key,
     lock_row,
+    on_postgres,
     serialise_on,
     short_transaction,
     transaction,
@@ -289,8 +291,12 @@ CHOSEN_CATEGORIES = ACTIVE_CATEGORIES + " AND code IN "
 ENTRY_BY_NUMBER = "SELECT id FROM register_entry WHERE registration_number = {}"
 
 
+def _chosen(codes: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(code.strip() for code in codes))
+
+
 async def _categories(codes: Sequence[str]) -> list[int]:
-    chosen = list(dict.fromkeys(code.strip() for code in codes))
+    chosen = _chosen(codes)
     if not chosen:
         raise InvalidInput("Choose at least one kind of concern", field="categories")
     # Only the chosen ones; every kind is read only to name them when one is unknown.
@@ -325,7 +331,9 @@ async def raise_concern(
     ``client_address``: sent without an account from there, so counted against its limit
     (once the concern is found well formed). Every refusal but one stores nothing; that one,
     TooManyRequests, keeps the attempt (and its audit entry) it refuses, so whoever answers it
-    must not call this again for the same request (conduct/api.py's fast path answers it)."""
+    must not call this again for the same request (conduct/api.py's fast path answers it).
+    On PostgreSQL the database work is one call (:data:`RAISE_IF_SIMPLE`) when it can decide
+    everything; otherwise, and on SQLite, it is the short transaction below."""
     relationship = _relationship(concern.relationship)
     if relationship is Relationship.regulator and not own_motion:
         raise InvalidInput(
@@ -360,43 +368,59 @@ async def raise_concern(
             field="raiser_email",
         )
     raiser_phone = _line(concern.raiser_phone, "your phone number", "raiser_phone", 40)
-    category_ids = await _categories(concern.categories)
     attachments = list(dict.fromkeys(concern.attachments))
-    if len(attachments) > MAX_ATTACHMENTS:
-        raise InvalidInput(f"Attach {MAX_ATTACHMENTS} files or fewer", field="attachments")
-    entry_id = await _entry_for(about_number)
-    moment = clock.now().astimezone(UTC)
-    reference = references.new_reference()
-    values: dict[str, Any] = {
-        "reference": reference,
-        "about_number": about_number,
-        "about_name": about_name,
-        "about_workplace": about_workplace,
-        "what_happened": what,
-        "happened_on": concern.happened_on,
-        "happened_when": when,
-        "relationship": relationship.value,
-        "raiser_name": raiser_name,
-        "raiser_email": raiser_email.casefold(),
-        "raiser_phone": raiser_phone,
-        "consent_to_share": concern.consent_to_share,
-        "raised_by": raised_by,
-        "raised_at": moment,
-    }
-    email = (
-        notifications.email_insert(
+    if on_postgres():
+        raised = await _raise_if_simple(
+            {
+                "about_number": about_number,
+                "about_name": about_name,
+                "about_workplace": about_workplace,
+                "what_happened": what,
+                "happened_on": concern.happened_on,
+                "happened_when": when,
+                "relationship": relationship.value,
+                "raiser_name": raiser_name,
+                "raiser_email": raiser_email.casefold(),
+                "raiser_phone": raiser_phone,
+                "consent_to_share": concern.consent_to_share,
+                "raised_by": raised_by,
+            },
             raiser_email,
-            "conduct_concern_received",
-            {"name": raiser_name, "reference": reference, "path": "/raise-a-concern"},
-            subject=f"We have received your concern {reference}",
-            key=f"conduct-concern:{reference}",
+            _chosen(concern.categories),
+            attachments,
+            own_motion=own_motion,
+            client_address=client_address,
         )
-        if raiser_email
-        else None
-    )
-    # One transaction: the attempt is counted first, and kept (with the refusal's audit entry)
-    # when it is one too many, without the concern.
+        if raised is not None:
+            return raised
+    # One transaction, from the reads the checks need (on SQLite they run on the write's
+    # connection, whose pages are warm: the read connection's cache is dropped whenever
+    # another connection commits). The attempt is counted first, and kept (with the
+    # refusal's audit entry) when it is one too many, without the concern.
     async with short_transaction():
+        category_ids = await _categories(concern.categories)
+        if len(attachments) > MAX_ATTACHMENTS:
+            raise InvalidInput(f"Attach {MAX_ATTACHMENTS} files or fewer", field="attachments")
+        entry_id = await _entry_for(about_number)
+        moment = clock.now().astimezone(UTC)
+        reference = references.new_reference()
+        values: dict[str, Any] = {
+            "reference": reference,
+            "about_number": about_number,
+            "about_name": about_name,
+            "about_workplace": about_workplace,
+            "what_happened": what,
+            "happened_on": concern.happened_on,
+            "happened_when": when,
+            "relationship": relationship.value,
+            "raiser_name": raiser_name,
+            "raiser_email": raiser_email.casefold(),
+            "raiser_phone": raiser_phone,
+            "consent_to_share": concern.consent_to_share,
+            "raised_by": raised_by,
+            "raised_at": moment,
+        }
+        email = _email(raiser_email, raiser_name, reference) if raiser_email else None
         if client_address is not None and await _over_limit(
             client_address, "", CONCERNS_PER_ADDRESS, moment
         ):
@@ -417,16 +441,186 @@ async def raise_concern(
                 "conduct.concern_raised",
                 "conduct_case",
                 case_reference,
-                after={
-                    "concern": reference,
-                    "relationship": relationship.value,
-                    "identified": entry_id is not None,
-                    "own_motion": own_motion,
-                },
+                after=_audited(reference, relationship.value, entry_id is not None, own_motion),
             )
     if limited:
         raise TooManyRequests(TOO_MANY_CONCERNS, retry_after=int(ATTEMPT_WINDOW.total_seconds()))
     return Raised(reference, case_id, case_reference, entry_id is None)
+
+
+def _audited(reference: str, relationship: str, identified: bool, own_motion: bool) -> Any:
+    """What the audit trail keeps of a concern raised (``conduct.concern_raised``)."""
+    return {
+        "concern": reference,
+        "relationship": relationship,
+        "identified": identified,
+        "own_motion": own_motion,
+    }
+
+
+# The arguments of the database's conduct_raise_if_simple (migration 2026-11-28T14:00:00), in
+# order.
+RAISE_ARGUMENTS = (
+    "codes",
+    "number",
+    "limit_key",
+    "lock_key",
+    "since",
+    "most",
+    "reference",
+    "received",
+    "closed",
+    "moment",
+    "about_number",
+    "about_name",
+    "about_workplace",
+    "what_happened",
+    "happened_on",
+    "happened_when",
+    "relationship",
+    "raiser_name",
+    "raiser_email",
+    "raiser_phone",
+    "consent_to_share",
+    "raised_by",
+    "attachments",
+    "event_by",
+    "event_label",
+    "event_at",
+    "event_details",
+    "email_recipient",
+    "email_body",
+    "email_key",
+    "email_at",
+    "email_template",
+    "email_subject",
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "client_address",
+    "request_id",
+    "mid",
+    "tail",
+    "changes_identified",
+    "head_identified",
+    "changes_unidentified",
+    "head_unidentified",
+)
+# PostgreSQL: the whole of raise_concern's database work in one call, one round trip: the kinds
+# chosen and the practitioner read, the attempt counted, the case found (the entry held) or
+# opened, the concern, its kinds and attachments, the case's event, the email and the audit
+# entry written. It writes nothing when it cannot decide as the step-by-step path would (an
+# unknown kind, one attempt too many, a lock held elsewhere: ``outcome`` says which), and that
+# path then runs as it always has.
+RAISE_IF_SIMPLE = (
+    "SELECT outcome, case_id, case_reference, new_case, identified"  # noqa: S608 - names
+    f" FROM conduct_raise_if_simple({', '.join('{}' for _ in RAISE_ARGUMENTS)})"
+)
+
+
+async def _raise_if_simple(
+    values: dict[str, Any],
+    raiser_email: str,
+    chosen: list[str],
+    attachments: list[int],
+    *,
+    own_motion: bool,
+    client_address: str | None,
+) -> Raised | None:
+    """:func:`raise_concern` in one call (:data:`RAISE_IF_SIMPLE`) for a concern checked as far
+    as it can be without the database, or None when nothing was written: anything this cannot
+    check as the step-by-step path does (no kind chosen, too many files, a malformed number or
+    email address) is left to that path before the call, and what the call could not decide,
+    after it, so every refusal is the one that path gives, in its order."""
+    if not chosen or len(attachments) > MAX_ATTACHMENTS:
+        return None
+    number = None
+    if values["about_number"]:
+        try:
+            number = numbers.parse_registration_number(values["about_number"])
+        except InvalidInput:
+            return None
+    moment = clock.now().astimezone(UTC)
+    reference = references.new_reference()
+    email: dict[str, Any] = dict.fromkeys(notifications.EMAIL_COLUMNS)
+    if raiser_email:
+        try:
+            sql, queued = _email(raiser_email, values["raiser_name"], reference)
+        except InvalidInput:
+            return None
+        if sql != notifications.EMAIL_INSERT:
+            return None
+        email = dict(zip(notifications.EMAIL_COLUMNS, queued, strict=True))
+    event = event_values(
+        0,
+        "concern_received",
+        None,
+        Stage.received,
+        by=Mover(values["raised_by"]),
+        details={"concern": reference, "relationship": values["relationship"]},
+    )
+    # The entry is hashed here both ways (the practitioner found on the register or not): the
+    # database takes the one that holds, with the case's reference as its target.
+    pieces = {}
+    for found in (True, False):
+        after = _audited(reference, values["relationship"], found, own_motion)
+        entry, _ = audit.entry_values("conduct.concern_raised", "conduct_case", "", None, after)
+        pieces[found] = audit.database_append(entry, None)
+    appended = pieces[True]
+    if not audit.is_plain(reference) or any(
+        pieces[False][name] != appended[name] for name in ("mid", "tail")
+    ):
+        return None
+    key = None if client_address is None else client_address[:64]
+    given = {
+        **values,
+        **{name: appended[name] for name in audit.APPEND_ARGUMENTS},
+        "codes": chosen,
+        "number": number,
+        "limit_key": key,
+        "lock_key": 0 if key is None else lock_key("concern", key),
+        "since": moment - ATTEMPT_WINDOW,
+        "most": CONCERNS_PER_ADDRESS,
+        "reference": reference,
+        "received": Stage.received.value,
+        "closed": Stage.closed.value,
+        "moment": moment,
+        "attachments": attachments,
+        "event_by": event[4],
+        "event_label": event[5],
+        "event_at": event[6],
+        "event_details": event[8],
+        "email_recipient": email["recipient"],
+        "email_body": email["body"],
+        "email_key": email["idempotency_key"],
+        "email_at": email["created_at"],
+        "email_template": email["template"],
+        "email_subject": email["subject"],
+        "changes_identified": appended["changes"],
+        "head_identified": appended["head"],
+        "changes_unidentified": pieces[False]["changes"],
+        "head_unidentified": pieces[False]["head"],
+    }
+    # Sent with the other concerns raised at the same moment: one commit for them all.
+    row = await fetch_one_batched(RAISE_IF_SIMPLE, *(given[name] for name in RAISE_ARGUMENTS))
+    assert row is not None  # one row always
+    if row["outcome"] != "written":
+        return None
+    return Raised(reference, int(row["case_id"]), row["case_reference"], not row["identified"])
+
+
+def _email(to: str, name: str, reference: str) -> tuple[str, tuple[Any, ...]]:
+    """The acknowledgement to whoever raised concern ``reference``
+    (:func:`notifications.email_insert`)."""
+    return notifications.email_insert(
+        to,
+        "conduct_concern_received",
+        {"name": name, "reference": reference, "path": "/raise-a-concern"},
+        subject=f"We have received your concern {reference}",
+        key=f"conduct-concern:{reference}",
+    )
 
 
 CONCERN_COLUMNS = (

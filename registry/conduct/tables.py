@@ -130,7 +130,8 @@ class Case(Table, tablename="conduct_case"):
         RegisterEntry, null=True, default=None, on_delete=OnDelete.restrict, index=True
     )
     needs_identifying = Boolean(default=False)
-    stage = Varchar(length=30, default=Stage.received.value, index=True)
+    # Indexed by conduct_case_stage_due (stage, due_on), which serves every read by stage.
+    stage = Varchar(length=30, default=Stage.received.value)
     outcome = Varchar(length=40, default="")  # the move that closed it, or the last decision
     assigned_to = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
     opened_at = Timestamptz()
@@ -182,7 +183,8 @@ class Concern(Table, tablename="conduct_concern"):
 
 class ConcernCategory(Table, tablename="conduct_concern_category"):
     id: Serial
-    concern = ForeignKey(Concern, on_delete=OnDelete.cascade, index=True)
+    # Indexed by conduct_concern_category_unique (concern, category), reads by concern too.
+    concern = ForeignKey(Concern, on_delete=OnDelete.cascade)
     category = ForeignKey(AllegationCategory, on_delete=OnDelete.restrict, index=True)
 
 

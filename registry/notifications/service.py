@@ -137,6 +137,21 @@ def _insert_message(columns: Sequence[str]) -> str:
     )
 
 
+# An email's insert as :func:`email_insert` makes it, its columns in order: for a caller whose
+# database function writes the row itself (conduct_raise_if_simple), which checks it has these.
+EMAIL_COLUMNS = (
+    "kind",
+    "recipient",
+    "body",
+    "idempotency_key",
+    "next_attempt_at",
+    "created_at",
+    "template",
+    "subject",
+)
+EMAIL_INSERT = _insert_message(EMAIL_COLUMNS)
+
+
 async def _queue(
     *, kind: MessageKind, recipient: str, body: Mapping[str, Any], key: str, **more: Any
 ) -> bool:
