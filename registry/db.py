@@ -673,8 +673,10 @@ class _Readers:
         """What ``statement`` gives on a connection lent for it (one free at once, else
         :meth:`lend`): given back after, or closed if the read failed or was cancelled (it
         may be mid-statement), or if the engine stopped meanwhile."""
-        connection = self.free.pop() if self.free else await self.lend()
+        # Taken before waiting for a connection: a read still waiting when the engine stops
+        # closes the connection it then gets (or opens) rather than leaving it open after stop.
         generation = self.generation
+        connection = self.free.pop() if self.free else await self.lend()
         try:
             found = await statement(connection)
         except BaseException:

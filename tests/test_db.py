@@ -605,6 +605,24 @@ async def test_a_failed_key_read_closes_its_connection_and_the_next_opens_anothe
 
 
 @pytest.mark.postgres_only
+async def test_a_key_read_waiting_when_the_engine_stops_leaves_no_connection_open(
+    engine_name: str, tmp_path: Path
+) -> None:
+    async with own_postgres_engine(tmp_path) as engine:
+        readers = engine._key_readers
+        held = [await readers.lend() for _ in range(KEY_READERS)]
+        waiting = asyncio.create_task(engine.fetch_one_by_key("SELECT {}::int AS n", 7))
+        await asyncio.sleep(0)  # it waits for a connection: every one is lent
+        assert not waiting.done()
+        await readers.stop()
+        for connection in held:  # the reads lent these finish after the stop
+            await readers.retire(connection)
+        assert await waiting == {"n": 7}
+        assert readers.free == []
+        assert readers.open == 0
+
+
+@pytest.mark.postgres_only
 async def test_key_reads_wait_in_the_order_they_asked_and_one_cancelled_leaves_the_rest_theirs(
     engine_name: str, tmp_path: Path
 ) -> None:
