@@ -58,6 +58,7 @@ if str(ROOT) not in sys.path:
 
 from bench.results_file import write_results  # noqa: E402
 from bench.seed import SeedReport, seed_postgres, seed_sqlite  # noqa: E402
+from bench.suite import QUICK, Row  # noqa: E402
 
 BENCH_DIR = ROOT / "bench"
 RESULTS = BENCH_DIR / "RESULTS.md"
@@ -106,6 +107,17 @@ def search_params(search: str) -> dict[str, Any]:
 def search_path(search: str) -> str:
     params = search_params(search)
     return "/api/v1/register?" + urllib.parse.urlencode({"q": params.pop("query"), **params})
+
+
+# How search() finds names, for the notes (the design is registry/register/names.py's).
+SEARCH_DESIGN = (
+    "search() reads a page of names from `register_name_key` in name order and counts "
+    "up to 1,001 there: one word by its first 1, 2, 3 or 5 letters, two words or more by "
+    "a pair key (the first 1-5 letters of one word and the first 1 or 2 of another), the "
+    "rest of each term checked on the name; a region or status filter by the copies of "
+    "the entry's region and status in the keys, indexed with the key. So every search "
+    "of the mix is a short index range that nearly all matches, at any size."
+)
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -782,7 +794,11 @@ def seeded_sqlite(label: str, count: int, workdir: Path) -> tuple[Database, Seed
     return Database("sqlite", f"sqlite:///{path}", lambda: None), report
 
 
-def run_size(engine: str, label: str, count: int, args: argparse.Namespace) -> SizeResult:
+def run_size(
+    engine: str, label: str, count: int, args: argparse.Namespace, *, throughput: bool = True
+) -> SizeResult:
+    """One engine at one size: seed, then (a) unless ``throughput`` is False (the suite's P2
+    wants (b) alone), (b), the search's SQL and search() in-process."""
     reused = (
         seeded_sqlite(label, count, args.workdir) if args.reuse and engine == "sqlite" else None
     )
@@ -803,11 +819,14 @@ def run_size(engine: str, label: str, count: int, args: argparse.Namespace) -> S
         worker_counts = [1] + (
             [args.pg_workers] if engine == "postgres" and args.pg_workers > 1 else []
         )
+        if not throughput:
+            worker_counts = []
         with serving(database, args.workdir, workers=1) as server:
             freshness = check_freshness(database, server, report)
             log(f"{engine} {count:,}: fresh after a change: {freshness.ok}")
-            log(f"{engine} {count:,}: (a) throughput, 1 worker")
-            throughputs.append(measure_throughput(server, report, args, workers=1))
+            if throughput:
+                log(f"{engine} {count:,}: (a) throughput, 1 worker")
+                throughputs.append(measure_throughput(server, report, args, workers=1))
             log(f"{engine} {count:,}: (b) search")
             searches = measure_search(server, args.search_repeats)
         log(f"{engine} {count:,}: search SQL, straight on the database")
@@ -974,12 +993,7 @@ def notes(results: dict[str, dict[str, SizeResult]], meta: dict[str, Any]) -> li
             f"- **(b) {engine}.** The mix's median went from {little.search_median_ms:.2f} ms to "
             f"{big.search_median_ms:.2f} ms over HTTP ({ratio:.2f} times), and from "
             f"{in_small:.2f} to {in_big:.2f} ms in-process ({in_big / in_small:.2f} times). "
-            "search() reads a page of names from `register_name_key` in name order and counts "
-            "up to 1,001 there: one word by its first 1, 2, 3 or 5 letters, two words or more by "
-            "a pair key (the first 1-5 letters of one word and the first 1 or 2 of another), the "
-            "rest of each term checked on the name; a region or status filter by the copies of "
-            "the entry's region and status in the keys, indexed with the key. So every search "
-            "of the mix is a short index range that nearly all matches, at any size."
+            + SEARCH_DESIGN
         )
         grew = [
             t
@@ -1311,6 +1325,117 @@ def update_readme(block: str) -> bool:
     _, tail = rest.split(README_END, 1)
     README.write_text(head + block + tail)
     return True
+
+
+# --- the suite's row P2 (bench/suite.py) ----------------------------------------------------------
+
+# The suite's quick run: tiny registers, one run of each query, nothing timed.
+QUICK_ENTRIES = (300, 2_000)
+# Where P2's time goes, this run's figures by engine, filled in by measure(): the suite reads
+# NOTES after every module has measured.
+_P2_FIGURES: dict[str, str] = {}
+NOTES = {"P2": SEARCH_DESIGN}
+
+
+@dataclass(frozen=True)
+class QueryRatio:
+    """One query of the mix at both sizes: HTTP medians and their ratio."""
+
+    query: str
+    small_ms: float
+    large_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.large_ms / self.small_ms
+
+
+def query_ratios(small: SizeResult, large: SizeResult) -> list[QueryRatio]:
+    """Every query's HTTP median at the large size ÷ at the small one, in the mix's order."""
+    return [
+        QueryRatio(a.query, a.median_ms, b.median_ms)
+        for a, b in zip(small.searches, large.searches, strict=True)
+    ]
+
+
+def where_p2_goes(engine: str, small: SizeResult, large: SizeResult, worst: QueryRatio) -> str:
+    """This run's split of the worst query's time: HTTP, search() in-process, its two SQL
+    statements, as part (b) measured them."""
+
+    def sql(result: SizeResult, variant: str) -> float:
+        return next(
+            t.median_ms for t in result.sql if t.query == worst.query and t.variant == variant
+        )
+
+    def service(result: SizeResult) -> ServiceTiming:
+        return next(t for t in result.service if t.query == worst.query)
+
+    def total(t: ServiceTiming) -> str:
+        return f"more than {t.total:,}" if t.more else f"{t.total:,}"
+
+    def outside(result: SizeResult) -> float:
+        http = next(t.median_ms for t in result.searches if t.query == worst.query)
+        return http - service(result).median_ms
+
+    in_small = median([t.median_ms for t in small.service])
+    in_large = median([t.median_ms for t in large.service])
+    sizes = f"{small.entries:,} → {large.entries:,} entries"
+    return (
+        f"On {engine} ({sizes}, load average {large.loadavg}): the mix's median search "
+        f"{small.search_median_ms:.2f} → {large.search_median_ms:.2f} ms over HTTP, "
+        f"{in_small:.2f} → {in_large:.2f} ms in-process. The worst query, `{worst.query}` "
+        f"({total(service(small))} → {total(service(large))} matches): HTTP "
+        f"{worst.small_ms:.2f} → {worst.large_ms:.2f} ms, search() in-process "
+        f"{service(small).median_ms:.2f} → {service(large).median_ms:.2f} ms, its SQL straight "
+        f"on the database page {sql(small, 'page'):.2f} → {sql(large, 'page'):.2f} ms and count "
+        f"{sql(small, 'count'):.2f} → {sql(large, 'count'):.2f} ms; outside search() (the "
+        f"request's way through the server and back) {outside(small):.2f} → "
+        f"{outside(large):.2f} ms."
+    )
+
+
+def measure(engine: str, *, quick: bool) -> list[Row]:
+    """The suite's P2 for ``engine``: the worst query of the mix, its HTTP median at 1,000,000
+    entries ÷ at 10,000, from part (b) alone (no wrk load, no RESULTS.md or README written)."""
+    args = parse_args(["--engine", engine, *(["--quick"] if quick else [])])
+    if quick:
+        args.entries_small, args.entries_large = QUICK_ENTRIES
+        args.search_repeats = args.sql_repeats = 1
+    args.workdir = Path(tempfile.mkdtemp(prefix="register-p2-")).resolve()
+    try:
+        small = run_size(engine, "small", args.entries_small, args, throughput=False)
+        large = run_size(engine, "large", args.entries_large, args, throughput=False)
+    finally:
+        shutil.rmtree(args.workdir, ignore_errors=True)
+    for result in (small, large):
+        if not result.freshness.ok:  # a stale answer is a bug, whatever the timings say
+            raise RuntimeError(f"a change was not seen on the next request: {result.freshness}")
+    what = f"name search at {large.entries:,} entries"
+    how = (
+        f"median time at {large.entries:,} ÷ at {small.entries:,}, worst query of a mix of "
+        f"{len(SEARCHES)} (common and rare, one and two words, region/status filters)"
+    )
+    target = f"≤ {TARGET_SEARCH_RATIO:g}"
+    if quick:
+        return [Row("P2", what, how, float("nan"), target, None, QUICK)]
+    ratios = query_ratios(small, large)
+    worst = max(ratios, key=lambda r: r.ratio)
+    spread = sorted(r.ratio for r in ratios)
+    _P2_FIGURES[engine] = where_p2_goes(engine, small, large, worst)
+    NOTES["P2"] = " ".join([SEARCH_DESIGN, *_P2_FIGURES.values()])
+    return [
+        Row(
+            "P2",
+            what,
+            how,
+            worst.ratio,
+            target,
+            worst.ratio <= TARGET_SEARCH_RATIO,
+            f"worst `{worst.query}` {worst.small_ms:.2f} → {worst.large_ms:.2f} ms; the "
+            f"{len(ratios)} queries {spread[0]:.2f}-{spread[-1]:.2f} (median "
+            f"{median(spread):.2f}), {args.search_repeats} runs each over HTTP, one at a time",
+        )
+    ]
 
 
 # --- main -----------------------------------------------------------------------------------------

@@ -82,9 +82,9 @@ class Module(NamedTuple):
 
 
 # Every measurement, in the order the suite runs them. Each new module goes here, once.
-# Still to come (the lead adds it here): Module("bench.register_bench", ("P2",)), its part (b).
 MODULES: tuple[Module, ...] = (
     Module("bench.throughput", ("P1", "P1b", "P2b", "P7", "P9"), postgres_only=("P9",)),
+    Module("bench.register_bench", ("P2",)),
     Module("bench.bulk_check", ("P3",)),
     Module("bench.certificate_pdf", ("P4",), per_engine=False),
     Module("bench.cpd_bench", ("P5", "P8", "P8b")),
