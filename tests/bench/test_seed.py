@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from datetime import date
+from pathlib import Path
 
 import httpx
 
+from bench.register_bench import _migrate, fresh_database
 from bench.seed import SeedReport, seed_postgres, seed_sqlite
 from registry.config import Settings
 from registry.core import clock
@@ -88,6 +91,22 @@ async def test_seeded_entries_are_searchable_and_served_as_the_service_would_wri
         by_number = await client.get("/api/v1/register", params={"q": number})
         assert by_number.json()["items"] == [again]
 
+    # Every entry's name keys are the service's own (names.search_keys), with its region and
+    # status, one row each.
+    keys = await RegisterEntry.raw(
+        "SELECT k.key AS key, k.name AS name, k.region AS k_region, k.status AS k_status,"
+        " e.region AS region, e.status AS status, p.search_name AS search_name"
+        " FROM register_name_key k JOIN register_entry e ON e.id = k.entry"
+        " JOIN register_practitioner p ON p.id = e.practitioner"
+    )
+    assert len(keys) == sum(len(names.search_keys(p["search_name"])) for p in people)
+    assert all(
+        k["key"] in names.search_keys(k["search_name"])
+        and (k["name"], k["k_region"], k["k_status"])
+        == (k["search_name"], k["region"], k["status"])
+        for k in keys
+    )
+
     # The name index holds every seeded name: a prefix finds exactly the names with a word
     # starting with it.
     for prefix in ("s", "jo", "wil", "ma", "o"):
@@ -101,3 +120,41 @@ async def test_seeded_entries_are_searchable_and_served_as_the_service_would_wri
     assert entry.registration_number not in {report.number(i) for i in range(COUNT)}
     found = await public_register.search(query="quist zo")
     assert [e.registration_number for e in found.entries] == [entry.registration_number]
+
+
+def test_a_sqlite_file_no_one_else_has_open_is_loaded_without_wal_and_left_in_wal_mode(
+    tmp_path: Path,
+) -> None:
+    # The benchmark's case: migrated, then seeded before anything serves it. The load goes
+    # through a journal in memory (see seed_sqlite), and the file ends as the service keeps it.
+    database = fresh_database("sqlite", "seed", tmp_path, "")
+    asyncio.run(_migrate(database.url, tmp_path))
+    report = seed_sqlite(database.sqlite_path, COUNT)
+
+    assert report.notes == []
+    db = sqlite3.connect(database.sqlite_path)
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        rows = db.execute(
+            "SELECT p.search_name, COUNT(k.id) FROM register_practitioner p"
+            " JOIN register_entry e ON e.practitioner = p.id"
+            " JOIN register_name_key k ON k.entry = e.id GROUP BY e.id"
+        ).fetchall()
+        indexes = {
+            name
+            for (name,) in db.execute(
+                "SELECT name FROM sqlite_master WHERE tbl_name = 'register_name_key'"
+                " AND type = 'index'"
+            )
+        }
+    finally:
+        db.close()
+    assert len(rows) == COUNT
+    assert all(count == len(names.search_keys(name)) for name, count in rows)
+    assert indexes == {
+        "register_name_key_walk",
+        "register_name_key_entry",
+        "register_name_key_region",
+        "register_name_key_status",
+    }
