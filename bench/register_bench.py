@@ -1419,6 +1419,8 @@ def measure(engine: str, *, quick: bool) -> list[Row]:
     if quick:
         return [Row("P2", what, how, float("nan"), target, None, QUICK)]
     ratios = query_ratios(small, large)
+    for r in ratios:  # the row keeps only the worst and the spread; the run's log has them all
+        log(f"P2 {engine} {r.query!r}: {r.small_ms:.2f} → {r.large_ms:.2f} ms, {r.ratio:.2f}")
     worst = max(ratios, key=lambda r: r.ratio)
     spread = sorted(r.ratio for r in ratios)
     _P2_FIGURES[engine] = where_p2_goes(engine, small, large, worst)
