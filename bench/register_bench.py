@@ -312,21 +312,32 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()  # not left running: no caller holds it to stop it
+            raise
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
+        answer = b""
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server stopped; see {self.log_path}")
             with contextlib.suppress(OSError, http.client.HTTPException):
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 connection.request("GET", "/ready")
-                if connection.getresponse().status == 200:
-                    connection.close()
+                response = connection.getresponse()
+                answer = response.read()
+                connection.close()
+                if response.status == 200:
                     return
             time.sleep(0.2)
-        raise RuntimeError(f"the server was not ready in {timeout:.0f} s; see {self.log_path}")
+        # /ready says why (pending migrations: the venv's `registry` is another checkout's code)
+        raise RuntimeError(
+            f"the server was not ready in {timeout:.0f} s; /ready last said {answer[:300]!r}; "
+            f"see {self.log_path}"
+        )
 
     @property
     def csrf_cookie(self) -> str:
