@@ -157,4 +157,5 @@ def test_a_sqlite_file_no_one_else_has_open_is_loaded_without_wal_and_left_in_wa
         "register_name_key_entry",
         "register_name_key_region",
         "register_name_key_status",
+        "register_name_key_region_status",
     }

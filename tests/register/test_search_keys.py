@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from registry.db import fetch_all_now
 from registry.register import names, service
 from registry.register import search as public_register
 from registry.register.service import EntryMove
@@ -143,3 +146,19 @@ def test_pair_keys_cover_every_two_words_of_a_name_and_no_word_twice() -> None:
     assert names.lookup_pair("wilson", "james") == "wilso j"
     assert names.lookup_pair("smi", "jones") == "smi jo"
     assert max(len(key) for key in names.search_keys("abcdefg hijklmn")) == names.KEY_MAX_LENGTH
+
+
+@pytest.mark.sqlite_only
+async def test_a_name_filtered_by_region_and_status_reads_one_short_range(engine: Any) -> None:
+    """Filtered by both, a search walks the keys of that name, region and status alone, in name
+    order (register_name_key_region_status), not every key of the name in the region: at a
+    million entries that walk had grown from 0.02 to 0.7 ms for ten matches."""
+    await put_on_register("Olivia", "Stone")
+    plan = await public_register._plan("oliv", region="london", role="", status="removed")
+    for sql, args in (plan.count(), plan.page(1, 20)):
+        steps = [row["detail"] for row in await fetch_all_now(f"EXPLAIN QUERY PLAN {sql}", *args)]
+        assert any(
+            "register_name_key_region_status (key=? AND region=? AND status=?)" in step
+            for step in steps
+        ), steps
+        assert not any("TEMP B-TREE" in step for step in steps), steps  # already in name order
