@@ -391,6 +391,16 @@ NOTES = {
     "folded into its keys (~10 µs each); PostgreSQL ~120-150 µs (the count ~40, the 20 "
     "entries ~60, the round trip ~30). On SQLite it is unchanged (two reads in the loop's "
     "thread).",
+    "P7": "A worker's peak resident memory (VmHWM from /proc) read after every load of the run "
+    "(lookups, pages and searches at 32 connections, the highest kept). A worker starts at about "
+    "110 MB once it has imported the service and answered its first request (Litestar and the "
+    "domains' routes, Jinja's compiled templates, reportlab and the signing keys for "
+    "certificates); the load adds the connections and the statements prepared on them (the "
+    "pool and the key- and range-read connections on PostgreSQL, the loop's and the thread's "
+    "connections with their page caches on SQLite), the signed-out page frames and granian's "
+    "buffers. Nothing kept grows with the requests: every answer is read afresh from the stored "
+    "documents, and what is remembered between requests is bounded (client addresses parsed, "
+    "4,096; compiled statements, 256; signing keys, 16).",
     "P9": "Not a property of the service on this machine: wrk, PostgreSQL and the granian "
     "workers share two cores. With one worker the machine is already nearly full (the worker "
     "~1.1-1.3 cores, PostgreSQL and wrk the rest: machine CPU ~1.7 of 2), and every part grows "
