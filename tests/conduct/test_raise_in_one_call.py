@@ -27,6 +27,7 @@ from registry.conduct.tables import (
     ConcernCategory,
     Stage,
 )
+from registry.db import fetch_all_now
 from registry.errors import InvalidInput, TooManyRequests
 from registry.notifications.tables import OutboxMessage
 from registry.register import evidence
@@ -278,3 +279,20 @@ async def test_a_practitioner_held_elsewhere_waits_and_is_written_once(engine: A
     assert await Concern.count() == await Case.count() == await ConcernAttempt.count() == 1
     assert await AuditEntry.count().where(AuditEntry.action == "conduct.concern_raised") == 1
     assert (await verify_chain()).ok
+
+
+@pytest.mark.postgres_only
+async def test_the_one_call_writes_keep_no_plan_that_reads_a_whole_table(engine: Any) -> None:
+    """A database function that keeps its plans (force_generic_plan) makes each one, foreign key
+    checks included, when the function first runs on a connection: on a new register's empty
+    tables that is a scan of the whole table, kept as the table grows (served, concerns a second
+    fell from ~2,900 to ~250 in a minute). Each such function must refuse whole-table scans."""
+    rows = await fetch_all_now(
+        "SELECT p.proname, p.proconfig FROM pg_proc p"
+        " JOIN pg_namespace n ON n.oid = p.pronamespace"
+        " WHERE n.nspname = current_schema()"
+        " AND 'plan_cache_mode=force_generic_plan' = ANY(p.proconfig)"
+    )
+    assert {row["proname"] for row in rows} >= {"cpd_record_if_simple", "conduct_raise_if_simple"}
+    for row in rows:
+        assert "enable_seqscan=off" in row["proconfig"], row["proname"]
