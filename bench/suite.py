@@ -34,6 +34,7 @@ import shutil
 import sys
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -196,9 +197,9 @@ def notes() -> list[str]:
     for module in MODULES:
         given = getattr(importlib.import_module(module.path), "NOTES", {})
         found += [(row_id, module.path, text) for row_id, text in given.items()]
-    shared = {row_id for row_id, *_ in found if sum(1 for other in found if other[0] == row_id) > 1}
+    modules = Counter(row_id for row_id, _, _ in found)
     return [
-        f"- **{row_id}{f' ({path})' if row_id in shared else ''}.** {text}"
+        f"- **{row_id}{f' ({path})' if modules[row_id] > 1 else ''}.** {text}"
         for row_id, path, text in sorted(found)
     ]
 

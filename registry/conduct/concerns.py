@@ -369,22 +369,24 @@ async def raise_concern(
         )
     raiser_phone = _line(concern.raiser_phone, "your phone number", "raiser_phone", 40)
     attachments = list(dict.fromkeys(concern.attachments))
+    # The concern's own columns as given, the same for either path.
+    given: dict[str, Any] = {
+        "about_number": about_number,
+        "about_name": about_name,
+        "about_workplace": about_workplace,
+        "what_happened": what,
+        "happened_on": concern.happened_on,
+        "happened_when": when,
+        "relationship": relationship.value,
+        "raiser_name": raiser_name,
+        "raiser_email": raiser_email.casefold(),
+        "raiser_phone": raiser_phone,
+        "consent_to_share": concern.consent_to_share,
+        "raised_by": raised_by,
+    }
     if on_postgres():
         raised = await _raise_if_simple(
-            {
-                "about_number": about_number,
-                "about_name": about_name,
-                "about_workplace": about_workplace,
-                "what_happened": what,
-                "happened_on": concern.happened_on,
-                "happened_when": when,
-                "relationship": relationship.value,
-                "raiser_name": raiser_name,
-                "raiser_email": raiser_email.casefold(),
-                "raiser_phone": raiser_phone,
-                "consent_to_share": concern.consent_to_share,
-                "raised_by": raised_by,
-            },
+            given,
             raiser_email,
             _chosen(concern.categories),
             attachments,
@@ -404,22 +406,7 @@ async def raise_concern(
         entry_id = await _entry_for(about_number)
         moment = clock.now().astimezone(UTC)
         reference = references.new_reference()
-        values: dict[str, Any] = {
-            "reference": reference,
-            "about_number": about_number,
-            "about_name": about_name,
-            "about_workplace": about_workplace,
-            "what_happened": what,
-            "happened_on": concern.happened_on,
-            "happened_when": when,
-            "relationship": relationship.value,
-            "raiser_name": raiser_name,
-            "raiser_email": raiser_email.casefold(),
-            "raiser_phone": raiser_phone,
-            "consent_to_share": concern.consent_to_share,
-            "raised_by": raised_by,
-            "raised_at": moment,
-        }
+        values: dict[str, Any] = {"reference": reference, **given, "raised_at": moment}
         email = _email(raiser_email, raiser_name, reference) if raiser_email else None
         if client_address is not None and await _over_limit(
             client_address, "", CONCERNS_PER_ADDRESS, moment
